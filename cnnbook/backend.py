@@ -1,0 +1,164 @@
+"""Array backends: NumPy on the CPU, CuPy on an NVIDIA GPU.
+
+Two ideas, as in CuPy's guide to CPU/GPU-agnostic code:
+
+* Functions decide the array module from their arguments::
+
+      xp = get_array_module(x, w)      # numpy or cupy
+      out = xp.zeros((N, F, Ho, Wo), dtype=x.dtype)
+
+* Arrays the package *creates* (model parameters, loaded data) go to the default
+  backend: ``CNNBOOK_BACKEND=numpy|cupy|auto`` in the environment, or
+  ``cnnbook.backend.use("cupy")`` in a notebook (the one-line switch).
+  ``auto`` means CuPy when a working GPU is present, else NumPy; unset means NumPy.
+
+Arrays reach the host only at the edges (plots, printed numbers) through
+:func:`to_numpy`. Mixing a NumPy and a CuPy array in one call is a ``TypeError``
+that names both, never a silent copy.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import numpy as np
+
+BACKENDS = ("numpy", "cupy", "auto")
+_ENV = "CNNBOOK_BACKEND"
+_chosen: str | None = None  # set by use(); wins over the environment
+_xp_override = None  # tests put a stand-in array module here (see tests/strict_array.py)
+
+
+def _is_cupy_array(a) -> bool:
+    # Looking at the type's module avoids importing CuPy (slow, and it may be broken).
+    return type(a).__module__.split(".")[0] in ("cupy", "cupyx")
+
+
+@functools.lru_cache(maxsize=1)
+def gpu_status() -> tuple[bool, str]:
+    """Return ``(works, reason)``: whether CuPy can run a kernel on a GPU, and why not.
+
+    Never raises: a CuPy wheel on a machine without a driver fails in many ways
+    (ImportError, CUDARuntimeError, even ``cupy.is_available()`` raising).
+    """
+    try:
+        import cupy
+    except Exception as exc:  # ImportError, or a broken CUDA install raising anything
+        return False, f"CuPy is not installed or does not import ({type(exc).__name__}: {exc}); " \
+                      "install it with `pip install -e .[gpu]` on a machine with an NVIDIA GPU"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+        if count < 1:
+            return False, "CuPy is installed but no CUDA device was found"
+        value = int((cupy.arange(4) * 2).sum())  # runs a real kernel
+        if value != 12:
+            return False, f"CuPy computed {value} for a sum that is 12"
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+    except Exception as exc:
+        return False, f"CuPy is installed but no GPU works ({type(exc).__name__}: {exc})"
+    return True, f"CuPy {cupy.__version__} on {name}"
+
+
+def _check_name(name, source: str) -> str:
+    if not isinstance(name, str) or name.strip().lower() not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r} from {source}; choose one of {', '.join(BACKENDS)}")
+    return name.strip().lower()
+
+
+def _resolve(name: str, source: str) -> str:
+    if name == "numpy":
+        return "numpy"
+    works, reason = gpu_status()
+    if name == "auto":
+        return "cupy" if works else "numpy"
+    if not works:
+        raise RuntimeError(f"backend 'cupy' was asked for by {source}, but no GPU works: {reason}. "
+                           f"Use the NumPy backend instead (unset {_ENV} or call use('numpy')).")
+    return "cupy"
+
+
+def default_backend() -> str:
+    """``"numpy"`` or ``"cupy"``: where the package puts the arrays it creates.
+
+    Taken from :func:`use` if it was called, else from ``$CNNBOOK_BACKEND``
+    (``numpy``, ``cupy`` or ``auto``), else ``"numpy"``.
+    """
+    if _chosen is not None:
+        return _chosen
+    raw = os.environ.get(_ENV, "").strip()
+    if not raw:
+        return "numpy"
+    return _resolve(_check_name(raw, f"${_ENV}={raw!r}"), f"${_ENV}={raw!r}")
+
+
+def use(name: str) -> str:
+    """Set the default backend (``"numpy"``, ``"cupy"`` or ``"auto"``); return the one in use.
+
+    ``ValueError`` for an unknown name; ``RuntimeError`` for ``"cupy"`` without a working GPU.
+    """
+    global _chosen
+    _chosen = _resolve(_check_name(name, f"use({name!r})"), f"use({name!r})")
+    return _chosen
+
+
+def default_xp():
+    """The array module (``numpy`` or ``cupy``) of the default backend."""
+    if _xp_override is not None:
+        return _xp_override
+    if default_backend() == "cupy":
+        import cupy
+        return cupy
+    return np
+
+
+def get_array_module(*arrays):
+    """``numpy`` or ``cupy``, decided by the array arguments (``None`` and Python scalars are ignored).
+
+    Raises ``TypeError`` when NumPy and CuPy arrays are mixed. Array types that
+    offer an Array-API namespace (``__array_namespace__``) get that namespace;
+    the test suite uses this to run the package on a stand-in for CuPy.
+    """
+    found = {}
+    for i, a in enumerate(arrays):
+        if a is None or isinstance(a, (bool, int, float, complex, np.generic)):
+            continue
+        if _is_cupy_array(a):
+            found.setdefault("cupy", (i, sys.modules["cupy"]))
+        elif type(a) is np.ndarray:
+            found.setdefault("numpy", (i, np))
+        elif hasattr(a, "__array_namespace__"):
+            xp = a.__array_namespace__()
+            found.setdefault(getattr(xp, "__name__", repr(xp)), (i, xp))
+        elif isinstance(a, np.ndarray):
+            found.setdefault("numpy", (i, np))
+        else:
+            raise TypeError(f"argument {i} is a {type(a).__name__}, not an array; "
+                            "pass a NumPy or CuPy array (numpy.asarray(...) converts lists)")
+    if len(found) > 1:
+        where = ", ".join(f"argument {i} is {name}" for name, (i, _) in found.items())
+        raise TypeError(f"arrays from different backends in one call ({where}); move them to one "
+                        "device first, e.g. cnnbook.backend.to_device(a) or cnnbook.backend.to_numpy(a)")
+    if not found:
+        return np
+    return next(iter(found.values()))[1]
+
+
+def to_numpy(a) -> np.ndarray:
+    """A host ``numpy.ndarray`` holding ``a`` (CuPy arrays are copied from the GPU)."""
+    if _is_cupy_array(a):
+        return a.get()
+    if isinstance(a, np.ndarray):
+        return np.asarray(a) if type(a) is np.ndarray else a.view(np.ndarray)
+    return np.asarray(a)
+
+
+def to_device(a, xp=None):
+    """``a`` as an array of ``xp`` (default: the default backend), copying only when needed."""
+    xp = default_xp() if xp is None else xp
+    if xp is np:
+        return to_numpy(a)
+    if get_array_module(a) is xp:
+        return a
+    return xp.asarray(to_numpy(a))

@@ -1,0 +1,95 @@
+"""``python -m cnnbook doctor``: can the workbook run here, and on what?
+
+Prints versions, the backend in use, whether a GPU works and where the data was found.
+Exit status 1, with the reason, when the workbook cannot run.
+"""
+from __future__ import annotations
+
+import importlib
+import platform
+import sys
+
+# (import name, pip name, needed to run the workbook)
+PACKAGES = [
+    ("numpy", "numpy", True),
+    ("matplotlib", "matplotlib", True),
+    ("ipywidgets", "ipywidgets", True),
+    ("skimage", "scikit-image", True),
+    ("tqdm", "tqdm", True),
+    ("nbformat", "nbformat", True),
+    ("jupyterlab", "jupyterlab", False),
+    ("cupy", "cupy-cuda12x / cupy-cuda13x", False),
+    ("torch", "torch", False),
+]
+
+
+def add_arguments(parser) -> None:
+    parser.set_defaults()
+
+
+def _version(module_name: str):
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # a broken install can raise anything on import
+        return None, f"{type(exc).__name__}: {exc}"
+    return getattr(module, "__version__", "?"), None
+
+
+def _data_report() -> tuple[list[str], list[str]]:
+    """Lines about the data, and problems that stop the workbook."""
+    lines, problems = [], []
+    try:
+        from cnnbook import data
+    except Exception as exc:
+        return [f"data: cnnbook.data does not import ({exc})"], [f"cnnbook.data does not import: {exc}"]
+    describe = getattr(data, "describe_sources", None)
+    if describe is not None:
+        try:
+            lines.extend(describe())
+        except Exception as exc:
+            problems.append(f"data: {exc}")
+    try:
+        X, y = data.load_fashion_mnist("test", full=False)
+        lines.append(f"bundled Fashion-MNIST subset: {X.shape[0]} test images, verified")
+    except Exception as exc:
+        problems.append(f"the bundled Fashion-MNIST subset cannot be read: {exc}")
+    return lines, problems
+
+
+def run(args) -> int:
+    from cnnbook import __version__, backend
+
+    problems = []
+    print(f"cnnbook {__version__} on Python {platform.python_version()} ({platform.machine()}, {platform.system()})")
+    if sys.version_info < (3, 10):
+        problems.append(f"Python {platform.python_version()} is too old: cnnbook needs Python 3.10 or newer")
+    for module_name, pip_name, needed in PACKAGES:
+        version, error = _version(module_name)
+        if version is not None:
+            print(f"  {module_name:<11} {version}")
+        else:
+            print(f"  {module_name:<11} missing{'' if needed else ' (optional)'}")
+            if needed:
+                problems.append(f"{module_name} does not import ({error}); run `pip install -r requirements.txt`")
+
+    works, reason = backend.gpu_status()
+    print(f"GPU: {'yes, ' + reason if works else 'no (' + reason + ')'}")
+    try:
+        name = backend.default_backend()
+        print(f"backend in use: {name}")
+    except (ValueError, RuntimeError) as exc:
+        problems.append(str(exc))
+        print("backend in use: none")
+
+    lines, data_problems = _data_report()
+    for line in lines:
+        print(line)
+    problems.extend(data_problems)
+
+    if problems:
+        print("\nThe workbook cannot run here:")
+        for p in problems:
+            print(f"  - {p}")
+        return 1
+    print("\nAll good: open the workbook with `jupyter lab notebooks/`.")
+    return 0

@@ -1,0 +1,44 @@
+"""Shared test fixtures: the array backends every backend-sensitive test runs on.
+
+``xp`` is parametrised over
+* ``numpy``;
+* ``strict``: a CPU stand-in for CuPy that refuses to meet plain NumPy arrays (tests/strict_array.py),
+  so CI without a GPU still catches NumPy-only code;
+* ``cupy``: skipped, with the reason, where no GPU works.
+
+With ``CNNBOOK_BACKEND=cupy`` the numpy/strict cases still run and the cupy cases must run (none skip).
+"""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "tests"))
+
+from cnnbook import backend  # noqa: E402
+
+BACKENDS = ["numpy", "strict", "cupy"]
+
+
+def _module_for(name):
+    if name == "numpy":
+        return np
+    if name == "strict":
+        from strict_array import strict_xp
+        return strict_xp
+    works, reason = backend.gpu_status()
+    if not works:
+        if os.environ.get("CNNBOOK_BACKEND", "").lower() == "cupy":
+            pytest.fail(f"CNNBOOK_BACKEND=cupy but no GPU works: {reason}")
+        pytest.skip(f"no GPU here: {reason}")
+    import cupy
+    return cupy
+
+
+@pytest.fixture(params=BACKENDS)
+def xp(request, monkeypatch):
+    """The array module under test; arrays the package creates go there too."""
+    module = _module_for(request.param)
+    monkeypatch.setattr(backend, "_xp_override", module)
+    return module
