@@ -1,0 +1,208 @@
+"""Fashion-MNIST, offline first, and minibatches.
+
+Fashion-MNIST (Xiao, Rasul and Vollgraf 2017, Zalando Research, MIT licence): 28x28 grey
+images of clothing in 10 classes, 60,000 for training and 10,000 for testing.
+
+* ``load_fashion_mnist(split)`` reads the class-balanced subset shipped in ``data/``
+  (1,200 training and 200 test images per class): it works offline, always.
+* ``load_fashion_mnist(split, full=True)`` reads the official files from ``root`` if given,
+  else from ``$CNNBOOK_DATA``, ``data/``, Debian's ``/usr/share/datasets/fashion-mnist``, and
+  last downloads them into ``data/`` (or into ``root``) from :data:`MIRRORS`.
+
+Every file is checked before use (IDX header and SHA-256 of its content); a missing, truncated
+or altered file raises :class:`DataError` (a ``ValueError``) that names it. Parsed arrays are
+kept in memory per process, so loading again is cheap.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from numbers import Integral
+
+import numpy as np
+
+from cnnbook import backend
+from cnnbook.download import download_verified
+from cnnbook.idx import DataError, load_verified
+
+__all__ = ["FASHION_MNIST_CLASSES", "MIRRORS", "DataError", "load_fashion_mnist", "locate_fashion_mnist",
+           "iterate_minibatches"]
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+"""Class names of Fashion-MNIST, indexed by label 0-9."""
+
+MIRRORS = [
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+]
+"""Base URLs of the official gzipped files, tried in order (tests point this at a local server)."""
+
+DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
+ENV_VAR = "CNNBOOK_DATA"
+
+SUBSET_FILE = "fashion-mnist-subset.npz"
+SUBSET_SHA256 = "ea90bc1e203f47e01d5f6da563b65cc65bf1ef31959f4e920aa747f64c0b8737"
+SUBSET_PER_CLASS = {"train": 1200, "test": 200}
+
+# (file name without .gz, SHA-256 of the uncompressed content, shape); hashes of the official files.
+OFFICIAL = {
+    ("train", "images"): ("train-images-idx3-ubyte",
+                          "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888", (60000, 28, 28)),
+    ("train", "labels"): ("train-labels-idx1-ubyte",
+                          "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9", (60000,)),
+    ("test", "images"): ("t10k-images-idx3-ubyte",
+                         "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b", (10000, 28, 28)),
+    ("test", "labels"): ("t10k-labels-idx1-ubyte",
+                         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34", (10000,)),
+}
+
+_cache: dict = {}  # (path, size, mtime) -> verified host uint8 array
+
+
+def _hint(name: str) -> str:
+    return (f"Delete it and get a good copy: load_fashion_mnist(full=True) downloads {name}.gz into "
+            f"{DATA_DIR}, `apt install dataset-fashion-mnist` installs it into {DEBIAN_DIR}, or fetch "
+            f"{MIRRORS[0]}{name}.gz by hand.")
+
+
+def _check_split(split) -> str:
+    if split not in ("train", "test"):
+        raise ValueError(f"split={split!r}; choose 'train' (60,000 images, 12,000 in the subset) "
+                         f"or 'test' (10,000 images, 2,000 in the subset)")
+    return split
+
+
+def _search_dirs(root) -> list[str]:
+    if root is not None:
+        return [os.fspath(root)]
+    dirs = [os.environ[ENV_VAR]] if os.environ.get(ENV_VAR) else []
+    return dirs + [DATA_DIR, DEBIAN_DIR]
+
+
+def _find(name: str, dirs) -> str | None:
+    for folder in dirs:
+        for candidate in (name, name + ".gz"):
+            path = os.path.join(folder, candidate)
+            if os.path.isfile(path):
+                return path
+    return None
+
+
+def locate_fashion_mnist(root=None) -> dict:
+    """Where each official file would be read from: ``{file name: path or None}`` (``None``: it would be downloaded).
+
+    Looks in ``root`` if given, else in ``$CNNBOOK_DATA``, ``data/`` and Debian's folder; checks nothing.
+    """
+    dirs = _search_dirs(root)
+    return {name: _find(name, dirs) for name, _, _ in OFFICIAL.values()}
+
+
+def _cached(path: str, sha256: str, shape: tuple, hint: str) -> np.ndarray:
+    stat = os.stat(path)
+    key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _cache:
+        _cache[key] = load_verified(path, sha256, shape, hint=hint)
+    return _cache[key]
+
+
+def _official_uint8(split: str, kind: str, root=None, download=True, mirrors=None, progress=True):
+    """The verified official array (host uint8) for ``split`` and ``kind`` (``"images"`` or ``"labels"``)."""
+    name, sha256, shape = OFFICIAL[(split, kind)]
+    hint = _hint(name)
+    dirs = _search_dirs(root)
+    path = _find(name, dirs)
+    if path is None:
+        if not download:
+            raise DataError(f"{name}(.gz) is missing: looked in {', '.join(dirs)}. Pass download=True, "
+                            f"or put the official file into one of those folders.")
+        folder = dirs[0] if root is not None else DATA_DIR
+        path = download_verified(name + ".gz", folder, MIRRORS if mirrors is None else mirrors,
+                                 verify=lambda p: load_verified(p, sha256, shape, hint=hint), progress=progress)
+    return _cached(path, sha256, shape, hint)
+
+
+def _subset_uint8(split: str):
+    path = os.path.join(DATA_DIR, SUBSET_FILE)
+    hint = ("It is part of the repository: restore it with `git checkout -- data/` or rebuild it with "
+            "`python tools/make_fashion_subset.py`.")
+    if not os.path.isfile(path):
+        raise DataError(f"{path} is missing. {hint}")
+    stat = os.stat(path)
+    key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _cache:
+        with open(path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if digest != SUBSET_SHA256:
+            raise DataError(f"{path} has been altered: its SHA-256 is {digest}, expected {SUBSET_SHA256}. {hint}")
+        with np.load(path, allow_pickle=False) as npz:
+            _cache[key] = {k: npz[k] for k in npz.files}
+    arrays = _cache[key]
+    return arrays[f"x_{split}"], arrays[f"y_{split}"]
+
+
+def load_fashion_mnist(split="train", full=False, root=None, *, download=True, mirrors=None, progress=True):
+    """Fashion-MNIST images and labels, on the default backend.
+
+    Parameters
+    ----------
+    split : ``"train"`` or ``"test"``.
+    full : ``False`` (default) reads the class-balanced subset shipped in ``data/`` (12,000 training,
+        2,000 test images; offline, always). ``True`` reads the official 60,000 / 10,000 images.
+    root : folder holding the official files (``train-images-idx3-ubyte.gz`` ..., gzipped or not);
+        only with ``full=True``. Missing files are downloaded into it when ``download`` is true.
+    download : whether missing official files may be downloaded (from ``mirrors``, default :data:`MIRRORS`).
+    progress : show a progress bar while downloading.
+
+    Returns
+    -------
+    X : float32 ``(N, 1, 28, 28)``, pixel intensities in [0, 1] (0 is the black background).
+    y : int64 ``(N,)``, class indices 0-9 (names in :data:`FASHION_MNIST_CLASSES`).
+
+    Raises :class:`DataError` (a ``ValueError``) naming the file when one is missing, truncated or altered.
+    """
+    split = _check_split(split)
+    if full:
+        images = _official_uint8(split, "images", root, download, mirrors, progress)
+        labels = _official_uint8(split, "labels", root, download, mirrors, progress)
+    else:
+        if root is not None:
+            raise ValueError(f"root={root!r} is only used with full=True (the subset is shipped in "
+                             f"{DATA_DIR}); pass full=True or drop root")
+        images, labels = _subset_uint8(split)
+    X = images.reshape(-1, 1, 28, 28).astype(np.float32) / np.float32(255)  # (N, 1, 28, 28)
+    y = labels.astype(np.int64)
+    return backend.to_device(X), backend.to_device(y)
+
+
+def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=False):
+    """Yield ``(X_batch, y_batch)`` pairs that cover ``X, y`` once (one epoch).
+
+    ``X``: ``(N, ...)``, ``y``: ``(N,)`` or ``None`` (then ``y_batch`` is ``None``), NumPy or CuPy.
+    With ``shuffle=True`` the order is a permutation drawn on the host from ``rng`` (an ``int``
+    seed or a ``numpy.random.Generator``, required) and moved to ``X``'s device; pass the same
+    Generator every epoch to get a new order each epoch. The last batch is smaller when
+    ``batch_size`` does not divide ``N``, unless ``drop_last``.
+    """
+    N = X.shape[0]
+    if y is not None and y.shape[0] != N:
+        raise ValueError(f"X has {N} examples but y has {y.shape[0]}; pass matching arrays")
+    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r}; pass a positive integer such as 64")
+    xp = backend.get_array_module(X, y)
+    if not shuffle:
+        order = None
+    elif rng is None:
+        raise ValueError("shuffle=True needs rng: pass rng=numpy.random.default_rng(seed) (or an int seed), "
+                         "or shuffle=False")
+    else:
+        order = np.random.default_rng(rng).permutation(N)  # host; default_rng(Generator) returns it as is
+    stop = N - N % batch_size if drop_last else N
+    for start in range(0, stop, batch_size):
+        end = min(start + batch_size, N)
+        if order is None:
+            sel = slice(start, end)
+        else:
+            sel = backend.to_device(order[start:end], xp)
+        yield X[sel], (None if y is None else y[sel])

@@ -1,0 +1,103 @@
+"""The IDX file format of MNIST and Fashion-MNIST, read directly (no pickle), and checked.
+
+An IDX file is a header followed by raw big-endian numbers::
+
+    bytes 0-1   0x00 0x00
+    byte  2     element type: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64
+    byte  3     number of dimensions d
+    4*d bytes   the size of each dimension, big-endian uint32 (N first)
+    the data    prod(sizes) elements, row-major
+
+So Fashion-MNIST's image files start with the magic number ``0x00000803`` (uint8, 3 dimensions:
+N, 28, 28) and its label files with ``0x00000801`` (uint8, 1 dimension: N).
+
+:class:`DataError` is raised for anything wrong with a data file; it is a ``ValueError`` whose
+message names the file, says what was expected, and how to get a good copy.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import zlib
+
+import numpy as np
+
+_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+class DataError(ValueError):
+    """A data file is missing, truncated, altered or not what it claims to be."""
+
+
+def parse_idx(data: bytes, name: str = "<bytes>", hint: str = "") -> np.ndarray:
+    """Parse the bytes of an (uncompressed) IDX file into a host NumPy array.
+
+    Returns an array with the header's shape, e.g. ``(60000, 28, 28)`` uint8 for
+    ``train-images-idx3-ubyte``, in native byte order. ``name`` and ``hint`` (how to get a
+    good copy) go into the :class:`DataError` raised for a malformed or truncated file.
+    """
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _TYPES:
+        magic = data[:4].hex() if len(data) >= 4 else f"only {len(data)} bytes"
+        raise DataError(f"{name} is not an IDX file: its magic number is {magic}, expected "
+                        f"0x0000TTDD with type TT in {{08, 09, 0b, 0c, 0d, 0e}}. {hint}".rstrip())
+    dtype = np.dtype(_TYPES[data[2]])
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{name} is truncated: {len(data)} bytes, but its header alone needs {header}. "
+                        f"{hint}".rstrip())
+    shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    expected = header + dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+    if len(data) != expected:
+        what = "truncated" if len(data) < expected else "longer than its header says"
+        raise DataError(f"{name} is {what}: {len(data)} bytes, expected {expected} for shape {shape} "
+                        f"of {dtype.name}. {hint}".rstrip())
+    array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    return array.astype(dtype.newbyteorder("="), copy=True)
+
+
+def read_bytes(path: str, max_bytes: int | None = None, hint: str = "") -> bytes:
+    """The (decompressed, when the name ends in ``.gz``) bytes of ``path``.
+
+    ``max_bytes`` caps the decompressed size (a file that is larger is wrong, and a
+    cap keeps a corrupt or hostile gzip stream from filling memory). A damaged gzip
+    stream raises :class:`DataError` naming the file.
+    """
+    if not os.path.isfile(path):
+        raise DataError(f"{path} does not exist. {hint}".rstrip())
+    limit = -1 if max_bytes is None else max_bytes + 1
+    try:
+        if path.endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                data = f.read(limit)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(limit)
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+        raise DataError(f"{path} is not a complete gzip file ({type(exc).__name__}: {exc}); "
+                        f"it is probably truncated. {hint}".rstrip()) from exc
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DataError(f"{path} holds more than the expected {max_bytes} bytes. {hint}".rstrip())
+    return data
+
+
+def load_verified(path: str, sha256: str, shape: tuple, hint: str = "") -> np.ndarray:
+    """Read, check and parse one IDX file (gzipped or not) whose content is known.
+
+    Checks the IDX header against ``shape`` and the SHA-256 of the decompressed bytes
+    against ``sha256`` (hex). Returns the host array; raises :class:`DataError` naming
+    ``path`` when anything differs.
+    """
+    itemsize = 1  # the known files are all uint8
+    size = 4 + 4 * len(shape) + itemsize * int(np.prod(shape))
+    data = read_bytes(path, max_bytes=size, hint=hint)
+    array = parse_idx(data, name=path, hint=hint)
+    if array.shape != tuple(shape) or array.dtype != np.uint8:
+        raise DataError(f"{path} holds a {array.dtype} array of shape {array.shape}, expected uint8 "
+                        f"{tuple(shape)}. {hint}".rstrip())
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != sha256:
+        raise DataError(f"{path} has been altered: the SHA-256 of its content is {digest}, "
+                        f"expected {sha256}. {hint}".rstrip())
+    return array

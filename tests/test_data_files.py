@@ -1,0 +1,216 @@
+"""Damaged copies and downloads of the official Fashion-MNIST files.
+
+The tests swap the four official files for small fake ones (same format, their own hashes), so they
+run in milliseconds without the real data; a local HTTP server on 127.0.0.1 stands in for the mirrors.
+"""
+import gzip
+import hashlib
+import http.server
+import os
+import struct
+import threading
+
+import numpy as np
+import pytest
+
+from cnnbook import data
+from cnnbook.data import DataError, load_fashion_mnist
+from cnnbook.idx import parse_idx
+
+SIZES = {"train": 30, "test": 20}
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+@pytest.fixture
+def fake_official(monkeypatch):
+    """Small stand-ins for the official files: {file name: uncompressed bytes}; OFFICIAL points at them."""
+    rng = np.random.default_rng(0)
+    files, official = {}, {}
+    for split, n in SIZES.items():
+        prefix = "train" if split == "train" else "t10k"
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        for kind, array in (("images", images), ("labels", labels)):
+            name = f"{prefix}-{kind}-idx{array.ndim}-ubyte"
+            files[name] = idx_bytes(array)
+            official[(split, kind)] = (name, hashlib.sha256(files[name]).hexdigest(), array.shape)
+    monkeypatch.setattr(data, "OFFICIAL", official)
+    return files
+
+
+def write(folder, files, gz=True):
+    for name, raw in files.items():
+        if gz:
+            (folder / (name + ".gz")).write_bytes(gzip.compress(raw, mtime=0))
+        else:
+            (folder / name).write_bytes(raw)
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_good_files_load(tmp_path, fake_official, gz):
+    write(tmp_path, fake_official, gz=gz)
+    X, y = load_fashion_mnist("test", full=True, root=tmp_path, download=False)
+    assert X.shape == (20, 1, 28, 28) and X.dtype == np.float32 and y.dtype == np.int64
+    expected = np.frombuffer(fake_official["t10k-images-idx3-ubyte"][16:], np.uint8).reshape(20, 1, 28, 28)
+    assert np.array_equal(X, expected / np.float32(255)) and np.array_equal(y, np.arange(20) % 10)
+
+
+def damage_truncate(path):
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+def damage_flip_byte(path):
+    raw = bytearray(path.read_bytes())
+    raw[-100] ^= 0x40
+    path.write_bytes(bytes(raw))
+
+
+def damage_magic(path):
+    raw = bytearray(path.read_bytes())
+    raw[2] = 0x07
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("gz, damage, message", [
+    (True, damage_truncate, "not a complete gzip file"),
+    (False, damage_truncate, "is truncated"),
+    (True, damage_flip_byte, "gzip|altered"),
+    (False, damage_flip_byte, "has been altered: the SHA-256 of its content is [0-9a-f]+, expected"),
+    (False, damage_magic, "not an IDX file: its magic number is 00000703"),
+])
+def test_damaged_file_is_named_and_folder_untouched(tmp_path, fake_official, gz, damage, message):
+    write(tmp_path, fake_official, gz=gz)
+    name = "t10k-images-idx3-ubyte" + (".gz" if gz else "")
+    damage(tmp_path / name)
+    before = snapshot(tmp_path)
+    with pytest.raises(DataError, match=message) as info:
+        load_fashion_mnist("test", full=True, root=tmp_path, download=False)
+    assert name in str(info.value) and "good copy" in str(info.value)
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("count, message", [
+    (19, r"holds a uint8 array of shape \(19,\), expected uint8 \(20,\)"),
+    (21, "holds more than the expected 28 bytes"),
+])
+def test_wrong_count_in_header_is_reported(tmp_path, fake_official, count, message):
+    fake_official["t10k-labels-idx1-ubyte"] = idx_bytes(np.zeros(count, np.uint8))
+    write(tmp_path, fake_official)
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz " + message):
+        load_fashion_mnist("test", full=True, root=tmp_path, download=False)
+
+
+def test_missing_file_is_named(tmp_path, fake_official):
+    write(tmp_path, {k: v for k, v in fake_official.items() if k != "t10k-labels-idx1-ubyte"})
+    before = snapshot(tmp_path)
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte\(\.gz\) is missing: looked in .*download=True"):
+        load_fashion_mnist("test", full=True, root=tmp_path, download=False)
+    assert snapshot(tmp_path) == before
+
+
+def test_parse_idx_other_types_and_extra_bytes():
+    a = np.array([[1, -2], [300, 4]], dtype=">i2")
+    raw = struct.pack(">BBBBII", 0, 0, 0x0B, 2, 2, 2) + a.tobytes()
+    out = parse_idx(raw)
+    assert out.dtype == np.int16 and out.dtype.isnative and np.array_equal(out, a)
+    with pytest.raises(DataError, match="longer than its header says"):
+        parse_idx(raw + b"\0", name="x.idx")
+    with pytest.raises(DataError, match="only 2 bytes"):
+        parse_idx(b"\0\0")
+
+
+# ---- downloads from a local server ----------------------------------------------------------
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    files: dict = {}  # set per test: URL path -> bytes
+
+    def do_GET(self):
+        mode, _, name = self.path.lstrip("/").partition("/")
+        body = self.files.get(name) if mode in ("good", "bad", "broken") else None
+        if body is None:
+            self.send_error(404)
+            return
+        if mode == "bad":
+            body = body[:-50] + bytes(50)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if mode == "broken":  # announce the whole file, send half, hang up
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server(fake_official):
+    Handler.files = {name + ".gz": gzip.compress(raw, mtime=0) for name, raw in fake_official.items()}
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def test_download_good_files(tmp_path, server):
+    X, y = load_fashion_mnist("train", full=True, root=tmp_path, mirrors=[server + "/good/"], progress=False)
+    assert X.shape == (30, 1, 28, 28) and np.array_equal(y, np.arange(30) % 10)
+    assert sorted(os.listdir(tmp_path)) == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
+    X2, _ = load_fashion_mnist("train", full=True, root=tmp_path, download=False)  # now found locally
+    assert np.array_equal(X, X2)
+
+
+def test_download_falls_back_to_the_next_mirror(tmp_path, server):
+    mirrors = [server + "/missing/", server + "/bad/", server + "/broken/", server + "/good/"]
+    X, _ = load_fashion_mnist("test", full=True, root=tmp_path, mirrors=mirrors, progress=False)
+    assert X.shape == (20, 1, 28, 28)
+    assert sorted(os.listdir(tmp_path)) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+
+@pytest.mark.parametrize("mode, message", [
+    ("bad", "not a complete gzip file|altered"),
+    ("broken", "broke off after [0-9]+ of [0-9]+ bytes"),
+    ("missing", "HTTP Error 404"),
+])
+def test_failed_download_leaves_nothing(tmp_path, server, mode, message):
+    with pytest.raises(DataError, match=message) as info:
+        load_fashion_mnist("test", full=True, root=tmp_path, mirrors=[server + f"/{mode}/"], progress=False)
+    assert "t10k-images-idx3-ubyte.gz" in str(info.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_download_into_data_dir_when_no_root(tmp_path, server, monkeypatch):
+    monkeypatch.setattr(data, "DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(data, "DEBIAN_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("CNNBOOK_DATA", str(tmp_path / "env"))
+    load_fashion_mnist("test", full=True, mirrors=[server + "/good/"], progress=False)
+    assert sorted(os.listdir(tmp_path / "data")) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+
+def test_search_order_env_first(tmp_path, fake_official, monkeypatch):
+    env, debian = tmp_path / "env", tmp_path / "debian"
+    env.mkdir()
+    debian.mkdir()
+    write(debian, fake_official)
+    write(env, {"t10k-labels-idx1-ubyte": fake_official["t10k-labels-idx1-ubyte"]}, gz=False)
+    monkeypatch.setattr(data, "DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(data, "DEBIAN_DIR", str(debian))
+    monkeypatch.setenv("CNNBOOK_DATA", str(env))
+    found = data.locate_fashion_mnist()
+    assert found["t10k-labels-idx1-ubyte"] == str(env / "t10k-labels-idx1-ubyte")
+    assert found["t10k-images-idx3-ubyte"] == str(debian / "t10k-images-idx3-ubyte.gz")
+    X, y = load_fashion_mnist("test", full=True, download=False)
+    assert X.shape == (20, 1, 28, 28)
