@@ -54,7 +54,7 @@ def download_verified(filename: str, folder: str, mirrors, verify, timeout: floa
     failures = []
     for base in mirrors:
         url = base.rstrip("/") + "/" + filename
-        fd, tmp = tempfile.mkstemp(prefix=f".{filename}.", suffix=suffix, dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{filename}.", suffix=suffix, dir=folder)
         try:
             with os.fdopen(fd, "wb") as out:
                 _fetch(url, out, timeout, progress, filename)
