@@ -1,0 +1,319 @@
+"""Plain functions behind the explorers: they compute every number and sentence a widget shows.
+
+The widgets in :mod:`cnnbook.widgets` only read sliders, call these functions and display the result,
+so everything a learner sees is unit-tested here (tests/test_explore.py) without a browser.
+
+* :func:`output_size_report` - the stride/padding/output-size explorer: the formula with numbers filled
+  in, whether it divides evenly, what a flooring framework silently drops, and settings that fit.
+* :data:`KERNELS`, :func:`parse_kernel`, :func:`activation_map` - the kernel explorer.
+* :func:`receptive_field_growth`, :func:`parse_layers`, :func:`input_region` - the receptive-field explorer.
+* :func:`pool_map` - the pooling explorer.
+
+"Convolution" means cross-correlation here, as in CS231n and PyTorch: the kernel is not flipped.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnnbook.backend import get_array_module
+from cnnbook.layers import (avg_pool2d_forward, conv2d_forward, max_pool2d_forward,
+                            receptive_field)
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__}); "
+                        f"pass a whole number such as {max(minimum, 1)}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+# ---------------------------------------------------------------- output size
+@dataclass
+class OutputSizeReport:
+    """Everything the stride/padding explorer shows, for one side of a square input.
+
+    ``numerator`` is ``W - K_eff + 2P`` with ``K_eff = D (K - 1) + 1`` the dilated kernel's extent.
+    ``fits`` is True when the numerator is >= 0 and divisible by the stride; ``output_size`` is the
+    floored result a framework such as PyTorch computes (0 when the kernel does not fit at all).
+    ``starts`` are the padded-input coordinates where each kernel window begins.
+    ``dropped`` counts padded-input pixels at the right/bottom that no window covers;
+    ``dropped_input`` counts how many of them are real input pixels (not padding).
+    ``suggestions`` are ``(padding, stride, output_size)`` triples that divide evenly.
+    """
+
+    input_size: int
+    kernel_size: int
+    stride: int
+    padding: int
+    dilation: int
+    effective_kernel: int
+    numerator: int
+    fits: bool
+    output_size: int
+    starts: list = field(default_factory=list)
+    dropped: int = 0
+    dropped_input: int = 0
+    suggestions: list = field(default_factory=list)
+    formula: str = ""
+    message: str = ""
+
+    @property
+    def padded_size(self) -> int:
+        return self.input_size + 2 * self.padding
+
+
+def _suggestions(W: int, K_eff: int, S: int, P: int) -> list:
+    """Nearby settings that divide evenly: the next paddings up, then strides that divide."""
+    found = []
+    for p in range(P + 1, P + 2 * S + 1):
+        num = W - K_eff + 2 * p
+        if num >= 0 and num % S == 0:
+            found.append((p, S, num // S + 1))
+            break
+    for p in range(P - 1, -1, -1):
+        num = W - K_eff + 2 * p
+        if num >= 0 and num % S == 0:
+            found.append((p, S, num // S + 1))
+            break
+    num = W - K_eff + 2 * P
+    if num >= 0:
+        for s in range(S - 1, 0, -1):
+            if num % s == 0:
+                found.append((P, s, num // s + 1))
+                break
+        for s in range(S + 1, num + 1):
+            if num % s == 0:
+                found.append((P, s, num // s + 1))
+                break
+    return found
+
+
+def output_size_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> OutputSizeReport:
+    """The output size of a convolution or pooling along one side, with the explanation a learner reads.
+
+    ``(W - K + 2P) / S + 1`` (with ``K`` replaced by ``D (K - 1) + 1`` when ``dilation`` D > 1).
+    Never raises for a setting that does not divide: it says so and suggests one that does, because
+    that is what the explorer must show. Bad types or negative numbers raise ``TypeError``/``ValueError``.
+    """
+    W = _check_int("input_size", input_size, 1)
+    K = _check_int("kernel_size", kernel_size, 1)
+    S = _check_int("stride", stride, 1)
+    P = _check_int("padding", padding, 0)
+    D = _check_int("dilation", dilation, 1)
+    K_eff = D * (K - 1) + 1
+    num = W - K_eff + 2 * P
+    fits = num >= 0 and num % S == 0
+    out = num // S + 1 if num >= 0 else 0
+    kname = f"K={K}" if D == 1 else f"K_eff={K_eff} (K={K}, dilation {D})"
+    formula = f"(W - K + 2P) / S + 1 = ({W} - {K_eff} + 2*{P}) / {S} + 1 = {num}/{S} + 1"
+    starts = [i * S for i in range(out)]
+    dropped = num - (out - 1) * S if num >= 0 else 0
+    dropped_input = max(0, dropped - P)
+    sugg = _suggestions(W, K_eff, S, P)
+    if num < 0:
+        formula += " < 1"
+        message = (f"The kernel ({kname}) is larger than the padded input ({W} + 2*{P} = {W + 2 * P} pixels): "
+                   f"no output at all. Use more padding or a smaller kernel.")
+    elif fits:
+        formula += f" = {out}"
+        message = f"Output size {out} x {out}: {out} kernel positions along each side, {S} pixel(s) apart."
+    else:
+        formula += f" = {num / S + 1:.2f} (not a whole number)"
+        tips = " or ".join(f"padding {p}, stride {s} (output {o})" for p, s, o in sugg) or "another setting"
+        message = (f"Does not fit: {num} is not divisible by stride {S}. A framework that floors the result "
+                   f"(PyTorch, TensorFlow 'valid') silently returns {out} and never looks at the last "
+                   f"{dropped} column(s) and row(s) of the padded input ({dropped_input} of them real "
+                   f"input pixels). Try {tips}.")
+    return OutputSizeReport(W, K, S, P, D, K_eff, num, fits, out, starts, dropped, dropped_input,
+                            sugg, formula, message)
+
+
+def kernel_taps(report: OutputSizeReport, position: int) -> list:
+    """``(row, col)`` padded-input coordinates the kernel covers at output cell ``position`` (row-major)."""
+    n = report.output_size
+    position = _check_int("position", position, 0)
+    if n == 0 or position >= n * n:
+        raise ValueError(f"position {position} is outside the {n} x {n} output; use 0..{max(n * n - 1, 0)}")
+    r0, c0 = report.starts[position // n], report.starts[position % n]
+    taps = [r * report.dilation for r in range(report.kernel_size)]
+    return [(r0 + dr, c0 + dc) for dr in taps for dc in taps]
+
+
+# ---------------------------------------------------------------- kernels
+KERNELS = {
+    "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
+    "vertical edge": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
+    "horizontal edge": [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
+    "blur": [[1 / 9] * 3] * 3,
+    "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
+}
+"""Hand-made 3x3 kernels (Sobel edges, box blur, sharpen); rows top to bottom."""
+
+
+def kernel_text(kernel) -> str:
+    """A kernel as the editable text the explorer shows: rows on lines, numbers split by spaces."""
+    k = np.asarray(kernel, dtype=float)
+    return "\n".join(" ".join(f"{v:g}" for v in row) for row in k)
+
+
+def parse_kernel(text: str) -> np.ndarray:
+    """A square kernel from text: rows split by newlines or ``;``, numbers by spaces or commas.
+
+    ``"1 0 -1; 2 0 -2; 1 0 -1"`` gives a 3x3 float64 array. ``ValueError`` names what is wrong.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"kernel text must be a str, got {type(text).__name__}")
+    rows = [r for r in re.split(r"[;\n]", text) if r.strip()]
+    values = []
+    for i, row in enumerate(rows):
+        try:
+            values.append([float(v) for v in re.split(r"[,\s]+", row.strip())])
+        except ValueError:
+            raise ValueError(f"row {i + 1} of the kernel, {row.strip()!r}, holds something that is not a "
+                             "number; write numbers split by spaces, e.g. '1 0 -1'") from None
+    n = len(values)
+    if n == 0 or any(len(r) != n for r in values):
+        raise ValueError(f"the kernel must be square (3 rows of 3 numbers, say); got rows of lengths "
+                         f"{[len(r) for r in values]}")
+    return np.array(values)
+
+
+def explain_kernel(kernel) -> str:
+    """One sentence on what a kernel does to flat regions, from the sum of its weights."""
+    k = np.asarray(kernel, dtype=float)
+    total = float(k.sum())
+    if abs(total) < 1e-4:
+        what = "a flat patch gives 0, so the map lights up only where brightness changes (an edge detector)"
+    elif abs(total - 1) < 1e-4:
+        what = "a flat patch keeps its brightness (blur, sharpen and identity kernels sum to 1)"
+    else:
+        what = f"a flat patch comes out {total:g} times as bright"
+    return f"weights sum to {total:g}: {what}."
+
+
+def activation_map(image, kernel, stride=1, padding=0):
+    """Slide ``kernel`` over a grey ``image`` and return the activation map, on the image's backend.
+
+    image: ``(H, W)``; kernel: ``(KH, KW)`` (a list or a host array is moved to the image's device).
+    Returns ``(Ho, Wo)`` computed by :func:`cnnbook.layers.conv2d_forward` with zero bias.
+    """
+    xp = get_array_module(image)
+    if getattr(image, "ndim", None) != 2:
+        raise ValueError(f"image must be a 2-D grey image (H, W), got shape {getattr(image, 'shape', None)}; "
+                         "average the colour channels first, e.g. image.mean(axis=0)")
+    k = xp.asarray(np.asarray(kernel, dtype=np.float64), dtype=image.dtype)
+    if k.ndim != 2:
+        raise ValueError(f"kernel must be 2-D (KH, KW), got shape {k.shape}")
+    out, _ = conv2d_forward(image[None, None], k[None, None], xp.zeros(1, dtype=image.dtype),
+                            stride=stride, padding=padding)
+    return out[0, 0]
+
+
+# ---------------------------------------------------------------- receptive field
+def parse_layers(text: str) -> list:
+    """Layers from text such as ``"3,1 3,1 2,2"`` or ``"(3, 1), (2, 2)"``: ``[(kernel, stride), ...]``."""
+    if not isinstance(text, str):
+        raise TypeError(f"layers text must be a str, got {type(text).__name__}")
+    pairs = re.findall(r"(-?\d+)\s*[,x/]\s*(-?\d+)", text)
+    leftover = re.sub(r"(-?\d+)\s*[,x/]\s*(-?\d+)|[\s(),\[\];]", "", text)
+    if not pairs or leftover:
+        raise ValueError(f"could not read layers from {text!r}; write kernel,stride pairs like '3,1 3,1 2,2'")
+    layers = [(int(k), int(s)) for k, s in pairs]
+    _check_layers(layers)
+    return layers
+
+
+def _check_layers(layers) -> list:
+    try:
+        layers = [tuple(layer) for layer in layers]
+    except TypeError:
+        raise TypeError(f"layers must be a sequence of (kernel_size, stride) pairs, got {layers!r}") from None
+    for i, layer in enumerate(layers):
+        if len(layer) != 2:
+            raise ValueError(f"layer {i} is {layer!r}; each layer is a (kernel_size, stride) pair")
+        _check_int(f"kernel_size of layer {i}", layer[0], 1)
+        _check_int(f"stride of layer {i}", layer[1], 1)
+    return layers
+
+
+@dataclass
+class ReceptiveFieldStep:
+    """One layer of a stack: its receptive field (input pixels per side) and jump (input pixels between
+    neighbouring units)."""
+
+    layer: int
+    kernel_size: int
+    stride: int
+    field: int
+    jump: int
+
+
+def receptive_field_growth(layers) -> list:
+    """Receptive field after each layer, first layer first, as :class:`ReceptiveFieldStep` items.
+
+    ``field`` comes from :func:`cnnbook.layers.receptive_field` on the first ``i + 1`` layers;
+    ``jump`` is the product of the strides so far (how far apart neighbouring units look).
+    """
+    layers = _check_layers(layers)
+    steps, jump = [], 1
+    for i, (k, s) in enumerate(layers):
+        jump *= s
+        steps.append(ReceptiveFieldStep(i + 1, k, s, receptive_field(layers[: i + 1]), jump))
+    return steps
+
+
+def input_region(layers, unit: int) -> tuple:
+    """``(start, stop)`` input pixels (one side, no padding) seen by unit ``unit`` of the last layer."""
+    layers = _check_layers(layers)
+    unit = _check_int("unit", unit, 0)
+    jump = int(np.prod([s for _, s in layers])) if layers else 1
+    start = unit * jump
+    return start, start + receptive_field(layers)
+
+
+def output_length(input_size: int, layers) -> int:
+    """Units per side after the stack on an ``input_size`` input (no padding, flooring like PyTorch)."""
+    n = _check_int("input_size", input_size, 1)
+    for i, (k, s) in enumerate(_check_layers(layers)):
+        if n < k:
+            raise ValueError(f"layer {i + 1} (kernel {k}) does not fit on its {n}-pixel input; "
+                             f"use a larger input than {input_size} or fewer layers")
+        n = (n - k) // s + 1
+    return n
+
+
+# ---------------------------------------------------------------- pooling
+def pool_map(x, kernel_size=2, stride=None, mode="max"):
+    """Pool a 2-D map ``x`` ``(H, W)``; return ``(out (Ho, Wo), report dict)`` on ``x``'s backend.
+
+    The report holds ``input_shape``, ``output_shape``, ``kernel_size``, ``stride``, ``mode``, the
+    ``reduction`` in values (``H*W / (Ho*Wo)``) and a ``text`` line for the explorer.
+    Uses :func:`cnnbook.layers.max_pool2d_forward` / ``avg_pool2d_forward``.
+    """
+    if getattr(x, "ndim", None) != 2:
+        raise ValueError(f"x must be a 2-D map (H, W), got shape {getattr(x, 'shape', None)}")
+    stride = kernel_size if stride is None else stride
+    for side in x.shape:
+        report = output_size_report(side, kernel_size, stride)
+        if not report.fits:
+            raise ValueError(f"pooling window {kernel_size}, stride {stride} on a side of {side}: "
+                             + report.message)
+    if mode == "max":
+        forward = max_pool2d_forward
+    elif mode == "avg":
+        forward = avg_pool2d_forward
+    else:
+        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+    out, _ = forward(x[None, None], kernel_size=kernel_size, stride=stride)
+    out = out[0, 0]
+    H, W = x.shape
+    Ho, Wo = out.shape
+    text = (f"{mode} pooling {kernel_size}x{kernel_size}, stride {stride}: ({H}, {W}) → ({Ho}, {Wo}), "
+            f"{H * W / (Ho * Wo):.1f}x fewer values")
+    return out, {"input_shape": (H, W), "output_shape": (Ho, Wo), "kernel_size": kernel_size,
+                 "stride": stride, "mode": mode, "reduction": H * W / (Ho * Wo), "text": text}

@@ -1,0 +1,268 @@
+"""The workbook's plots: images with their shapes, activation maps, filters, receptive fields, pooling.
+
+Arrays of either backend come back to the host in exactly one place, :func:`host`.
+Every function draws a new figure and returns it (``matplotlib.figure.Figure``); in a notebook write
+``fig = show_images(X)`` (or end the line with ``;``) so Jupyter shows it once.
+Nothing here changes matplotlib's global settings.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cnnbook import backend
+
+
+def host(a) -> np.ndarray:
+    """The one place arrays leave the device for plotting: a host NumPy array."""
+    return backend.to_numpy(a)
+
+
+def _plt():
+    import matplotlib.pyplot as plt  # imported on first plot, so importing cnnbook.viz stays cheap
+    return plt
+
+
+def _grid(n: int, ncols: int, size: float, title: str):
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.6), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    fig.suptitle(title)
+    return fig, axes.flat[:n]
+
+
+def _as_images(X) -> np.ndarray:
+    X = host(X)
+    if X.ndim == 2:
+        X = X[None, None]
+    elif X.ndim == 3:
+        X = X[None]
+    if X.ndim != 4:
+        raise ValueError(f"images must be (N, C, H, W), (C, H, W) or (H, W), got shape {X.shape}")
+    return X
+
+
+def _image_for_imshow(img: np.ndarray) -> tuple:
+    """``(C, H, W)`` -> what ``imshow`` wants, and a colour map (None for RGB)."""
+    C = img.shape[0]
+    if C == 1:
+        return img[0], "gray"
+    if C == 3:
+        lo, hi = img.min(), img.max()
+        if lo < 0 or hi > 1:  # e.g. centred data or filters: stretch to [0, 1] so colours stay visible
+            img = (img - lo) / (hi - lo + 1e-12)
+        return img.transpose(1, 2, 0), None
+    raise ValueError(f"an image to show needs 1 or 3 channels, got {C} (shape {img.shape}); "
+                     "show the channels one by one with show_activation_maps")
+
+
+def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None):
+    """Show images ``X`` ``(N, C, H, W)`` (C = 1 or 3) with their shapes (and labels) in the titles."""
+    X = _as_images(X)
+    N = X.shape[0]
+    if labels is not None:
+        labels = host(labels).reshape(-1)
+        if len(labels) != N:
+            raise ValueError(f"{len(labels)} labels for {N} images; pass one label per image")
+    fig, axes = _grid(N, ncols, size, title or f"{N} image(s), array shape {tuple(X.shape)}")
+    for i, ax in enumerate(axes):
+        img, cmap = _image_for_imshow(X[i])
+        ax.imshow(img, cmap=cmap)
+        name = ""
+        if labels is not None:
+            name = class_names[int(labels[i])] if class_names is not None else str(labels[i])
+            name += "\n"
+        ax.set_title(f"{name}{tuple(X[i].shape)}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.supxlabel("column (pixels)", fontsize=9)
+    fig.supylabel("row (pixels)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap="gray"):
+    """Show activation maps ``(F, H, W)`` (or ``(1, F, H, W)`` or one ``(H, W)``), each with its shape
+    and a colour bar in activation units (the dot product of filter and patch)."""
+    maps = host(maps)
+    if maps.ndim == 4 and maps.shape[0] == 1:
+        maps = maps[0]
+    if maps.ndim == 2:
+        maps = maps[None]
+    if maps.ndim != 3:
+        raise ValueError(f"maps must be (F, H, W), (1, F, H, W) or (H, W), got shape {maps.shape}")
+    F = maps.shape[0]
+    if titles is not None and len(titles) != F:
+        raise ValueError(f"{len(titles)} titles for {F} maps; pass one title per map")
+    fig, axes = _grid(F, ncols, size, title or f"{F} activation map(s), volume shape {tuple(maps.shape)}")
+    for i, ax in enumerate(axes):
+        im = ax.imshow(maps[i], cmap=cmap)
+        name = f"{titles[i]}\n" if titles is not None else f"map {i}\n"
+        ax.set_title(f"{name}{tuple(maps[i].shape)}", fontsize=9)
+        ax.set_xlabel("column (pixels)", fontsize=8)
+        ax.set_ylabel("row (pixels)", fontsize=8)
+        ax.tick_params(labelsize=7)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label("activation (a.u.)", fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def show_filters(w, ncols=8, size=1.4, title=None, annotate=None):
+    """Show conv weights ``(F, C, KH, KW)``: RGB filters as colour patches, others channel by channel
+    (red = positive weight, blue = negative). Small kernels get their values written on them."""
+    w = host(w)
+    if w.ndim == 2:
+        w = w[None, None]
+    if w.ndim != 4:
+        raise ValueError(f"w must be (F, C, KH, KW) or one (KH, KW) kernel, got shape {w.shape}")
+    F, C, KH, KW = w.shape
+    annotate = KH <= 5 and KW <= 5 if annotate is None else annotate
+    per_channel = C != 3
+    n = F * C if per_channel else F
+    fig, axes = _grid(n, ncols if not per_channel or C == 1 else C, size,
+                      title or f"{F} filter(s), weight shape {tuple(w.shape)}")
+    for i, ax in enumerate(axes):
+        if per_channel:
+            k = w[i // C, i % C]
+            lim = np.abs(k).max() or 1.0
+            ax.imshow(k, cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.set_title(f"filter {i // C}" + (f", ch {i % C}" if C > 1 else "") + f"\n{k.shape}", fontsize=8)
+            if annotate:
+                for (r, c), v in np.ndenumerate(k):
+                    ax.text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=7)
+        else:
+            img, _ = _image_for_imshow(w[i])
+            ax.imshow(img)
+            ax.set_title(f"filter {i}\n{tuple(w[i].shape)}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.supxlabel("kernel column (pixels)", fontsize=9)
+    fig.supylabel("kernel row (pixels)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None):
+    """Draw, on the input, the field each layer's unit sees for one unit of the last layer.
+
+    layers: ``[(kernel_size, stride), ...]``; input_size: pixels per side of the (square) input
+    (default: just big enough); unit: which last-layer unit along each side (default: the middle one).
+    image: an optional ``(H, W)`` or ``(C, H, W)`` picture drawn underneath.
+    """
+    from cnnbook.explore import input_region, output_length, receptive_field_growth
+    steps = receptive_field_growth(layers)
+    if image is not None:
+        img = _as_images(image)[0]
+        input_size = min(img.shape[1:])
+    if input_size is None:
+        input_size = steps[-1].field + 2 * steps[-1].jump
+    n_out = output_length(input_size, layers)
+    unit = n_out // 2 if unit is None else unit
+    if not 0 <= unit < n_out:
+        raise ValueError(f"unit {unit} is outside the last layer's {n_out} units; use 0..{n_out - 1}")
+    if ax is None:
+        fig, ax = _plt().subplots(figsize=(5, 5))
+    else:
+        fig = ax.figure
+    if image is not None:
+        shown, cmap = _image_for_imshow(img[:, :input_size, :input_size])
+        ax.imshow(shown, cmap=cmap, extent=(0, input_size, input_size, 0))
+    else:
+        ax.set_xlim(0, input_size)
+        ax.set_ylim(input_size, 0)
+        ax.set_xticks(np.arange(0, input_size + 1, max(1, input_size // 8)))
+        ax.set_yticks(np.arange(0, input_size + 1, max(1, input_size // 8)))
+        ax.grid(True, color="0.85", linewidth=0.5)
+        ax.set_aspect("equal")
+    from matplotlib.patches import Rectangle
+    colours = _plt().cm.viridis(np.linspace(0.1, 0.9, len(steps)))
+    for step, colour in zip(reversed(steps), reversed(colours)):
+        start, stop = input_region(layers[: step.layer], _unit_at_layer(layers, step.layer, unit))
+        ax.add_patch(Rectangle((start, start), stop - start, stop - start, fill=True, alpha=0.25,
+                               facecolor=colour, edgecolor=colour, linewidth=2,
+                               label=f"layer {step.layer}: {step.field}x{step.field} px"))
+    ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
+    ax.set_title(f"receptive field of unit ({unit}, {unit}) of layer {len(steps)}: "
+                 f"{steps[-1].field}x{steps[-1].field} pixels", fontsize=10)
+    ax.set_xlabel("input column (pixels)")
+    ax.set_ylabel("input row (pixels)")
+    return fig
+
+
+def _unit_at_layer(layers, layer: int, unit: int) -> int:
+    """The middle unit of layer ``layer`` among those last-layer ``unit`` sees (one side, no padding)."""
+    from cnnbook.layers import receptive_field
+    rest = list(layers[layer:])
+    if not rest:
+        return unit
+    jump = int(np.prod([s for _, s in rest]))
+    return unit * jump + (receptive_field(rest) - 1) // 2
+
+
+def plot_receptive_field_growth(stacks: dict, ax=None):
+    """Receptive field (pixels per side) after each layer, one line per named stack of layers."""
+    from cnnbook.explore import receptive_field_growth
+    if ax is None:
+        fig, ax = _plt().subplots(figsize=(6, 3.5))
+    else:
+        fig = ax.figure
+    for name, layers in stacks.items():
+        steps = receptive_field_growth(layers)
+        ax.plot([0] + [s.layer for s in steps], [1] + [s.field for s in steps], marker="o", label=name)
+    ax.set_title("receptive field grows with depth")
+    ax.set_xlabel("layer (count)")
+    ax.set_ylabel("receptive field (pixels per side)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def draw_pooling(x, kernel_size=2, stride=None, mode="max"):
+    """Input map with pooling windows outlined (the max of each window marked) beside the pooled map."""
+    from matplotlib.patches import Rectangle
+    from cnnbook.explore import pool_map
+    out, info = pool_map(x, kernel_size, stride, mode)
+    xh, oh = host(x), host(out)
+    s, k = info["stride"], kernel_size
+    fig, (a0, a1) = _plt().subplots(1, 2, figsize=(9, 4.2))
+    vmin, vmax = xh.min(), xh.max()
+    a0.imshow(xh, cmap="viridis", vmin=vmin, vmax=vmax)
+    a1.imshow(oh, cmap="viridis", vmin=vmin, vmax=vmax)
+    Ho, Wo = oh.shape
+    for i in range(Ho):
+        for j in range(Wo):
+            a0.add_patch(Rectangle((j * s - 0.5, i * s - 0.5), k, k, fill=False, edgecolor="white", lw=1))
+            if mode == "max":
+                win = xh[i * s:i * s + k, j * s:j * s + k]
+                r, c = np.unravel_index(np.argmax(win), win.shape)
+                a0.plot(j * s + c, i * s + r, "r.", markersize=6)
+    small = max(xh.shape) <= 12
+    for arr, ax in ((xh, a0), (oh, a1)):
+        if small:
+            for (r, c), v in np.ndenumerate(arr):
+                ax.text(c, r, f"{v:.1f}", ha="center", va="center", fontsize=7, color="w")
+        ax.set_xlabel("column (pixels)")
+        ax.set_ylabel("row (pixels)")
+    a0.set_title(f"input {xh.shape}" + (", red dot = max of its window" if mode == "max" else ""), fontsize=9)
+    a1.set_title(f"{mode}-pooled {oh.shape}", fontsize=9)
+    fig.suptitle(info["text"], fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_bars(values: dict, title: str, ylabel: str, log=False):
+    """A bar chart of named numbers (e.g. seconds per method); ``ylabel`` should carry the unit."""
+    fig, ax = _plt().subplots(figsize=(5, 3))
+    names = list(values)
+    nums = [float(host(values[n])) for n in names]
+    ax.bar(names, nums, color="tab:blue")
+    for i, v in enumerate(nums):
+        ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=8)
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel("method")
+    ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,81 @@
+"""The output-size drawing: padded input grid, where the kernel lands, and the output grid, as SVG.
+
+SVG rather than a matplotlib image because the stride/padding explorer redraws it on every slider
+move (fast, crisp at any zoom) and because a browser test can count its cells: every rectangle
+carries a class, ``cnnbook-input-cell``, ``cnnbook-pad-cell``, ``cnnbook-dropped-cell`` (never covered
+by a window when the size does not divide), ``cnnbook-kernel-cell`` and ``cnnbook-output-cell``
+(``cnnbook-output-current`` for the cell the kernel position computes).
+"""
+from __future__ import annotations
+
+from html import escape
+
+from cnnbook.explore import OutputSizeReport, kernel_taps
+
+
+class SvgDrawing(str):
+    """SVG text that Jupyter displays as a picture (and that widgets put in an ``HTML`` value)."""
+
+    def _repr_svg_(self):
+        return str(self)
+
+
+def _cells(n: int, cell: float) -> float:
+    return n * cell
+
+
+def draw_output_grid(report: OutputSizeReport, position: int = 0, max_width: int = 640) -> SvgDrawing:
+    """Draw ``report`` (from :func:`cnnbook.explore.output_size_report`) with the kernel at output
+    cell ``position`` (row-major). Units: one square = one pixel (input) or one unit (output)."""
+    if not isinstance(report, OutputSizeReport):
+        raise TypeError(f"report must be an OutputSizeReport from output_size_report(...), "
+                        f"got {type(report).__name__}")
+    n_in, n_out, P = report.padded_size, report.output_size, report.padding
+    cell = max(4.0, min(22.0, (max_width - 140) / (n_in + max(n_out, 1))))
+    top, left, gap = 58, 34, 60
+    w_in = _cells(n_in, cell)
+    width = left + w_in + gap + _cells(max(n_out, 1), cell) + 20
+    height = top + max(w_in, 40) + 46
+    taps = set(kernel_taps(report, position)) if n_out else set()
+    covered = n_in - report.dropped
+    current = divmod(position, n_out) if n_out else None
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="cnnbook-output-grid" width="{width:.0f}" '
+           f'height="{height:.0f}" font-family="sans-serif" font-size="12">']
+    title = (f"input {report.input_size}x{report.input_size}, padding {P} -> padded {n_in}x{n_in}; "
+             f"kernel {report.kernel_size}, stride {report.stride}"
+             + (f", dilation {report.dilation}" if report.dilation > 1 else "")
+             + f" -> output {n_out}x{n_out}")
+    out.append(f'<text class="cnnbook-grid-title" x="{left}" y="18" font-weight="bold">{escape(title)}</text>')
+    out.append(f'<text x="{left}" y="{top - 10}">padded input (pixels)</text>')
+    for r in range(n_in):
+        for c in range(n_in):
+            pad = r < P or c < P or r >= n_in - P or c >= n_in - P
+            dropped = r >= covered or c >= covered
+            cls, fill = ("cnnbook-pad-cell", "#e6e6e6") if pad else ("cnnbook-input-cell", "#ffffff")
+            if dropped:
+                cls, fill = cls + " cnnbook-dropped-cell", "#f4a6a6"
+            if (r, c) in taps:
+                cls, fill = cls + " cnnbook-kernel-cell", "#4c8bf5"
+            out.append(f'<rect class="{cls}" x="{left + c * cell:.1f}" y="{top + r * cell:.1f}" '
+                       f'width="{cell:.1f}" height="{cell:.1f}" fill="{fill}" stroke="#999" stroke-width="0.5"/>')
+    x0 = left + w_in + gap
+    out.append(f'<text x="{x0}" y="{top - 10}">output (units)</text>')
+    for r in range(n_out):
+        for c in range(n_out):
+            cls, fill = "cnnbook-output-cell", "#d9f2d9"
+            if (r, c) == current:
+                cls, fill = cls + " cnnbook-output-current", "#4c8bf5"
+            out.append(f'<rect class="{cls}" x="{x0 + c * cell:.1f}" y="{top + r * cell:.1f}" '
+                       f'width="{cell:.1f}" height="{cell:.1f}" fill="{fill}" stroke="#555" stroke-width="0.5"/>')
+    if n_out:
+        ar_y = top + cell * (current[0] + 0.5)
+        out.append(f'<line x1="{left + w_in + 6:.1f}" y1="{ar_y:.1f}" x2="{x0 - 6:.1f}" y2="{ar_y:.1f}" '
+                   'stroke="#4c8bf5" stroke-width="2"/>')
+    y_lab = top + max(w_in, 40) + 18
+    out.append(f'<text x="{left}" y="{y_lab:.0f}">input column (pixels); grey = padding, blue = kernel'
+               + (', red = never covered (dropped)' if report.dropped else '') + '</text>')
+    out.append(f'<text x="{left}" y="{y_lab + 18:.0f}">{escape(report.formula)}</text>')
+    out.append(f'<text x="12" y="{top + w_in / 2:.0f}" transform="rotate(-90 12 {top + w_in / 2:.0f})" '
+               'text-anchor="middle">input row (pixels)</text>')
+    out.append("</svg>")
+    return SvgDrawing("\n".join(out))

@@ -1,0 +1,247 @@
+"""Interactive explorers: thin ipywidgets shells over the plain functions in :mod:`cnnbook.explore`.
+
+Each explorer returns a ``VBox`` with CSS class ``cnnbook-<name>`` and three attributes tests use:
+``controls`` (a dict of the input widgets, each with class ``cnnbook-<control>``), ``result``
+(an ``HTML`` widget with class ``cnnbook-result`` holding the numbers and sentences) and ``drawing``
+(an ``HTML`` widget holding SVG, or an ``Image`` holding a matplotlib figure as PNG; class ``cnnbook-drawing``).
+Callbacks compute on the default backend (NumPy or CuPy); plots bring arrays to the host in ``cnnbook.viz``.
+"""
+from __future__ import annotations
+
+from html import escape
+
+import ipywidgets as W
+
+from cnnbook import backend, explore, viz
+
+
+def _slider(name: str, description: str, value: int, lo: int, hi: int):
+    s = W.IntSlider(value=value, min=lo, max=hi, description=description,
+                    style={"description_width": "initial"}, continuous_update=True)
+    s.add_class(f"cnnbook-{name}")
+    return s
+
+
+def _html(cls: str, value: str = ""):
+    h = W.HTML(value=value)
+    h.add_class(cls)
+    return h
+
+
+def _image():
+    img = W.Image(format="png")
+    img.add_class("cnnbook-drawing")
+    return img
+
+
+def _box(name: str, children, controls: dict, result, drawing):
+    box = W.VBox(children)
+    box.add_class(f"cnnbook-{name}")
+    box.controls, box.result, box.drawing = controls, result, drawing
+    return box
+
+
+def _show(image, fig):
+    """Show ``fig`` as a PNG in the ``Image`` widget (works in any kernel, testable), then free it."""
+    import io
+
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    image.value = buf.getvalue()
+
+
+def _error(result, exc: Exception):
+    result.value = f'<span class="cnnbook-error" style="color:#b00">{escape(str(exc))}</span>'
+
+
+# ---------------------------------------------------------------- notebook 00
+def hello_widget():
+    """A first widget: move the kernel size and watch the output size of a stride-1 convolution."""
+    controls = {"input_size": _slider("input-size", "input size (pixels)", 7, 3, 12),
+                "kernel_size": _slider("kernel-size", "kernel size (pixels)", 3, 1, 7)}
+    result = _html("cnnbook-result")
+
+    def update(_=None):
+        try:
+            r = explore.output_size_report(controls["input_size"].value, controls["kernel_size"].value)
+            result.value = (f"A {r.kernel_size}x{r.kernel_size} kernel fits in {r.output_size} positions "
+                            f"along each side of a {r.input_size}x{r.input_size} image: output "
+                            f"<b>{r.output_size} x {r.output_size}</b> = {r.input_size} - {r.kernel_size} + 1"
+                            if r.numerator >= 0 else escape(r.message))
+        except (TypeError, ValueError) as exc:
+            _error(result, exc)
+
+    for c in controls.values():
+        c.observe(update, names="value")
+    update()
+    return _box("hello", [*controls.values(), result], controls, result, None)
+
+
+# ---------------------------------------------------------------- stride / padding / output size
+def output_size_explorer(input_size=7, kernel_size=3, stride=1, padding=0, dilation=1):
+    """The centrepiece: sliders for W, K, S, P (and dilation); draws the padded input, the kernel
+    at one output position, the output grid and the formula; says when the stride does not fit."""
+    controls = {"input_size": _slider("input-size", "input size W", input_size, 1, 16),
+                "kernel_size": _slider("kernel-size", "kernel size K", kernel_size, 1, 7),
+                "stride": _slider("stride", "stride S", stride, 1, 4),
+                "padding": _slider("padding", "padding P", padding, 0, 4),
+                "dilation": _slider("dilation", "dilation D", dilation, 1, 3),
+                "position": _slider("position", "kernel position", 0, 0, 0)}
+    fix = W.Button(description="use the first suggestion", disabled=True)
+    fix.add_class("cnnbook-apply-suggestion")
+    controls["fix"] = fix
+    result = _html("cnnbook-result")
+    drawing = _html("cnnbook-drawing")
+    state = {}
+
+    def update(_=None):
+        try:
+            r = explore.output_size_report(*(controls[k].value for k in
+                                             ("input_size", "kernel_size", "stride", "padding", "dilation")))
+        except (TypeError, ValueError) as exc:
+            return _error(result, exc)
+        state["report"] = r
+        pos = controls["position"]
+        pos.max = max(r.output_size ** 2 - 1, 0)  # may clamp .value, which calls update again
+        result.value = (f'<div class="cnnbook-formula"><code>{escape(r.formula)}</code></div>'
+                        f'<div class="cnnbook-message">{escape(r.message)}</div>')
+        if r.fits:
+            result.remove_class("cnnbook-does-not-fit")
+        else:
+            result.add_class("cnnbook-does-not-fit")
+        fix.disabled = not r.suggestions
+        drawing.value = viz.draw_output_grid(r, min(pos.value, pos.max))
+
+    def apply_suggestion(_):
+        r = state.get("report")
+        if r is not None and r.suggestions:
+            p, s, _ = r.suggestions[0]
+            controls["padding"].value, controls["stride"].value = p, s
+
+    for k in ("input_size", "kernel_size", "stride", "padding", "dilation", "position"):
+        controls[k].observe(update, names="value")
+    fix.on_click(apply_suggestion)
+    update()
+    sliders = W.VBox([controls[k] for k in ("input_size", "kernel_size", "stride", "padding", "dilation",
+                                            "position")] + [fix])
+    return _box("output-size-explorer", [sliders, result, drawing], controls, result, drawing)
+
+
+# ---------------------------------------------------------------- kernels
+def kernel_explorer(image, preset="vertical edge"):
+    """Pick a preset 3x3 kernel or edit its numbers; see the activation map of the grey ``image``
+    ``(H, W)`` change. The image is moved to the default backend once, here."""
+    image = backend.to_device(image)
+    if getattr(image, "ndim", None) != 2:
+        raise ValueError(f"image must be a grey (H, W) array, got shape {getattr(image, 'shape', None)}; "
+                         "average the colour channels first, e.g. photo.mean(axis=0)")
+    if preset not in explore.KERNELS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(explore.KERNELS)}")
+    choose = W.Dropdown(options=list(explore.KERNELS), value=preset, description="preset")
+    choose.add_class("cnnbook-kernel-preset")
+    text = W.Textarea(value=explore.kernel_text(explore.KERNELS[preset]), description="kernel",
+                      layout=W.Layout(width="260px", height="80px"))
+    text.add_class("cnnbook-kernel-text")
+    controls = {"preset": choose, "kernel": text}
+    result = _html("cnnbook-result")
+    drawing = _image()
+
+    def on_preset(change):
+        text.value = explore.kernel_text(explore.KERNELS[change["new"]])
+
+    def update(_=None):
+        try:
+            k = explore.parse_kernel(text.value)
+            amap = explore.activation_map(image, k, padding=k.shape[0] // 2)
+        except (TypeError, ValueError) as exc:
+            return _error(result, exc)
+        lo, hi = float(amap.min()), float(amap.max())
+        result.value = (f"activation map shape {tuple(amap.shape)}, values from {lo:.3g} to {hi:.3g}; "
+                        f"{escape(explore.explain_kernel(k))}")
+        xp = backend.get_array_module(amap)
+        _show(drawing, viz.show_activation_maps(xp.stack([image, amap]), titles=["input (grey)", "activation map"],
+                                                ncols=2, size=3.6, title="kernel explorer"))
+
+    choose.observe(on_preset, names="value")
+    text.observe(update, names="value")
+    update()
+    return _box("kernel-explorer", [W.HBox([choose, text]), result, drawing], controls, result, drawing)
+
+
+# ---------------------------------------------------------------- receptive field
+def receptive_field_explorer(layers="3,1 3,1 3,1", input_size=16):
+    """Build a stack of (kernel, stride) layers and see the field of the middle unit on the input."""
+    spec = W.Text(value=layers if isinstance(layers, str) else " ".join(f"{k},{s}" for k, s in layers),
+                  description="layers (kernel,stride)", style={"description_width": "initial"})
+    spec.add_class("cnnbook-layers")
+    kernel = _slider("kernel-size", "kernel", 3, 1, 7)
+    stride = _slider("stride", "stride", 1, 1, 3)
+    add = W.Button(description="add layer")
+    add.add_class("cnnbook-add-layer")
+    remove = W.Button(description="remove last")
+    remove.add_class("cnnbook-remove-layer")
+    size = _slider("input-size", "input size (pixels)", input_size, 4, 64)
+    controls = {"layers": spec, "kernel_size": kernel, "stride": stride, "add": add, "remove": remove,
+                "input_size": size}
+    result = _html("cnnbook-result")
+    drawing = _image()
+
+    def update(_=None):
+        try:
+            stack = explore.parse_layers(spec.value)
+            steps = explore.receptive_field_growth(stack)
+            explore.output_length(size.value, stack)
+            fig = viz.draw_receptive_field(stack, input_size=size.value)
+        except (TypeError, ValueError) as exc:
+            return _error(result, exc)
+        rows = "".join(f"<tr><td>{s.layer}</td><td>{s.kernel_size}</td><td>{s.stride}</td>"
+                       f"<td>{s.field}</td><td>{s.jump}</td></tr>" for s in steps)
+        result.value = (f'<div class="cnnbook-field">receptive field after {len(steps)} layer(s): '
+                        f"<b>{steps[-1].field} x {steps[-1].field}</b> input pixels</div>"
+                        "<table><tr><th>layer</th><th>kernel</th><th>stride</th><th>field (px)</th>"
+                        f"<th>jump (px)</th></tr>{rows}</table>")
+        _show(drawing, fig)
+
+    def on_add(_):
+        spec.value = (spec.value.strip() + f" {kernel.value},{stride.value}").strip()
+
+    def on_remove(_):
+        pairs = spec.value.split()
+        spec.value = " ".join(pairs[:-1]) if len(pairs) > 1 else spec.value
+
+    spec.observe(update, names="value")
+    size.observe(update, names="value")
+    add.on_click(on_add)
+    remove.on_click(on_remove)
+    update()
+    top = W.VBox([spec, W.HBox([kernel, stride, add, remove]), size])
+    return _box("receptive-field-explorer", [top, result, drawing], controls, result, drawing)
+
+
+# ---------------------------------------------------------------- pooling
+def pooling_explorer(x, kernel_size=2, stride=2, mode="max"):
+    """Window and stride sliders, max or average, on a 2-D activation map ``x`` ``(H, W)``."""
+    x = backend.to_device(x)
+    kernel = _slider("kernel-size", "window", kernel_size, 1, 4)
+    step = _slider("stride", "stride", stride, 1, 4)
+    how = W.ToggleButtons(options=["max", "avg"], value=mode, description="pooling")
+    how.add_class("cnnbook-pool-mode")
+    controls = {"kernel_size": kernel, "stride": step, "mode": how}
+    result = _html("cnnbook-result")
+    drawing = _image()
+
+    def update(_=None):
+        try:
+            _, info = explore.pool_map(x, kernel.value, step.value, how.value)
+            fig = viz.draw_pooling(x, kernel.value, step.value, how.value)
+        except (TypeError, ValueError) as exc:
+            return _error(result, exc)
+        result.value = escape(info["text"])
+        _show(drawing, fig)
+
+    for c in controls.values():
+        c.observe(update, names="value")
+    update()
+    return _box("pooling-explorer", [W.HBox([kernel, step, how]), result, drawing], controls, result, drawing)
