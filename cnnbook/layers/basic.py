@@ -1,0 +1,82 @@
+"""ReLU and the fully connected (linear) layer."""
+from __future__ import annotations
+
+from cnnbook.backend import get_array_module
+from cnnbook.layers._checks import check_array, check_cache, check_dout, check_same_dtype
+
+
+def relu_forward(x):
+    """ReLU forward pass, ``max(x, 0)`` elementwise.
+
+    Args:
+        x: any shape.
+
+    Returns:
+        out: ``x``'s shape and dtype; cache: ``x``.
+    """
+    xp = get_array_module(x)
+    check_array(x, "x", tuple(range(1, 33)), "(N, ...)")
+    return xp.maximum(x, 0), x
+
+
+def relu_backward(dout, cache):
+    """ReLU backward pass: the gradient passes where ``x > 0`` and stops elsewhere (at 0 too).
+
+    Args:
+        dout: ``x``'s shape; cache: ``x`` from :func:`relu_forward`.
+
+    Returns:
+        dx: ``x``'s shape.
+    """
+    x = cache
+    check_array(x, "cache", tuple(range(1, 33)), "(N, ...) (the x kept by relu_forward)")
+    xp = get_array_module(dout, x)
+    dout = check_dout(dout, tuple(x.shape), x.dtype, "relu_forward")
+    return xp.where(x > 0, dout, 0)
+
+
+def linear_forward(x, w, b):
+    """Fully connected layer forward pass, ``out = x_flat @ w + b``.
+
+    Args:
+        x: ``(N, D)``, or ``(N, d1, ..., dk)`` flattened to ``(N, D)`` with ``D = d1 * ... * dk``.
+        w: ``(D, M)``; b: ``(M,)``.
+
+    Returns:
+        out: ``(N, M)``; cache: ``(x, w, b)``.
+    """
+    get_array_module(x, w, b)
+    check_array(x, "x", tuple(range(2, 33)), "(N, D) or (N, ...)")
+    check_array(w, "w", 2, "(D, M)")
+    check_array(b, "b", 1, "(M,)")
+    check_same_dtype(x=x, w=w, b=b)
+    N = x.shape[0]
+    x_flat = x.reshape(N, -1)  # (N, D)
+    D, M = w.shape
+    if x_flat.shape[1] != D:
+        raise ValueError(f"x has {x_flat.shape[1]} features per example (x.shape={tuple(x.shape)} "
+                         f"flattens to {tuple(x_flat.shape)}) but w expects D={D} (w.shape={tuple(w.shape)}, (D, M))")
+    if b.shape[0] != M:
+        raise ValueError(f"b has {b.shape[0]} entries but w has M={M} outputs (w.shape={tuple(w.shape)}); "
+                         f"b.shape must be ({M},)")
+    return x_flat @ w + b, (x, w, b)
+
+
+def linear_backward(dout, cache):
+    """Fully connected layer backward pass.
+
+    Args:
+        dout: ``(N, M)``; cache: ``(x, w, b)`` from :func:`linear_forward`.
+
+    Returns:
+        dx: ``x``'s original shape; dw: ``(D, M)``; db: ``(M,)``.
+    """
+    x, w, b = check_cache(cache, 3, "linear_forward")
+    get_array_module(dout, x, w)
+    N = x.shape[0]
+    dout = check_dout(dout, (N, w.shape[1]), x.dtype, "linear_forward")
+    x_flat = x.reshape(N, -1)  # (N, D)
+    dx = (dout @ w.T).reshape(x.shape)  # (N, ...)
+    dw = x_flat.T @ dout  # (D, M)
+    db = dout.sum(axis=0)  # (M,)
+    return dx, dw, db

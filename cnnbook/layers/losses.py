@@ -1,0 +1,65 @@
+"""Losses on class scores: softmax cross-entropy and the multiclass SVM (hinge) loss.
+
+Both take ``scores`` ``(N, K)`` (floating) and ``y`` ``(N,)`` (integer class indices in ``[0, K)``),
+return ``(loss, dscores)``: the mean loss over the batch as a Python float, and its gradient
+``(N, K)`` in ``scores``' dtype.
+"""
+from __future__ import annotations
+
+from cnnbook.backend import get_array_module
+from cnnbook.layers._checks import check_array
+
+
+def _check_scores_labels(scores, y):
+    xp = get_array_module(scores, y)
+    check_array(scores, "scores", 2, "(N, K)")
+    check_array(y, "y", 1, "(N,)", floating=False)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"y has dtype {y.dtype}; it must hold integer class indices, e.g. y.astype('int64')")
+    N, K = scores.shape
+    if y.shape[0] != N:
+        raise ValueError(f"scores has {N} rows (scores.shape={tuple(scores.shape)}) but y has {y.shape[0]} labels; "
+                         "give one label per example")
+    if N == 0:
+        raise ValueError("scores is empty (N = 0); the mean loss of no examples is undefined")
+    lo, hi = int(y.min()), int(y.max())  # one host sync, to name the bad labels
+    if lo < 0 or hi >= K:
+        bad = lo if lo < 0 else hi
+        raise ValueError(f"label {bad} in y is out of range for K={K} classes (scores.shape={tuple(scores.shape)}); "
+                         f"labels must lie in [0, {K - 1}]")
+    return xp, N, K
+
+
+def softmax_cross_entropy(scores, y):
+    """Softmax cross-entropy, mean over the batch: ``-mean(log softmax(scores)[n, y[n]])``.
+
+    Stable for large scores (e.g. +-1000): each row is shifted by its maximum before ``exp``, which
+    changes nothing mathematically. ``dscores = (softmax(scores) - onehot(y)) / N``.
+    """
+    xp, N, K = _check_scores_labels(scores, y)
+    rows = xp.arange(N)
+    shifted = scores - scores.max(axis=1, keepdims=True)  # (N, K), max entry 0: exp cannot overflow
+    log_norm = xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))  # (N, 1)
+    log_probs = shifted - log_norm  # (N, K)
+    loss = -float(log_probs[rows, y].mean())
+    dscores = xp.exp(log_probs)  # (N, K), the softmax
+    dscores[rows, y] -= 1  # each row indexed once, so a plain fancy-index update is exact
+    dscores /= N
+    return loss, dscores
+
+
+def svm_loss(scores, y):
+    """Multiclass SVM (hinge) loss with margin 1, mean over the batch.
+
+    ``loss = mean_n sum_{k != y[n]} max(0, scores[n, k] - scores[n, y[n]] + 1)``; each violated margin adds
+    ``+1/N`` to ``dscores[n, k]`` and ``-1/N`` to ``dscores[n, y[n]]``.
+    """
+    xp, N, K = _check_scores_labels(scores, y)
+    rows = xp.arange(N)
+    correct = scores[rows, y][:, None]  # (N, 1)
+    margins = xp.maximum(scores - correct + 1, 0)  # (N, K)
+    margins[rows, y] = 0  # the correct class is not compared with itself
+    loss = float(margins.sum()) / N
+    violated = (margins > 0).astype(scores.dtype)  # (N, K)
+    violated[rows, y] = -violated.sum(axis=1)
+    return loss, violated / N

@@ -1,0 +1,118 @@
+"""Max and average pooling over ``KH x KW`` windows, overlapping ones included (stride < kernel).
+
+Pooling does not pad. Like PyTorch's ``MaxPool2d``, the output size rounds down:
+``Ho = floor((H - KH) / SH) + 1``; rows or columns that no window reaches get zero gradient.
+The backward passes add each kernel offset's contribution with one strided slice-add
+(``KH*KW`` of them), so overlapping windows sum correctly without ``np.add.at``.
+"""
+from __future__ import annotations
+
+from cnnbook.backend import get_array_module
+from cnnbook.layers._checks import as_pair, check_array, check_cache, check_dout
+
+
+def _pool_args(x, kernel_size, stride):
+    """Validate; return ``((KH, KW), (SH, SW), (Ho, Wo))``."""
+    check_array(x, "x", 4, "(N, C, H, W)")
+    KH, KW = as_pair(kernel_size, "kernel_size", 1)
+    SH, SW = (KH, KW) if stride is None else as_pair(stride, "stride", 1)
+    H, W = x.shape[2:]
+    if KH > H or KW > W:
+        raise ValueError(f"pooling window {KH}x{KW} is larger than the input {H}x{W} "
+                         f"(x.shape={tuple(x.shape)}); use kernel_size <= {min(H, W)}")
+    return (KH, KW), (SH, SW), ((H - KH) // SH + 1, (W - KW) // SW + 1)
+
+
+def _window(offset, size, step):
+    return slice(offset, offset + step * (size - 1) + 1, step)
+
+
+def _windows(x, kernel, stride, out_size, xp):
+    """Every pooling window, ``(N, C, Ho, Wo, KH*KW)`` (a copy; overlapping windows share pixels)."""
+    (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out_size
+    view = xp.lib.stride_tricks.sliding_window_view(x, (KH, KW), axis=(2, 3))  # (N, C, H-KH+1, W-KW+1, KH, KW)
+    view = view[:, :, :SH * (Ho - 1) + 1:SH, :SW * (Wo - 1) + 1:SW]  # (N, C, Ho, Wo, KH, KW)
+    return view.reshape(view.shape[:4] + (KH * KW,))
+
+
+def max_pool2d_forward(x, kernel_size=2, stride=None):
+    """Max pooling forward pass.
+
+    Args:
+        x: ``(N, C, H, W)``.
+        kernel_size: int or ``(KH, KW)``; stride: int, ``(SH, SW)``, or ``None`` for ``stride = kernel_size``.
+
+    Returns:
+        out: ``(N, C, Ho, Wo)``, ``Ho = floor((H - KH) / SH) + 1`` (likewise ``Wo``).
+        cache: ``(x_shape, winner, (KH, KW), (SH, SW))``; ``winner`` ``(N, C, Ho, Wo)`` holds, for each
+            window, the flat index ``di*KW + dj`` of its maximum (the first one on ties).
+    """
+    xp = get_array_module(x)
+    kernel, stride, out_size = _pool_args(x, kernel_size, stride)
+    windows = _windows(x, kernel, stride, out_size, xp)  # (N, C, Ho, Wo, KH*KW)
+    winner = windows.argmax(axis=-1)  # (N, C, Ho, Wo)
+    out = xp.take_along_axis(windows, winner[..., None], axis=-1)[..., 0]  # (N, C, Ho, Wo)
+    return out, (tuple(x.shape), winner, kernel, stride)
+
+
+def max_pool2d_backward(dout, cache):
+    """Max pooling backward pass: each window's gradient goes to its winner alone.
+
+    Args:
+        dout: ``(N, C, Ho, Wo)``; cache: from :func:`max_pool2d_forward`.
+
+    Returns:
+        dx: ``(N, C, H, W)``; a pixel that wins several overlapping windows collects all their gradients.
+    """
+    x_shape, winner, (KH, KW), (SH, SW) = check_cache(cache, 4, "max_pool2d_forward")
+    xp = get_array_module(dout, winner)
+    N, C, Ho, Wo = winner.shape
+    dout = check_dout(dout, winner.shape, dout.dtype, "max_pool2d_forward")
+    dx = xp.zeros(x_shape, dtype=dout.dtype)
+    for di in range(KH):
+        for dj in range(KW):
+            routed = xp.where(winner == di * KW + dj, dout, 0)  # (N, C, Ho, Wo)
+            dx[:, :, _window(di, Ho, SH), _window(dj, Wo, SW)] += routed
+    return dx
+
+
+def avg_pool2d_forward(x, kernel_size=2, stride=None):
+    """Average pooling forward pass.
+
+    Args:
+        x: ``(N, C, H, W)``; kernel_size: int or ``(KH, KW)``; stride: int, pair, or ``None`` (= kernel_size).
+
+    Returns:
+        out: ``(N, C, Ho, Wo)``, each the mean of its ``KH x KW`` window.
+        cache: ``(x_shape, (KH, KW), (SH, SW), (Ho, Wo))``; the mean needs nothing else to differentiate.
+    """
+    xp = get_array_module(x)
+    kernel, stride, out_size = _pool_args(x, kernel_size, stride)
+    (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out_size
+    # Summing the KH*KW shifted slices avoids materialising the windows.
+    out = xp.zeros(x.shape[:2] + out_size, dtype=x.dtype)
+    for di in range(KH):
+        for dj in range(KW):
+            out += x[:, :, _window(di, Ho, SH), _window(dj, Wo, SW)]
+    out /= KH * KW
+    return out, (tuple(x.shape), kernel, stride, out_size)
+
+
+def avg_pool2d_backward(dout, cache):
+    """Average pooling backward pass: each window's gradient is shared equally by its ``KH*KW`` pixels.
+
+    Args:
+        dout: ``(N, C, Ho, Wo)``; cache: from :func:`avg_pool2d_forward`.
+
+    Returns:
+        dx: ``(N, C, H, W)``.
+    """
+    x_shape, (KH, KW), (SH, SW), (Ho, Wo) = check_cache(cache, 4, "avg_pool2d_forward")
+    xp = get_array_module(dout)
+    dout = check_dout(dout, x_shape[:2] + (Ho, Wo), dout.dtype, "avg_pool2d_forward")
+    dx = xp.zeros(x_shape, dtype=dout.dtype)
+    share = dout / (KH * KW)
+    for di in range(KH):
+        for dj in range(KW):
+            dx[:, :, _window(di, Ho, SH), _window(dj, Wo, SW)] += share
+    return dx

@@ -1,0 +1,83 @@
+"""Output sizes and receptive fields: the arithmetic of stacking convolutions and pools."""
+from __future__ import annotations
+
+from cnnbook.layers._checks import as_int
+
+
+def _fitting_paddings(input_size, kernel_size, stride, padding, limit=2):
+    """The few paddings nearest ``padding`` that make ``(W - K + 2P) / S`` a whole number >= 0."""
+    candidates = sorted(range(0, padding + 2 * stride + kernel_size + 1), key=lambda p: (abs(p - padding), p))
+    found = []
+    for p in candidates:
+        span = input_size - kernel_size + 2 * p
+        if p != padding and span >= 0 and span % stride == 0:
+            found.append(f"padding={p} (gives {span // stride + 1})")
+    return found[:limit]
+
+
+def _fitting_strides(span, stride, limit=2):
+    found = [f"stride={s} (gives {span // s + 1})" for s in range(1, max(span, 1) + 1)
+             if s != stride and span % s == 0]
+    # Prefer strides close to the one asked for.
+    found.sort(key=lambda text: abs(int(text.split("=")[1].split()[0]) - stride))
+    return found[:limit]
+
+
+def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "input") -> int:
+    """Side length of a convolution's (or pool's) output: ``(W - K + 2P) / S + 1``.
+
+    Args:
+        input_size: ``W``, the input's height or width in pixels (int >= 1).
+        kernel_size: ``K``, the filter's height or width (int >= 1).
+        stride: ``S`` (int >= 1).
+        padding: ``P``, zeros added on each side (int >= 0).
+        what: a word for error messages ("height", "width").
+
+    Raises ``ValueError`` when the kernel does not fit the padded input, or when the
+    stride does not divide ``W - K + 2P`` (the last window would hang off the edge);
+    the message shows the numbers and suggests paddings or strides that fit.
+    """
+    W = as_int(input_size, "input_size", 1)
+    K = as_int(kernel_size, "kernel_size", 1)
+    S = as_int(stride, "stride", 1)
+    P = as_int(padding, "padding", 0)
+    span = W - K + 2 * P
+    sym = "H" if what == "height" else "W"
+    formula = f"({sym} - K + 2P) / S + 1 = ({W} - {K} + 2*{P}) / {S} + 1"
+    if span < 0:
+        fits = _fitting_paddings(W, K, S, P)
+        raise ValueError(f"{what}: kernel {K} is larger than the padded {what} {W + 2 * P} "
+                         f"({W} + 2*{P} padding): {formula} < 1; use a kernel <= {W + 2 * P}"
+                         + (f" or {fits[0]}" if fits else ""))
+    if span % S != 0:
+        options = _fitting_paddings(W, K, S, P) + _fitting_strides(span, S)
+        hint = "; try " + " or ".join(options) if options else ""
+        raise ValueError(f"{what}: {formula} = {span / S + 1:g} is not a whole number, so the last "
+                         f"window would hang off the edge{hint}")
+    return span // S + 1
+
+
+def receptive_field(layers) -> int:
+    """Side length, in input pixels, of the patch that one unit of the last layer sees.
+
+    Args:
+        layers: a sequence of ``(kernel_size, stride)`` pairs, first layer first
+            (padding does not change the size, only where the patch sits).
+
+    Each layer adds ``(K - 1)`` times the product of the strides before it:
+    ``RF = 1 + sum_i (K_i - 1) * S_1 * ... * S_{i-1}``. An empty sequence gives 1.
+    """
+    try:
+        pairs = list(layers)
+    except TypeError:
+        raise TypeError(f"layers must be a sequence of (kernel_size, stride) pairs, "
+                        f"got {type(layers).__name__}") from None
+    field, jump = 1, 1  # jump: input pixels between neighbouring units of the current layer
+    for i, pair in enumerate(pairs):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"layers[{i}] must be a (kernel_size, stride) pair, got {pair!r}")
+        k = as_int(pair[0], f"layers[{i}] kernel_size", 1)
+        s = as_int(pair[1], f"layers[{i}] stride", 1)
+        field += (k - 1) * jump
+        jump *= s
+    return field

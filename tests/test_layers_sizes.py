@@ -1,0 +1,110 @@
+"""conv_output_size and receptive_field: exact arithmetic, checked against properties and real layers."""
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnnbook.layers import conv2d_backward, conv2d_forward, conv_output_size, receptive_field
+
+sizes = st.integers(1, 64)
+kernels = st.integers(1, 11)
+strides = st.integers(1, 5)
+paddings = st.integers(0, 5)
+
+
+@given(sizes, kernels, strides, paddings)
+def test_output_size_is_exact_or_refused(W, K, S, P):
+    try:
+        out = conv_output_size(W, K, S, P)
+    except ValueError as err:
+        message = str(err)
+        assert W - K + 2 * P < 0 or (W - K + 2 * P) % S != 0
+        assert f"({W} - {K} + 2*{P}) / {S}" in message
+        # Every suggestion the message makes must itself fit.
+        for p in re.findall(r"padding=(\d+)", message):
+            conv_output_size(W, K, S, int(p))
+        for s in re.findall(r"stride=(\d+)", message):
+            conv_output_size(W, K, int(s), P)
+    else:
+        assert out >= 1
+        assert (out - 1) * S + K == W + 2 * P  # the last window ends exactly at the padded edge
+
+
+@given(sizes, kernels, paddings)
+def test_stride_one_always_fits_when_the_kernel_does(W, K, P):
+    if K <= W + 2 * P:
+        assert conv_output_size(W, K, 1, P) == W - K + 2 * P + 1
+
+
+def test_same_padding_keeps_the_size():
+    assert conv_output_size(32, 3, 1, 1) == 32
+    assert conv_output_size(32, 5, 1, 2) == 32
+    assert conv_output_size(227, 11, 4, 0) == 55  # AlexNet's first layer
+
+
+def test_refusal_messages_suggest_a_fix():
+    with pytest.raises(ValueError, match=r"\(7 - 3 \+ 2\*0\) / 3.*padding=1 \(gives 3\)"):
+        conv_output_size(7, 3, 3, 0)
+    with pytest.raises(ValueError, match=r"kernel 7 is larger than the padded input 5"):
+        conv_output_size(5, 7)
+
+
+@settings(max_examples=30, deadline=None)
+@given(sizes, kernels, strides, paddings)
+def test_conv2d_output_shape_agrees_with_conv_output_size(W, K, S, P):
+    try:
+        expected = conv_output_size(W, K, S, P)
+    except ValueError:
+        with pytest.raises(ValueError):
+            conv2d_forward(np.zeros((1, 1, 2, W)), np.zeros((1, 1, 1, K)), np.zeros(1), (1, S), (0, P))
+        return
+    out, _ = conv2d_forward(np.zeros((1, 1, 2, W)), np.zeros((1, 1, 1, K)), np.zeros(1), (1, S), (0, P))
+    assert out.shape == (1, 1, 2, expected)
+
+
+def _receptive_field_backwards(layers):
+    """The same quantity computed from the top down: r <- (r - 1) * S + K."""
+    r = 1
+    for k, s in reversed(layers):
+        r = (r - 1) * s + k
+    return r
+
+
+@given(st.lists(st.tuples(kernels, strides), max_size=8))
+def test_receptive_field_agrees_with_top_down_recursion(layers):
+    assert receptive_field(layers) == _receptive_field_backwards(layers)
+
+
+def test_receptive_field_known_values():
+    assert receptive_field([]) == 1
+    assert receptive_field([(3, 1)] * 3) == 7  # three 3x3 convs see as much as one 7x7
+    assert receptive_field([(3, 1), (2, 2), (3, 1), (2, 2)]) == 10
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(1, 3)), min_size=1, max_size=3))
+def test_receptive_field_is_what_backprop_reaches(layers):
+    # Push the gradient of one output unit back through real convolutions with all-ones kernels:
+    # the input pixels it reaches span exactly the receptive field.
+    field = receptive_field(layers)
+    W = field + 8
+    while True:  # grow the input until every layer's size fits exactly
+        try:
+            w_ = W
+            for k, s in layers:
+                w_ = conv_output_size(w_, k, s)
+            break
+        except ValueError:
+            W += 1
+    x, caches = np.zeros((1, 1, 1, W)), []
+    for k, s in layers:
+        x, cache = conv2d_forward(x, np.ones((1, 1, 1, k)), np.zeros(1), (1, s))
+        caches.append(cache)
+    dout = np.zeros(x.shape)
+    dout[0, 0, 0, 0] = 1.0
+    for cache in reversed(caches):
+        dout, _, _ = conv2d_backward(dout, cache)
+    reached = np.flatnonzero(dout[0, 0, 0])
+    assert reached[-1] - reached[0] + 1 == field
