@@ -1,0 +1,34 @@
+"""Checks for the workbook's "Your turn" exercises: run the learner's function on hidden cases, explain mistakes.
+
+Each ``check_<name>(fn)`` runs ``fn`` on cases the learner has not seen (drawn on the host from a fixed seed,
+then moved to the default backend, so learners on CuPy are checked on CuPy) and compares with the reference
+in :mod:`cnnbook.layers`. On success it prints one ``correct: ...`` line naming what was tested and returns
+``True``. A wrong answer raises :class:`ExerciseError` (an ``AssertionError``) whose message says what is
+wrong and the likely cause, e.g. ``out has shape (2, 4, 7, 9), expected (2, 4, 4, 5): is the stride applied?``.
+A function that raises ``NotImplementedError`` (the student edition's stub) lets it through unchanged.
+
+| notebook | learner writes | check |
+| --- | --- | --- |
+| 01 | ``softmax_loss(scores, y) -> (loss, dscores)`` | :func:`check_softmax_loss` |
+| 02 | ``relu_backward(dout, x) -> dx`` | :func:`check_relu_backward` |
+| 02 | ``sgd_step(w, dw, lr) -> new_w`` | :func:`check_sgd_step` |
+| 03 | ``conv_forward_naive(x, w, b, stride=1, padding=0) -> out`` | :func:`check_conv_forward_naive` |
+| 04 | ``conv_output_size(input_size, kernel_size, stride=1, padding=0) -> int`` | :func:`check_conv_output_size` |
+| 04 | ``build_model() -> nn.Sequential``, ``(N, 1, 28, 28) -> (N, 16, 7, 7)`` | :func:`check_architecture` |
+| 05 | ``receptive_field(layers) -> int`` | :func:`check_receptive_field` |
+| 06 | ``max_pool_forward(x, kernel_size=2, stride=None) -> out`` | :func:`check_max_pool_forward` |
+| 06 | ``max_pool_backward(dout, x, kernel_size=2, stride=None) -> dx`` | :func:`check_max_pool_backward` |
+| 07 | ``conv_backward_naive(dout, x, w, stride=1, padding=0) -> (dx, dw, db)`` | :func:`check_conv_backward_naive` |
+| 09 | ``shift_error(feature_fn, x, k) -> float`` | :func:`check_equivariance` |
+| 12 | ``kfold_indices(num_samples, k, seed=0) -> [(train_idx, val_idx), ...]`` | :func:`check_cross_validation` |
+"""
+from cnnbook.exercises._common import ExerciseError
+from cnnbook.exercises.basics import check_cross_validation, check_relu_backward, check_sgd_step, check_softmax_loss
+from cnnbook.exercises.conv import check_conv_backward_naive, check_conv_forward_naive
+from cnnbook.exercises.pooling import check_equivariance, check_max_pool_backward, check_max_pool_forward
+from cnnbook.exercises.sizes import check_architecture, check_conv_output_size, check_receptive_field
+
+__all__ = ["ExerciseError", "check_softmax_loss", "check_relu_backward", "check_sgd_step",
+           "check_conv_forward_naive", "check_conv_output_size", "check_architecture", "check_receptive_field",
+           "check_max_pool_forward", "check_max_pool_backward", "check_conv_backward_naive", "check_equivariance",
+           "check_cross_validation"]

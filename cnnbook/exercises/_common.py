@@ -1,0 +1,183 @@
+"""What every exercise check shares: run the learner's function, then explain a wrong answer in words.
+
+A check builds its hidden cases on the host from a fixed seed, moves them to the default backend
+(:func:`device`), calls the learner's function through :func:`call` and compares with
+:func:`compare_array`. A comparison takes *mistakes*: ``(expected_if_wrong, hint)`` pairs, each the
+answer a plausible wrong implementation would give (computed with the package's reference functions)
+and what to tell the learner when theirs matches it. ``expected_if_wrong`` may be a shape tuple when
+only the shape of the mistake is known.
+"""
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from cnnbook import backend
+
+
+class ExerciseError(AssertionError):
+    """A learner's answer is wrong; the message says what is wrong and the likely cause."""
+
+
+def rng_for(name: str) -> np.random.Generator:
+    """The host generator of one check's hidden cases: fixed, but different for every check."""
+    return np.random.default_rng(zlib.crc32(name.encode()))
+
+
+def device(a):
+    """A copy of host array ``a`` on the default backend, so learners on CuPy are checked on CuPy.
+
+    Always a copy: the host original must stay as it was, to tell whether the learner changed the input.
+    """
+    return backend.to_device(np.array(a, copy=True), backend.default_xp())
+
+
+def require_callable(fn, check_name: str, what: str) -> None:
+    if not callable(fn):
+        raise TypeError(f"{check_name} takes your function {what}, not {type(fn).__name__} {fn!r}; "
+                        f"pass the function itself, without calling it: {check_name}({what.split('(')[0]})")
+
+
+def shape_text(a) -> str:
+    return str(tuple(np.shape(a)))
+
+
+def describe_call(name: str, *args, **kwargs) -> str:
+    """``conv(x (2, 3, 5, 7), w (4, 3, 3, 3), stride=2)``: a call as the learner can read it."""
+    parts = []
+    for value in args:
+        parts.append(_describe_value(value))
+    parts += [f"{key}={value!r}" for key, value in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _describe_value(value) -> str:
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+        label, array = value
+        return f"{label} {shape_text(array)}" if hasattr(array, "shape") else f"{label}={array!r}"
+    return repr(value)
+
+
+def call(fn, call_text: str, *args, **kwargs):
+    """``fn(*args, **kwargs)``; any exception but ``NotImplementedError`` becomes an ``ExerciseError``.
+
+    ``NotImplementedError`` (the student edition's stub) propagates unchanged, so a notebook run
+    stops at the first exercise not yet done.
+    """
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except ExerciseError:
+        raise
+    except Exception as exc:
+        raise ExerciseError(f"{call_text} raised {type(exc).__name__}: {exc}\n"
+                            "The traceback above shows the line in your function where it happened.") from exc
+
+
+def module_name(xp) -> str:
+    name = getattr(xp, "__name__", repr(xp))
+    return {"strict_numpy": "cupy-like"}.get(name, name.split(".")[0])
+
+
+def require_array(out, call_text: str, what: str, like):
+    """Check that ``out`` is an array of ``like``'s backend; return it."""
+    if out is None:
+        raise ExerciseError(f"{call_text} returned None: does your function end with `return {what}`? "
+                            "(Changing an array in place and returning nothing is not enough.)")
+    if isinstance(out, (tuple, list)) and len(out) and hasattr(out[0], "shape"):
+        raise ExerciseError(f"{call_text} returned a {type(out).__name__} of {len(out)} items; "
+                            f"return only {what}, one array")
+    if not hasattr(out, "shape") or not hasattr(out, "dtype") or isinstance(out, np.generic):
+        raise ExerciseError(f"{call_text} returned {type(out).__name__} {_short(out)}; {what} should be an "
+                            "array: build it with xp.zeros(...) where xp = cnnbook.backend.get_array_module(x)")
+    xp_in, xp_out = backend.get_array_module(like), _module_of(out)
+    if xp_out is not xp_in:
+        raise ExerciseError(f"{call_text} returned a {module_name(xp_out)} array for {module_name(xp_in)} input: "
+                            "create arrays with the input's module, xp = cnnbook.backend.get_array_module(x), "
+                            "then xp.zeros(...), not np.zeros(...)")
+    return out
+
+
+def _module_of(a):
+    try:
+        return backend.get_array_module(a)
+    except TypeError:
+        return type(a)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) < 60 else text[:57] + "..."
+
+
+def require_unchanged(before_host: np.ndarray, after, call_text: str, label: str) -> None:
+    """Fail when the learner's function changed its input array ``label`` in place."""
+    if not np.array_equal(before_host, backend.to_numpy(after), equal_nan=True):
+        raise ExerciseError(f"{call_text} changed its input {label} in place: work on a copy "
+                            f"({label}.copy()) or build a new array, so the caller's {label} stays as it was")
+
+
+def close(a, b, rtol: float = 1e-5) -> bool:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return False
+    scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
+    return bool(np.allclose(a, b, rtol=rtol, atol=rtol * 1e-2 * scale))
+
+
+def compare_array(out, expected, call_text: str, what: str, mistakes=(), factor_hints=None,
+                  fallback: str = "") -> None:
+    """Raise an ``ExerciseError`` saying how ``out`` differs from ``expected``, or return when they agree.
+
+    ``mistakes``: ``(answer_of_a_mistake, hint)`` pairs; an answer may be a shape tuple.
+    ``factor_hints``: ``{factor: hint}`` for answers off by a constant factor (e.g. ``{N: "divide by N"}``).
+    ``fallback``: the likely cause to add when the values are wrong in no recognised way.
+    """
+    got, want = backend.to_numpy(out), backend.to_numpy(expected)
+    mistakes = [(m if isinstance(m, tuple) else backend.to_numpy(m), hint) for m, hint in mistakes]
+    if got.shape != want.shape:
+        for mistake, hint in mistakes:
+            if (mistake if isinstance(mistake, tuple) else mistake.shape) == got.shape:
+                raise ExerciseError(f"{call_text}: {what} has shape {got.shape}, expected {want.shape}: {hint}")
+        raise ExerciseError(f"{call_text}: {what} has shape {got.shape}, expected {want.shape}")
+    if not np.all(np.isfinite(got)) and np.all(np.isfinite(want)):
+        raise ExerciseError(f"{call_text}: {what} contains nan or inf where the right answer is finite; "
+                            "look for a division by zero or an overflowing exp")
+    if close(got, want):
+        return
+    for mistake, hint in mistakes:
+        if not isinstance(mistake, tuple) and close(got, mistake):
+            raise ExerciseError(f"{call_text}: {what} has the right shape {want.shape} but wrong values: {hint}")
+    factor = _constant_factor(got, want)
+    if factor is not None:
+        hint = next((h for f, h in (factor_hints or {}).items() if np.isclose(factor, f, rtol=1e-4)), None)
+        raise ExerciseError(f"{call_text}: {what} is {factor:.4g} times the right values"
+                            + (f": {hint}" if hint else "; look for a missing or extra constant factor"))
+    raise ExerciseError(f"{call_text}: {what} has the right shape {want.shape} but wrong values: "
+                        + _first_difference(got, want) + (f". {fallback}" if fallback else ""))
+
+
+def _constant_factor(got: np.ndarray, want: np.ndarray):
+    denom = float(np.sum(want * want))
+    if denom == 0.0:
+        return None
+    factor = float(np.sum(got * want)) / denom
+    if abs(factor) < 1e-12 or np.isclose(factor, 1.0, rtol=1e-6):
+        return None
+    return factor if close(got, factor * want) else None
+
+
+def _first_difference(got: np.ndarray, want: np.ndarray) -> str:
+    scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
+    bad = ~np.isclose(got, want, rtol=1e-5, atol=1e-7 * scale)
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    return (f"{int(bad.sum())} of {bad.size} entries differ; the first at index {index}: "
+            f"got {got[index]:.6g}, expected {want[index]:.6g}")
+
+
+def passed(name: str, cases) -> bool:
+    """Print the success line naming what was tested; return True."""
+    print(f"correct: {name} passed {len(cases)} hidden test cases ({'; '.join(cases)})")
+    return True

@@ -1,0 +1,185 @@
+"""Checks for notebooks 04 and 05: output sizes, a small architecture, receptive fields."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from cnnbook import backend, layers
+from cnnbook.exercises._common import (ExerciseError, call, describe_call, device, module_name, passed,
+                                       require_callable, rng_for)
+
+
+def _whole_number(value, text: str, what: str) -> int:
+    if value is None:
+        raise ExerciseError(f"{text} returned None; does your function end with `return ...`?")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        shown = f"{value!r} (a {type(value).__name__})"
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            raise ExerciseError(f"{text} returned {shown}; {what} is a count, return an int: "
+                                "use // for the division, or int(...)")
+        raise ExerciseError(f"{text} returned {shown}; {what} is a whole number, return an int")
+    return int(value)
+
+
+# Plausible wrong formulas for the output size, as functions of (W, K, S, P), with what to tell the learner.
+_SIZE_MISTAKES = [
+    (lambda W, K, S, P: (W - K) // S + 1, "is the padding counted? It adds 2P: (W - K + 2P) / S + 1"),
+    (lambda W, K, S, P: (W - K + P) // S + 1, "the padding goes on both sides, so it adds 2P, not P"),
+    (lambda W, K, S, P: (W - K + 2 * P) // S, "the + 1 is missing: a window at the first position counts too"),
+    (lambda W, K, S, P: W - K + 2 * P + 1, "is the stride used? The span (W - K + 2P) is divided by the stride"),
+    (lambda W, K, S, P: (W + K + 2 * P) // S + 1, "the kernel size is subtracted, not added: (W - K + 2P) / S + 1"),
+    (lambda W, K, S, P: (W - K + 2 * P + 1) // S, "the + 1 comes after the division: (W - K + 2P) / S + 1"),
+]
+
+
+def _explain(results, mistakes, default_hint: str) -> None:
+    """Raise for the first wrong ``(text, got, want, args)`` result, with the hint of the mistake that
+    reproduces *every* answer the learner gave (one case alone is often ambiguous)."""
+    wrong = [r for r in results if r[1] != r[2]]
+    if not wrong:
+        return
+    hint = next((h for formula, h in mistakes if all(formula(*args) == got for _, got, _, args in results)),
+                default_hint)
+    text, got, want, _ = wrong[0]
+    raise ExerciseError(f"{text} returned {got}, expected {want}: {hint}")
+
+
+def check_conv_output_size(conv_output_size) -> bool:
+    """Check ``conv_output_size(input_size, kernel_size, stride=1, padding=0) -> int``."""
+    require_callable(conv_output_size, "check_conv_output_size",
+                     "conv_output_size(input_size, kernel_size, stride, padding)")
+    cases = [("a 3x3 conv with padding 1 keeps 32", (32, 3), {"padding": 1}),
+             ("a 5x5 conv, default stride and padding", (28, 5), {}),
+             ("stride 2 with padding 1", (7, 3), {"stride": 2, "padding": 1}),
+             ("AlexNet's first layer, 11x11 stride 4", (227, 11), {"stride": 4, "padding": 0}),
+             ("a 4x4 kernel, stride 2, padding 1", (10, 4), {"stride": 2, "padding": 1}),
+             ("a 1x1 conv", (14, 1), {})]
+    results = []
+    for _, (W, K), kwargs in cases:
+        S, P = kwargs.get("stride", 1), kwargs.get("padding", 0)
+        text = describe_call("conv_output_size", W, K, **kwargs)
+        got = _whole_number(call(conv_output_size, text, W, K, **kwargs), text, "the output size")
+        results.append((text, got, layers.conv_output_size(W, K, S, P), (W, K, S, P)))
+    _explain(results, _SIZE_MISTAKES, "the formula is (W - K + 2P) / S + 1")
+    note = _no_fit_note(conv_output_size)
+    result = passed("conv_output_size", [c[0] for c in cases])
+    if note:
+        print(note)
+    return result
+
+
+def _no_fit_note(conv_output_size) -> str:
+    """A tip (not a failure) when a stride that does not fit returns a number instead of raising ValueError."""
+    text = describe_call("conv_output_size", 28, 3, stride=2, padding=0)
+    try:
+        value = conv_output_size(28, 3, stride=2, padding=0)
+    except NotImplementedError:
+        raise
+    except ValueError:
+        return ""
+    except Exception as exc:
+        return f"tip: {text} raised {type(exc).__name__}; a ValueError explaining the misfit would be clearer"
+    return (f"tip: {text} returned {value!r}, but (28 - 3 + 0) / 2 + 1 = 13.5 is not whole: the last window "
+            "hangs off the edge. Raising ValueError there, as cnnbook.layers.conv_output_size does, catches "
+            "such mistakes early")
+
+
+def _layer_counts(model):
+    from cnnbook import nn
+    found = list(model.modules()) if isinstance(model, nn.Module) else []
+    convs = [m for m in found if isinstance(m, nn.Conv2d)]
+    pools = [m for m in found if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d))]
+    return convs, pools
+
+
+def check_architecture(build_model) -> bool:
+    """Check ``build_model() -> nn.Sequential`` maps ``(N, 1, 28, 28)`` to ``(N, 16, 7, 7)`` in two conv+pool stages."""
+    from cnnbook import nn
+    require_callable(build_model, "check_architecture", "build_model()")
+    text = "build_model()"
+    model = call(build_model, text)
+    if model is None:
+        raise ExerciseError("build_model() returned None; end it with `return model` (an nn.Sequential)")
+    if not isinstance(model, nn.Module):
+        raise ExerciseError(f"build_model() returned a {type(model).__name__}; return a model built from "
+                            "cnnbook.nn modules, e.g. nn.Sequential(nn.Conv2d(...), nn.ReLU(), nn.MaxPool2d(2), ...)")
+    rng = rng_for("architecture")
+    x_h = rng.standard_normal((3, 1, 28, 28)).astype(np.float32)
+    x = device(x_h)
+    model.to(backend_name=backend.get_array_module(x))
+    call_text = "model(x) with x of shape (3, 1, 28, 28)"
+    out = call(model, call_text, x)
+    shape = tuple(np.shape(out))
+    if len(shape) != 4:
+        raise ExerciseError(f"{call_text} gives shape {shape}; the model should end at a feature map (N, 16, 7, 7): "
+                            "leave out Flatten and Linear here")
+    _, F, H, W = shape
+    if (H, W) != (7, 7):
+        if (H, W) == (28, 28):
+            hint = "nothing shrinks the image: each MaxPool2d(2) halves height and width, and two take 28 to 7"
+        elif (H, W) == (14, 14):
+            hint = "one pooling halves 28 to 14; a second conv+pool stage takes it to 7"
+        elif H < 7:
+            hint = ("the convolutions shrink the image too: give each Conv2d padding=(kernel_size - 1) // 2, "
+                    "e.g. kernel_size=3, padding=1, so only the pooling changes the size")
+        else:
+            hint = "two 2x2 max-poolings (stride 2) take 28 to 14 to 7, with size-keeping convolutions"
+        raise ExerciseError(f"{call_text} gives shape {shape}, expected (3, 16, 7, 7): {hint}")
+    if F != 16:
+        raise ExerciseError(f"{call_text} gives {F} channels, expected 16: the last Conv2d's out_channels sets the "
+                            "number of feature maps")
+    convs, pools = _layer_counts(model)
+    if len(convs) < 2 or len(pools) < 2:
+        raise ExerciseError(f"the model has {len(convs)} Conv2d and {len(pools)} pooling layer(s); the exercise asks "
+                            "for two stages, each a Conv2d (then ReLU) followed by a MaxPool2d")
+    if backend.get_array_module(out) is not backend.get_array_module(x):
+        raise ExerciseError(f"{call_text} returned a {module_name(backend.get_array_module(out))} array for "
+                            f"{module_name(backend.get_array_module(x))} input")
+    dx = call(model.backward, "model.backward(dout) with dout of shape (3, 16, 7, 7)",
+              device(rng.standard_normal(shape).astype(np.float32)))
+    if tuple(np.shape(dx)) != x_h.shape:
+        raise ExerciseError(f"model.backward(dout) gives shape {tuple(np.shape(dx))}, expected {x_h.shape}")
+    return passed("build_model", ["(3, 1, 28, 28) -> (3, 16, 7, 7)",
+                                  f"{len(convs)} Conv2d and {len(pools)} pooling layers", "backward runs"])
+
+
+def check_receptive_field(receptive_field) -> bool:
+    """Check ``receptive_field(layers) -> int`` for ``layers`` a list of ``(kernel_size, stride)`` pairs."""
+    require_callable(receptive_field, "check_receptive_field", "receptive_field(layers)")
+    cases = [("one 3x3 conv", [(3, 1)]),
+             ("three stacked 3x3 convs (VGG)", [(3, 1), (3, 1), (3, 1)]),
+             ("conv, 2x2 pool, conv", [(3, 1), (2, 2), (3, 1)]),
+             ("LeNet: 5x5 conv, pool, 5x5 conv, pool", [(5, 1), (2, 2), (5, 1), (2, 2)]),
+             ("a strided stem: 7x7 stride 2, 3x3 stride 2, two 3x3", [(7, 2), (3, 2), (3, 1), (3, 1)])]
+    results = []
+    for _, stack in cases:
+        given = [tuple(pair) for pair in stack]
+        text = f"receptive_field({stack})"
+        got = _whole_number(call(receptive_field, text, given), text, "the receptive field")
+        if given != stack:
+            raise ExerciseError(f"{text} changed the list it was given; read the layers without modifying them")
+        results.append((text, got, layers.receptive_field(stack), (stack,)))
+    _explain(results, _FIELD_MISTAKES, "RF = 1 + sum over layers of (K_i - 1) * S_1 * ... * S_(i-1)")
+    return passed("receptive_field", [c[0] for c in cases])
+
+
+def _own_stride_too(stack):
+    field, jump = 1, 1
+    for k, s in stack:
+        jump *= s
+        field += (k - 1) * jump
+    return field
+
+
+_FIELD_MISTAKES = [
+    (lambda stack: 1 + sum(k - 1 for k, _ in stack),
+     "the strides are missing: after a stride-s layer, neighbouring units are s input pixels apart, so each later "
+     "layer adds (K - 1) times the product of the earlier strides"),
+    (_own_stride_too, "a layer's own stride does not widen its field: multiply (K - 1) by the strides of the "
+                      "layers before it only"),
+    (lambda stack: int(np.prod([k for k, _ in stack])), "kernel sizes do not multiply: each layer adds "
+                                                         "(K - 1) * (product of earlier strides), starting from 1"),
+    (lambda stack: sum(k for k, _ in stack), "start from 1 and add (K - 1) per layer (times the earlier strides), "
+                                              "not K"),
+]
