@@ -61,6 +61,15 @@ def test_show_activation_maps(xp):
         viz.show_activation_maps(maps, titles=["a", "b"])
 
 
+def test_show_activation_maps_of_different_sizes(xp):
+    maps = [xp.zeros((8, 8)), xp.zeros((4, 4)), xp.zeros((2, 2))]
+    fig = viz.show_activation_maps(maps)
+    assert [ax.images[0].get_array().shape for ax in fig.axes if ax.images] == [(8, 8), (4, 4), (2, 2)]
+    assert "(8, 8), (4, 4), (2, 2)" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="2-D"):
+        viz.show_activation_maps([xp.zeros((2, 8, 8))])
+
+
 def test_show_filters_grey_and_rgb(xp):
     w = xp.asarray(np.arange(2 * 1 * 3 * 3, dtype=np.float64).reshape(2, 1, 3, 3) - 8)
     fig = viz.show_filters(w)

@@ -83,19 +83,27 @@ def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None)
 
 
 def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap="gray"):
-    """Show activation maps ``(F, H, W)`` (or ``(1, F, H, W)`` or one ``(H, W)``), each with its shape
-    and a colour bar in activation units (the dot product of filter and patch)."""
-    maps = host(maps)
-    if maps.ndim == 4 and maps.shape[0] == 1:
-        maps = maps[0]
-    if maps.ndim == 2:
-        maps = maps[None]
-    if maps.ndim != 3:
-        raise ValueError(f"maps must be (F, H, W), (1, F, H, W) or (H, W), got shape {maps.shape}")
-    F = maps.shape[0]
+    """Show activation maps ``(F, H, W)`` (or ``(1, F, H, W)``, one ``(H, W)``, or a list of ``(H, W)``
+    maps of different sizes), each with its shape and a colour bar in activation units (the dot
+    product of filter and patch)."""
+    if isinstance(maps, (list, tuple)):
+        maps = [host(m) for m in maps]
+        if any(m.ndim != 2 for m in maps):
+            raise ValueError(f"a list of maps must hold 2-D (H, W) maps, got shapes {[m.shape for m in maps]}")
+        volume = f"{len(maps)} maps of shapes {', '.join(str(m.shape) for m in maps)}"
+    else:
+        maps = host(maps)
+        if maps.ndim == 4 and maps.shape[0] == 1:
+            maps = maps[0]
+        if maps.ndim == 2:
+            maps = maps[None]
+        if maps.ndim != 3:
+            raise ValueError(f"maps must be (F, H, W), (1, F, H, W) or (H, W), got shape {maps.shape}")
+        volume = f"volume shape {tuple(maps.shape)}"
+    F = len(maps)
     if titles is not None and len(titles) != F:
         raise ValueError(f"{len(titles)} titles for {F} maps; pass one title per map")
-    fig, axes = _grid(F, ncols, size, title or f"{F} activation map(s), volume shape {tuple(maps.shape)}")
+    fig, axes = _grid(F, ncols, size, title or f"{F} activation map(s), {volume}")
     for i, ax in enumerate(axes):
         im = ax.imshow(maps[i], cmap=cmap)
         name = f"{titles[i]}\n" if titles is not None else f"map {i}\n"
