@@ -1,0 +1,33 @@
+"""``python -m cnnbook student OUTDIR``: write the student edition of every notebook into OUTDIR.
+
+Solutions become ``NotImplementedError`` stubs naming the exercise, hidden tests are removed and outputs
+cleared (see :mod:`cnnbook.student`). Exit status 0 when written, 1 with a reason on stderr otherwise.
+"""
+from __future__ import annotations
+
+import sys
+
+import nbformat
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("outdir", metavar="OUTDIR", help="folder for the student notebooks (created if missing; "
+                                                         "must not be inside the source notebooks folder)")
+    parser.add_argument("--force", action="store_true", help="overwrite student notebooks already in OUTDIR")
+    parser.add_argument("--source", metavar="DIR", default=None,
+                        help="folder of the source notebooks (default: the repository's notebooks/)")
+
+
+def run(args) -> int:
+    from cnnbook.student import write_student_edition
+    try:
+        written = write_student_edition(args.outdir, source=args.source, force=args.force)
+    except (ValueError, OSError, nbformat.ValidationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for path, names in written:
+        exercises = f"{len(names)} exercise(s): {', '.join(names)}" if names else "no exercises"
+        print(f"{path.name}: {exercises}")
+    total = sum(len(names) for _, names in written)
+    print(f"wrote {len(written)} student notebooks with {total} exercises to {written[0][0].parent}")
+    return 0

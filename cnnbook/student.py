@@ -1,0 +1,176 @@
+"""The student edition of the notebooks: solutions become stubs, hidden tests go, outputs are cleared.
+
+In the source notebooks an exercise's solution sits between a line ``### BEGIN SOLUTION`` and a line
+``### END SOLUTION`` (nbgrader's markers); tests only the instructor keeps sit between
+``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``. The student edition
+
+* replaces each solution region, markers included, with a stub at the indentation of its BEGIN line::
+
+      # YOUR CODE HERE
+      raise NotImplementedError("Your turn: conv_forward_naive: replace this with your solution")
+
+  naming the exercise from the cell's first line ``# Your turn: <name>``, else from the enclosing ``def``
+  (a region in a Markdown cell becomes ``YOUR ANSWER HERE``);
+* removes hidden-test regions, markers included, and drops a cell left empty by that;
+* clears every output and execution count; everything else (metadata, cell ids, other cells) stays.
+
+:func:`write_student_edition` transforms and validates every notebook in memory first, then writes them to a
+temporary folder beside ``outdir`` and moves them in, so a failure leaves nothing half-written.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+MARKERS = {BEGIN_SOLUTION: "solution", END_SOLUTION: "solution", BEGIN_HIDDEN: "hidden", END_HIDDEN: "hidden"}
+_YOUR_TURN = re.compile(r"^\s*#\s*Your turn:\s*(?P<name>.+?)\s*$", re.IGNORECASE)
+_DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)")
+
+
+class MarkerError(ValueError):
+    """Exercise markers that do not pair up; the message names the notebook and the cell."""
+
+
+def default_source() -> Path:
+    """The repository's ``notebooks/`` folder (next to the ``cnnbook`` package in a source checkout)."""
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _indent(line: str) -> str:
+    return line[:len(line) - len(line.lstrip())]
+
+
+def exercise_name(lines: list[str], begin: int) -> str:
+    """The exercise a solution region belongs to: ``# Your turn: <name>`` on the cell's first line, else the
+    ``def`` enclosing line ``begin``, else ``"this exercise"``."""
+    first = next((line for line in lines if line.strip()), "")
+    match = _YOUR_TURN.match(first)
+    if match:
+        return match.group("name")
+    depth = len(_indent(lines[begin]))
+    for line in reversed(lines[:begin]):
+        match = _DEF.match(line)
+        if match and len(match.group("indent")) < depth:
+            return match.group("name")
+    return "this exercise"
+
+
+def _stub(indent: str, name: str, cell_type: str) -> list[str]:
+    if cell_type != "code":
+        return [f"{indent}YOUR ANSWER HERE"]
+    message = f"Your turn: {name}: replace this with your solution".replace("\\", "\\\\").replace('"', '\\"')
+    return [f"{indent}# YOUR CODE HERE", f'{indent}raise NotImplementedError("{message}")']
+
+
+def strip_cell(source: str, where: str, cell_type: str = "code") -> tuple[str, list[str]]:
+    """The student version of one cell's source, and the names of the exercises stubbed in it.
+
+    ``where`` names the cell in errors (``"03-convolution.ipynb, cell 12"``). Raises :class:`MarkerError`
+    for an END without a BEGIN, a BEGIN without an END, or one region opened inside another.
+    """
+    lines = source.split("\n")
+    out, names = [], []
+    open_kind, open_line = None, 0
+    for number, line in enumerate(lines):
+        marker = line.strip()
+        if marker not in MARKERS:
+            if open_kind is None:
+                out.append(line)
+            continue
+        kind = MARKERS[marker]
+        if marker in (BEGIN_SOLUTION, BEGIN_HIDDEN):
+            if open_kind is not None:
+                raise MarkerError(f"{where}: line {number + 1} {marker!r} opens a region inside the {open_kind} "
+                                  f"region opened at line {open_line + 1}; close that one first")
+            open_kind, open_line = kind, number
+            if kind == "solution":
+                name = exercise_name(lines, number)
+                names.append(name)
+                out += _stub(_indent(line), name, cell_type)
+        else:
+            if open_kind != kind:
+                opened = f"the {open_kind} region opened at line {open_line + 1} is still open" if open_kind \
+                    else "no region is open"
+                raise MarkerError(f"{where}: line {number + 1} {marker!r} has no matching BEGIN ({opened})")
+            open_kind = None
+    if open_kind is not None:
+        end = END_SOLUTION if open_kind == "solution" else END_HIDDEN
+        raise MarkerError(f"{where}: {lines[open_line].strip()!r} at line {open_line + 1} is never closed by {end!r}")
+    return "\n".join(out), names
+
+
+def student_notebook(nb, name: str):
+    """Return ``(student_nb, exercise_names)`` for a notebook read with ``nbformat.read(..., as_version=4)``.
+
+    ``nb`` is not changed. Raises :class:`MarkerError` naming ``name`` and the cell for unbalanced markers.
+    """
+    nb = nbformat.from_dict(nb)  # a deep copy
+    cells, names = [], []
+    for index, cell in enumerate(nb.cells):
+        where = f"{name}, cell {index}" + (f" (id {cell['id']})" if cell.get("id") else "")
+        source, stubbed = strip_cell(cell.source, where, cell.cell_type)
+        names += stubbed
+        if not source.strip() and cell.source.strip():
+            continue  # the cell held only hidden tests
+        cell.source = source
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cells.append(cell)
+    nb.cells = cells
+    nbformat.validate(nb)
+    return nb, names
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def write_student_edition(outdir, source=None, force: bool = False) -> list[tuple[Path, list[str]]]:
+    """Write the student edition of every ``*.ipynb`` in ``source`` (default: the repository's notebooks/)
+    into ``outdir``; return ``[(written_path, exercise_names), ...]``.
+
+    Raises ``ValueError`` when ``outdir`` is the source folder or inside it, ``FileExistsError`` when a
+    notebook it would write exists already (unless ``force``), ``FileNotFoundError`` for a missing source,
+    ``NotADirectoryError`` when ``outdir`` is a file, and :class:`MarkerError` for unbalanced markers.
+    """
+    source = Path(default_source() if source is None else source).resolve()
+    outdir = Path(outdir).resolve()
+    if not source.is_dir():
+        raise FileNotFoundError(f"no notebooks folder at {source}; pass the folder that holds the source "
+                                "notebooks with --source")
+    if _inside(outdir, source):
+        raise ValueError(f"the output folder {outdir} is {'the' if outdir == source else 'inside the'} source "
+                         f"notebooks folder {source}; write the student edition somewhere else, e.g. ./student")
+    if outdir.exists() and not outdir.is_dir():
+        raise NotADirectoryError(f"{outdir} exists and is not a folder; choose a folder for the student edition")
+    paths = sorted(source.glob("*.ipynb"))
+    if not paths:
+        raise FileNotFoundError(f"no notebooks (*.ipynb) in {source}")
+    editions = [(path.name, *student_notebook(nbformat.read(path, as_version=4), path.name)) for path in paths]
+    existing = [name for name, _, _ in editions if (outdir / name).exists()]
+    if existing and not force:
+        raise FileExistsError(f"{outdir} already holds {', '.join(existing)}; pass --force to overwrite them")
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".student-tmp-", dir=outdir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the folder it becomes should not be
+    try:
+        for name, nb, _ in editions:
+            nbformat.write(nb, tmp / name)
+        if outdir.exists():
+            for name, _, _ in editions:
+                os.replace(tmp / name, outdir / name)
+        else:
+            os.replace(tmp, outdir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [(outdir / name, names) for name, _, names in editions]

@@ -1,0 +1,216 @@
+"""The student edition: solutions become stubs, hidden tests go, outputs are cleared, errors are clear.
+
+The last test builds the student edition of the real notebooks and runs each one that has an exercise:
+it must stop at its first exercise with NotImplementedError, not with any other error. Notebooks without
+exercises are skipped there: their student edition is the source minus outputs, which nbval runs already.
+"""
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from cnnbook.__main__ import main
+from cnnbook.student import MarkerError, strip_cell, student_notebook, write_student_edition
+
+REPO = Path(__file__).resolve().parents[1]
+
+SOLUTION_CELL = """# Your turn: conv_output_size
+def conv_output_size(input_size, kernel_size, stride=1, padding=0):
+    \"\"\"Return the output size.\"\"\"
+    ### BEGIN SOLUTION
+    span = input_size - kernel_size + 2 * padding
+    return span // stride + 1
+    ### END SOLUTION"""
+
+
+def notebook(*sources):
+    """A notebook of code cells (strings) and Markdown cells (``("md", text)``), with outputs filled in."""
+    cells = []
+    for i, source in enumerate(sources):
+        if isinstance(source, tuple):
+            cells.append(new_markdown_cell(source[1]))
+        else:
+            cell = new_code_cell(source, execution_count=i + 1)
+            cell.outputs = [new_output("stream", name="stdout", text="old output\n")]
+            cells.append(cell)
+    return new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                              "language": "python"}})
+
+
+def write(folder: Path, name: str, nb) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / name)
+    return folder / name
+
+
+# ---- one cell -----------------------------------------------------------------------------------
+def test_solution_becomes_a_stub_at_the_begin_lines_indentation():
+    source, names = strip_cell(SOLUTION_CELL, "nb, cell 0")
+    assert names == ["conv_output_size"]
+    assert source.splitlines() == [
+        "# Your turn: conv_output_size",
+        "def conv_output_size(input_size, kernel_size, stride=1, padding=0):",
+        '    """Return the output size."""',
+        "    # YOUR CODE HERE",
+        '    raise NotImplementedError("Your turn: conv_output_size: replace this with your solution")']
+    compile(source, "cell", "exec")
+
+
+def test_name_from_the_enclosing_def_without_a_your_turn_line():
+    source, names = strip_cell("import numpy as np\n\nclass A:\n    def forward(self, x):\n"
+                               "        ### BEGIN SOLUTION\n        return x\n        ### END SOLUTION\n", "c")
+    assert names == ["forward"]
+    assert '        raise NotImplementedError("Your turn: forward:' in source
+    compile(source, "cell", "exec")
+
+
+def test_two_regions_and_top_level_code():
+    source, names = strip_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\ny = 2\n"
+                               "def f():\n    ### BEGIN SOLUTION\n    return 3\n    ### END SOLUTION", "c")
+    assert names == ["this exercise", "f"]
+    assert source.count("raise NotImplementedError") == 2 and "y = 2" in source and "x = 1" not in source
+
+
+def test_hidden_tests_are_removed_and_the_rest_kept():
+    source, names = strip_cell("check(f)\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS\n"
+                               "print('done')", "c")
+    assert names == [] and source == "check(f)\nprint('done')"
+
+
+@pytest.mark.parametrize("source, fragment", [
+    ("### BEGIN SOLUTION\nx = 1", "'### BEGIN SOLUTION' at line 1 is never closed by '### END SOLUTION'"),
+    ("x = 1\n### END SOLUTION", "line 2 '### END SOLUTION' has no matching BEGIN"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n### END SOLUTION", "opens a region inside"),
+    ("### BEGIN SOLUTION\n### END HIDDEN TESTS", "solution region opened at line 1 is still open"),
+])
+def test_unbalanced_markers_name_the_cell(source, fragment):
+    with pytest.raises(MarkerError) as info:
+        strip_cell(source, "03-convolution.ipynb, cell 7")
+    assert "03-convolution.ipynb, cell 7" in str(info.value) and fragment in str(info.value)
+
+
+# ---- one notebook -------------------------------------------------------------------------------
+def test_student_notebook_clears_outputs_drops_hidden_cells_and_keeps_the_rest():
+    nb = notebook(("md", "# Title\n### BEGIN SOLUTION\nanswer\n### END SOLUTION"), "import numpy as np",
+                  SOLUTION_CELL, "check(conv_output_size)",
+                  "### BEGIN HIDDEN TESTS\nassert conv_output_size(5, 3) == 3\n### END HIDDEN TESTS")
+    nb.cells[1].metadata["tags"] = ["keep_output"]
+    before = nbformat.writes(nb)
+    out, names = student_notebook(nb, "01-x.ipynb")
+    assert nbformat.writes(nb) == before, "the source notebook must not change"
+    assert names == ["this exercise", "conv_output_size"]
+    assert len(out.cells) == 4
+    assert out.cells[0].source == "# Title\nYOUR ANSWER HERE"
+    assert out.cells[1].metadata["tags"] == ["keep_output"] and out.cells[1].id == nb.cells[1].id
+    assert out.cells[3].source == "check(conv_output_size)"
+    for cell in out.cells[1:]:
+        assert cell.outputs == [] and cell.execution_count is None
+    nbformat.validate(out)
+
+
+def test_marker_error_names_notebook_and_cell():
+    nb = notebook("x = 1", "def f():\n    ### BEGIN SOLUTION\n    return 1\n")
+    with pytest.raises(MarkerError, match=r"07-backprop\.ipynb, cell 1 \(id [\w-]+\): '### BEGIN SOLUTION' at line 2"):
+        student_notebook(nb, "07-backprop.ipynb")
+
+
+# ---- the whole edition and the command ----------------------------------------------------------
+@pytest.fixture
+def source(tmp_path):
+    folder = tmp_path / "notebooks"
+    write(folder, "01-a.ipynb", notebook("import math", SOLUTION_CELL, "print(conv_output_size(5, 3))"))
+    write(folder, "02-b.ipynb", notebook("print('no exercise')"))
+    return folder
+
+
+def test_command_writes_every_notebook(source, tmp_path, capsys):
+    outdir = tmp_path / "class" / "student"
+    assert main(["student", str(outdir), "--source", str(source)]) == 0
+    assert sorted(p.name for p in outdir.iterdir()) == ["01-a.ipynb", "02-b.ipynb"]
+    printed = capsys.readouterr().out
+    assert "01-a.ipynb: 1 exercise(s): conv_output_size" in printed and "02-b.ipynb: no exercises" in printed
+    nb = nbformat.read(outdir / "01-a.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert "raise NotImplementedError" in nb.cells[1].source and "span" not in nb.cells[1].source
+    umask = os.umask(0)
+    os.umask(umask)
+    assert outdir.stat().st_mode & 0o777 == 0o777 & ~umask, "the folder must not stay private like a temp dir"
+    assert not [p for p in outdir.parent.iterdir() if p.name.startswith(".student-tmp")]
+
+
+def test_existing_files_need_force(source, tmp_path, capsys):
+    outdir = tmp_path / "student"
+    write(outdir, "01-a.ipynb", notebook("my own work"))
+    assert main(["student", str(outdir), "--source", str(source)]) == 1
+    err = capsys.readouterr().err
+    assert "already holds 01-a.ipynb" in err and "--force" in err
+    assert "my own work" in (outdir / "01-a.ipynb").read_text()
+    assert not (outdir / "02-b.ipynb").exists()
+    assert main(["student", str(outdir), "--source", str(source), "--force"]) == 0
+    assert "my own work" not in (outdir / "01-a.ipynb").read_text()
+
+
+@pytest.mark.parametrize("where", [".", "sub/dir"])
+def test_refuses_to_write_into_the_source_folder(source, where, capsys):
+    assert main(["student", str(source / where), "--source", str(source)]) == 1
+    assert "source notebooks folder" in capsys.readouterr().err
+    assert sorted(p.name for p in source.iterdir()) == ["01-a.ipynb", "02-b.ipynb"]
+
+
+def test_a_bad_notebook_writes_nothing(source, tmp_path, capsys):
+    write(source, "03-c.ipynb", notebook("def g():\n    ### END SOLUTION"))
+    outdir = tmp_path / "student"
+    assert main(["student", str(outdir), "--source", str(source)]) == 1
+    assert "03-c.ipynb, cell 0" in capsys.readouterr().err
+    assert not outdir.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".student-tmp")]
+
+
+def test_missing_source_and_outdir_that_is_a_file(tmp_path, capsys):
+    assert main(["student", str(tmp_path / "out"), "--source", str(tmp_path / "nowhere")]) == 1
+    assert "no notebooks folder" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "notebooks").mkdir()
+    with pytest.raises(NotADirectoryError, match="is not a folder"):
+        write_student_edition(tmp_path / "file", source=tmp_path / "notebooks")
+
+
+# ---- the real notebooks: each student edition stops at its first exercise -----------------------
+def _first_exercise(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "raise NotImplementedError(\"Your turn: " in cell.source:
+            return cell.source.split('NotImplementedError("')[1].split('"')[0]
+    return None
+
+
+STUDENT_NOTEBOOKS = [p for p in sorted((REPO / "notebooks").glob("*.ipynb"))
+                     if "### BEGIN SOLUTION" in p.read_text(encoding="utf-8")]
+
+
+@pytest.fixture(scope="module")
+def student_edition(tmp_path_factory):
+    """The student edition of the repository's notebooks, written once into a temporary folder."""
+    outdir = tmp_path_factory.mktemp("edition") / "student"
+    written = write_student_edition(outdir)
+    return outdir, dict((path.name, names) for path, names in written)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", STUDENT_NOTEBOOKS, ids=[p.name for p in STUDENT_NOTEBOOKS])
+def test_student_edition_stops_at_its_first_exercise(path, student_edition):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    outdir, names = student_edition
+    assert names[path.name], f"{path.name} has solution markers but no exercise was stubbed"
+    nb = nbformat.read(outdir / path.name, as_version=4)
+    message = _first_exercise(nb)
+    # cwd is the student folder, away from the repository: the notebooks must not rely on relative paths
+    # into it (cnnbook finds its own data). nbclient stops at the first error.
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(outdir)}})
+    with pytest.raises(CellExecutionError) as info:
+        client.execute()
+    assert info.value.ename == "NotImplementedError", \
+        f"{path.name} student edition failed with {info.value.ename}, not at its first exercise:\n{info.value}"
+    assert message in str(info.value), f"{path.name} stopped with a different message than {message!r}"
