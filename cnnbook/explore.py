@@ -86,7 +86,7 @@ def _suggestions(W: int, K_eff: int, S: int, P: int) -> list:
             if num % s == 0:
                 found.append((P, s, num // s + 1))
                 break
-        for s in range(S + 1, num + 1):
+        for s in range(S + 1, 2 * S + 1):
             if num % s == 0:
                 found.append((P, s, num // s + 1))
                 break
