@@ -44,7 +44,9 @@ attributes in ``__init__`` (they are found automatically; no registration call),
 
 Initialisation and backends
 ---------------------------
-Weights use He (Kaiming) normal initialisation, ``std = sqrt(2 / fan_in)``, biases start at zero.
+Weights use He (Kaiming) normal initialisation, ``std = sqrt(2 / fan_in)``, unless ``weight_scale``
+gives the standard deviation (CS231n's name; the models use a small one for the last layer so that
+the initial loss is close to ``ln(num_classes)``). Biases start at zero.
 The random numbers come from a host ``numpy.random.Generator`` (``rng``: an int seed, a Generator,
 or ``None`` for fresh entropy) and go to the default backend (:func:`cnnbook.backend.default_xp`),
 so the same seed gives the same model on NumPy and CuPy. Parameters are float32 unless ``dtype`` says
@@ -109,9 +111,17 @@ class Parameter:
         return f"Parameter(shape={self.shape}, dtype={self.data.dtype})"
 
 
-def _init_parameter(shape, fan_in: int, rng, dtype) -> Parameter:
-    """He-normal weights drawn on the host, then moved to the default backend."""
-    host = as_generator(rng).normal(0.0, math.sqrt(2.0 / fan_in), size=shape).astype(dtype)
+def _init_parameter(shape, fan_in: int, rng, dtype, weight_scale=None) -> Parameter:
+    """Normal weights (std ``weight_scale``, default He's ``sqrt(2 / fan_in)``) drawn on the host,
+    then moved to the default backend."""
+    if weight_scale is None:
+        std = math.sqrt(2.0 / fan_in)
+    elif isinstance(weight_scale, numbers.Real) and not isinstance(weight_scale, bool) and weight_scale > 0:
+        std = float(weight_scale)
+    else:
+        raise ValueError(f"weight_scale={weight_scale!r} must be a positive number (the weights' standard "
+                         "deviation) or None for He initialisation")
+    host = as_generator(rng).normal(0.0, std, size=shape).astype(dtype)
     return Parameter(backend.to_device(host, backend.default_xp()))
 
 
@@ -265,7 +275,7 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *,
-                 rng=None, dtype=np.float32):
+                 rng=None, dtype=np.float32, weight_scale=None):
         self.in_channels = _positive_int(in_channels, "in_channels")
         self.out_channels = _positive_int(out_channels, "out_channels")
         self.kernel_size = _pair(kernel_size, "kernel_size")
@@ -273,7 +283,7 @@ class Conv2d(Module):
         self.padding = _nonneg_int(padding, "padding")
         kh, kw = self.kernel_size
         self.weight = _init_parameter((self.out_channels, self.in_channels, kh, kw),
-                                      self.in_channels * kh * kw, rng, dtype)
+                                      self.in_channels * kh * kw, rng, dtype, weight_scale)
         self.bias = _zeros_parameter((self.out_channels,), dtype)
 
     def forward(self, x):
@@ -304,10 +314,11 @@ class Linear(Module):
     weight ``(D, M)`` (CS231n's layout, so ``out = x @ w + b``), bias ``(M,)``.
     """
 
-    def __init__(self, in_features, out_features, *, rng=None, dtype=np.float32):
+    def __init__(self, in_features, out_features, *, rng=None, dtype=np.float32, weight_scale=None):
         self.in_features = _positive_int(in_features, "in_features")
         self.out_features = _positive_int(out_features, "out_features")
-        self.weight = _init_parameter((self.in_features, self.out_features), self.in_features, rng, dtype)
+        self.weight = _init_parameter((self.in_features, self.out_features), self.in_features, rng, dtype,
+                                      weight_scale)
         self.bias = _zeros_parameter((self.out_features,), dtype)
 
     def forward(self, x):

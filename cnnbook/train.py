@@ -1,0 +1,227 @@
+"""Training loop and evaluation: minibatch gradient descent with a progress bar and a history.
+
+::
+
+    model = reference_cnn(seed=0)
+    history = fit(model, X_train, y_train, X_val=X_test, y_val=y_test, epochs=3, batch_size=64,
+                  optimizer=Adam(model.parameters(), lr=1e-3), seed=0)
+    history.val_acc[-1], accuracy(model, X_test, y_test)
+
+``fit`` is deterministic for a given ``seed`` and model initialisation (the shuffling and the
+augmentation draw from ``numpy.random.default_rng(seed)``). When the loss becomes NaN or infinite
+it stops with :class:`TrainingDiverged`. Evaluation runs in batches, so memory stays bounded
+for any number of images; predictions come back to the host.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from cnnbook import backend
+from cnnbook.data import iterate_minibatches
+from cnnbook.layers import softmax_cross_entropy, svm_loss
+from cnnbook.nn import as_generator
+
+
+class TrainingDiverged(FloatingPointError):
+    """The training loss became NaN or infinite (usually: the learning rate is too large)."""
+
+
+class History:
+    """What :func:`fit` records (host Python floats).
+
+    ``loss``: the training loss of every step; ``epoch_loss``: its mean per epoch;
+    ``train_acc``: per epoch, the accuracy on the training minibatches as they were seen
+    (augmented, while the model changed); ``val_acc`` / ``val_loss``: per epoch, on
+    ``X_val, y_val`` after the epoch (empty without validation data); ``seconds``: wall time per epoch.
+    """
+
+    def __init__(self):
+        self.loss, self.epoch_loss, self.train_acc = [], [], []
+        self.val_loss, self.val_acc, self.seconds = [], [], []
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.loss) // max(1, len(self.epoch_loss))
+
+    def as_dict(self) -> dict:
+        return {k: list(v) for k, v in vars(self).items()}
+
+    def __repr__(self):
+        last = lambda v: f"{v[-1]:.4f}" if v else "-"  # noqa: E731
+        return (f"History(epochs={len(self.epoch_loss)}, steps={len(self.loss)}, loss={last(self.epoch_loss)}, "
+                f"train_acc={last(self.train_acc)}, val_acc={last(self.val_acc)})")
+
+
+LOSSES = {"softmax": softmax_cross_entropy, "svm": svm_loss}
+
+
+def _loss_fn(loss):
+    if callable(loss):
+        return loss
+    if loss in LOSSES:
+        return LOSSES[loss]
+    raise ValueError(f"loss={loss!r}; choose 'softmax', 'svm' or pass a function (scores, y) -> (loss, dscores)")
+
+
+def _model_xp(model):
+    params = model.parameters()
+    return backend.get_array_module(params[0].data) if params else backend.default_xp()
+
+
+def _check_data(X, y, name="X"):
+    if not hasattr(X, "shape") or not hasattr(y, "shape"):
+        raise TypeError(f"{name} and its labels must be arrays, got {type(X).__name__} and {type(y).__name__}")
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"{name} has {X.shape[0]} examples but its labels have {y.shape[0]}; pass matching arrays")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is empty; pass at least one example")
+
+
+def _positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name}={value!r} must be a positive integer")
+    return int(value)
+
+
+def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimizer=None, loss="softmax",
+        seed=0, augment=None, lr_decay=1.0, live_plot=False, progress=True, eval_batch_size=512) -> History:
+    """Train ``model`` in place on ``X`` ``(N, C, H, W)`` (any shape the model takes), ``y`` ``(N,)`` ints.
+
+    optimizer : a :mod:`cnnbook.optim` optimizer over ``model.parameters()``; default ``Adam(lr=1e-3)``.
+    loss : ``"softmax"`` (cross-entropy), ``"svm"`` (hinge) or a function ``(scores, y) -> (loss, dscores)``.
+    seed : int or ``numpy.random.Generator`` for the minibatch order and the augmentation.
+    augment : ``None`` or a function ``(X_batch, rng) -> X_batch`` such as :class:`cnnbook.augment.Augment`.
+    lr_decay : ``optimizer.lr`` is multiplied by this after every epoch (1.0: constant learning rate).
+    live_plot : redraw the loss curve in a Jupyter notebook while training (``cnnbook.viz.training``).
+    progress : show a ``tqdm`` progress bar with the running loss.
+
+    Data may live on the host while the model lives on the GPU: each minibatch is moved to the
+    model's backend. Returns a :class:`History`; raises :class:`TrainingDiverged` on a NaN/inf loss.
+    """
+    from tqdm.auto import tqdm
+
+    _check_data(X, y)
+    if (X_val is None) != (y_val is None):
+        raise ValueError("pass both X_val and y_val, or neither")
+    if X_val is not None:
+        _check_data(X_val, y_val, "X_val")
+    epochs, batch_size = _positive(epochs, "epochs"), _positive(batch_size, "batch_size")
+    if not isinstance(lr_decay, (int, float)) or not 0 < lr_decay <= 1:
+        raise ValueError(f"lr_decay={lr_decay!r} must be a number in (0, 1]; 1.0 keeps the learning rate")
+    loss_fn = _loss_fn(loss)
+    if optimizer is None:
+        from cnnbook.optim import Adam
+        optimizer = Adam(model.parameters(), lr=1e-3)
+    rng = as_generator(seed)
+    xp = _model_xp(model)
+    history = History()
+    plot = None
+    if live_plot:
+        from cnnbook.viz.training import LiveLossPlot
+        plot = LiveLossPlot()
+    steps = math.ceil(X.shape[0] / batch_size)
+    bar = tqdm(total=epochs * steps, disable=not progress, unit="step", desc="training")
+    try:
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            model.train()
+            losses, correct = [], 0
+            for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng=rng):
+                X_batch, y_batch = backend.to_device(X_batch, xp), backend.to_device(y_batch, xp)
+                if augment is not None:
+                    X_batch = augment(X_batch, rng)
+                optimizer.zero_grad()
+                scores = model(X_batch)  # (B, classes)
+                value, dscores = loss_fn(scores, y_batch)
+                value = float(value)
+                if not math.isfinite(value):
+                    raise TrainingDiverged(
+                        f"the training loss became {value} at epoch {epoch + 1}, step {len(losses) + 1} "
+                        f"(optimizer {optimizer!r}); try a smaller learning rate, e.g. lr="
+                        f"{getattr(optimizer, 'lr', 1e-3) / 10:g}")
+                model.backward(dscores)
+                optimizer.step()
+                losses.append(value)
+                correct += int((scores.argmax(axis=1) == y_batch).sum())
+                bar.update(1)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{value:.3f}", refresh=False)
+                if plot is not None and len(losses) % 20 == 0:
+                    plot.update(history.loss + losses, history)
+            history.loss += losses
+            history.epoch_loss.append(float(np.mean(losses)))
+            history.train_acc.append(correct / X.shape[0])
+            if X_val is not None:
+                val_loss, val_acc = evaluate(model, X_val, y_val, loss=loss, batch_size=eval_batch_size)
+                history.val_loss.append(val_loss)
+                history.val_acc.append(val_acc)
+            history.seconds.append(time.perf_counter() - start)
+            if lr_decay != 1.0:
+                optimizer.lr *= lr_decay
+            if plot is not None:
+                plot.update(history.loss, history)
+    finally:
+        bar.close()
+        if plot is not None:
+            plot.close()
+    return history
+
+
+def _batched_scores(model, X, batch_size):
+    xp = _model_xp(model)
+    was_training = model.training
+    model.eval()
+    try:
+        for start in range(0, X.shape[0], batch_size):
+            yield start, model(backend.to_device(X[start:start + batch_size], xp))
+    finally:
+        model.train(was_training)
+
+
+def predict_scores(model, X, batch_size=512) -> np.ndarray:
+    """Class scores ``(N, classes)`` for ``X``, computed in batches, as a host array."""
+    _positive(batch_size, "batch_size")
+    return np.concatenate([backend.to_numpy(s) for _, s in _batched_scores(model, X, batch_size)])
+
+
+def predict(model, X, batch_size=512) -> np.ndarray:
+    """Predicted class indices ``(N,)`` (host int64), computed in batches."""
+    _positive(batch_size, "batch_size")
+    return np.concatenate([backend.to_numpy(s.argmax(axis=1)) for _, s in _batched_scores(model, X, batch_size)])
+
+
+def evaluate(model, X, y, loss="softmax", batch_size=512) -> tuple[float, float]:
+    """``(mean loss, accuracy)`` of ``model`` on ``X, y``, in batches."""
+    _check_data(X, y)
+    _positive(batch_size, "batch_size")
+    loss_fn = _loss_fn(loss)
+    xp = _model_xp(model)
+    total, correct = 0.0, 0
+    for start, scores in _batched_scores(model, X, batch_size):
+        y_batch = backend.to_device(y[start:start + batch_size], xp)
+        value, _ = loss_fn(scores, y_batch)
+        total += float(value) * y_batch.shape[0]
+        correct += int((scores.argmax(axis=1) == y_batch).sum())
+    return total / X.shape[0], correct / X.shape[0]
+
+
+def accuracy(model, X, y, batch_size=512) -> float:
+    """Fraction of ``X`` that ``model`` classifies as ``y``, in batches."""
+    _check_data(X, y)
+    pred = predict(model, X, batch_size)
+    return float((pred == backend.to_numpy(y)).mean())
+
+
+def confusion_matrix(y_true, y_pred, num_classes=10) -> np.ndarray:
+    """Counts ``(num_classes, num_classes)``: entry ``[i, j]`` is how many class-``i`` images were predicted ``j``."""
+    y_true = backend.to_numpy(y_true).astype(np.int64).ravel()
+    y_pred = backend.to_numpy(y_pred).astype(np.int64).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{y_true.size} true labels but {y_pred.size} predictions; pass one prediction per label")
+    for name, v in (("y_true", y_true), ("y_pred", y_pred)):
+        if v.size and (v.min() < 0 or v.max() >= num_classes):
+            raise ValueError(f"{name} holds labels outside 0..{num_classes - 1} (min {v.min()}, max {v.max()}); "
+                             "set num_classes")
+    return np.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2).reshape(num_classes, num_classes)

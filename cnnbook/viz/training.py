@@ -1,0 +1,116 @@
+"""Training plots: loss curves (also live, while training), confusion matrices, misclassified images.
+
+The numbers come from :mod:`cnnbook.train` (``History``, ``confusion_matrix``); this module only draws.
+Every function returns a new ``matplotlib.figure.Figure``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cnnbook.viz.core import _grid, _image_for_imshow, _plt, host
+
+
+def _draw_history(axes, loss, history):
+    ax_loss, ax_acc = axes
+    ax_loss.clear()
+    ax_acc.clear()
+    ax_loss.plot(np.arange(1, len(loss) + 1), loss, lw=0.6, alpha=0.5, label="per step")
+    steps = history.steps_per_epoch if history.epoch_loss else 0
+    if steps:
+        ends = steps * np.arange(1, len(history.epoch_loss) + 1)
+        ax_loss.plot(ends, history.epoch_loss, "o-", label="epoch mean")
+    ax_loss.set_title("training loss")
+    ax_loss.set_xlabel("step (minibatch)")
+    ax_loss.set_ylabel("loss (nats)")
+    ax_loss.legend(fontsize=8)
+    epochs = np.arange(1, len(history.train_acc) + 1)
+    if len(epochs):
+        ax_acc.plot(epochs, history.train_acc, "o-", label="train (minibatches)")
+    if history.val_acc:
+        ax_acc.plot(epochs[:len(history.val_acc)], history.val_acc, "s-", label="validation")
+    ax_acc.set_title("accuracy per epoch")
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel("accuracy (fraction correct)")
+    if len(epochs):
+        ax_acc.legend(fontsize=8)
+
+
+def plot_history(history, title="training history"):
+    """Loss per step (and per-epoch mean) and accuracy per epoch of a ``cnnbook.train.History``."""
+    fig, axes = _plt().subplots(1, 2, figsize=(10, 3.4))
+    _draw_history(axes, history.loss, history)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+class LiveLossPlot:
+    """A loss plot that ``fit(..., live_plot=True)`` redraws in place in a Jupyter notebook.
+
+    Outside IPython it draws nothing. Uses a bare ``Figure`` (not pyplot), so Jupyter does not
+    show a second copy when the cell ends.
+    """
+
+    def __init__(self):
+        self.handle = None
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+        except ImportError:
+            return
+        if get_ipython() is None:
+            return
+        from matplotlib.figure import Figure
+        self.fig = Figure(figsize=(10, 3.4))
+        self.axes = self.fig.subplots(1, 2)
+        self.fig.suptitle("training (live)")
+        self.handle = display(self.fig, display_id=True)
+
+    def update(self, loss, history) -> None:
+        if self.handle is None:
+            return
+        _draw_history(self.axes, loss, history)
+        self.fig.tight_layout()
+        self.handle.update(self.fig)
+
+    def close(self) -> None:
+        self.handle = None
+
+
+def plot_confusion_matrix(cm, class_names=None, title="confusion matrix"):
+    """Draw ``cm`` ``(K, K)``: row = true class, column = predicted class, counts written in the cells."""
+    cm = host(cm)
+    K = cm.shape[0]
+    names = list(class_names) if class_names is not None else [str(k) for k in range(K)]
+    fig, ax = _plt().subplots(figsize=(6.5, 5.5))
+    im = ax.imshow(cm, cmap="Blues")
+    fig.colorbar(im, ax=ax).set_label("test images")
+    for (r, c), v in np.ndenumerate(cm):
+        ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=7,
+                color="white" if v > cm.max() / 2 else "black")
+    ax.set_xticks(range(K), names, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(K), names, fontsize=8)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_misclassified(X, y_true, y_pred, class_names=None, max_images=16, ncols=8, size=1.6):
+    """The first ``max_images`` images of ``X`` ``(N, C, H, W)`` whose prediction is wrong, titled true/predicted."""
+    X, y_true, y_pred = host(X), host(y_true), host(y_pred)
+    wrong = np.flatnonzero(y_true != y_pred)[:max_images]
+    if len(wrong) == 0:
+        raise ValueError("no misclassified images to show: every prediction is right")
+    name = (lambda k: class_names[int(k)]) if class_names is not None else str
+    fig, axes = _grid(len(wrong), ncols, size, f"{len(wrong)} misclassified test images "
+                                               f"(true / predicted), each {tuple(X.shape[1:])}")
+    for ax, i in zip(axes, wrong):
+        img, cmap = _image_for_imshow(X[i])
+        ax.imshow(img, cmap=cmap)
+        ax.set_title(f"{name(y_true[i])}\n/ {name(y_pred[i])}", fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig

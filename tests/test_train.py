@@ -1,0 +1,174 @@
+"""cnnbook.train, cnnbook.augment and ``python -m cnnbook train``."""
+import math
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cnnbook import backend, nn
+from cnnbook.augment import Augment, random_hflip, random_shift, shift
+from cnnbook.optim import SGD, Adam
+from cnnbook.train import TrainingDiverged, accuracy, confusion_matrix, evaluate, fit, predict, predict_scores
+
+
+def tiny_cnn(seed=0):
+    rng = np.random.default_rng(seed)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(4 * 4 * 4, 10, rng=rng))
+
+
+def tiny_data(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, 1, 8, 8), dtype=np.float32)  # (N, 1, 8, 8)
+    y = rng.integers(0, 10, size=n)
+    return X, y
+
+
+def test_small_net_overfits_a_tiny_batch(xp):
+    model = tiny_cnn()
+    X, y = tiny_data()
+    X, y = backend.to_device(X, xp), backend.to_device(y, xp)
+    history = fit(model, X, y, epochs=60, batch_size=20, optimizer=Adam(model.parameters(), lr=2e-2),
+                  progress=False)
+    assert history.epoch_loss[-1] < 0.05 < history.epoch_loss[0]
+    assert history.train_acc[-1] == 1.0
+    assert accuracy(model, X, y) == 1.0
+
+
+def test_fit_is_deterministic_and_records_history():
+    X, y = tiny_data(50)
+    runs = []
+    for _ in range(2):
+        model = tiny_cnn(seed=3)
+        h = fit(model, X, y, X[:10], y[:10], epochs=2, batch_size=16, optimizer=SGD(model.parameters(), lr=0.1),
+                seed=7, augment=Augment(shift=1, flip=True), progress=False)
+        runs.append((h, backend.to_numpy(model[0].weight.data)))
+    (h1, w1), (h2, w2) = runs
+    assert h1.loss == h2.loss and np.array_equal(w1, w2)
+    assert len(h1.loss) == 2 * 4 and len(h1.epoch_loss) == len(h1.val_acc) == len(h1.seconds) == 2
+    assert h1.epoch_loss[0] == pytest.approx(np.mean(h1.loss[:4]))
+    assert h1.steps_per_epoch == 4 and set(h1.as_dict()) >= {"loss", "val_acc"}
+    model = tiny_cnn(seed=3)
+    other = fit(model, X, y, epochs=2, batch_size=16, optimizer=SGD(model.parameters(), lr=0.1), seed=8,
+                progress=False)
+    assert other.loss != h1.loss
+
+
+def test_host_data_trains_a_device_model(xp):
+    model = tiny_cnn()
+    X, y = tiny_data(30)
+    h = fit(model, X, y, X, y, epochs=1, batch_size=8, progress=False, augment=Augment(shift=1))
+    assert len(h.loss) == 4 and 0 <= h.val_acc[0] <= 1
+    assert backend.get_array_module(model[0].weight.data) is xp
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+def test_diverging_loss_stops_with_advice():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10, rng=0))  # no ReLU that could die and stop the blow-up
+    X, y = tiny_data()
+    with pytest.raises(TrainingDiverged, match=r"became (nan|inf) at epoch \d+, step \d+.*smaller learning rate, "
+                                               r"e.g. lr=1e\+36"):
+        fit(model, X, y, epochs=20, batch_size=5, optimizer=SGD(model.parameters(), lr=1e37), progress=False)
+    assert issubclass(TrainingDiverged, FloatingPointError)
+
+
+def test_lr_decay_changes_the_optimizer():
+    model = tiny_cnn()
+    X, y = tiny_data()
+    opt = SGD(model.parameters(), lr=0.1)
+    fit(model, X, y, epochs=2, batch_size=10, optimizer=opt, lr_decay=0.5, progress=False)
+    assert opt.lr == pytest.approx(0.025)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"epochs": 0}, ValueError, "epochs=0"),
+    ({"batch_size": 2.5}, ValueError, "batch_size=2.5"),
+    ({"loss": "hinge"}, ValueError, "loss='hinge'"),
+    ({"X_val": np.zeros((2, 1, 8, 8), np.float32)}, ValueError, "both X_val and y_val"),
+    ({"lr_decay": 0}, ValueError, "lr_decay=0"),
+    ({"seed": "a"}, TypeError, "rng='a'"),
+])
+def test_fit_rejects_bad_arguments(kwargs, error, match):
+    X, y = tiny_data()
+    with pytest.raises(error, match=match):
+        fit(tiny_cnn(), X, y, progress=False, **kwargs)
+    with pytest.raises(ValueError, match="20 examples but its labels have 19"):
+        fit(tiny_cnn(), X, y[:-1], progress=False)
+
+
+def test_svm_loss_and_batched_evaluation_agree(xp):
+    model = tiny_cnn()
+    X, y = tiny_data(37)
+    X, y = backend.to_device(X, xp), backend.to_device(y, xp)
+    fit(model, X, y, epochs=1, batch_size=8, loss="svm", progress=False)
+    model.train()
+    full = backend.to_numpy(model(X))
+    np.testing.assert_allclose(predict_scores(model, X, batch_size=5), full, rtol=1e-5, atol=1e-6)
+    assert model.training  # evaluation puts the mode back
+    pred = predict(model, X, batch_size=5)
+    assert type(pred) is np.ndarray and np.array_equal(pred, full.argmax(axis=1))
+    acc = float((pred == backend.to_numpy(y)).mean())
+    assert accuracy(model, X, y, batch_size=6) == pytest.approx(acc)
+    loss, acc2 = evaluate(model, X, y, batch_size=6)
+    assert acc2 == pytest.approx(acc) and math.isfinite(loss)
+
+
+def test_confusion_matrix():
+    cm = confusion_matrix(np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 0, 2]), num_classes=3)
+    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
+    with pytest.raises(ValueError, match="outside 0..2"):
+        confusion_matrix(np.array([3]), np.array([0]), num_classes=3)
+    with pytest.raises(ValueError, match="2 true labels but 1 predictions"):
+        confusion_matrix(np.array([0, 1]), np.array([0]))
+
+
+def test_shift_and_flip_move_pixels(xp):
+    X = backend.to_device(np.arange(2 * 1 * 3 * 4, dtype=np.float32).reshape(2, 1, 3, 4), xp)
+    right = backend.to_numpy(shift(X, 0, 1))
+    np.testing.assert_array_equal(right[:, :, :, 1:], backend.to_numpy(X)[:, :, :, :-1])
+    assert not right[:, :, :, 0].any()
+    up = backend.to_numpy(shift(X, -2, 0))
+    np.testing.assert_array_equal(up[:, :, 0], backend.to_numpy(X)[:, :, 2])
+    assert not up[:, :, 1:].any()
+    assert not backend.to_numpy(shift(X, 5, 0)).any()
+    flipped = random_hflip(X, p=1.0, rng=0)
+    assert backend.get_array_module(flipped) is xp
+    np.testing.assert_array_equal(backend.to_numpy(flipped), backend.to_numpy(X)[..., ::-1])
+    np.testing.assert_array_equal(backend.to_numpy(random_hflip(X, p=0.0, rng=0)), backend.to_numpy(X))
+
+
+def test_random_shift_is_seeded_and_keeps_content(xp):
+    X = np.zeros((64, 1, 9, 9), np.float32)
+    X[:, :, 4, 4] = 1  # one bright pixel in the centre of each image
+    out = backend.to_numpy(random_shift(backend.to_device(X, xp), 2, rng=0))
+    assert out.shape == X.shape and np.all(out.sum(axis=(1, 2, 3)) == 1)
+    rows, cols = np.nonzero(out[:, 0])[1:]
+    assert set(rows) == set(cols) == {2, 3, 4, 5, 6}  # every shift in [-2, 2] occurs among 64 images
+    again = backend.to_numpy(random_shift(backend.to_device(X, xp), 2, rng=0))
+    np.testing.assert_array_equal(out, again)
+    with pytest.raises(ValueError, match="max_shift=-1"):
+        random_shift(X, -1)
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        Augment()(X[0], rng=0)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "cnnbook", "train", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_train_command_end_to_end():
+    result = run_cli("--epochs", "1", "--limit", "300", "--seed", "1", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert re.fullmatch(r"test accuracy: 0\.\d{4}", lines[-2]), lines
+    assert re.fullmatch(r"seconds: \d+(\.\d)?", lines[-1]), lines
+    assert float(lines[-2].split()[-1]) > 0.3  # 10 classes: chance is 0.1
+    assert "300 training and 300 test images, 1 epochs" in result.stdout
+
+
+def test_train_command_rejects_bad_options():
+    result = run_cli("--epochs", "0")
+    assert result.returncode == 2 and "--epochs must be a positive integer" in result.stderr
