@@ -22,10 +22,12 @@ def _plt():
     return plt
 
 
-def _grid(n: int, ncols: int, size: float, title: str):
+def _grid(n: int, ncols: int, size: float, title: str, aspect: float = 1.0):
+    """``n`` axes in rows of ``ncols``; ``aspect`` is height / width of what each shows."""
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
-    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.6), squeeze=False)
+    aspect = min(max(aspect, 0.4), 2.5)
+    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols, size * aspect * nrows + 1.0), squeeze=False)
     for ax in axes.flat[n:]:
         ax.axis("off")
     fig.suptitle(title)
@@ -65,7 +67,8 @@ def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None)
         labels = host(labels).reshape(-1)
         if len(labels) != N:
             raise ValueError(f"{len(labels)} labels for {N} images; pass one label per image")
-    fig, axes = _grid(N, ncols, size, title or f"{N} image(s), array shape {tuple(X.shape)}")
+    fig, axes = _grid(N, ncols, size, title or f"{N} image(s), array shape {tuple(X.shape)}",
+                      X.shape[2] / X.shape[3])
     for i, ax in enumerate(axes):
         img, cmap = _image_for_imshow(X[i])
         ax.imshow(img, cmap=cmap)
@@ -103,7 +106,8 @@ def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap=
     F = len(maps)
     if titles is not None and len(titles) != F:
         raise ValueError(f"{len(titles)} titles for {F} maps; pass one title per map")
-    fig, axes = _grid(F, ncols, size, title or f"{F} activation map(s), {volume}")
+    aspect = max(m.shape[0] / m.shape[1] for m in maps)
+    fig, axes = _grid(F, ncols, size, title or f"{F} activation map(s), {volume}", aspect)
     for i, ax in enumerate(axes):
         im = ax.imshow(maps[i], cmap=cmap)
         name = f"{titles[i]}\n" if titles is not None else f"map {i}\n"
