@@ -408,3 +408,14 @@ def test_cross_validation_mistakes():
     def unseeded(num_samples, k, seed=0):
         return kfold_indices(num_samples, k, seed=int(np.random.default_rng().integers(1 << 30)))
     rejects(exercises.check_cross_validation, unseeded, "same seed gives the same folds")
+
+
+def test_float32_arithmetic_is_accepted():
+    def conv_in_float32(x, w, b, stride=1, padding=0):
+        out = conv_forward_naive(x.astype("float32"), w.astype("float32"), b.astype("float32"), stride, padding)
+        return out.astype(x.dtype)
+    assert exercises.check_conv_forward_naive(conv_in_float32)
+
+    def pool_backward_in_float32(dout, x, kernel_size=2, stride=None):
+        return max_pool_backward(dout.astype("float32"), x.astype("float32"), kernel_size, stride).astype(x.dtype)
+    assert exercises.check_max_pool_backward(pool_backward_in_float32)

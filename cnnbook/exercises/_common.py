@@ -123,8 +123,9 @@ def close(a, b, rtol: float = 1e-5) -> bool:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         return False
+    # Absolute tolerance relative to the largest value, so float32 arithmetic passes near zero too.
     scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
-    return bool(np.allclose(a, b, rtol=rtol, atol=rtol * 1e-2 * scale))
+    return bool(np.allclose(a, b, rtol=rtol, atol=rtol * scale))
 
 
 def compare_array(out, expected, call_text: str, what: str, mistakes=(), factor_hints=None,
@@ -171,7 +172,7 @@ def _constant_factor(got: np.ndarray, want: np.ndarray):
 
 def _first_difference(got: np.ndarray, want: np.ndarray) -> str:
     scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
-    bad = ~np.isclose(got, want, rtol=1e-5, atol=1e-7 * scale)
+    bad = ~np.isclose(got, want, rtol=1e-5, atol=1e-5 * scale)
     index = tuple(int(i) for i in np.argwhere(bad)[0])
     return (f"{int(bad.sum())} of {bad.size} entries differ; the first at index {index}: "
             f"got {got[index]:.6g}, expected {want[index]:.6g}")
