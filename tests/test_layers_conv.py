@@ -122,3 +122,19 @@ def test_output_feeds_the_next_layer_and_its_gradient_back():
     dx, dw1, _ = conv2d_backward(dh, c1)
     assert rel_error(dx, eval_numerical_gradient_array(net, x, dout)) < 1e-7
     assert rel_error(dw1, eval_numerical_gradient_array(net, w1, dout)) < 1e-7
+
+
+def test_blocked_batch_gives_the_same_result(monkeypatch):
+    # NumPy runs the batch in blocks of whole images; blocks of one image must change nothing.
+    import cnnbook.layers.conv as conv
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal((5, 3, 9, 7)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
+    out, cache = conv2d_forward(x, w, b, (2, 1), 1)
+    dout = rng.standard_normal(out.shape)
+    whole = (out,) + conv2d_backward(dout, cache)
+    monkeypatch.setattr(conv, "COLUMNS_PER_BLOCK", 1)
+    assert len(conv._batch_blocks(5, 10, np)) == 5
+    out1, cache1 = conv2d_forward(x, w, b, (2, 1), 1)
+    blocked = (out1,) + conv2d_backward(dout, cache1)
+    for a, b_ in zip(whole, blocked):
+        np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)

@@ -1,0 +1,134 @@
+"""Training speed of the reference CNN on the CPU: cnnbook (NumPy) against PyTorch, and the full command.
+
+1. One training step (forward, softmax loss, backward; float32) of ``cnnbook.models.reference_cnn``
+   and of the same network in PyTorch, built from the cnnbook model (same layers, same weights, so
+   the losses must agree), timed interleaved; prints the medians and their ratio.
+2. With ``--command``: runs ``python -m cnnbook train --full`` once and reports its last lines,
+   with the load average before and after (other processes on the machine slow it down).
+
+Run NumPy's BLAS at full speed::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py --batch 128 --repeats 15
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py --command
+
+Speed goals (within 2x of PyTorch; >= 91% in <= 10 minutes) live here, never in the tests.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from cnnbook import backend, nn
+from cnnbook.layers import softmax_cross_entropy
+from cnnbook.models import reference_cnn
+
+
+def torch_copy(model: nn.Sequential):
+    """The same network in PyTorch, with the cnnbook model's weights (Linear weights transposed)."""
+    import torch
+    from torch import nn as tnn
+
+    layers = []
+    for m in model:
+        if isinstance(m, nn.Conv2d):
+            t = tnn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, stride=m.stride, padding=m.padding)
+        elif isinstance(m, nn.Linear):
+            t = tnn.Linear(m.in_features, m.out_features)
+        elif isinstance(m, nn.ReLU):
+            t = tnn.ReLU()
+        elif isinstance(m, nn.MaxPool2d):
+            t = tnn.MaxPool2d(m.kernel_size, m.stride)
+        elif isinstance(m, nn.Flatten):
+            t = tnn.Flatten()
+        else:
+            raise ValueError(f"no PyTorch counterpart for {m!r}")
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            w = backend.to_numpy(m.weight.data)
+            with torch.no_grad():
+                t.weight.copy_(torch.from_numpy(w.T.copy() if isinstance(m, nn.Linear) else w))
+                t.bias.copy_(torch.from_numpy(backend.to_numpy(m.bias.data)))
+        layers.append(t)
+    return tnn.Sequential(*layers)
+
+
+def step_functions(batch: int):
+    import torch
+
+    rng = np.random.default_rng(0)
+    X = rng.random((batch, 1, 28, 28), dtype=np.float32)  # (N, 1, 28, 28)
+    y = rng.integers(0, 10, batch)
+    model = reference_cnn(seed=0).to(backend_name="numpy")
+    net = torch_copy(model)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+
+    def ours():
+        model.zero_grad()
+        loss, dscores = softmax_cross_entropy(model(X), y)
+        model.backward(dscores)
+        return float(loss)
+
+    def theirs():
+        net.zero_grad(set_to_none=False)
+        loss = loss_fn(net(Xt), yt)
+        loss.backward()
+        return float(loss)
+
+    a, b = ours(), theirs()
+    if abs(a - b) > 1e-4 * max(1.0, abs(b)):
+        raise AssertionError(f"the two networks disagree: cnnbook loss {a}, PyTorch loss {b}")
+    return {"cnnbook-numpy": ours, "torch-cpu": theirs}
+
+
+def bench_step(batch: int, repeats: int) -> dict:
+    steps = step_functions(batch)
+    times = {name: [] for name in steps}
+    for _ in range(repeats):  # interleaved: a busy neighbour slows both alike
+        for name, fn in steps.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def run_command(args: list[str]) -> None:
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "cnnbook", "train", *args], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    print("\n".join(result.stdout.strip().splitlines()[-12:]))
+    print(f"exit {result.returncode}; wall {wall:.1f} s; load average (1, 5, 15 min) before "
+          f"{load_before}, after {os.getloadavg()} on {os.cpu_count()} CPUs")
+    if result.returncode:
+        print(result.stderr[-2000:])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--command", action="store_true", help="also time `python -m cnnbook train --full`")
+    parser.add_argument("--command-args", default="--full --no-progress",
+                        help="arguments of the timed train command (default: --full --no-progress)")
+    args = parser.parse_args(argv)
+    print(f"load average before: {os.getloadavg()} on {os.cpu_count()} CPUs; torch threads: ", end="")
+    import torch
+    print(torch.get_num_threads())
+    med = bench_step(args.batch, args.repeats)
+    print(f"one training step, batch {args.batch}, float32, median of {args.repeats} (interleaved):")
+    for name, t in med.items():
+        print(f"  {name:<14} {t * 1e3:8.1f} ms")
+    print(f"  cnnbook / torch = {med['cnnbook-numpy'] / med['torch-cpu']:.2f}x (goal: <= 2x)")
+    if args.command:
+        run_command(args.command_args.split())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
