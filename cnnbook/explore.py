@@ -292,17 +292,18 @@ def pool_map(x, kernel_size=2, stride=None, mode="max"):
     """Pool a 2-D map ``x`` ``(H, W)``; return ``(out (Ho, Wo), report dict)`` on ``x``'s backend.
 
     The report holds ``input_shape``, ``output_shape``, ``kernel_size``, ``stride``, ``mode``, the
-    ``reduction`` in values (``H*W / (Ho*Wo)``) and a ``text`` line for the explorer.
+    ``reduction`` in values (``H*W / (Ho*Wo)``), ``dropped`` (rows, columns no window reaches: pooling
+    floors the size, as in PyTorch) and a ``text`` line for the explorer.
     Uses :func:`cnnbook.layers.max_pool2d_forward` / ``avg_pool2d_forward``.
     """
     if getattr(x, "ndim", None) != 2:
         raise ValueError(f"x must be a 2-D map (H, W), got shape {getattr(x, 'shape', None)}")
     stride = kernel_size if stride is None else stride
-    for side in x.shape:
-        report = output_size_report(side, kernel_size, stride)
-        if not report.fits:
-            raise ValueError(f"pooling window {kernel_size}, stride {stride} on a side of {side}: "
-                             + report.message)
+    reports = [output_size_report(side, kernel_size, stride) for side in x.shape]
+    for side, report in zip(x.shape, reports):
+        if report.output_size < 1:
+            raise ValueError(f"pooling window {kernel_size} is larger than the map's side {side}; "
+                             "use a smaller window")
     if mode == "max":
         forward = max_pool2d_forward
     elif mode == "avg":
@@ -315,5 +316,10 @@ def pool_map(x, kernel_size=2, stride=None, mode="max"):
     Ho, Wo = out.shape
     text = (f"{mode} pooling {kernel_size}x{kernel_size}, stride {stride}: ({H}, {W}) → ({Ho}, {Wo}), "
             f"{H * W / (Ho * Wo):.1f}x fewer values")
+    dropped = (reports[0].dropped, reports[1].dropped)
+    if any(dropped):
+        text += (f". The windows do not tile the map: the last {dropped[0]} row(s) and {dropped[1]} column(s) "
+                 "are never pooled (the size is floored, as in PyTorch)")
     return out, {"input_shape": (H, W), "output_shape": (Ho, Wo), "kernel_size": kernel_size,
-                 "stride": stride, "mode": mode, "reduction": H * W / (Ho * Wo), "text": text}
+                 "stride": stride, "mode": mode, "reduction": H * W / (Ho * Wo), "dropped": dropped,
+                 "text": text}

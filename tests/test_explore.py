@@ -164,9 +164,12 @@ def test_pool_map(xp):
     np.testing.assert_array_equal(to_numpy(out), [[10, 11], [14, 15]])
 
 
-def test_pool_map_rejects_bad_settings(xp):
-    x = xp.zeros((5, 5), dtype=xp.float32)
-    with pytest.raises(ValueError, match="Does not fit"):
-        explore.pool_map(x, 2)
+def test_pool_map_says_what_flooring_drops_and_rejects_bad_settings(xp):
+    x = xp.zeros((5, 6), dtype=xp.float32)
+    out, info = explore.pool_map(x, 2)
+    assert out.shape == (2, 3) and info["dropped"] == (1, 0)
+    assert "the last 1 row(s) and 0 column(s) are never pooled" in info["text"]
+    with pytest.raises(ValueError, match="larger than the map's side 5"):
+        explore.pool_map(x, 6)
     with pytest.raises(ValueError, match="mode must be 'max' or 'avg'"):
         explore.pool_map(xp.zeros((4, 4), dtype=xp.float32), 2, mode="min")
