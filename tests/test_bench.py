@@ -18,7 +18,7 @@ def test_bench_prints_a_row_per_shape_and_the_naive_speedup(capsys, monkeypatch)
     monkeypatch.setattr(bench, "NAIVE_SHAPE", (1, 1, 2, 5, 5))
     status, out = _run(capsys, "--batch", "2", "--repeats", "2", "--shapes", "1->2:6x6", "2->3:5x4")
     assert status == 0
-    assert "median of 2 interleaved runs" in out
+    assert "median wall time of 2 interleaved runs" in out
     assert re.search(r"^1->2 6x6\s+\d+\.\d\d", out, re.M)
     assert re.search(r"^2->3 5x4\s+\d+\.\d\d", out, re.M)
     assert re.search(r"fast is \d+x faster$", out, re.M)
@@ -26,11 +26,13 @@ def test_bench_prints_a_row_per_shape_and_the_naive_speedup(capsys, monkeypatch)
 
 def test_bench_compares_with_torch_when_installed(capsys, monkeypatch):
     pytest.importorskip("torch")
-    status, out = _run(capsys, "--batch", "2", "--repeats", "1", "--shapes", "3->4:8x8", "--no-naive", "--threads", "1")
+    status, out = _run(capsys, "--batch", "2", "--repeats", "1", "--shapes", "3->4:8x8", "--no-naive", "--threads", "1",
+                       "--clock", "cpu")
     assert status == 0
     assert re.search(r"^3->4 8x8\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d$", out, re.M)
     assert re.search(r"^median fast/torch ratio: \d+\.\d\d$", out, re.M)
     assert "naive" not in out
+    assert "median cpu time" in out and "threads: 1" in out
 
 
 def test_bench_without_torch(capsys):

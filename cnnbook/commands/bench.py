@@ -36,6 +36,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-naive", action="store_true", help="skip the (slow) naive comparison")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for both NumPy's BLAS and PyTorch (default: each library's own default)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall: elapsed time (default); cpu: this process's CPU time, steadier on a busy "
+                             "machine and fair with --threads 1")
     parser.add_argument("--seed", type=int, default=0)
 
 
@@ -58,16 +61,16 @@ def _torch_step(torch, x, w, b, dout):
     return step
 
 
-def _interleaved_medians(steps: dict, repeats: int) -> dict:
+def _interleaved_medians(steps: dict, repeats: int, clock=time.perf_counter) -> dict:
     """Median seconds per call of each step, runs interleaved; one untimed warm-up call each."""
     times = {name: [] for name in steps}
     for step in steps.values():
         step()
     for _ in range(repeats):
         for name, step in steps.items():
-            start = time.perf_counter()
+            start = clock()
             step()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -110,8 +113,9 @@ def _report(args, torch) -> int:
     from cnnbook.layers import conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_forward_naive
 
     rng = np.random.default_rng(args.seed)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     print(f"conv2d forward+backward, float32, batch {args.batch}, 3x3 kernels, padding 1; "
-          f"median of {args.repeats} interleaved runs")
+          f"median {args.clock} time of {args.repeats} interleaved runs")
     if torch is not None:
         print(f"numpy {np.__version__}; torch {torch.__version__} with {torch.get_num_threads()} threads")
     if args.threads is not None:
@@ -130,7 +134,7 @@ def _report(args, torch) -> int:
                 if float(np.abs(a - t).max()) > 1e-3 * scale:
                     print(f"fast and torch disagree on {name} for {C}->{F}:{H}x{W}")
                     return 1
-        med = _interleaved_medians(steps, args.repeats)
+        med = _interleaved_medians(steps, args.repeats, clock)
         line = f"{f'{C}->{F} {H}x{W}':<16}{med['fast'] * 1e3:>10.2f}"
         if torch is not None:
             ratios.append(med["fast"] / med["torch"])
@@ -143,7 +147,7 @@ def _report(args, torch) -> int:
         x, w, b, dout = _layer(rng, N, C, F, H, W)
         med = _interleaved_medians({"naive": _ours(conv2d_forward_naive, conv2d_backward_naive, x, w, b, dout),
                                     "fast": _ours(conv2d_forward, conv2d_backward, x, w, b, dout)},
-                                   max(1, min(args.repeats, 3)))
+                                   max(1, min(args.repeats, 3)), clock)
         print(f"naive vs fast on batch {N}, {C}->{F} {H}x{W}: naive {med['naive'] * 1e3:.1f} ms, "
               f"fast {med['fast'] * 1e3:.3f} ms, fast is {med['naive'] / med['fast']:.0f}x faster")
     return 0
