@@ -1,6 +1,8 @@
 """ReLU and the fully connected (linear) layer."""
 from __future__ import annotations
 
+import math
+
 from cnnbook.backend import get_array_module
 from cnnbook.layers._checks import check_array, check_cache, check_dout, check_same_dtype
 
@@ -51,7 +53,7 @@ def linear_forward(x, w, b):
     check_array(b, "b", 1, "(M,)")
     check_same_dtype(x=x, w=w, b=b)
     N = x.shape[0]
-    x_flat = x.reshape(N, -1)  # (N, D)
+    x_flat = x.reshape(N, math.prod(x.shape[1:]))  # (N, D); explicit D, since -1 is ambiguous when N = 0
     D, M = w.shape
     if x_flat.shape[1] != D:
         raise ValueError(f"x has {x_flat.shape[1]} features per example (x.shape={tuple(x.shape)} "
@@ -75,7 +77,7 @@ def linear_backward(dout, cache):
     get_array_module(dout, x, w)
     N = x.shape[0]
     dout = check_dout(dout, (N, w.shape[1]), x.dtype, "linear_forward")
-    x_flat = x.reshape(N, -1)  # (N, D)
+    x_flat = x.reshape(N, math.prod(x.shape[1:]))  # (N, D)
     dx = (dout @ w.T).reshape(x.shape)  # (N, ...)
     dw = x_flat.T @ dout  # (D, M)
     db = dout.sum(axis=0)  # (M,)
