@@ -165,13 +165,14 @@ class TokenPool(Module):
 class TinyViT(Module):
     """A small vision transformer; scores ``(N, num_classes)`` from images ``(N, C, H, W)``.
 
-    With the defaults (28x28 grey images, 4x4 patches: a 7x7 grid of 49 tokens, D = 32, two blocks
-    of 4 heads) it has about 19,700 parameters, like :func:`cnnbook.models.reference_cnn` (20,490).
+    With the defaults (28x28 grey images, 7x7 patches: a 4x4 grid of 16 tokens and a class token,
+    D = 32, two blocks of 4 heads) it has 19,658 parameters, like :func:`cnnbook.models.reference_cnn`
+    (20,490). ``patch_size=4`` (a 7x7 grid) has as many parameters and costs about 3 times more.
     ``pos_embed=False`` drops the position embeddings (the model then ignores where patches are);
     ``pool`` is ``"cls"`` (a class token) or ``"mean"`` (mean over patch tokens).
     """
 
-    def __init__(self, image_size=28, in_channels=1, patch_size=4, dim=32, depth=2, num_heads=4, mlp_ratio=2,
+    def __init__(self, image_size=28, in_channels=1, patch_size=7, dim=32, depth=2, num_heads=4, mlp_ratio=2,
                  num_classes=10, *, pos_embed=True, pool="cls", activation="gelu", seed=0, dtype=np.float32):
         image_size = _positive_int(image_size, "image_size")
         patch_size = _positive_int(patch_size, "patch_size")

@@ -117,8 +117,8 @@ def test_tiny_vit_shapes_and_size_like_the_reference_cnn(xp):
     X = backend.to_device(np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32), xp)
     scores = model(X)
     assert scores.shape == (2, 10) and scores.dtype == np.float32 and backend.get_array_module(scores) is xp
-    assert model.patch_embed(X).shape == (2, 49, 32)
-    assert [a.shape for a in model.attention_maps()] == [(2, 4, 50, 50)] * 2
+    assert model.patch_embed(X).shape == (2, 16, 32)
+    assert [a.shape for a in model.attention_maps()] == [(2, 4, 17, 17)] * 2
     d = attention_distances(model)
     assert d.shape == (2, 4) and (d > 0).all() and (d < 28 * np.sqrt(2)).all()
     same = TinyViT(seed=0)
@@ -147,7 +147,7 @@ def test_attention_distance_on_known_patterns():
     (lambda: LayerNorm(4, eps=0), ValueError, "eps=0"),
     (lambda: TinyViT()(np.zeros((2, 3, 28, 28), np.float32)), ValueError, "(2, 3, 28, 28)"),
     (lambda: TinyViT()(np.zeros((2, 1, 28, 28))), TypeError, "float64"),
-    (lambda: TinyViT(patch_size=7).patch_embed(np.zeros((1, 1, 30, 28), np.float32)), ValueError, "patch_size=7"),
+    (lambda: TinyViT().patch_embed(np.zeros((1, 1, 30, 28), np.float32)), ValueError, "patch_size=7"),
     (lambda: LayerNorm(4)(np.zeros((2, 3, 5), np.float32)), ValueError, "(2, 3, 5)"),
     (lambda: PositionEmbedding(3, 4)(np.zeros((1, 5, 4), np.float32)), ValueError, "5"),
     (lambda: MultiHeadSelfAttention(4, 2).backward(np.zeros((1, 2, 4))), RuntimeError, "before forward"),

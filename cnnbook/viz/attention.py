@@ -1,0 +1,120 @@
+"""Plots for notebooks 10 and 12: how far attention reaches, attention maps, accuracy against data size,
+cross-validation results. Import explicitly: ``from cnnbook.viz.attention import plot_attention_distance``.
+
+Every function draws a new figure and returns it; arrays reach the host through :func:`cnnbook.viz.host`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cnnbook.viz.core import _plt, host
+
+
+def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None):
+    """Mean attention distance per layer (one dot per head, a line through the means) in pixels.
+
+    distances : ``(depth, H)`` from :func:`cnnbook.vit.attention_distances`.
+    cnn_reach : optional ``{label: [pixels per conv layer]}``, e.g. each conv layer's receptive-field
+        radius, drawn as lines on the same axes for comparison.
+    """
+    d = np.asarray(host(distances), dtype=float)
+    if d.ndim != 2:
+        raise ValueError(f"distances must be (depth, heads), got shape {d.shape}")
+    fig, ax = _plt().subplots(figsize=(5.5, 3.6))
+    layers = np.arange(1, d.shape[0] + 1)
+    for h in range(d.shape[1]):
+        ax.scatter(layers, d[:, h], color="tab:orange", alpha=0.6, s=25, label="ViT head" if h == 0 else None)
+    ax.plot(layers, d.mean(axis=1), "o-", color="tab:red", label="ViT mean over heads")
+    for i, (label, reach) in enumerate((cnn_reach or {}).items()):
+        reach = np.asarray(reach, dtype=float)
+        ax.plot(np.arange(1, reach.size + 1), reach, "s--", color=f"C{i}", label=label)
+    ax.axhline(image_size * np.sqrt(2), color="gray", lw=0.8, ls=":", label="image diagonal")
+    ax.set_xlabel("layer")
+    ax.set_ylabel("distance (pixels)")
+    ax.set_xticks(np.arange(1, max(d.shape[0], *[len(r) for r in (cnn_reach or {}).values()], 1) + 1))
+    ax.set_title(title or "how far each layer looks")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, size=1.7, title=None):
+    """Where one query token looks, per layer (rows) and head (columns), over the image.
+
+    image : ``(C, H, W)`` or ``(H, W)``; maps : one ``(H_heads, T, T)`` array per layer (for this image);
+    query : the attending token (0 is the class token when there is one); the weights on the
+    ``grid_size x grid_size`` patches are shown as a heat map over the image.
+    """
+    img = np.asarray(host(image), dtype=float)
+    img = img[0] if img.ndim == 3 else img
+    maps = [np.asarray(host(a), dtype=float) for a in maps]
+    heads = maps[0].shape[0]
+    p = int(num_prefix_tokens)
+    plt = _plt()
+    fig, axes = plt.subplots(len(maps), heads + 1, figsize=(size * (heads + 1), size * len(maps) + 0.7),
+                             squeeze=False)
+    extent = (0, img.shape[1], img.shape[0], 0)
+    for layer, a in enumerate(maps):
+        if a.ndim != 3 or a.shape[-1] != grid_size ** 2 + p:
+            raise ValueError(f"layer {layer}: attention must be (heads, T, T) with T = {grid_size ** 2 + p}, "
+                             f"got shape {a.shape}")
+        axes[layer, 0].imshow(img, cmap="gray", extent=extent)
+        axes[layer, 0].set_title(f"layer {layer + 1}\n{img.shape}", fontsize=8)
+        for h in range(heads):
+            w = a[h, query, p:].reshape(grid_size, grid_size)
+            ax = axes[layer, h + 1]
+            ax.imshow(img, cmap="gray", extent=extent)
+            ax.imshow(w, cmap="inferno", alpha=0.6, extent=extent)
+            ax.set_title(f"head {h + 1}, max {w.max():.2f}", fontsize=8)
+        for ax in axes[layer]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.suptitle(title or f"attention of token {query} over the {grid_size}x{grid_size} patches")
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_vs_data(sizes, accuracies: dict, title=None):
+    """Test accuracy against the number of training images (log scale), one line per model."""
+    sizes = np.asarray(sizes)
+    fig, ax = _plt().subplots(figsize=(5.5, 3.6))
+    for label, acc in accuracies.items():
+        acc = np.asarray(host(acc), dtype=float)
+        if acc.shape != sizes.shape:
+            raise ValueError(f"{label!r}: {acc.size} accuracies for {sizes.size} data sizes")
+        ax.plot(sizes, acc, "o-", label=label)
+    ax.set_xscale("log")
+    ax.set_xticks(sizes)
+    ax.set_xticklabels([f"{s:,}" for s in sizes])
+    ax.set_xlabel("training images")
+    ax.set_ylabel("test accuracy (fraction)")
+    ax.set_title(title or "accuracy against training-set size")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_cross_validation(scores, row_values, col_values, row_name, col_name, title=None):
+    """Mean validation accuracy (colour, with ``mean ± std``) over a grid of two hyperparameters.
+
+    scores : ``(rows, cols, k)`` validation accuracies of the ``k`` folds.
+    """
+    s = np.asarray(host(scores), dtype=float)
+    if s.ndim != 3 or s.shape[:2] != (len(row_values), len(col_values)):
+        raise ValueError(f"scores must be (rows, cols, folds) = ({len(row_values)}, {len(col_values)}, k), "
+                         f"got shape {s.shape}")
+    mean, std = s.mean(axis=2), s.std(axis=2)
+    fig, ax = _plt().subplots(figsize=(1.6 * len(col_values) + 2.2, 1.0 * len(row_values) + 1.6))
+    im = ax.imshow(mean, cmap="viridis")
+    for (i, j), m in np.ndenumerate(mean):
+        ax.text(j, i, f"{m:.3f}\n± {std[i, j]:.3f}", ha="center", va="center", fontsize=8,
+                color="white" if m < mean.mean() else "black")
+    ax.set_xticks(range(len(col_values)), [str(v) for v in col_values])
+    ax.set_yticks(range(len(row_values)), [str(v) for v in row_values])
+    ax.set_xlabel(col_name)
+    ax.set_ylabel(row_name)
+    ax.set_title(title or f"{s.shape[2]}-fold cross-validation accuracy")
+    fig.colorbar(im, ax=ax, label="mean validation accuracy")
+    fig.tight_layout()
+    return fig
