@@ -110,9 +110,9 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         for i in range(KH):
             for j in range(KW):
                 cols[i, j, :, nb] = xpad[:, nb, _window(i, Ho, SH), _window(j, Wo, SW)]  # (C, n, Ho, Wo)
-        block = w_mat @ cols[:, :, :, nb].reshape(K, -1)  # (F, n*Ho*Wo): im2col's matrix product
+        block = out[:, nb].reshape(F, -1)  # (F, n*Ho*Wo), a view: the product lands in place
+        xp.matmul(w_mat, cols[:, :, :, nb].reshape(K, -1), out=block)  # im2col's matrix product
         block += b[:, None]
-        out[:, nb] = block.reshape(F, -1, Ho, Wo)
     return out.transpose(1, 0, 2, 3), (x, w, b, stride, padding, cols)  # out: (N, F, Ho, Wo), a view
 
 
