@@ -150,7 +150,8 @@ def _folds(kfold_indices, num_samples, k, seed):
     out = []
     for i, fold in enumerate(folds):
         if not isinstance(fold, (tuple, list)) or len(fold) != 2:
-            raise ExerciseError(f"{text}: fold {i} is a {type(fold).__name__}; each fold is a pair (train_idx, val_idx)")
+            raise ExerciseError(f"{text}: fold {i} is a {type(fold).__name__}; "
+                                "each fold is a pair (train_idx, val_idx)")
         out.append((_index_array(fold[0], text, f"fold {i}'s train_idx"),
                     _index_array(fold[1], text, f"fold {i}'s val_idx")))
     return text, out
