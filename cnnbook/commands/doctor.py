@@ -6,6 +6,7 @@ Exit status 1, with the reason, when the workbook cannot run.
 from __future__ import annotations
 
 import importlib
+import os
 import platform
 import sys
 
@@ -37,22 +38,24 @@ def _version(module_name: str):
 
 def _data_report() -> tuple[list[str], list[str]]:
     """Lines about the data, and problems that stop the workbook."""
-    lines, problems = [], []
     try:
         from cnnbook import data
     except Exception as exc:
-        return [f"data: cnnbook.data does not import ({exc})"], [f"cnnbook.data does not import: {exc}"]
-    describe = getattr(data, "describe_sources", None)
-    if describe is not None:
-        try:
-            lines.extend(describe())
-        except Exception as exc:
-            problems.append(f"data: {exc}")
+        return [], [f"cnnbook.data does not import: {exc}"]
+    lines, problems = [], []
     try:
-        X, y = data.load_fashion_mnist("test", full=False)
-        lines.append(f"bundled Fashion-MNIST subset: {X.shape[0]} test images, verified")
+        X, _ = data.load_fashion_mnist("test", full=False)
+        lines.append(f"data: bundled Fashion-MNIST subset verified ({X.shape[0]} test images) in {data.DATA_DIR}")
     except Exception as exc:
         problems.append(f"the bundled Fashion-MNIST subset cannot be read: {exc}")
+    found = data.locate_fashion_mnist()
+    if all(found.values()):
+        folders = sorted({os.path.dirname(p) for p in found.values()})
+        lines.append(f"data: official Fashion-MNIST files (full=True) found in {', '.join(folders)}")
+    else:
+        missing = ", ".join(name for name, p in found.items() if p is None)
+        lines.append(f"data: official files not found ({missing}); full=True would download them into "
+                     f"{data.DATA_DIR}, or `apt-get install dataset-fashion-mnist` provides them")
     return lines, problems
 
 
@@ -81,10 +84,11 @@ def run(args) -> int:
         problems.append(str(exc))
         print("backend in use: none")
 
-    lines, data_problems = _data_report()
-    for line in lines:
-        print(line)
-    problems.extend(data_problems)
+    if not problems:  # the data are loaded onto the backend: without one, that would only repeat its error
+        lines, data_problems = _data_report()
+        for line in lines:
+            print(line)
+        problems.extend(data_problems)
 
     if problems:
         print("\nThe workbook cannot run here:")

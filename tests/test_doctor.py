@@ -1,0 +1,46 @@
+"""python -m cnnbook doctor: exit 0 where the workbook runs, 1 with the reason where it cannot."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def _doctor(**env):
+    full_env = {k: v for k, v in os.environ.items() if k != "CNNBOOK_BACKEND"}
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-m", "cnnbook", "doctor"], capture_output=True, text=True,
+                          env=full_env, timeout=120)
+
+
+def test_doctor_reports_numpy_and_data():
+    result = _doctor()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "backend in use: numpy" in result.stdout
+    assert "numpy" in result.stdout and "GPU:" in result.stdout
+    assert "bundled Fashion-MNIST subset verified" in result.stdout
+
+
+def test_doctor_fails_with_the_reason_for_an_unknown_backend():
+    result = _doctor(CNNBOOK_BACKEND="tpu")
+    assert result.returncode == 1
+    assert "unknown backend 'tpu'" in result.stdout
+
+
+def test_doctor_names_the_missing_gpu_when_cupy_is_asked_for():
+    from cnnbook.backend import gpu_status
+    if gpu_status()[0]:
+        pytest.skip("a GPU works here, so CNNBOOK_BACKEND=cupy is fine")
+    result = _doctor(CNNBOOK_BACKEND="cupy")
+    assert result.returncode == 1
+    assert "no GPU works" in result.stdout and "cupy" in result.stdout.lower()
+
+
+def test_cli_without_a_command_shows_usage():
+    result = subprocess.run([sys.executable, "-m", "cnnbook"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "required: COMMAND" in result.stderr
+    helped = subprocess.run([sys.executable, "-m", "cnnbook", "--help"], capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0
+    for command in ("doctor", "train", "bench", "student"):
+        assert command in helped.stdout
