@@ -88,13 +88,13 @@ def show_templates(w, image_shape=(1, 28, 28), names=None, ncols=5, size=1.8, ti
     K, C = T.shape[:2]
     if names is not None and len(names) != K:
         raise ValueError(f"{len(names)} names for {K} templates; pass one name per column of w")
-    fig, axes = _grid(K, ncols, size, title or f"{K} templates, weight shape {(T[0].size, K)}")
+    fig, axes = _grid(K, ncols, size, title or f"{K} templates, weight shape {(T[0].size, K)}, "
+                                               f"each shown as {tuple(T.shape[1:])}")
     for k, ax in enumerate(axes):
         img = T[k].mean(axis=0) if C > 1 else T[k, 0]  # (H, W)
         lim = float(np.abs(img).max()) or 1.0
         ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
-        name = f"{names[k]}\n" if names is not None else f"column {k}\n"
-        ax.set_title(f"{name}{tuple(T[k].shape)}", fontsize=8)
+        ax.set_title(str(names[k]) if names is not None else f"column {k}", fontsize=8)  # one line: rows stay apart
         ax.set_xticks([])
         ax.set_yticks([])
     fig.supxlabel("column (pixels); red = positive weight, blue = negative", fontsize=9)
