@@ -1,0 +1,51 @@
+"""Plots for notebook 11 (what CNNs do not do well): accuracy against a transformation, and cue-conflict bars.
+
+Every function draws a new figure and returns it; arrays come to the host through :func:`cnnbook.viz.core.host`.
+"""
+from __future__ import annotations
+
+from cnnbook.viz.core import _plt, host
+
+
+def plot_accuracy_curves(x, curves: dict, xlabel: str, title: str, chance=None, ylabel="test accuracy"):
+    """Lines of accuracy (0-1) against a transformation parameter, one per model.
+
+    ``x``: the parameter values (e.g. angles in degrees; ``xlabel`` should carry the unit);
+    ``curves``: ``{label: accuracies}``, one accuracy per ``x``; ``chance``: draws a dashed line there.
+    """
+    x = [float(v) for v in host(x)]
+    fig, ax = _plt().subplots(figsize=(5.5, 3.4))
+    for label, ys in curves.items():
+        ys = [float(v) for v in host(ys)]
+        if len(ys) != len(x):
+            raise ValueError(f"curve {label!r} has {len(ys)} values for {len(x)} x values; pass one per x")
+        ax.plot(x, ys, marker="o", label=label)
+    if chance is not None:
+        ax.axhline(chance, color="gray", linestyle="--", linewidth=1, label=f"chance ({chance:.2f})")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cue_conflict(fractions: dict, title: str, chance=None):
+    """Bars of fractions (0-1): e.g. ``{"follows texture": 0.9, "follows shape": 0.05, "neither": 0.05}``."""
+    names = list(fractions)
+    values = [float(host(fractions[n])) for n in names]
+    fig, ax = _plt().subplots(figsize=(5, 3.2))
+    bars = ax.bar(names, values, color=["tab:orange", "tab:blue", "tab:gray", "tab:green"][:len(names)])
+    for bar, v in zip(bars, values):
+        ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.2f}", ha="center", va="bottom", fontsize=8)
+    if chance is not None:
+        ax.axhline(chance, color="gray", linestyle="--", linewidth=1, label=f"chance ({chance:.2f})")
+        ax.legend(fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("what the prediction matches")
+    ax.set_ylabel("fraction of test images")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
