@@ -192,8 +192,8 @@ def explain_kernel(kernel) -> str:
     elif abs(total - 1) < 1e-4:
         what = "a flat patch keeps its brightness (blur, sharpen and identity kernels sum to 1)"
     else:
-        what = f"a flat patch comes out {total:g} times as bright"
-    return f"weights sum to {total:g}: {what}."
+        what = f"a flat patch comes out {total:.3g} times as bright"
+    return f"weights sum to {total:.3g}: {what}."
 
 
 def activation_map(image, kernel, stride=1, padding=0):

@@ -104,6 +104,9 @@ def test_explain_kernel():
     assert "edge detector" in explore.explain_kernel(explore.KERNELS["vertical edge"])
     assert "keeps its brightness" in explore.explain_kernel(explore.KERNELS["blur"])
     assert "2 times" in explore.explain_kernel([[0, 0, 0], [0, 2, 0], [0, 0, 0]])
+    # the text the explorer shows (6 digits) reads as the exact kernel does
+    blur_text = explore.parse_kernel(explore.kernel_text(explore.KERNELS["blur"]))
+    assert explore.explain_kernel(blur_text) == explore.explain_kernel(explore.KERNELS["blur"])
 
 
 def test_activation_map_finds_a_vertical_edge(xp):
