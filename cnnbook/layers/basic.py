@@ -32,9 +32,9 @@ def relu_backward(dout, cache):
     """
     x = cache
     check_array(x, "cache", tuple(range(1, 33)), "(N, ...) (the x kept by relu_forward)")
-    xp = get_array_module(dout, x)
+    get_array_module(dout, x)  # TypeError when NumPy and CuPy arrays meet
     dout = check_dout(dout, tuple(x.shape), x.dtype, "relu_forward")
-    return xp.where(x > 0, dout, 0)
+    return dout * (x > 0)  # a product with the mask: several times faster than where()
 
 
 def linear_forward(x, w, b):

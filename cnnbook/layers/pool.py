@@ -27,14 +27,6 @@ def _window(offset, size, step):
     return slice(offset, offset + step * (size - 1) + 1, step)
 
 
-def _windows(x, kernel, stride, out_size, xp):
-    """Every pooling window, ``(N, C, Ho, Wo, KH*KW)`` (a copy; overlapping windows share pixels)."""
-    (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out_size
-    view = xp.lib.stride_tricks.sliding_window_view(x, (KH, KW), axis=(2, 3))  # (N, C, H-KH+1, W-KW+1, KH, KW)
-    view = view[:, :, :SH * (Ho - 1) + 1:SH, :SW * (Wo - 1) + 1:SW]  # (N, C, Ho, Wo, KH, KW)
-    return view.reshape(view.shape[:4] + (KH * KW,))
-
-
 def max_pool2d_forward(x, kernel_size=2, stride=None):
     """Max pooling forward pass.
 
@@ -48,10 +40,17 @@ def max_pool2d_forward(x, kernel_size=2, stride=None):
             window, the flat index ``di*KW + dj`` of its maximum (the first one on ties).
     """
     xp = get_array_module(x)
-    kernel, stride, out_size = _pool_args(x, kernel_size, stride)
-    windows = _windows(x, kernel, stride, out_size, xp)  # (N, C, Ho, Wo, KH*KW)
-    winner = windows.argmax(axis=-1)  # (N, C, Ho, Wo)
-    out = xp.take_along_axis(windows, winner[..., None], axis=-1)[..., 0]  # (N, C, Ho, Wo)
+    (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out_size = _pool_args(x, kernel_size, stride)
+    # A running maximum over the KH*KW shifted slices: a few passes over the output, and no
+    # (N, C, Ho, Wo, KH*KW) copy of every window.
+    out = x[:, :, _window(0, Ho, SH), _window(0, Wo, SW)].copy()  # (N, C, Ho, Wo)
+    winner = xp.zeros(out.shape, dtype=xp.int32)  # (N, C, Ho, Wo)
+    for di in range(KH):
+        for dj in range(KW):
+            candidate = x[:, :, _window(di, Ho, SH), _window(dj, Wo, SW)]  # (N, C, Ho, Wo)
+            better = candidate > out  # strictly: on ties the first offset keeps the win
+            winner += better * (di * KW + dj - winner)  # winner = k where better; arithmetic beats masked writes
+            xp.maximum(out, candidate, out=out)
     return out, (tuple(x.shape), winner, kernel, stride)
 
 
@@ -71,7 +70,7 @@ def max_pool2d_backward(dout, cache):
     dx = xp.zeros(x_shape, dtype=dout.dtype)
     for di in range(KH):
         for dj in range(KW):
-            routed = xp.where(winner == di * KW + dj, dout, 0)  # (N, C, Ho, Wo)
+            routed = dout * (winner == di * KW + dj)  # (N, C, Ho, Wo); a product is faster than where()
             dx[:, :, _window(di, Ho, SH), _window(dj, Wo, SW)] += routed
     return dx
 
