@@ -45,7 +45,9 @@ class StrictArray(np.ndarray):
         if _has_plain_ndarray(args) or _has_plain_ndarray(tuple(kwargs.values())):
             raise TypeError(f"StrictArray (a stand-in for a CuPy array) met a numpy.ndarray in "
                             f"numpy.{func.__name__}: create arrays with xp = get_array_module(...)")
-        return super().__array_function__(func, types_, args, kwargs)
+        # Run NumPy's implementation on plain views (some, like zeros_like, build plain arrays inside),
+        # then hand back StrictArrays, as CuPy's functions return CuPy arrays.
+        return _wrap(func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
 
     def __array_namespace__(self, api_version=None):
         return strict_xp
@@ -55,11 +57,21 @@ class StrictArray(np.ndarray):
         return np.array(self.view(np.ndarray))
 
 
+def _unwrap(obj):
+    if isinstance(obj, StrictArray):
+        return obj.view(np.ndarray)
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_unwrap(o) for o in obj)
+    return obj
+
+
 def _wrap(result):
     if type(result) is np.ndarray:
         return result.view(StrictArray)
-    if isinstance(result, tuple):
-        return tuple(_wrap(r) for r in result)
+    if isinstance(result, tuple) and hasattr(result, "_fields"):  # namedtuple results (e.g. linalg.svd)
+        return type(result)(*(_wrap(r) for r in result))
+    if isinstance(result, (tuple, list)):
+        return type(result)(_wrap(r) for r in result)
     return result
 
 
