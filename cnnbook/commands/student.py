@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import sys
 
-import nbformat
-
 
 def add_arguments(parser) -> None:
     parser.add_argument("outdir", metavar="OUTDIR", help="folder for the student notebooks (created if missing; "
@@ -19,6 +17,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    import nbformat  # imported here, so that other commands start without it
+
     from cnnbook.student import write_student_edition
     try:
         written = write_student_edition(args.outdir, source=args.source, force=args.force)
