@@ -160,3 +160,31 @@ def test_bad_input_raises_errors_that_name_it(make, error, words):
     with pytest.raises(error) as info:
         make()
     assert words in str(info.value)
+
+
+def test_attention_plots_draw_with_labels_and_reject_bad_shapes(xp):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from cnnbook.viz.attention import (plot_accuracy_vs_data, plot_attention_distance, plot_cross_validation,
+                                       show_attention_maps)
+    model = TinyViT(seed=0)
+    X = backend.to_device(np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32), xp)
+    model(X)
+    try:
+        fig = plot_attention_distance(attention_distances(model), {"CNN reach": [1.5, 2.0, 4.0]})
+        assert fig.axes[0].get_ylabel() == "distance (pixels)" and fig.axes[0].get_title()
+        fig = show_attention_maps(X[0], [a[0] for a in model.attention_maps()], grid_size=4)
+        assert len(fig.axes) == 2 * 5
+        fig = plot_accuracy_vs_data([100, 1000], {"CNN": [0.5, 0.7]})
+        assert "training images" in fig.axes[0].get_xlabel()
+        fig = plot_cross_validation(np.full((2, 3, 4), 0.5), [1e-3, 1e-2], [4, 8, 16], "lr", "filters")
+        assert fig.axes[0].get_xlabel() == "filters"
+        with pytest.raises(ValueError, match="T = 17"):
+            show_attention_maps(X[0], [np.ones((4, 5, 5))], grid_size=4)
+        with pytest.raises(ValueError, match="2 data sizes"):
+            plot_accuracy_vs_data([100, 1000], {"CNN": [0.5]})
+        with pytest.raises(ValueError, match=r"\(2, 3, k\)"):
+            plot_cross_validation(np.ones((3, 2, 4)), [1, 2], [1, 2, 3], "a", "b")
+    finally:
+        plt.close("all")

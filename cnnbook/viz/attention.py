@@ -51,7 +51,7 @@ def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, si
     heads = maps[0].shape[0]
     p = int(num_prefix_tokens)
     plt = _plt()
-    fig, axes = plt.subplots(len(maps), heads + 1, figsize=(size * (heads + 1), size * len(maps) + 0.7),
+    fig, axes = plt.subplots(len(maps), heads + 1, figsize=(size * (heads + 1), 1.2 * size * len(maps) + 0.7),
                              squeeze=False)
     extent = (0, img.shape[1], img.shape[0], 0)
     for layer, a in enumerate(maps):
