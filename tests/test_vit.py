@@ -167,7 +167,7 @@ def test_attention_plots_draw_with_labels_and_reject_bad_shapes(xp):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from cnnbook.viz.attention import (plot_accuracy_vs_data, plot_attention_distance, plot_cross_validation,
-                                       show_attention_maps)
+                                       show_attention_maps, show_filter_rows)
     model = TinyViT(seed=0)
     X = backend.to_device(np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32), xp)
     model(X)
@@ -180,6 +180,10 @@ def test_attention_plots_draw_with_labels_and_reject_bad_shapes(xp):
         assert "training images" in fig.axes[0].get_xlabel()
         fig = plot_cross_validation(np.full((2, 3, 4), 0.5), [1e-3, 1e-2], [4, 8, 16], "lr", "filters")
         assert fig.axes[0].get_xlabel() == "filters"
+        fig = show_filter_rows({"step 0": model.patch_embed.weight.data[:3], "step 1": np.zeros((2, 1, 7, 7))})
+        assert len(fig.axes) == 2 * 3 and fig.axes[0].get_ylabel() == "step 0"
+        with pytest.raises(ValueError, match="single-channel"):
+            show_filter_rows({"rgb": np.zeros((2, 3, 5, 5))})
         with pytest.raises(ValueError, match="T = 17"):
             show_attention_maps(X[0], [np.ones((4, 5, 5))], grid_size=4)
         with pytest.raises(ValueError, match="2 data sizes"):

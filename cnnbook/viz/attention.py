@@ -118,3 +118,29 @@ def plot_cross_validation(scores, row_values, col_values, row_name, col_name, ti
     fig.colorbar(im, ax=ax, label="mean validation accuracy")
     fig.tight_layout()
     return fig
+
+
+def show_filter_rows(rows: dict, size=1.0, title=None):
+    """One row of first-layer filters per entry of ``rows`` (``{label: weights (F, 1, KH, KW)}``),
+    e.g. snapshots during training; all on one colour scale (red positive, blue negative)."""
+    rows = {label: np.asarray(host(w), dtype=float) for label, w in rows.items()}
+    for label, w in rows.items():
+        if w.ndim != 4 or w.shape[1] != 1:
+            raise ValueError(f"{label!r}: weights must be (F, 1, KH, KW) single-channel filters, got shape {w.shape}")
+    F = max(w.shape[0] for w in rows.values())
+    lim = max(np.abs(w).max() for w in rows.values()) or 1.0
+    fig, axes = _plt().subplots(len(rows), F, figsize=(size * F + 1.2, size * len(rows) + 0.8), squeeze=False)
+    for r, (label, w) in enumerate(rows.items()):
+        for f in range(F):
+            ax = axes[r, f]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if f < w.shape[0]:
+                ax.imshow(w[f, 0], cmap="RdBu_r", vmin=-lim, vmax=lim)
+            if r == 0:
+                ax.set_title(f"filter {f}", fontsize=8)
+        axes[r, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+    shape = next(iter(rows.values())).shape
+    fig.suptitle(title or f"filters {shape[2]}x{shape[3]} pixels, one colour scale (red > 0, blue < 0)")
+    fig.tight_layout()
+    return fig
