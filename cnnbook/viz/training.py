@@ -5,6 +5,9 @@ Every function returns a new ``matplotlib.figure.Figure``.
 """
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 
 from cnnbook.viz.core import _grid, _image_for_imshow, _plt, host
@@ -48,10 +51,13 @@ class LiveLossPlot:
     """A loss plot that ``fit(..., live_plot=True)`` redraws in place in a Jupyter notebook.
 
     Outside IPython it draws nothing. Uses a bare ``Figure`` (not pyplot), so Jupyter does not
-    show a second copy when the cell ends.
+    show a second copy when the cell ends. Redraws at most once per ``interval`` seconds (drawing
+    costs far more than a training step), and always when ``force=True`` (the end of an epoch).
     """
 
-    def __init__(self):
+    def __init__(self, interval: float = 5.0):
+        self.interval = interval
+        self.last = -math.inf
         self.handle = None
         try:
             from IPython import get_ipython
@@ -66,9 +72,10 @@ class LiveLossPlot:
         self.fig.suptitle("training (live)")
         self.handle = display(self.fig, display_id=True)
 
-    def update(self, loss, history) -> None:
-        if self.handle is None:
+    def update(self, loss, history, force: bool = False) -> None:
+        if self.handle is None or (not force and time.monotonic() - self.last < self.interval):
             return
+        self.last = time.monotonic()
         _draw_history(self.axes, loss, history)
         self.fig.tight_layout()
         self.handle.update(self.fig)
