@@ -11,8 +11,14 @@ With ``CNNBOOK_BACKEND=cupy`` the numpy/strict cases still run and the cupy case
 import os
 import sys
 
-import numpy as np
-import pytest
+# With pytest-xdist every worker (and every notebook kernel it starts, which inherits this environment)
+# gets one BLAS thread: two workers with two threads each on a 2-core machine fight and run far slower.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "tests"))
 
