@@ -1,0 +1,214 @@
+"""``Parameter`` and ``Module``, the base of every layer and model (see :mod:`cnnbook.nn`)."""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from cnnbook import backend
+
+
+def as_generator(rng) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from ``rng``: an int seed, a Generator, or ``None`` (fresh entropy)."""
+    if rng is None or isinstance(rng, (numbers.Integral, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"rng={rng!r} is neither an int seed, a numpy.random.Generator nor None; "
+                    "pass e.g. rng=0 or rng=numpy.random.default_rng(0)")
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or value < 1:
+        raise ValueError(f"{name}={value!r} must be a positive integer")
+    return int(value)
+
+
+def _nonneg_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or value < 0:
+        raise ValueError(f"{name}={value!r} must be a non-negative integer")
+    return int(value)
+
+
+def _pair(value, name: str) -> tuple[int, int]:
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return _positive_int(value[0], name), _positive_int(value[1], name)
+    k = _positive_int(value, name)
+    return k, k
+
+
+class Parameter:
+    """A learnable array ``data`` and its gradient ``grad`` (same shape, dtype and backend)."""
+
+    def __init__(self, data):
+        xp = backend.get_array_module(data)
+        self.data = data
+        self.grad = xp.zeros(data.shape, dtype=data.dtype)
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self.data.shape)
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.shape}, dtype={self.data.dtype})"
+
+
+def _init_parameter(shape, fan_in: int, rng, dtype, weight_scale=None) -> Parameter:
+    """Normal weights (std ``weight_scale``, default He's ``sqrt(2 / fan_in)``) drawn on the host,
+    then moved to the default backend."""
+    if weight_scale is None:
+        std = math.sqrt(2.0 / fan_in)
+    elif isinstance(weight_scale, numbers.Real) and not isinstance(weight_scale, bool) and weight_scale > 0:
+        std = float(weight_scale)
+    else:
+        raise ValueError(f"weight_scale={weight_scale!r} must be a positive number (the weights' standard "
+                         "deviation) or None for He initialisation")
+    host = as_generator(rng).normal(0.0, std, size=shape).astype(dtype)
+    return Parameter(backend.to_device(host, backend.default_xp()))
+
+
+def _zeros_parameter(shape, dtype) -> Parameter:
+    return Parameter(backend.default_xp().zeros(shape, dtype=dtype))
+
+
+class Module:
+    """Base class: ``__call__`` runs ``forward``; subclasses define ``forward`` and ``backward``."""
+
+    training = True
+    _cache = None
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+
+    def backward(self, dout):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(dout)")
+
+    def _cached(self):
+        if self._cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward was called before forward: "
+                               "run model(x) first, then model.backward(dout)")
+        return self._cache
+
+    # -- the tree of modules and parameters -------------------------------------------------
+    def named_children(self):
+        """``(name, module)`` pairs of direct sub-modules: attributes, and lists/tuples of modules."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{name}.{i}", item
+
+    def modules(self):
+        """This module and all modules below it, depth first."""
+        yield self
+        for _, child in self.named_children():
+            yield from child.modules()
+
+    def named_parameters(self, prefix: str = ""):
+        """``(name, Parameter)`` pairs, e.g. ``("0.weight", p)``; a shared parameter appears once."""
+        seen = set()
+        for name, p in self._named_parameters(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _named_parameters(self, prefix):
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child._named_parameters(f"{prefix}{name}.")
+
+    def parameters(self) -> list[Parameter]:
+        """The module's :class:`Parameter` objects (``.data``, ``.grad``), children included."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """How many learnable numbers the module holds."""
+        return sum(p.size for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        """Set every parameter gradient to zero (backward adds to them)."""
+        for p in self.parameters():
+            p.grad[...] = 0
+
+    def train(self, mode: bool = True):
+        """Set ``training`` on this module and its children; returns ``self``."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self):
+        """``train(False)``; returns ``self``."""
+        return self.train(False)
+
+    def to(self, dtype=None, backend_name=None):
+        """Convert every parameter (and gradient) to ``dtype`` and/or a backend; returns ``self``.
+
+        ``backend_name`` is ``"numpy"``, ``"cupy"`` or an array module. Caches are dropped.
+        """
+        if backend_name is None:
+            xp = None
+        elif isinstance(backend_name, str):
+            if backend_name not in ("numpy", "cupy"):
+                raise ValueError(f"backend_name={backend_name!r}; choose 'numpy' or 'cupy'")
+            xp = np if backend_name == "numpy" else __import__("cupy")
+        else:
+            xp = backend_name
+        for m in self.modules():
+            m._cache = None
+        for p in self.parameters():
+            target = backend.get_array_module(p.data) if xp is None else xp
+            data = backend.to_device(p.data, target)
+            p.data = data.astype(dtype) if dtype is not None else data
+            p.grad = target.zeros(p.data.shape, dtype=p.data.dtype)
+        return self
+
+    # -- saving -----------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """``{name: host numpy array}``, copies of every parameter's data."""
+        return {name: backend.to_numpy(p.data).copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state) -> None:
+        """Copy arrays from ``state`` into the parameters (same names and shapes, else ``ValueError``)."""
+        from cnnbook.serialize import load_state_dict
+        load_state_dict(self, state)
+
+    def save(self, path) -> None:
+        """Write the parameters to an ``.npz`` file (atomically)."""
+        from cnnbook.serialize import save
+        save(self, path)
+
+    def load(self, path):
+        """Read parameters written by :meth:`save`; returns ``self``."""
+        from cnnbook.serialize import load
+        load(self, path)
+        return self
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in children]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+def _check_float_input(module: Module, x, weight, expect: str) -> None:
+    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
+        raise TypeError(f"{module!r} got a {type(x).__name__}; pass an array {expect}")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{module!r} got {x.dtype} input but its weights are {weight.dtype}; "
+                        f"use X.astype({weight.dtype}) or model.to(dtype=X.dtype)")

@@ -1,0 +1,183 @@
+"""The layers: each wraps a forward/backward pair of :mod:`cnnbook.layers` (see :mod:`cnnbook.nn`)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from cnnbook import backend, layers
+from cnnbook.nn.base import Module, _check_float_input, _init_parameter, _nonneg_int, _pair, _positive_int, \
+    _zeros_parameter
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation, as in CS231n and PyTorch) over ``(N, C, H, W)`` images.
+
+    weight ``(F, C, KH, KW)``, bias ``(F,)``; output ``(N, F, Ho, Wo)`` with
+    ``Ho = (H - KH + 2 * padding) / stride + 1`` (same for ``Wo``).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *,
+                 rng=None, dtype=np.float32, weight_scale=None):
+        self.in_channels = _positive_int(in_channels, "in_channels")
+        self.out_channels = _positive_int(out_channels, "out_channels")
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _positive_int(stride, "stride")
+        self.padding = _nonneg_int(padding, "padding")
+        kh, kw = self.kernel_size
+        self.weight = _init_parameter((self.out_channels, self.in_channels, kh, kw),
+                                      self.in_channels * kh * kw, rng, dtype, weight_scale)
+        self.bias = _zeros_parameter((self.out_channels,), dtype)
+
+    def forward(self, x):
+        _check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_channels}, H, W)")
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{self!r} expects input of shape (N, {self.in_channels}, H, W), got "
+                             f"{tuple(x.shape)}; set in_channels to the channels of the layer before")
+        out, self._cache = layers.conv2d_forward(x, self.weight.data, self.bias.data,
+                                                 stride=self.stride, padding=self.padding)
+        return out
+
+    def backward(self, dout):
+        dx, dw, db = layers.conv2d_backward(dout, self._cached())
+        self.weight.grad += dw
+        self.bias.grad += db
+        return dx
+
+    def extra_repr(self):
+        kh, kw = self.kernel_size
+        k = kh if kh == kw else self.kernel_size
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={k}, stride={self.stride}, "
+                f"padding={self.padding}")
+
+
+class Linear(Module):
+    """Fully connected layer: ``(N, D)`` (or ``(N, ...)`` flattened) to ``(N, M)``.
+
+    weight ``(D, M)`` (CS231n's layout, so ``out = x @ w + b``), bias ``(M,)``.
+    """
+
+    def __init__(self, in_features, out_features, *, rng=None, dtype=np.float32, weight_scale=None):
+        self.in_features = _positive_int(in_features, "in_features")
+        self.out_features = _positive_int(out_features, "out_features")
+        self.weight = _init_parameter((self.in_features, self.out_features), self.in_features, rng, dtype,
+                                      weight_scale)
+        self.bias = _zeros_parameter((self.out_features,), dtype)
+
+    def forward(self, x):
+        _check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_features})")
+        d = math.prod(x.shape[1:]) if x.ndim >= 2 else None
+        if d != self.in_features:
+            raise ValueError(f"{self!r} expects {self.in_features} features per example, got input of "
+                             f"shape {tuple(x.shape)} ({d} features); set in_features={d}")
+        out, self._cache = layers.linear_forward(x, self.weight.data, self.bias.data)
+        return out
+
+    def backward(self, dout):
+        dx, dw, db = layers.linear_backward(dout, self._cached())
+        self.weight.grad += dw
+        self.bias.grad += db
+        return dx
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.out_features}"
+
+
+class ReLU(Module):
+    """``max(0, x)``, elementwise."""
+
+    def forward(self, x):
+        out, self._cache = layers.relu_forward(x)
+        return out
+
+    def backward(self, dout):
+        return layers.relu_backward(dout, self._cached())
+
+
+class MaxPool2d(Module):
+    """Max over ``kernel_size x kernel_size`` windows; ``stride=None`` means ``stride=kernel_size``."""
+
+    def __init__(self, kernel_size, stride=None):
+        self.kernel_size = _positive_int(kernel_size, "kernel_size")
+        self.stride = None if stride is None else _positive_int(stride, "stride")
+
+    def forward(self, x):
+        out, self._cache = layers.max_pool2d_forward(x, kernel_size=self.kernel_size, stride=self.stride)
+        return out
+
+    def backward(self, dout):
+        return layers.max_pool2d_backward(dout, self._cached())
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}"
+
+
+class AvgPool2d(MaxPool2d):
+    """Mean over ``kernel_size x kernel_size`` windows; ``stride=None`` means ``stride=kernel_size``."""
+
+    def forward(self, x):
+        out, self._cache = layers.avg_pool2d_forward(x, kernel_size=self.kernel_size, stride=self.stride)
+        return out
+
+    def backward(self, dout):
+        return layers.avg_pool2d_backward(dout, self._cached())
+
+
+class GlobalAvgPool2d(Module):
+    """Mean over all positions: ``(N, C, H, W)`` to ``(N, C)``."""
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"GlobalAvgPool2d expects (N, C, H, W), got shape {tuple(x.shape)}")
+        self._cache = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, dout):
+        n, c, h, w = self._cached()
+        xp = backend.get_array_module(dout)
+        return xp.broadcast_to((dout / (h * w))[:, :, None, None], (n, c, h, w)).copy()
+
+
+class Flatten(Module):
+    """``(N, ...)`` to ``(N, D)``."""
+
+    def forward(self, x):
+        self._cache = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        return dout.reshape(self._cached())
+
+
+class Sequential(Module):
+    """Modules applied one after another; backward runs them in reverse. Indexable: ``model[0]``."""
+
+    def __init__(self, *modules):
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential argument {i} is a {type(m).__name__}, not a Module; "
+                                "pass layers like Conv2d(...), ReLU(), not classes or functions")
+        self.layers = list(modules)
+
+    def named_children(self):
+        for i, m in enumerate(self.layers):
+            yield str(i), m
+
+    def forward(self, x):
+        for m in self.layers:
+            x = m(x)
+        return x
+
+    def backward(self, dout):
+        for m in reversed(self.layers):
+            dout = m.backward(dout)
+        return dout
+
+    def __getitem__(self, i):
+        return Sequential(*self.layers[i]) if isinstance(i, slice) else self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
