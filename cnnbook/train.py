@@ -148,8 +148,8 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
                 correct += int((scores.argmax(axis=1) == y_batch).sum())
                 bar.update(1)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{value:.3f}", refresh=False)
-                if plot is not None:
-                    plot.update(history.loss + losses, history)  # redraws only every few seconds
+                if plot is not None and plot.due():  # redraws only every few seconds
+                    plot.update(history.loss + losses, history)
             history.loss += losses
             history.epoch_loss.append(float(np.mean(losses)))
             history.train_acc.append(correct / X.shape[0])

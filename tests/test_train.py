@@ -172,3 +172,28 @@ def test_train_command_end_to_end():
 def test_train_command_rejects_bad_options():
     result = run_cli("--epochs", "0")
     assert result.returncode == 2 and "--epochs must be a positive integer" in result.stderr
+
+
+def test_training_plots_and_live_plot_outside_notebooks():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cnnbook.viz.training import LiveLossPlot, plot_confusion_matrix, plot_history, show_misclassified
+
+    model = tiny_cnn()
+    X, y = tiny_data(24)
+    history = fit(model, X, y, X, y, epochs=2, batch_size=8, live_plot=True, progress=False)
+    assert LiveLossPlot().handle is None  # no IPython kernel here: draws nothing, fails nothing
+    fig = plot_history(history)
+    assert [ax.get_xlabel() for ax in fig.axes] == ["step (minibatch)", "epoch"]
+    pred = predict(model, X)
+    fig2 = plot_confusion_matrix(confusion_matrix(y, pred), [f"class {k}" for k in range(10)])
+    assert fig2.axes[0].get_ylabel() == "true class"
+    wrong = int((pred != y).sum())
+    if wrong:
+        fig3 = show_misclassified(X, y, pred, max_images=4)
+        assert sum(ax.has_data() for ax in fig3.axes) == min(4, wrong)
+    with pytest.raises(ValueError, match="every prediction is right"):
+        show_misclassified(X, y, y)
+    plt.close("all")

@@ -72,8 +72,13 @@ class LiveLossPlot:
         self.fig.suptitle("training (live)")
         self.handle = display(self.fig, display_id=True)
 
+    def due(self) -> bool:
+        """Whether the next :meth:`update` would redraw (``interval`` seconds have passed)."""
+        return self.handle is not None and time.monotonic() - self.last >= self.interval
+
     def update(self, loss, history, force: bool = False) -> None:
-        if self.handle is None or (not force and time.monotonic() - self.last < self.interval):
+        """Redraw with ``loss`` (per step, so far) and ``history`` (per epoch), if due or forced."""
+        if self.handle is None or not (force or self.due()):
             return
         self.last = time.monotonic()
         _draw_history(self.axes, loss, history)
