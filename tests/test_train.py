@@ -197,3 +197,10 @@ def test_training_plots_and_live_plot_outside_notebooks():
     with pytest.raises(ValueError, match="every prediction is right"):
         show_misclassified(X, y, y)
     plt.close("all")
+
+
+def test_train_command_without_a_gpu_says_why():
+    if backend.gpu_status()[0]:
+        pytest.skip("a GPU works here")
+    result = run_cli("--backend", "cupy", "--limit", "10")
+    assert result.returncode == 1 and "no GPU works" in result.stderr and "NumPy backend" in result.stderr
