@@ -160,13 +160,13 @@ def run_cli(*args):
 
 
 def test_train_command_end_to_end():
-    result = run_cli("--epochs", "1", "--limit", "300", "--seed", "1", "--no-progress")
+    result = run_cli("--epochs", "2", "--limit", "300", "--seed", "1", "--no-progress")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert re.fullmatch(r"test accuracy: 0\.\d{4}", lines[-2]), lines
     assert re.fullmatch(r"seconds: \d+(\.\d)?", lines[-1]), lines
     assert float(lines[-2].split()[-1]) > 0.3  # 10 classes: chance is 0.1
-    assert "300 training and 300 test images, 1 epochs" in result.stdout
+    assert "300 training and 300 test images, 2 epochs" in result.stdout
 
 
 def test_train_command_rejects_bad_options():
