@@ -72,7 +72,7 @@ def run(args) -> int:
         X_test, y_test = X_test[:args.limit], y_test[:args.limit]
     model = reference_cnn(seed=args.seed)
     print(f"backend {backend.default_backend()}, {X_train.shape[0]} training and {X_test.shape[0]} test "
-          f"images, {epochs} epochs, {model.num_parameters():,} parameters")
+          f"images, {epochs} epoch{'s' * (epochs != 1)}, {model.num_parameters():,} parameters")
     optimizer = Adam(model.parameters(), lr=args.lr)
     with _blas_threads(args.threads):
         history = fit(model, X_train, y_train, epochs=epochs, batch_size=args.batch_size, optimizer=optimizer,
