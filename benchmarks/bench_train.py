@@ -1,8 +1,9 @@
-"""Training speed of the reference CNN on the CPU: cnnbook (NumPy) against PyTorch, and the full command.
+"""Training speed of the reference CNN: cnnbook (NumPy, CuPy) against PyTorch (CPU, CUDA), and the full command.
 
 1. One training step (forward, softmax loss, backward; float32) of ``cnnbook.models.reference_cnn``
    and of the same network in PyTorch, built from the cnnbook model (same layers, same weights, so
-   the losses must agree), timed interleaved; prints the medians and their ratio.
+   the losses must agree), timed interleaved; prints the medians and their ratio. Where a GPU works,
+   cnnbook on CuPy and PyTorch on CUDA join in (``tools/gpu_check.sh`` runs it so).
 2. With ``--command``: runs ``python -m cnnbook train --full`` once and reports its last lines,
    with the load average before and after (other processes on the machine slow it down).
 
@@ -57,42 +58,64 @@ def torch_copy(model: nn.Sequential):
     return tnn.Sequential(*layers)
 
 
-def step_functions(batch: int):
+def step_functions(batch: int) -> dict:
+    """``{name: (step, sync)}``: one training step of the same network (same weights) on every backend here.
+
+    Always cnnbook on NumPy and PyTorch on the CPU; cnnbook on CuPy and PyTorch on CUDA where a GPU works.
+    The losses must agree before anything is timed.
+    """
     import torch
 
     rng = np.random.default_rng(0)
     X = rng.random((batch, 1, 28, 28), dtype=np.float32)  # (N, 1, 28, 28)
     y = rng.integers(0, 10, batch)
-    model = reference_cnn(seed=0).to(backend_name="numpy")
-    net = torch_copy(model)
     loss_fn = torch.nn.CrossEntropyLoss()
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
 
-    def ours():
-        model.zero_grad()
-        loss, dscores = softmax_cross_entropy(model(X), y)
-        model.backward(dscores)
-        return float(loss)
+    def ours(xp):
+        model = reference_cnn(seed=0).to(backend_name=xp)
+        Xd, yd = backend.to_device(X, xp), backend.to_device(y, xp)
 
-    def theirs():
-        net.zero_grad(set_to_none=False)
-        loss = loss_fn(net(Xt), yt)
-        loss.backward()
-        return float(loss.detach())
+        def step():
+            model.zero_grad()
+            loss, dscores = softmax_cross_entropy(model(Xd), yd)
+            model.backward(dscores)
+            return float(loss)
+        return step
 
-    a, b = ours(), theirs()
-    if abs(a - b) > 1e-4 * max(1.0, abs(b)):
-        raise AssertionError(f"the two networks disagree: cnnbook loss {a}, PyTorch loss {b}")
-    return {"cnnbook-numpy": ours, "torch-cpu": theirs}
+    def theirs(device):
+        net = torch_copy(reference_cnn(seed=0).to(backend_name="numpy")).to(device)
+        Xt, yt = torch.from_numpy(X).to(device), torch.from_numpy(y).to(device)
+
+        def step():
+            net.zero_grad(set_to_none=False)
+            loss = loss_fn(net(Xt), yt)
+            loss.backward()
+            return float(loss.detach())
+        return step
+
+    steps = {"cnnbook-numpy": (ours(np), lambda: None), "torch-cpu": (theirs("cpu"), lambda: None)}
+    if backend.gpu_status()[0]:
+        import cupy
+        steps["cnnbook-cupy"] = (ours(cupy), cupy.cuda.Device().synchronize)
+    if torch.cuda.is_available():
+        steps["torch-gpu"] = (theirs("cuda"), torch.cuda.synchronize)
+    losses = {name: step() for name, (step, _) in steps.items()}  # also the warm-up
+    reference = losses["torch-cpu"]
+    for name, loss in losses.items():
+        if abs(loss - reference) > 1e-3 * max(1.0, abs(reference)):
+            raise AssertionError(f"the networks disagree: {name} loss {loss}, PyTorch CPU loss {reference}")
+    return steps
 
 
 def bench_step(batch: int, repeats: int) -> dict:
     steps = step_functions(batch)
     times = {name: [] for name in steps}
-    for _ in range(repeats):  # interleaved: a busy neighbour slows both alike
-        for name, fn in steps.items():
+    for _ in range(repeats):  # interleaved: a busy neighbour slows every backend alike
+        for name, (step, sync) in steps.items():
+            sync()
             t0 = time.perf_counter()
-            fn()
+            step()
+            sync()
             times[name].append(time.perf_counter() - t0)
     return {name: statistics.median(t) for name, t in times.items()}
 
@@ -111,7 +134,7 @@ def run_command(args: list[str]) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--batch", type=int, nargs="+", default=[128])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--command", action="store_true", help="also time `python -m cnnbook train --full`")
     parser.add_argument("--command-args", default="--full --no-progress",
@@ -120,11 +143,17 @@ def main(argv=None) -> int:
     print(f"load average before: {os.getloadavg()} on {os.cpu_count()} CPUs; torch threads: ", end="")
     import torch
     print(torch.get_num_threads())
-    med = bench_step(args.batch, args.repeats)
-    print(f"one training step, batch {args.batch}, float32, median of {args.repeats} (interleaved):")
-    for name, t in med.items():
-        print(f"  {name:<14} {t * 1e3:8.1f} ms")
-    print(f"  cnnbook / torch = {med['cnnbook-numpy'] / med['torch-cpu']:.2f}x (goal: <= 2x)")
+    for batch in args.batch:
+        med = bench_step(batch, args.repeats)
+        print(f"one training step, batch {batch}, float32, median of {args.repeats} (interleaved):")
+        for name, t in med.items():
+            print(f"  {name:<14} {t * 1e3:8.1f} ms")
+        print(f"  cnnbook-numpy / torch-cpu = {med['cnnbook-numpy'] / med['torch-cpu']:.2f}x (goal: <= 2x)")
+        if "cnnbook-cupy" in med:
+            print(f"  cnnbook-numpy / cnnbook-cupy = {med['cnnbook-numpy'] / med['cnnbook-cupy']:.1f}x "
+                  "(goal: GPU >= 10x faster)")
+        if "torch-gpu" in med and "cnnbook-cupy" in med:
+            print(f"  cnnbook-cupy / torch-gpu = {med['cnnbook-cupy'] / med['torch-gpu']:.2f}x (goal: <= 3x)")
     if args.command:
         run_command(args.command_args.split())
     return 0
