@@ -1,0 +1,83 @@
+"""Wall time and peak memory of every notebook, each run top to bottom in a fresh kernel.
+
+The workbook's budgets (NOTEBOOKS.md and the developers' guide): well under a minute on a 2-core CPU,
+and never more than 2 GB at the peak. Each notebook runs in its own process with nbclient; the peak
+is the kernel's maximum resident set size, read from ``getrusage(RUSAGE_CHILDREN)`` once the kernel
+has exited. Nothing is written back to the notebooks.
+
+    python benchmarks/notebook_resources.py                 # every notebook
+    python benchmarks/notebook_resources.py notebooks/08-training-a-cnn.ipynb
+    python benchmarks/notebook_resources.py --command train # peak of `python -m cnnbook train`, too
+
+Budgets are reported here, never asserted in the tests (the machines are shared and noisy).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET_SECONDS, BUDGET_MB = 60, 2048
+
+_CHILD = """
+import json, resource, sys, time
+import nbformat
+from nbclient import NotebookClient
+path = sys.argv[1]
+nb = nbformat.read(path, as_version=4)
+t0 = time.perf_counter()
+NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": sys.argv[2]}}).execute()
+wall = time.perf_counter() - t0
+kernel_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"wall_s": wall, "kernel_peak_mb": kernel_mb}))
+"""
+
+
+def measure_notebook(path: Path) -> dict:
+    result = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(path.parent)],
+                            capture_output=True, text=True)
+    if result.returncode:
+        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def measure_command(args: list[str]) -> dict:
+    t0 = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "cnnbook", *args], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # includes earlier children: an upper bound
+    return {"wall_s": wall, "peak_mb": peak, "exit": result.returncode,
+            "last_lines": result.stdout.strip().splitlines()[-2:]}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--command", nargs=argparse.REMAINDER, default=None,
+                        help="also measure `python -m cnnbook COMMAND ...` (give it last)")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    print(f"{'notebook':<42} {'wall s':>8} {'peak MB':>8}  within budget")
+    worst = 0
+    for path in paths:
+        r = measure_notebook(path)
+        if "error" in r:
+            print(f"{path.name:<42} failed: {r['error']}")
+            worst = 1
+            continue
+        ok = r["wall_s"] < BUDGET_SECONDS and r["kernel_peak_mb"] < BUDGET_MB
+        print(f"{path.name:<42} {r['wall_s']:8.1f} {r['kernel_peak_mb']:8.0f}  {'yes' if ok else 'NO'}")
+    if args.command:
+        r = measure_command(args.command)
+        print(f"python -m cnnbook {' '.join(args.command)}: exit {r['exit']}, {r['wall_s']:.1f} s, "
+              f"peak <= {r['peak_mb']:.0f} MB; {' | '.join(r['last_lines'])}")
+    return worst
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
