@@ -1,4 +1,4 @@
-"""The command line: ``python -m cnnbook {doctor,train,bench,student}``.
+"""The command line: ``python -m cnnbook {doctor,train,bench,student,lab}``.
 
 Each command lives in ``cnnbook/commands/<name>.py`` with ``add_arguments(parser)`` and
 ``run(args) -> int`` (the exit status), and is imported only when it runs.
@@ -14,6 +14,7 @@ COMMANDS = {
     "train": "train the reference CNN on Fashion-MNIST",
     "bench": "time naive, fast (and PyTorch) convolution and print the ratios",
     "student": "write the student edition of every notebook (solutions removed) into OUTDIR",
+    "lab": "open the workbook in JupyterLab (like `jupyter lab notebooks/`, also as root)",
 }
 
 
