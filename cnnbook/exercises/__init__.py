@@ -19,16 +19,20 @@ A function that raises ``NotImplementedError`` (the student edition's stub) lets
 | 06 | ``max_pool_forward(x, kernel_size=2, stride=None) -> out`` | :func:`check_max_pool_forward` |
 | 06 | ``max_pool_backward(dout, x, kernel_size=2, stride=None) -> dx`` | :func:`check_max_pool_backward` |
 | 07 | ``conv_backward_naive(dout, x, w, stride=1, padding=0) -> (dx, dw, db)`` | :func:`check_conv_backward_naive` |
+| 08 | ``conv_param_count(in_channels, out_channels, kernel_size) -> int`` | :func:`check_conv_param_count` |
 | 09 | ``shift_error(feature_fn, x, k) -> float`` | :func:`check_equivariance` |
+| 10 | ``patchify(x, patch_size) -> (N, T, C*P*P)`` | :func:`check_patchify` |
+| 11 | ``cue_conflict_fraction(pred, shape_labels, texture_labels) -> (shape, texture)`` | :func:`check_cue_conflict_fraction` |
 | 12 | ``kfold_indices(num_samples, k, seed=0) -> [(train_idx, val_idx), ...]`` | :func:`check_cross_validation` |
 """
 from cnnbook.exercises._common import ExerciseError
 from cnnbook.exercises.basics import check_cross_validation, check_relu_backward, check_sgd_step, check_softmax_loss
 from cnnbook.exercises.conv import check_conv_backward_naive, check_conv_forward_naive
+from cnnbook.exercises.models import check_conv_param_count, check_cue_conflict_fraction, check_patchify
 from cnnbook.exercises.pooling import check_equivariance, check_max_pool_backward, check_max_pool_forward
 from cnnbook.exercises.sizes import check_architecture, check_conv_output_size, check_receptive_field
 
 __all__ = ["ExerciseError", "check_softmax_loss", "check_relu_backward", "check_sgd_step",
            "check_conv_forward_naive", "check_conv_output_size", "check_architecture", "check_receptive_field",
            "check_max_pool_forward", "check_max_pool_backward", "check_conv_backward_naive", "check_equivariance",
-           "check_cross_validation"]
+           "check_cross_validation", "check_conv_param_count", "check_patchify", "check_cue_conflict_fraction"]

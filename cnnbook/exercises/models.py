@@ -1,0 +1,240 @@
+"""Checks for notebooks 08, 10 and 11: a conv layer's parameter count, ViT patches, the cue-conflict test."""
+from __future__ import annotations
+
+import numpy as np
+
+from cnnbook import backend, layers
+from cnnbook.exercises._common import (ExerciseError, call, close, compare_array, describe_call, device, passed,
+                                       require_array, require_callable, require_unchanged, rng_for)
+from cnnbook.exercises.sizes import _explain, _whole_number
+
+
+# ---- 08: parameters of a conv layer ------------------------------------------------------------
+# Plausible wrong counts, as functions of (C, F, K), with what to tell the learner.
+_PARAM_MISTAKES = [
+    (lambda C, F, K: F * C * K * K, "the biases are missing: each of the out_channels filters has one bias, "
+                                    "so add out_channels"),
+    (lambda C, F, K: F * K * K + F, "each filter spans all input channels: it holds in_channels * K * K weights, "
+                                    "not K * K"),
+    (lambda C, F, K: F * K * K, "each filter holds in_channels * K * K weights (it spans all input channels), "
+                                "plus one bias"),
+    (lambda C, F, K: F * C * K * K + 1, "there is one bias per filter (out_channels of them), not one per layer"),
+    (lambda C, F, K: F * C * K * K + C, "there is one bias per filter, so out_channels biases, not in_channels"),
+    (lambda C, F, K: F * C * K + F, "a K x K kernel has K * K weights per input channel: square the kernel size"),
+    (lambda C, F, K: C * K * K + 1, "that is one filter's parameters; the layer has out_channels filters"),
+]
+
+
+def check_conv_param_count(conv_param_count) -> bool:
+    """Check ``conv_param_count(in_channels, out_channels, kernel_size) -> int``: weights plus biases."""
+    require_callable(conv_param_count, "check_conv_param_count",
+                     "conv_param_count(in_channels, out_channels, kernel_size)")
+    cases = [("AlexNet's first layer: 3 -> 96, 11x11", (3, 96, 11)),
+             ("a VGG layer: 64 -> 128, 3x3", (64, 128, 3)),
+             ("a 1x1 bottleneck: 256 -> 64", (256, 64, 1)),
+             ("a ResNet stem: 3 -> 64, 7x7", (3, 64, 7)),
+             ("a single 3x3 filter over 8 channels", (8, 1, 3)),
+             ("2 -> 5 channels, 5x5", (2, 5, 5))]
+    results = []
+    for _, (C, F, K) in cases:
+        text = describe_call("conv_param_count", C, F, K)
+        got = _whole_number(call(conv_param_count, text, C, F, K), text, "the parameter count")
+        want = F * C * K * K + F  # the weight (F, C, K, K) and the bias (F,) of nn.Conv2d(C, F, K)
+        results.append((text, got, want, (C, F, K)))
+    _explain(results, _PARAM_MISTAKES, "a conv layer has out_channels filters, each with in_channels * K * K "
+                                       "weights and one bias: (in_channels * K * K + 1) * out_channels")
+    return passed("conv_param_count", [c[0] for c in cases])
+
+
+# ---- 10: cutting images into ViT patches -------------------------------------------------------
+def _patches(x_h: np.ndarray, P: int, order: str) -> np.ndarray:
+    """Host ``(N, T, C*P*P)`` patches of ``x_h`` as one plausible mistake makes them."""
+    N, C, H, W = x_h.shape
+    Gh, Gw = H // P, W // P
+    grid = x_h.reshape(N, C, Gh, P, Gw, P)  # (N, C, Gh, P, Gw, P): row of the grid, row in the patch, ...
+    axes = {"column_order": (0, 4, 2, 1, 3, 5),    # patches numbered column by column (right: 0, 2, 4, 1, 3, 5)
+            "transposed_patch": (0, 2, 4, 1, 5, 3),  # a patch flattened column by column
+            "channels_last": (0, 2, 4, 3, 5, 1),   # a patch flattened (P, P, C)
+            "transposed_image": (0, 4, 2, 1, 5, 3)}[order]
+    return grid.transpose(axes).reshape(N, Gh * Gw, C * P * P)
+
+
+def _patchify_reference(x, P: int):
+    """``(N, T, C*P*P)`` through the package's convolution: identity filters with kernel = stride = P.
+
+    Filter ``k`` picks the ``k``-th number of the flattened ``(C, P, P)`` patch, so output channel ``k`` at
+    grid position ``(i, j)`` is that number of patch ``(i, j)``: exactly the ViT's patch embedding with
+    the identity as its weight.
+    """
+    xp = backend.get_array_module(x)
+    N, C, H, W = x.shape
+    D = C * P * P
+    eye = backend.to_device(np.eye(D, dtype=np.float64).reshape(D, C, P, P), xp)
+    out, _ = layers.conv2d_forward(x, eye, backend.to_device(np.zeros(D), xp), stride=P)  # (N, D, Gh, Gw)
+    return out.reshape(N, D, -1).transpose(0, 2, 1)  # (N, T, C*P*P)
+
+
+def check_patchify(patchify) -> bool:
+    """Check ``patchify(x, patch_size) -> (N, T, C*P*P)``: non-overlapping patches, row by row, each flattened
+    as ``(C, P, P)``."""
+    require_callable(patchify, "check_patchify", "patchify(x, patch_size)")
+    rng = rng_for("patchify")
+    cases = [("28x28 grey images in 7x7 patches, as the ViT", (2, 1, 28, 28), 7),
+             ("8x12 RGB images in 4x4 patches (a 2x3 grid)", (2, 3, 8, 12), 4),
+             ("6x9 two-channel images in 3x3 patches", (1, 2, 6, 9), 3),
+             ("1x1 patches: every pixel a token", (2, 3, 3, 4), 1),
+             ("one patch covering the whole image", (3, 2, 5, 5), 5)]
+    for _, shape, P in cases:
+        N, C, H, W = shape
+        x_h = rng.standard_normal(shape)
+        x = device(x_h)
+        text = describe_call("patchify", ("x", x), P)
+        out = require_array(call(patchify, text, x, P), text, "the patches", x)
+        require_unchanged(x_h, x, text, "x")
+        T, D = (H // P) * (W // P), C * P * P
+        mistakes = [
+            ((N, D, T), "put the tokens first, (N, T, C*P*P): one row per patch (transpose the last two axes)"),
+            ((N, T, C, P, P), "flatten each patch into one vector of C*P*P numbers"),
+            ((N, H // P, W // P, D), "merge the patch grid into one token axis: T = (H / P) * (W / P)"),
+            ((N, C, T, P * P), "a token holds all channels of its patch: (N, T, C*P*P), channels inside the token"),
+            ((N, (H - P + 1) * (W - P + 1), D), "the patches overlap: a ViT's patches do not, step P pixels at a "
+                                                "time, not 1"),
+            (x_h.reshape(N, T, D), "reshape alone does not cut out patches: P*P numbers next to each other in "
+                                   "memory are a piece of one image row. Split H into (H/P, P) and W into (W/P, P), "
+                                   "move the grid axes forward with transpose, then reshape: "
+                                   "x.reshape(N, C, H//P, P, W//P, P).transpose(0, 2, 4, 1, 3, 5)"),
+            (_patches(x_h, P, "transposed_image"), "rows and columns are swapped everywhere: in (N, C, H, W), "
+                                                   "H (rows) is axis 2 and W (columns) axis 3"),
+            (_patches(x_h, P, "column_order"), "the patches are numbered column by column; number them row by row "
+                                               "(left to right, then top to bottom), token = row * (W/P) + col, "
+                                               "the order the ViT's strided convolution gives"),
+            (_patches(x_h, P, "transposed_patch"), "each patch is flattened column by column (transposed); flatten "
+                                                   "it row by row, (C, P, P) with the row index before the column "
+                                                   "index, as the conv weight (D, C, P, P) is flattened"),
+            (_patches(x_h, P, "channels_last"), "each patch is flattened (P, P, C), channels last; flatten it as "
+                                                "(C, P, P), channel first, as the conv weight (D, C, P, P) is"),
+        ]
+        compare_array(out, _patchify_reference(x, P), text, "the result", mistakes,
+                      fallback="patch t is x[n, :, i*P:(i+1)*P, j*P:(j+1)*P].reshape(-1) with t = i * (W//P) + j")
+    note = _misfit_note(patchify, rng)
+    result = passed("patchify", [c[0] for c in cases])
+    if note:
+        print(note)
+    return result
+
+
+def _misfit_note(patchify, rng) -> str:
+    """A tip (not a failure) when patches that do not tile the image give a result instead of a ValueError."""
+    x = device(rng.standard_normal((1, 1, 8, 10)))
+    text = describe_call("patchify", ("x", x), 4)
+    try:
+        out = patchify(x, 4)
+    except NotImplementedError:
+        raise
+    except ValueError:
+        return ""
+    except Exception as exc:
+        return (f"tip: {text} raised {type(exc).__name__}; 4x4 patches do not tile a width of 10, and a "
+                "ValueError saying so would be clearer")
+    return (f"tip: {text} returned shape {tuple(np.shape(out))}, but 4x4 patches do not tile a width of 10: "
+            "the last 2 columns were dropped (or made up). Raising ValueError when H or W is not a multiple "
+            "of patch_size, as the ViT's PatchEmbedding does, catches such mistakes early")
+
+
+# ---- 11: the cue-conflict test -----------------------------------------------------------------
+def _fraction(value, text: str, which: str) -> float:
+    try:
+        host = backend.to_numpy(value)
+    except Exception:
+        raise ExerciseError(f"{text}: {which} is a {type(value).__name__}; return a number") from None
+    if host.size != 1 or host.dtype.kind not in "biuf":
+        raise ExerciseError(f"{text}: {which} is {type(value).__name__} of shape {host.shape}; return one number, "
+                            "e.g. float((pred == shape_labels)[conflict].mean())")
+    return float(host.reshape(()))
+
+
+def _fractions(result, text: str) -> tuple:
+    if result is None:
+        raise ExerciseError(f"{text} returned None; end with `return shape_fraction, texture_fraction`")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        shown = f"a {type(result).__name__}" + (f" of {len(result)} items" if isinstance(result, (tuple, list))
+                                                 else "")
+        raise ExerciseError(f"{text} returned {shown}; return two numbers: (shape_fraction, texture_fraction)")
+    return _fraction(result[0], text, "shape_fraction"), _fraction(result[1], text, "texture_fraction")
+
+
+def _cue_mistakes(pred, s, t):
+    """``(answer, hint)`` for plausible wrong versions of the cue-conflict fractions (host arrays)."""
+    conflict = s != t
+    n = int(conflict.sum())
+    shape_hits, texture_hits = int((pred == s)[conflict].sum()), int((pred == t)[conflict].sum())
+    right = (shape_hits / n, texture_hits / n)
+    either = shape_hits + texture_hits
+    return [
+        ((float(np.mean(pred == s)), float(np.mean(pred == t))),
+         "count only the conflict images, where shape_labels != texture_labels: on an image whose cues agree, a "
+         "prediction matches both and says nothing about which cue the network followed"),
+        ((shape_hits / pred.size, texture_hits / pred.size),
+         "divide by the number of conflict images, not by the number of all images"),
+        ((right[1], right[0]), "the two fractions are swapped: return (shape_fraction, texture_fraction)"),
+        ((float(shape_hits), float(texture_hits)),
+         "those are counts; divide them by the number of conflict images to get fractions"),
+        ((100 * right[0], 100 * right[1]), "return fractions between 0 and 1, not percentages"),
+        ((shape_hits / max(either, 1), texture_hits / max(either, 1)),
+         "divide by the number of conflict images, not by the number that follow one of the two cues (that "
+         "ratio is Geirhos et al.'s shape bias, a different measure); 'neither' answers count in the denominator"),
+    ]
+
+
+def _cue_case(rng, n: int, num_classes: int, n_conflict: int, p_shape: float, p_texture: float):
+    """Host ``(pred, shape_labels, texture_labels)``: ``n_conflict`` of ``n`` images in conflict."""
+    s = rng.integers(0, num_classes, size=n)
+    t = s.copy()
+    conflict = rng.permutation(n)[:n_conflict]
+    t[conflict] = (s[conflict] + rng.integers(1, num_classes, size=n_conflict)) % num_classes
+    follow = rng.choice(3, size=n, p=[p_shape, p_texture, 1 - p_shape - p_texture])
+    other = rng.integers(0, num_classes, size=n)  # an answer that may follow neither cue
+    pred = np.where(follow == 0, s, np.where(follow == 1, t, other))
+    return pred, s, t
+
+
+def check_cue_conflict_fraction(cue_conflict_fraction) -> bool:
+    """Check ``cue_conflict_fraction(pred, shape_labels, texture_labels) -> (shape_fraction, texture_fraction)``:
+    among the images whose shape and texture labels differ, the fraction predicted as the shape and as the
+    texture."""
+    require_callable(cue_conflict_fraction, "check_cue_conflict_fraction",
+                     "cue_conflict_fraction(pred, shape_labels, texture_labels)")
+    rng = rng_for("cue_conflict_fraction")
+    cases = [("40 images, 24 in conflict", (40, 4, 24, 0.3, 0.5)),
+             ("all 30 images in conflict", (30, 4, 30, 0.2, 0.6)),
+             ("10 classes, 9 conflicts among 50", (50, 10, 9, 0.4, 0.3)),
+             ("a network that never follows the texture", (25, 4, 15, 0.6, 0.0)),
+             ("one conflict image among 12", (12, 3, 1, 0.0, 1.0))]
+    results = []
+    for _, params in cases:
+        pred_h, s_h, t_h = _cue_case(rng, *params)
+        pred, s, t = device(pred_h), device(s_h), device(t_h)
+        text = describe_call("cue_conflict_fraction", ("pred", pred), ("shape_labels", s), ("texture_labels", t))
+        got = _fractions(call(cue_conflict_fraction, text, pred, s, t), text)
+        for before, after, label in [(pred_h, pred, "pred"), (s_h, s, "shape_labels"), (t_h, t, "texture_labels")]:
+            require_unchanged(before, after, text, label)
+        conflict = s_h != t_h
+        want = (float(np.mean((pred_h == s_h)[conflict])), float(np.mean((pred_h == t_h)[conflict])))
+        results.append((text, got, want, _cue_mistakes(pred_h, s_h, t_h)))
+    wrong = [r for r in results if not close(r[1], r[2])]
+    if wrong:
+        # The hint of the mistake that reproduces every answer; one case alone can be ambiguous.
+        num_mistakes = len(results[0][3])
+        hint = next((results[0][3][i][1] for i in range(num_mistakes)
+                     if all(close(got, mistakes[i][0]) for _, got, _, mistakes in results)), None)
+        text, got, want, mistakes = wrong[0]
+        if hint is None:
+            hint = next((h for answer, h in mistakes if close(got, answer)),
+                        "keep the images with shape_labels != texture_labels, then take the mean of "
+                        "pred == shape_labels and of pred == texture_labels over them")
+        raise ExerciseError(f"{text} returned ({got[0]:.4g}, {got[1]:.4g}), expected ({want[0]:.4g}, "
+                            f"{want[1]:.4g}): {hint}")
+    return passed("cue_conflict_fraction", [c[0] for c in cases])
+
+
+__all__ = ["check_conv_param_count", "check_patchify", "check_cue_conflict_fraction"]

@@ -1,0 +1,216 @@
+"""The checks of notebooks 08, 10 and 11 accept right answers and explain plausible wrong ones in words.
+
+Like tests/test_exercises.py: learner-style right answers pass on every backend, and each wrong answer with a
+known mistake is rejected with the hint that names it.
+"""
+import numpy as np
+import pytest
+
+from cnnbook import backend, exercises, layers
+from cnnbook.exercises import ExerciseError
+from cnnbook.vit import PatchEmbedding
+
+gam = backend.get_array_module
+
+
+# ---- learner-style right answers ---------------------------------------------------------------
+def conv_param_count(in_channels, out_channels, kernel_size):
+    return out_channels * (in_channels * kernel_size * kernel_size + 1)
+
+
+def patchify(x, patch_size):
+    N, C, H, W = x.shape
+    P = patch_size
+    if H % P or W % P:
+        raise ValueError(f"{P}x{P} patches do not tile {H}x{W} images")
+    patches = x.reshape(N, C, H // P, P, W // P, P).transpose(0, 2, 4, 1, 3, 5)  # (N, Gh, Gw, C, P, P)
+    return patches.reshape(N, (H // P) * (W // P), C * P * P)
+
+
+def patchify_loops(x, patch_size):
+    xp, P = gam(x), patch_size
+    N, C, H, W = x.shape
+    if H % P or W % P:
+        raise ValueError(f"{P}x{P} patches do not tile {H}x{W} images")
+    out = xp.zeros((N, (H // P) * (W // P), C * P * P), dtype=x.dtype)
+    for i in range(H // P):
+        for j in range(W // P):
+            out[:, i * (W // P) + j] = x[:, :, i * P:(i + 1) * P, j * P:(j + 1) * P].reshape(N, -1)
+    return out
+
+
+def cue_conflict_fraction(pred, shape_labels, texture_labels):
+    conflict = shape_labels != texture_labels
+    return (float((pred == shape_labels)[conflict].mean()), float((pred == texture_labels)[conflict].mean()))
+
+
+RIGHT = [(exercises.check_conv_param_count, conv_param_count), (exercises.check_patchify, patchify),
+         (exercises.check_patchify, patchify_loops),
+         (exercises.check_cue_conflict_fraction, cue_conflict_fraction)]
+IDS = ["conv_param_count", "patchify", "patchify_loops", "cue_conflict_fraction"]
+
+
+def rejects(check, fn, *fragments):
+    """Assert that ``check(fn)`` fails with an ExerciseError whose message contains every fragment."""
+    with pytest.raises(ExerciseError) as info:
+        check(fn)
+    for fragment in fragments:
+        assert fragment in str(info.value), f"{fragment!r} not in: {info.value}"
+    return str(info.value)
+
+
+# ---- every check: right answers pass on every backend; the stub and crashes --------------------
+@pytest.mark.parametrize("check, fn", RIGHT, ids=IDS)
+def test_right_answer_passes_on_every_backend(check, fn, xp, capsys):
+    assert check(fn) is True
+    out = capsys.readouterr().out
+    assert out.startswith("correct: ") and "tip" not in out
+
+
+@pytest.mark.parametrize("check, fn", RIGHT, ids=IDS)
+def test_student_stub_propagates_unchanged(check, fn):
+    def stub(*args, **kwargs):
+        raise NotImplementedError("Your turn: the exercise")
+    with pytest.raises(NotImplementedError, match="Your turn: the exercise") as info:
+        check(stub)
+    assert not isinstance(info.value, AssertionError)
+
+
+@pytest.mark.parametrize("check, fn", RIGHT, ids=IDS)
+def test_a_crash_is_shown_with_its_cause(check, fn):
+    def crashes(*args, **kwargs):
+        return {}["missing key"]
+    rejects(check, crashes, "raised KeyError", "traceback above")
+
+
+@pytest.mark.parametrize("check, fn", RIGHT, ids=IDS)
+def test_passing_the_result_instead_of_the_function_is_a_type_error(check, fn):
+    with pytest.raises(TypeError, match="pass the function itself"):
+        check(42)
+
+
+# ---- 08: conv_param_count ----------------------------------------------------------------------
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda C, F, K: F * C * K * K, "the biases are missing"),
+    (lambda C, F, K: F * K * K + F, "spans all input channels"),
+    (lambda C, F, K: F * C * K * K + 1, "not one per layer"),
+    (lambda C, F, K: F * C * K * K + C, "out_channels biases, not in_channels"),
+    (lambda C, F, K: F * C * K + F, "square the kernel size"),
+    (lambda C, F, K: C * K * K + 1, "that is one filter's parameters"),
+    (lambda C, F, K: F * C * K * K * 2, "(in_channels * K * K + 1) * out_channels"),
+], ids=["no bias", "no input channels", "one bias", "bias per input channel", "kernel not squared",
+        "one filter", "unrecognised"])
+def test_conv_param_count_mistakes(wrong, hint):
+    rejects(exercises.check_conv_param_count, wrong, hint)
+
+
+def test_conv_param_count_wants_an_int():
+    rejects(exercises.check_conv_param_count, lambda C, F, K: float(F * (C * K * K + 1)), "return an int")
+
+
+def test_conv_param_count_agrees_with_the_modules():
+    from cnnbook import nn
+    for C, F, K in [(3, 96, 11), (8, 1, 3), (2, 5, 5)]:
+        assert nn.Conv2d(C, F, K).num_parameters() == conv_param_count(C, F, K)
+
+
+# ---- 10: patchify ------------------------------------------------------------------------------
+def _reordered(axes):
+    def wrong(x, P):
+        N, C, H, W = x.shape
+        return x.reshape(N, C, H // P, P, W // P, P).transpose(axes).reshape(N, (H // P) * (W // P), C * P * P)
+    return wrong
+
+
+@pytest.mark.parametrize("wrong, hints", [
+    (lambda x, P: x.reshape(x.shape[0], (x.shape[2] // P) * (x.shape[3] // P), -1),
+     ["reshape alone does not cut out patches", "transpose(0, 2, 4, 1, 3, 5)"]),
+    (_reordered((0, 4, 2, 1, 3, 5)), ["numbered column by column", "row by row"]),
+    (_reordered((0, 2, 4, 1, 5, 3)), ["flattened column by column (transposed)"]),
+    (_reordered((0, 2, 4, 3, 5, 1)), ["channels last"]),
+    (_reordered((0, 4, 2, 1, 5, 3)), ["rows and columns are swapped everywhere"]),
+    (lambda x, P: patchify(x, P).transpose(0, 2, 1), ["put the tokens first"]),
+    (lambda x, P: x.reshape(x.shape[0], x.shape[1], x.shape[2] // P, P, x.shape[3] // P, P)
+     .transpose(0, 2, 4, 1, 3, 5).reshape(x.shape[0], -1, x.shape[1], P, P), ["flatten each patch"]),
+], ids=["reshape only", "column order", "transposed patch", "channels last", "transposed image",
+        "(N, D, T)", "5-D"])
+def test_patchify_mistakes(wrong, hints):
+    rejects(exercises.check_patchify, wrong, *hints)
+
+
+def test_patchify_with_overlapping_patches_is_named():
+    def overlapping(x, P):
+        from numpy.lib.stride_tricks import sliding_window_view
+        N, C, H, W = x.shape
+        windows = sliding_window_view(backend.to_numpy(x), (P, P), axis=(2, 3))  # (N, C, H-P+1, W-P+1, P, P)
+        return windows.transpose(0, 2, 3, 1, 4, 5).reshape(N, -1, C * P * P)
+    rejects(exercises.check_patchify, overlapping, "the patches overlap", "step P pixels")
+
+
+def test_patchify_numpy_result_for_device_input_is_named(xp):
+    if xp is np:
+        pytest.skip("NumPy is the device here")
+    rejects(exercises.check_patchify, lambda x, P: backend.to_numpy(patchify(x, P)), "numpy array for")
+
+
+def test_patchify_that_drops_pixels_gets_a_tip_not_a_failure(capsys):
+    def floors(x, P):
+        N, C, H, W = x.shape
+        return patchify(x[:, :, :H - H % P, :W - W % P], P)
+    assert exercises.check_patchify(floors) is True
+    out = capsys.readouterr().out
+    assert "tip: patchify(x (1, 1, 8, 10), 4) returned shape (1, 4, 16)" in out and "ValueError" in out
+
+
+def test_patchify_is_the_vit_patch_embedding_without_its_weight():
+    """The claim the notebook makes after the exercise: PatchEmbedding(x) == patchify(x) @ W.T + b."""
+    rng = np.random.default_rng(0)
+    embed = PatchEmbedding(3, 5, 4, rng=rng, dtype=np.float64)
+    embed.bias.data[:] = rng.standard_normal(5)
+    x = rng.standard_normal((2, 3, 8, 12))
+    tokens = patchify(x, 4) @ embed.weight.data.reshape(5, -1).T + embed.bias.data  # (2, 6, 5)
+    assert np.allclose(tokens, embed(x))
+    out, _ = layers.conv2d_forward(x, embed.weight.data, embed.bias.data, stride=4)
+    assert np.allclose(tokens, out.reshape(2, 5, 6).transpose(0, 2, 1))
+
+
+# ---- 11: cue_conflict_fraction -----------------------------------------------------------------
+def _shape_hits(pred, s, t):
+    conflict = s != t
+    return int((pred == s)[conflict].sum()), int((pred == t)[conflict].sum()), int(conflict.sum())
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda p, s, t: (float((p == s).mean()), float((p == t).mean())), "count only the conflict images"),
+    (lambda p, s, t: (_shape_hits(p, s, t)[0] / p.size, _shape_hits(p, s, t)[1] / p.size),
+     "not by the number of all images"),
+    (lambda p, s, t: cue_conflict_fraction(p, s, t)[::-1], "the two fractions are swapped"),
+    (lambda p, s, t: _shape_hits(p, s, t)[:2], "those are counts"),
+    (lambda p, s, t: tuple(100 * f for f in cue_conflict_fraction(p, s, t)), "not percentages"),
+    (lambda p, s, t: (lambda a, b, n: (a / (a + b), b / (a + b)))(*_shape_hits(p, s, t)), "shape bias"),
+    (lambda p, s, t: (0.5, 0.5), "keep the images with shape_labels != texture_labels"),
+], ids=["all images", "divided by all", "swapped", "counts", "percent", "shape bias", "unrecognised"])
+def test_cue_conflict_mistakes(wrong, hint):
+    rejects(exercises.check_cue_conflict_fraction, wrong, hint)
+
+
+def test_cue_conflict_wants_two_numbers():
+    rejects(exercises.check_cue_conflict_fraction, lambda p, s, t: cue_conflict_fraction(p, s, t)[0],
+            "return two numbers: (shape_fraction, texture_fraction)")
+    rejects(exercises.check_cue_conflict_fraction, lambda p, s, t: None, "returned None")
+    rejects(exercises.check_cue_conflict_fraction, lambda p, s, t: (p == s, p == t), "return one number")
+
+
+def test_cue_conflict_that_changes_its_input_is_named():
+    def zeroes_agreeing(p, s, t):
+        result = cue_conflict_fraction(p, s, t)
+        p[s == t] = -1
+        return result
+    rejects(exercises.check_cue_conflict_fraction, zeroes_agreeing, "changed its input pred in place")
+
+
+def test_cue_conflict_accepts_device_scalars(xp):
+    def device_means(p, s, t):
+        conflict = s != t
+        return (p == s)[conflict].mean(), (p == t)[conflict].mean()  # 0-d arrays of the input's backend
+    assert exercises.check_cue_conflict_fraction(device_means) is True
