@@ -61,16 +61,23 @@ def _torch_step(torch, x, w, b, dout):
     return step
 
 
-def _interleaved_medians(steps: dict, repeats: int, clock=time.perf_counter) -> dict:
-    """Median seconds per call of each step, runs interleaved; one untimed warm-up call each."""
+def _interleaved_medians(steps: dict, repeats: int, clock=time.perf_counter, burst: int = 3) -> dict:
+    """Median seconds per call of each step, interleaved in rounds.
+
+    Each round gives every step one untimed call, then ``burst`` timed ones. The untimed call is the
+    hand-over: right after the other library ran, its thread pool is still spinning on the cores
+    (PyTorch's OpenMP threads do, for a while), and on a 2-core machine that alone made the first
+    NumPy call after a PyTorch call 2-3x slower. Rounds still alternate, so a noisy neighbour slows
+    every step alike.
+    """
     times = {name: [] for name in steps}
-    for step in steps.values():
-        step()
-    for _ in range(repeats):
+    for _ in range(max(1, -(-repeats // burst))):  # ceil(repeats / burst) rounds
         for name, step in steps.items():
-            start = clock()
             step()
-            times[name].append(clock() - start)
+            for _ in range(burst):
+                start = clock()
+                step()
+                times[name].append(clock() - start)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
