@@ -107,16 +107,20 @@ def step_functions(batch: int) -> dict:
     return steps
 
 
-def bench_step(batch: int, repeats: int) -> dict:
+def bench_step(batch: int, repeats: int, burst: int = 3) -> dict:
+    """Median seconds per step of each backend, in alternating rounds of one untimed hand-over call
+    (the previous library's thread pool may still spin on the cores) and ``burst`` timed calls."""
     steps = step_functions(batch)
     times = {name: [] for name in steps}
-    for _ in range(repeats):  # interleaved: a busy neighbour slows every backend alike
+    for _ in range(max(1, -(-repeats // burst))):  # interleaved: a busy neighbour slows every backend alike
         for name, (step, sync) in steps.items():
-            sync()
-            t0 = time.perf_counter()
             step()
             sync()
-            times[name].append(time.perf_counter() - t0)
+            for _ in range(burst):
+                t0 = time.perf_counter()
+                step()
+                sync()
+                times[name].append(time.perf_counter() - t0)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
