@@ -12,7 +12,7 @@ python3 -m pip download -q --only-binary=:all: --python-version 3.12 --implement
 # Already on the GPU machine (see the device tool's KINDS.md): keep its versions.
 for name in numpy scipy matplotlib scikit_image tqdm pytest pluggy iniconfig packaging pillow \
             contourpy cycler fonttools kiwisolver pyparsing python_dateutil six imageio tifffile \
-            networkx lazy_loader psutil pygments attrs typing_extensions setuptools; do
+            networkx lazy_loader psutil pygments attrs typing_extensions setuptools coverage; do
   rm -f .whl/${name}-*.whl
 done
 ls .whl | sed 's/-py.*//' ; du -sh .whl
