@@ -23,7 +23,8 @@ import numpy as np
 from cnnbook import backend, layers
 from cnnbook.attention import (LayerNorm, MLP, MultiHeadSelfAttention, check_tokens, normal_parameter,
                                zeros_parameter)
-from cnnbook.nn import Linear, Module, _check_float_input, _positive_int, as_generator
+from cnnbook.nn import Linear, Module, as_generator
+from cnnbook.nn.base import _check_float_input, _positive_int
 
 POOLS = ("cls", "mean")
 

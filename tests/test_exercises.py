@@ -8,6 +8,7 @@ import pytest
 
 from cnnbook import backend, exercises, layers, nn
 from cnnbook.exercises import ExerciseError
+from exercise_helpers import rejects
 
 gam = backend.get_array_module
 
@@ -135,15 +136,6 @@ RIGHT = [(exercises.check_softmax_loss, softmax_loss), (exercises.check_relu_bac
          (exercises.check_conv_backward_naive, conv_backward_naive),
          (exercises.check_equivariance, shift_error), (exercises.check_cross_validation, kfold_indices)]
 IDS = [check.__name__ for check, _ in RIGHT]
-
-
-def rejects(check, fn, *fragments):
-    """Assert that ``check(fn)`` fails with an ExerciseError whose message contains every fragment."""
-    with pytest.raises(ExerciseError) as info:
-        check(fn)
-    for fragment in fragments:
-        assert fragment in str(info.value), f"{fragment!r} not in: {info.value}"
-    return str(info.value)
 
 
 # ---- every check: right answers pass, on every backend; the stub and crashes -----------------

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cnnbook import backend, exercises, layers
-from cnnbook.exercises import ExerciseError
+from exercise_helpers import rejects
 from cnnbook.vit import PatchEmbedding
 
 gam = backend.get_array_module
@@ -48,15 +48,6 @@ RIGHT = [(exercises.check_conv_param_count, conv_param_count), (exercises.check_
          (exercises.check_patchify, patchify_loops),
          (exercises.check_cue_conflict_fraction, cue_conflict_fraction)]
 IDS = ["conv_param_count", "patchify", "patchify_loops", "cue_conflict_fraction"]
-
-
-def rejects(check, fn, *fragments):
-    """Assert that ``check(fn)`` fails with an ExerciseError whose message contains every fragment."""
-    with pytest.raises(ExerciseError) as info:
-        check(fn)
-    for fragment in fragments:
-        assert fragment in str(info.value), f"{fragment!r} not in: {info.value}"
-    return str(info.value)
 
 
 # ---- every check: right answers pass on every backend; the stub and crashes --------------------

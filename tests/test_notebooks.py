@@ -3,7 +3,6 @@
 nbval runs the notebooks themselves (pytest collects notebooks/*.ipynb); these tests check what
 nbval does not: names, outputs, structure, seeding and exercise markers.
 """
-import json
 import re
 from pathlib import Path
 

@@ -60,8 +60,8 @@ def _forward_mistakes(x_h, w_h, b_h, S, P):
                          "output has (H + 2P - KH) // stride + 1 rows"))
         dense = _forward(x_h, w_h, b_h, 1, P)
         if dense is not None:
-            mistakes.append((dense[:, :, :Ho, :Wo], f"the output size is right but the windows do not move by the "
-                             f"stride: output (i, j) starts at input row i*stride, column j*stride"))
+            mistakes.append((dense[:, :, :Ho, :Wo], "the output size is right but the windows do not move by the "
+                             "stride: output (i, j) starts at input row i*stride, column j*stride"))
     mistakes.append(((N, F, Ho - 1, Wo - 1), "the output is one row and one column short: there are "
                      "(H + 2P - KH) // stride + 1 window positions (mind the + 1 in range(...))"))
     mistakes.append(((N, F, Ho + 1, Wo + 1), "the output is one row and one column too big: the last window must "

@@ -56,8 +56,7 @@ Layout: :mod:`cnnbook.nn.base` (``Parameter``, ``Module``, ``as_generator`` and 
 other modules reuse), :mod:`cnnbook.nn.modules` (the layers), :mod:`cnnbook.nn.summary` (``summary``).
 Import everything from ``cnnbook.nn``.
 """
-from cnnbook.nn.base import (Module, Parameter, _check_float_input, _nonneg_int, _pair, _positive_int,
-                             as_generator)
+from cnnbook.nn.base import Module, Parameter, as_generator
 from cnnbook.nn.modules import (AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
                                 Sequential)
 from cnnbook.nn.summary import Summary, summary
