@@ -9,6 +9,7 @@ import pytest
 from cnnbook import backend, exercises, layers, nn
 from cnnbook.exercises import ExerciseError
 from exercise_helpers import rejects
+from test_exercises_more import RIGHT as RIGHT_MORE
 
 gam = backend.get_array_module
 
@@ -136,16 +137,20 @@ RIGHT = [(exercises.check_softmax_loss, softmax_loss), (exercises.check_relu_bac
          (exercises.check_conv_backward_naive, conv_backward_naive),
          (exercises.check_equivariance, shift_error), (exercises.check_cross_validation, kfold_indices)]
 IDS = [check.__name__ for check, _ in RIGHT]
+# The checks of notebooks 08, 10 and 11 (tests/test_exercises_more.py) share the generic tests below.
+ALL = RIGHT + RIGHT_MORE
+ALL_IDS = IDS + [f"{check.__name__}-{fn.__name__}" for check, fn in RIGHT_MORE]
 
 
 # ---- every check: right answers pass, on every backend; the stub and crashes -----------------
-@pytest.mark.parametrize("check, fn", RIGHT, ids=IDS)
+@pytest.mark.parametrize("check, fn", ALL, ids=ALL_IDS)
 def test_right_answer_passes_on_every_backend(check, fn, xp, capsys):
     assert check(fn) is True
-    assert capsys.readouterr().out.startswith("correct: ")
+    out = capsys.readouterr().out
+    assert out.startswith("correct: ") and "tip" not in out
 
 
-@pytest.mark.parametrize("check, fn", RIGHT, ids=IDS)
+@pytest.mark.parametrize("check, fn", ALL, ids=ALL_IDS)
 def test_student_stub_propagates_unchanged(check, fn):
     def stub(*args, **kwargs):
         raise NotImplementedError("Your turn: the exercise")
@@ -154,7 +159,7 @@ def test_student_stub_propagates_unchanged(check, fn):
     assert not isinstance(info.value, AssertionError)
 
 
-@pytest.mark.parametrize("check, fn", RIGHT, ids=IDS)
+@pytest.mark.parametrize("check, fn", ALL, ids=ALL_IDS)
 def test_a_crash_is_shown_with_its_cause(check, fn):
     def crashes(*args, **kwargs):
         return {}["missing key"]
@@ -162,7 +167,7 @@ def test_a_crash_is_shown_with_its_cause(check, fn):
     assert "Traceback" not in message
 
 
-@pytest.mark.parametrize("check, fn", RIGHT, ids=IDS)
+@pytest.mark.parametrize("check, fn", ALL, ids=ALL_IDS)
 def test_passing_the_result_instead_of_the_function_is_a_type_error(check, fn):
     with pytest.raises(TypeError, match="pass the function itself"):
         check(42)
