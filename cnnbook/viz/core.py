@@ -22,6 +22,17 @@ def _plt():
     return plt
 
 
+def _finish_image_grid(fig, axes, xlabel="column (pixels)", ylabel="row (pixels)"):
+    """Images need no ticks: hide them on every axis, label the grid once in pixels, tidy the layout."""
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.supxlabel(xlabel, fontsize=9)
+    fig.supylabel(ylabel, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def _grid(n: int, ncols: int, size: float, title: str, aspect: float = 1.0):
     """``n`` axes in rows of ``ncols``; ``aspect`` is height / width of what each shows."""
     ncols = max(1, min(ncols, n))
@@ -77,12 +88,7 @@ def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None)
             name = class_names[int(labels[i])] if class_names is not None else str(labels[i])
             name += "\n"
         ax.set_title(f"{name}{tuple(X[i].shape)}", fontsize=8)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.supxlabel("column (pixels)", fontsize=9)
-    fig.supylabel("row (pixels)", fontsize=9)
-    fig.tight_layout()
-    return fig
+    return _finish_image_grid(fig, axes)
 
 
 def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap="gray"):
@@ -147,12 +153,7 @@ def show_filters(w, ncols=8, size=1.4, title=None, annotate=None):
             img, _ = _image_for_imshow(w[i])
             ax.imshow(img)
             ax.set_title(f"filter {i}\n{tuple(w[i].shape)}", fontsize=8)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.supxlabel("kernel column (pixels)", fontsize=9)
-    fig.supylabel("kernel row (pixels)", fontsize=9)
-    fig.tight_layout()
-    return fig
+    return _finish_image_grid(fig, axes, "kernel column (pixels)", "kernel row (pixels)")
 
 
 def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnbook.viz.core import _grid, _plt, host
+from cnnbook.viz.core import _finish_image_grid, _grid, _plt, host
 
 
 def _curve_xy(label, curve) -> tuple[np.ndarray, np.ndarray]:
@@ -95,10 +95,5 @@ def show_templates(w, image_shape=(1, 28, 28), names=None, ncols=5, size=1.8, ti
         lim = float(np.abs(img).max()) or 1.0
         ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
         ax.set_title(str(names[k]) if names is not None else f"column {k}", fontsize=8)  # one line: rows stay apart
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.supxlabel("column (pixels); red = positive weight, blue = negative", fontsize=9)
-    fig.supylabel("row (pixels)", fontsize=9)
-    fig.tight_layout()
-    return fig
+    return _finish_image_grid(fig, axes, "column (pixels); red = positive weight, blue = negative")
 
