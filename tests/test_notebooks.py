@@ -78,3 +78,15 @@ def test_no_numpy_only_shortcuts(path):
     code = "\n".join(c.source for c in _read(path).cells if c.cell_type == "code")
     assert not re.search(r"import\s+cupy\s+as\s+np", code), path.name
     assert "from cnnbook" in code or "import cnnbook" in code, f"{path.name} does not use the package"
+
+
+LIVE = re.compile(r"(_explorer\(|hello_widget\(|live_plot\s*=\s*True|timeit|perf_counter)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_widget_live_and_timing_cells_ignore_their_output(path):
+    # Their outputs differ from run to run (widget models, live plots, timings); nbval must not compare them.
+    for i, cell in enumerate(_read(path).cells):
+        if cell.cell_type == "code" and LIVE.search(cell.source):
+            tags = cell.metadata.get("tags", [])
+            assert "nbval-ignore-output" in tags, f"{path.name} cell {i} needs the tag nbval-ignore-output"
