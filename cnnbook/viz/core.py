@@ -38,7 +38,10 @@ def _grid(n: int, ncols: int, size: float, title: str, aspect: float = 1.0):
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
     aspect = min(max(aspect, 0.4), 2.5)
-    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols, size * aspect * nrows + 1.0), squeeze=False)
+    # Each row gets room for a two-line title above its images: images keep their aspect, so the layout
+    # engine cannot make that room by squeezing them.
+    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols, (size * aspect + 0.45) * nrows + 0.8),
+                                squeeze=False)
     for ax in axes.flat[n:]:
         ax.axis("off")
     fig.suptitle(title)
