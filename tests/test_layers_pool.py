@@ -86,3 +86,13 @@ def test_pool_caches_stay_valid_after_another_forward(forward, backward):
     before = backward(dout, cache)
     forward(x2, 2)
     np.testing.assert_array_equal(before, backward(dout, cache))
+
+
+@pytest.mark.parametrize("forward, backward", [(max_pool2d_forward, max_pool2d_backward),
+                                               (avg_pool2d_forward, avg_pool2d_backward)])
+def test_backward_keeps_the_forward_dtype_whatever_dout(forward, backward):
+    # A gradient has the dtype of the value it is the gradient of (as conv, ReLU and linear do).
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 4)).astype(np.float32)
+    out, cache = forward(x, 2)
+    dx = backward(np.ones(out.shape, dtype=np.float64), cache)
+    assert dx.dtype == np.float32

@@ -217,3 +217,18 @@ def test_load_errors_are_clear_and_change_nothing(tmp_path):
     np.savez(pickled, **{"0.weight": np.array([{"a": 1}], dtype=object)})
     with pytest.raises(ValueError, match="pickle"):
         model.load(pickled)
+
+
+def test_shape_free_modules_name_a_wrong_dout():
+    flatten, gap = nn.Flatten(), nn.GlobalAvgPool2d()
+    flatten(np.zeros((2, 3, 4, 4), np.float32))
+    gap(np.zeros((2, 3, 4, 4), np.float32))
+    with pytest.raises(ValueError, match=r"Flatten.backward got dout of shape \(2, 47\).*\(2, 48\)"):
+        flatten.backward(np.zeros((2, 47), np.float32))
+    with pytest.raises(ValueError, match=r"GlobalAvgPool2d.backward got dout of shape \(2, 4\).*\(2, 3\)"):
+        gap.backward(np.zeros((2, 4), np.float32))
+
+
+def test_linear_asks_for_a_batch():
+    with pytest.raises(ValueError, match=r"expects a batch.*shape \(4,\).*x\[None\]"):
+        nn.Linear(4, 2)(np.zeros(4, np.float32))

@@ -61,6 +61,11 @@ def run(args) -> int:
             return 2
     try:
         if args.backend is not None:
+            works, reason = backend.gpu_status()
+            if args.backend == "cupy" and not works:
+                print(f"error: --backend cupy needs a working GPU: {reason}. Use --backend numpy instead.",
+                      file=sys.stderr)
+                return 1
             backend.use(args.backend)
         X_train, y_train = load_fashion_mnist("train", full=args.full)
         X_test, y_test = load_fashion_mnist("test", full=args.full)

@@ -36,8 +36,9 @@ def max_pool2d_forward(x, kernel_size=2, stride=None):
 
     Returns:
         out: ``(N, C, Ho, Wo)``, ``Ho = floor((H - KH) / SH) + 1`` (likewise ``Wo``).
-        cache: ``(x_shape, winner, (KH, KW), (SH, SW))``; ``winner`` ``(N, C, Ho, Wo)`` holds, for each
-            window, the flat index ``di*KW + dj`` of its maximum (the first one on ties).
+        cache: ``(x_shape, winner, (KH, KW), (SH, SW), dtype)``; ``winner`` ``(N, C, Ho, Wo)`` holds, for each
+            window, the flat index ``di*KW + dj`` of its maximum (the first one on ties); ``dtype`` is ``x``'s,
+            which ``dx`` keeps whatever ``dout``'s dtype.
     """
     xp = get_array_module(x)
     (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out_size = _pool_args(x, kernel_size, stride)
@@ -51,7 +52,7 @@ def max_pool2d_forward(x, kernel_size=2, stride=None):
             better = candidate > out  # strictly: on ties the first offset keeps the win
             winner += better * (di * KW + dj - winner)  # winner = k where better; arithmetic beats masked writes
             xp.maximum(out, candidate, out=out)
-    return out, (tuple(x.shape), winner, kernel, stride)
+    return out, (tuple(x.shape), winner, kernel, stride, x.dtype)
 
 
 def max_pool2d_backward(dout, cache):
@@ -63,11 +64,11 @@ def max_pool2d_backward(dout, cache):
     Returns:
         dx: ``(N, C, H, W)``; a pixel that wins several overlapping windows collects all their gradients.
     """
-    x_shape, winner, (KH, KW), (SH, SW) = check_cache(cache, 4, "max_pool2d_forward")
+    x_shape, winner, (KH, KW), (SH, SW), dtype = check_cache(cache, 5, "max_pool2d_forward")
     xp = get_array_module(dout, winner)
     N, C, Ho, Wo = winner.shape
-    dout = check_dout(dout, winner.shape, dout.dtype, "max_pool2d_forward")
-    dx = xp.zeros(x_shape, dtype=dout.dtype)
+    dout = check_dout(dout, winner.shape, dtype, "max_pool2d_forward")
+    dx = xp.zeros(x_shape, dtype=dtype)
     for di in range(KH):
         for dj in range(KW):
             routed = dout * (winner == di * KW + dj)  # (N, C, Ho, Wo); a product is faster than where()
@@ -83,7 +84,8 @@ def avg_pool2d_forward(x, kernel_size=2, stride=None):
 
     Returns:
         out: ``(N, C, Ho, Wo)``, each the mean of its ``KH x KW`` window.
-        cache: ``(x_shape, (KH, KW), (SH, SW), (Ho, Wo))``; the mean needs nothing else to differentiate.
+        cache: ``(x_shape, (KH, KW), (SH, SW), (Ho, Wo), dtype)``; the mean needs nothing else to differentiate
+            (``dtype`` is ``x``'s: ``dx`` keeps it whatever ``dout``'s dtype).
     """
     xp = get_array_module(x)
     kernel, stride, out_size = _pool_args(x, kernel_size, stride)
@@ -94,7 +96,7 @@ def avg_pool2d_forward(x, kernel_size=2, stride=None):
         for dj in range(KW):
             out += x[:, :, _window(di, Ho, SH), _window(dj, Wo, SW)]
     out /= KH * KW
-    return out, (tuple(x.shape), kernel, stride, out_size)
+    return out, (tuple(x.shape), kernel, stride, out_size, x.dtype)
 
 
 def avg_pool2d_backward(dout, cache):
@@ -106,10 +108,10 @@ def avg_pool2d_backward(dout, cache):
     Returns:
         dx: ``(N, C, H, W)``.
     """
-    x_shape, (KH, KW), (SH, SW), (Ho, Wo) = check_cache(cache, 4, "avg_pool2d_forward")
+    x_shape, (KH, KW), (SH, SW), (Ho, Wo), dtype = check_cache(cache, 5, "avg_pool2d_forward")
     xp = get_array_module(dout)
-    dout = check_dout(dout, x_shape[:2] + (Ho, Wo), dout.dtype, "avg_pool2d_forward")
-    dx = xp.zeros(x_shape, dtype=dout.dtype)
+    dout = check_dout(dout, x_shape[:2] + (Ho, Wo), dtype, "avg_pool2d_forward")
+    dx = xp.zeros(x_shape, dtype=dtype)
     share = dout / (KH * KW)
     for di in range(KH):
         for dj in range(KW):

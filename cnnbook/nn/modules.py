@@ -66,7 +66,10 @@ class Linear(Module):
 
     def forward(self, x):
         _check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_features})")
-        d = math.prod(x.shape[1:]) if x.ndim >= 2 else None
+        if x.ndim < 2:
+            raise ValueError(f"{self!r} expects a batch (N, {self.in_features}) or (N, ...), got shape "
+                             f"{tuple(x.shape)}; for one example use x[None]")
+        d = math.prod(x.shape[1:])
         if d != self.in_features:
             raise ValueError(f"{self!r} expects {self.in_features} features per example, got input of "
                              f"shape {tuple(x.shape)} ({d} features); set in_features={d}")
@@ -123,6 +126,12 @@ class AvgPool2d(MaxPool2d):
         return layers.avg_pool2d_backward(dout, self._cached())
 
 
+def _check_dout_shape(module, dout, expected):
+    if tuple(dout.shape) != tuple(expected):
+        raise ValueError(f"{type(module).__name__}.backward got dout of shape {tuple(dout.shape)}, but its "
+                         f"latest output had shape {tuple(expected)}; pass the gradient of that output")
+
+
 class GlobalAvgPool2d(Module):
     """Mean over all positions: ``(N, C, H, W)`` to ``(N, C)``."""
 
@@ -134,6 +143,7 @@ class GlobalAvgPool2d(Module):
 
     def backward(self, dout):
         n, c, h, w = self._cached()
+        _check_dout_shape(self, dout, (n, c))
         xp = backend.get_array_module(dout)
         return xp.broadcast_to((dout / (h * w))[:, :, None, None], (n, c, h, w)).copy()
 
@@ -146,7 +156,9 @@ class Flatten(Module):
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dout):
-        return dout.reshape(self._cached())
+        shape = self._cached()
+        _check_dout_shape(self, dout, (shape[0], math.prod(shape[1:])))
+        return dout.reshape(shape)
 
 
 class Sequential(Module):
