@@ -40,7 +40,8 @@ def check_array(a, name: str, ndim: int | tuple, layout: str, floating: bool = T
         raise TypeError(f"{name} must be an array of shape {layout}, got {type(a).__name__}")
     ndims = ndim if isinstance(ndim, tuple) else (ndim,)
     if a.ndim not in ndims:
-        want = " or ".join(f"{d}-D" for d in ndims)
+        contiguous = len(ndims) > 2 and list(ndims) == list(range(ndims[0], ndims[-1] + 1))
+        want = f"at least {ndims[0]}-D" if contiguous else " or ".join(f"{d}-D" for d in ndims)
         raise ValueError(f"{name} must be {want} with shape {layout}, got shape {tuple(a.shape)} ({a.ndim}-D)")
     if floating and a.dtype.kind != "f":
         raise TypeError(f"{name} has dtype {a.dtype}; the layers need floating-point arrays, "
