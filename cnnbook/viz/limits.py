@@ -5,6 +5,7 @@ Every function draws a new figure and returns it; arrays come to the host throug
 from __future__ import annotations
 
 from cnnbook.viz.core import _plt, host
+from cnnbook.viz.recipe import plot_curves
 
 
 def plot_accuracy_curves(x, curves: dict, xlabel: str, title: str, chance=None, ylabel="test accuracy"):
@@ -13,22 +14,14 @@ def plot_accuracy_curves(x, curves: dict, xlabel: str, title: str, chance=None, 
     ``x``: the parameter values (e.g. angles in degrees; ``xlabel`` should carry the unit);
     ``curves``: ``{label: accuracies}``, one accuracy per ``x``; ``chance``: draws a dashed line there.
     """
-    x = [float(v) for v in host(x)]
-    fig, ax = _plt().subplots(figsize=(5.5, 3.4))
+    x = host(x).astype(float).reshape(-1)
     for label, ys in curves.items():
-        ys = [float(v) for v in host(ys)]
-        if len(ys) != len(x):
-            raise ValueError(f"curve {label!r} has {len(ys)} values for {len(x)} x values; pass one per x")
-        ax.plot(x, ys, marker="o", label=label)
-    if chance is not None:
-        ax.axhline(chance, color="gray", linestyle="--", linewidth=1, label=f"chance ({chance:.2f})")
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
+        if len(host(ys).reshape(-1)) != len(x):
+            raise ValueError(f"curve {label!r} has {len(host(ys).reshape(-1))} values for {len(x)} x values; "
+                             "pass one per x")
+    fig = plot_curves({label: (x, ys) for label, ys in curves.items()}, title, xlabel, ylabel, markers=True,
+                      hline=chance, hline_label=None if chance is None else f"chance ({chance:.2f})")
+    fig.axes[0].set_ylim(0, 1.02)
     return fig
 
 
