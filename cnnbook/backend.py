@@ -19,6 +19,7 @@ that names both, never a silent copy.
 from __future__ import annotations
 
 import functools
+import numbers
 import os
 import sys
 
@@ -162,3 +163,12 @@ def to_device(a, xp=None):
     if get_array_module(a) is xp:
         return a
     return xp.asarray(to_numpy(a))
+
+def as_generator(rng) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from ``rng``: an int seed, a Generator, or ``None`` (fresh entropy)."""
+    if rng is None or isinstance(rng, (numbers.Integral, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"rng={rng!r} is neither an int seed, a numpy.random.Generator nor None; "
+                    "pass e.g. rng=0 or rng=numpy.random.default_rng(0)")

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import math
 import time
+from numbers import Integral
 
 import numpy as np
 
 from cnnbook import backend
-from cnnbook.data import iterate_minibatches
+from cnnbook.backend import as_generator
 from cnnbook.layers import softmax_cross_entropy, svm_loss
-from cnnbook.nn import as_generator
 
 
 class TrainingDiverged(FloatingPointError):
@@ -86,16 +86,50 @@ def _positive(value, name):
     return int(value)
 
 
+def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=False):
+    """Yield ``(X_batch, y_batch)`` pairs that cover ``X, y`` once (one epoch).
+
+    ``X``: ``(N, ...)``, ``y``: ``(N,)`` or ``None`` (then ``y_batch`` is ``None``), NumPy or CuPy.
+    With ``shuffle=True`` the order is a permutation drawn on the host from ``rng`` (an ``int``
+    seed or a ``numpy.random.Generator``, required) and moved to ``X``'s device; pass the same
+    Generator every epoch to get a new order each epoch. The last batch is smaller when
+    ``batch_size`` does not divide ``N``, unless ``drop_last``.
+    """
+    N = X.shape[0]
+    if y is not None and y.shape[0] != N:
+        raise ValueError(f"X has {N} examples but y has {y.shape[0]}; pass matching arrays")
+    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r}; pass a positive integer such as 64")
+    xp = backend.get_array_module(X, y)
+    if not shuffle:
+        order = None
+    elif rng is None:
+        raise ValueError("shuffle=True needs rng: pass rng=numpy.random.default_rng(seed) (or an int seed), "
+                         "or shuffle=False")
+    else:
+        order = np.random.default_rng(rng).permutation(N)  # host; default_rng(Generator) returns it as is
+    stop = N - N % batch_size if drop_last else N
+    for start in range(0, stop, batch_size):
+        end = min(start + batch_size, N)
+        if order is None:
+            sel = slice(start, end)
+        else:
+            sel = backend.to_device(order[start:end], xp)
+        yield X[sel], (None if y is None else y[sel])
+
+
 def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimizer=None, loss="softmax",
-        seed=0, augment=None, lr_decay=1.0, live_plot=False, progress=True, eval_batch_size=512) -> History:
+        seed=0, augment=None, lr_decay=1.0, callback=None, progress=True, eval_batch_size=512) -> History:
     """Train ``model`` in place on ``X`` ``(N, C, H, W)`` (any shape the model takes), ``y`` ``(N,)`` ints.
 
     optimizer : a :mod:`cnnbook.optim` optimizer over ``model.parameters()``; default ``Adam(lr=1e-3)``.
     loss : ``"softmax"`` (cross-entropy), ``"svm"`` (hinge) or a function ``(scores, y) -> (loss, dscores)``.
     seed : int or ``numpy.random.Generator`` for the minibatch order and the augmentation.
-    augment : ``None`` or a function ``(X_batch, rng) -> X_batch`` such as :class:`cnnbook.augment.Augment`.
+    augment : ``None`` or a function ``(X_batch, rng) -> X_batch`` such as :class:`cnnbook.data.augment.Augment`.
     lr_decay : ``optimizer.lr`` is multiplied by this after every epoch (1.0: constant learning rate).
-    live_plot : redraw the loss curve in a Jupyter notebook while training (``cnnbook.viz.training``).
+    callback : ``None`` or a function ``callback(history, end_of_epoch)``, called after every step (with
+        ``history.loss`` up to that step) and after every epoch; ``fit`` calls its ``close()`` at the end if it has one.
+        A notebook passes ``cnnbook.viz.training.LiveLossPlot()`` to watch the loss while training.
     progress : show a ``tqdm`` progress bar with the running loss.
 
     Data may live on the host while the model lives on the GPU: each minibatch is moved to the
@@ -118,17 +152,13 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
     rng = as_generator(seed)
     xp = _model_xp(model)
     history = History()
-    plot = None
-    if live_plot:
-        from cnnbook.viz.training import LiveLossPlot
-        plot = LiveLossPlot()
     steps = math.ceil(X.shape[0] / batch_size)
     bar = tqdm(total=epochs * steps, disable=not progress, unit="step", desc="training")
     try:
         for epoch in range(epochs):
             start = time.perf_counter()
             model.train()
-            losses, correct = [], 0
+            first, correct = len(history.loss), 0
             for X_batch, y_batch in iterate_minibatches(X, y, batch_size, rng=rng):
                 X_batch, y_batch = backend.to_device(X_batch, xp), backend.to_device(y_batch, xp)
                 if augment is not None:
@@ -139,19 +169,18 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
                 value = float(value)
                 if not math.isfinite(value):
                     raise TrainingDiverged(
-                        f"the training loss became {value} at epoch {epoch + 1}, step {len(losses) + 1} "
+                        f"the training loss became {value} at epoch {epoch + 1}, step {len(history.loss) - first + 1} "
                         f"(optimizer {optimizer!r}); try a smaller learning rate, e.g. lr="
                         f"{getattr(optimizer, 'lr', 1e-3) / 10:g}")
                 model.backward(dscores)
                 optimizer.step()
-                losses.append(value)
+                history.loss.append(value)
                 correct += int((scores.argmax(axis=1) == y_batch).sum())
                 bar.update(1)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{value:.3f}", refresh=False)
-                if plot is not None and plot.due():  # redraws only every few seconds
-                    plot.update(history.loss + losses, history)
-            history.loss += losses
-            history.epoch_loss.append(float(np.mean(losses)))
+                if callback is not None:
+                    callback(history, False)
+            history.epoch_loss.append(float(np.mean(history.loss[first:])))
             history.train_acc.append(correct / X.shape[0])
             if X_val is not None:
                 val_loss, val_acc = evaluate(model, X_val, y_val, loss=loss, batch_size=eval_batch_size)
@@ -160,12 +189,12 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
             history.seconds.append(time.perf_counter() - start)
             if lr_decay != 1.0:
                 optimizer.lr *= lr_decay
-            if plot is not None:
-                plot.update(history.loss, history, force=True)
+            if callback is not None:
+                callback(history, True)
     finally:
         bar.close()
-        if plot is not None:
-            plot.close()
+        if callback is not None and hasattr(callback, "close"):
+            callback.close()
     return history
 
 

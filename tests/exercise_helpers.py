@@ -1,7 +1,7 @@
 """Shared by the exercise-check tests."""
 import pytest
 
-from cnnbook.exercises import ExerciseError
+from cnnbook.course.exercises import ExerciseError
 
 
 def rejects(check, fn, *fragments):

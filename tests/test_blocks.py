@@ -1,9 +1,9 @@
-"""cnnbook.blocks: Concat, Pad2d and the Inception block (gradients, shapes, errors)."""
+"""cnnbook.models.blocks: Concat, Pad2d and the Inception block (gradients, shapes, errors)."""
 import numpy as np
 import pytest
 
 from cnnbook import backend
-from cnnbook.blocks import Concat, Pad2d, inception_block
+from cnnbook.models.blocks import Concat, Pad2d, inception_block
 from cnnbook.gradcheck import eval_numerical_gradient, rel_error
 from cnnbook.nn import Conv2d, MaxPool2d, ReLU, Sequential
 

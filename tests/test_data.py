@@ -5,9 +5,10 @@ import shutil
 import numpy as np
 import pytest
 
-from cnnbook import backend, data
-from cnnbook.data import (FASHION_MNIST_CLASSES, DataError, iterate_minibatches, load_fashion_mnist,
-                          locate_fashion_mnist)
+from cnnbook import backend
+from cnnbook.data import fashion
+from cnnbook.data import FASHION_MNIST_CLASSES, DataError, load_fashion_mnist, locate_fashion_mnist
+from cnnbook.train import iterate_minibatches
 
 HAVE_FULL = all(p is not None for p in locate_fashion_mnist().values())
 
@@ -41,13 +42,13 @@ def test_bad_split_and_root_without_full():
 
 
 def test_altered_or_missing_subset_is_reported(tmp_path, monkeypatch):
-    src = os.path.join(data.DATA_DIR, data.SUBSET_FILE)
-    copy = tmp_path / data.SUBSET_FILE
+    src = os.path.join(fashion.DATA_DIR, fashion.SUBSET_FILE)
+    copy = tmp_path / fashion.SUBSET_FILE
     shutil.copyfile(src, copy)
     raw = bytearray(copy.read_bytes())
     raw[len(raw) // 2] ^= 0x01
     copy.write_bytes(bytes(raw))
-    monkeypatch.setattr(data, "DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(fashion, "DATA_DIR", str(tmp_path))
     with pytest.raises(DataError, match=r"fashion-mnist-subset\.npz has been altered.*expected ea90bc1e"):
         load_fashion_mnist("test")
     copy.unlink()
@@ -72,7 +73,7 @@ def test_full_data_and_subset_provenance(xp):
     Xte, yte = load_fashion_mnist("test", full=True, download=False)
     assert Xte.shape == (10000, 1, 28, 28) and np.all(np.bincount(backend.to_numpy(yte)) == 1000)
     # The shipped subset is exactly the official images at the recorded indices.
-    with np.load(os.path.join(data.DATA_DIR, data.SUBSET_FILE), allow_pickle=False) as npz:
+    with np.load(os.path.join(fashion.DATA_DIR, fashion.SUBSET_FILE), allow_pickle=False) as npz:
         index = npz["index_train"]
     Xs, ys = load_fashion_mnist("train")
     assert np.array_equal(backend.to_numpy(Xs), Xtr[index]) and np.array_equal(backend.to_numpy(ys), ytr[index])

@@ -13,9 +13,9 @@ import threading
 import numpy as np
 import pytest
 
-from cnnbook import data
+from cnnbook.data import fashion
 from cnnbook.data import DataError, load_fashion_mnist
-from cnnbook.idx import parse_idx
+from cnnbook.data.idx import parse_idx
 
 SIZES = {"train": 30, "test": 20}
 
@@ -38,7 +38,7 @@ def fake_official(monkeypatch):
             name = f"{prefix}-{kind}-idx{array.ndim}-ubyte"
             files[name] = idx_bytes(array)
             official[(split, kind)] = (name, hashlib.sha256(files[name]).hexdigest(), array.shape)
-    monkeypatch.setattr(data, "OFFICIAL", official)
+    monkeypatch.setattr(fashion, "OFFICIAL", official)
     return files
 
 
@@ -193,8 +193,8 @@ def test_failed_download_leaves_nothing(tmp_path, server, mode, message):
 
 
 def test_download_into_data_dir_when_no_root(tmp_path, server, monkeypatch):
-    monkeypatch.setattr(data, "DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(data, "DEBIAN_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setattr(fashion, "DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(fashion, "DEBIAN_DIR", str(tmp_path / "nowhere"))
     monkeypatch.setenv("CNNBOOK_DATA", str(tmp_path / "env"))
     load_fashion_mnist("test", full=True, mirrors=[server + "/good/"], progress=False)
     assert sorted(os.listdir(tmp_path / "data")) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
@@ -206,10 +206,10 @@ def test_search_order_env_first(tmp_path, fake_official, monkeypatch):
     debian.mkdir()
     write(debian, fake_official)
     write(env, {"t10k-labels-idx1-ubyte": fake_official["t10k-labels-idx1-ubyte"]}, gz=False)
-    monkeypatch.setattr(data, "DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(data, "DEBIAN_DIR", str(debian))
+    monkeypatch.setattr(fashion, "DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(fashion, "DEBIAN_DIR", str(debian))
     monkeypatch.setenv("CNNBOOK_DATA", str(env))
-    found = data.locate_fashion_mnist()
+    found = fashion.locate_fashion_mnist()
     assert found["t10k-labels-idx1-ubyte"] == str(env / "t10k-labels-idx1-ubyte")
     assert found["t10k-images-idx3-ubyte"] == str(debian / "t10k-images-idx3-ubyte.gz")
     X, y = load_fashion_mnist("test", full=True, download=False)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from cnnbook import backend, exercises, layers, nn
-from cnnbook.exercises import ExerciseError
-from cnnbook.exercises.sizes import _own_stride_too
+from cnnbook.course.exercises import ExerciseError
+from cnnbook.course.exercises.sizes import _own_stride_too
 from exercise_helpers import rejects
 from test_exercises_more import RIGHT as RIGHT_MORE
 

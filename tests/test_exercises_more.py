@@ -8,7 +8,7 @@ import pytest
 
 from cnnbook import backend, exercises, layers
 from exercise_helpers import rejects
-from cnnbook.vit import PatchEmbedding
+from cnnbook.models.vit import PatchEmbedding
 
 gam = backend.get_array_module
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from cnnbook import backend
-from cnnbook.images import SAMPLE_IMAGES, load_faces, load_image, shuffle_patches, transform_images
+from cnnbook.data.images import SAMPLE_IMAGES, load_faces, load_image, shuffle_patches, transform_images
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def test_no_numpy_only_shortcuts(path):
     assert "from cnnbook" in code or "import cnnbook" in code, f"{path.name} does not use the package"
 
 
-LIVE = re.compile(r"(_explorer\(|hello_widget\(|live_plot\s*=\s*True|timeit|perf_counter)")
+LIVE = re.compile(r"(_explorer\(|hello_widget\(|LiveLossPlot\(|timeit|perf_counter)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from cnnbook import backend
-from cnnbook.shapes import SHAPES, TEXTURES, make_shapes
+from cnnbook.data.shapes import SHAPES, TEXTURES, make_shapes
 
 
 def host(*arrays):

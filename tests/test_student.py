@@ -12,7 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from cnnbook.__main__ import main
-from cnnbook.student import MarkerError, strip_cell, student_notebook, write_student_edition
+from cnnbook.course.student import MarkerError, strip_cell, student_notebook, write_student_edition
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""cnnbook.train, cnnbook.augment and ``python -m cnnbook train``."""
+"""cnnbook.train, cnnbook.data.augment and ``python -m cnnbook train``."""
 import math
 import re
 import subprocess
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cnnbook import backend, nn
-from cnnbook.augment import Augment, random_hflip, random_shift, shift
+from cnnbook.data.augment import Augment, random_hflip, random_shift, shift
 from cnnbook.optim import SGD, Adam
 from cnnbook.train import TrainingDiverged, accuracy, confusion_matrix, evaluate, fit, predict, predict_scores
 
@@ -174,7 +174,7 @@ def test_train_command_rejects_bad_options():
     assert result.returncode == 2 and "--epochs must be a positive integer" in result.stderr
 
 
-def test_training_plots_and_live_plot_outside_notebooks():
+def test_training_plots_and_callbacks_outside_notebooks():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -183,8 +183,22 @@ def test_training_plots_and_live_plot_outside_notebooks():
 
     model = tiny_cnn()
     X, y = tiny_data(24)
-    history = fit(model, X, y, X, y, epochs=2, batch_size=8, live_plot=True, progress=False)
-    assert LiveLossPlot().handle is None  # no IPython kernel here: draws nothing, fails nothing
+    calls = []
+
+    class Recorder:
+        def __call__(self, history, end_of_epoch):
+            calls.append((len(history.loss), end_of_epoch))
+
+        def close(self):
+            calls.append("closed")
+
+    history = fit(model, X, y, X, y, epochs=2, batch_size=8, callback=Recorder(), progress=False)
+    # 3 steps per epoch: a call after every step (history.loss up to it), one at each epoch's end, then close()
+    assert calls == [(1, False), (2, False), (3, False), (3, True), (4, False), (5, False), (6, False), (6, True),
+                     "closed"]
+    live = LiveLossPlot()
+    assert live.handle is None  # no IPython kernel here: draws nothing, fails nothing
+    fit(model, X, y, epochs=1, batch_size=8, callback=live, progress=False)
     fig = plot_history(history)
     assert [ax.get_xlabel() for ax in fig.axes] == ["step (minibatch)", "epoch"]
     pred = predict(model, X)

@@ -1,13 +1,13 @@
-"""cnnbook.attention and cnnbook.vit: gradients, attention weights, patch-shuffle invariance, errors."""
+"""cnnbook.models.attention and cnnbook.models.vit: gradients, attention weights, patch-shuffle invariance, errors."""
 import numpy as np
 import pytest
 
 from cnnbook import backend
-from cnnbook.attention import (GELU, MLP, LayerNorm, MultiHeadSelfAttention, TokenLinear, TokenReLU,
+from cnnbook.models.attention import (GELU, MLP, LayerNorm, MultiHeadSelfAttention, TokenLinear, TokenReLU,
                                make_activation)
 from cnnbook.gradcheck import eval_numerical_gradient
 from cnnbook.models import reference_cnn
-from cnnbook.vit import (ClassToken, PatchEmbedding, PositionEmbedding, TinyViT, TokenPool, TransformerBlock,
+from cnnbook.models.vit import (ClassToken, PatchEmbedding, PositionEmbedding, TinyViT, TokenPool, TransformerBlock,
                          attention_distance, attention_distances, patch_distances, shuffle_patches)
 
 F64 = np.float64

@@ -11,7 +11,7 @@ draws 1,200 training and 200 test images per class with ``numpy.random.default_r
     x_test   (2000, 28, 28) uint8   y_test   (2000,) uint8   index_test   (2000,) int32
 
 The zip entries get a fixed timestamp, so the output is byte-for-byte reproducible (same zlib);
-the script prints its SHA-256, which ``cnnbook/data.py`` (SUBSET_SHA256) and data/README.md record.
+the script prints its SHA-256, which ``cnnbook/data/fashion.py`` (SUBSET_SHA256) and data/README.md record.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from cnnbook import data  # noqa: E402
+from cnnbook.data import fashion as data  # noqa: E402
 
 SEED = 20170825  # the day Fashion-MNIST was published on arXiv
 

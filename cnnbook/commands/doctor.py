@@ -39,7 +39,7 @@ def _version(module_name: str):
 def _data_report() -> tuple[list[str], list[str]]:
     """Lines about the data, and problems that stop the workbook."""
     try:
-        from cnnbook import data
+        from cnnbook.data import fashion as data
     except Exception as exc:
         return [], [f"cnnbook.data does not import: {exc}"]
     lines, problems = [], []

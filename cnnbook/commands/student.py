@@ -1,7 +1,7 @@
 """``python -m cnnbook student OUTDIR``: write the student edition of every notebook into OUTDIR.
 
 Solutions become ``NotImplementedError`` stubs naming the exercise, hidden tests are removed and outputs
-cleared (see :mod:`cnnbook.student`). Exit status 0 when written, 1 with a reason on stderr otherwise.
+cleared (see :mod:`cnnbook.course.student`). Exit status 0 when written, 1 with a reason on stderr otherwise.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     import nbformat  # imported here, so that other commands start without it
 
-    from cnnbook.student import write_student_edition
+    from cnnbook.course.student import write_student_edition
     try:
         written = write_student_edition(args.outdir, source=args.source, force=args.force)
     except (ValueError, OSError, nbformat.ValidationError) as exc:

@@ -52,14 +52,14 @@ or ``None`` for fresh entropy) and go to the default backend (:func:`cnnbook.bac
 so the same seed gives the same model on NumPy and CuPy. Parameters are float32 unless ``dtype`` says
 otherwise; ``model.to(dtype=np.float64)`` converts a whole model for gradient checks.
 
-Layout: :mod:`cnnbook.nn.base` (``Parameter``, ``Module``, ``as_generator`` and the argument checks
+Layout: :mod:`cnnbook.nn.base` (``Parameter``, ``Module`` and the argument checks
 other modules reuse), :mod:`cnnbook.nn.modules` (the layers), :mod:`cnnbook.nn.summary` (``summary``).
 Import everything from ``cnnbook.nn``.
 """
-from cnnbook.nn.base import Module, Parameter, as_generator
+from cnnbook.nn.base import Module, Parameter
 from cnnbook.nn.modules import (AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
                                 Sequential)
 from cnnbook.nn.summary import Summary, summary
 
-__all__ = ["Module", "Parameter", "as_generator", "Conv2d", "Linear", "ReLU", "MaxPool2d", "AvgPool2d",
+__all__ = ["Module", "Parameter", "Conv2d", "Linear", "ReLU", "MaxPool2d", "AvgPool2d",
            "GlobalAvgPool2d", "Flatten", "Sequential", "Summary", "summary"]

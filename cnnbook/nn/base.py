@@ -7,16 +7,7 @@ import numbers
 import numpy as np
 
 from cnnbook import backend
-
-
-def as_generator(rng) -> np.random.Generator:
-    """A ``numpy.random.Generator`` from ``rng``: an int seed, a Generator, or ``None`` (fresh entropy)."""
-    if rng is None or isinstance(rng, (numbers.Integral, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(rng)
-    if isinstance(rng, np.random.Generator):
-        return rng
-    raise TypeError(f"rng={rng!r} is neither an int seed, a numpy.random.Generator nor None; "
-                    "pass e.g. rng=0 or rng=numpy.random.default_rng(0)")
+from cnnbook.backend import as_generator
 
 
 def _positive_int(value, name: str) -> int:

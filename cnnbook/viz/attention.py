@@ -13,7 +13,7 @@ from cnnbook.viz.core import _plt, host
 def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None):
     """Mean attention distance per layer (one dot per head, a line through the means) in pixels.
 
-    distances : ``(depth, H)`` from :func:`cnnbook.vit.attention_distances`.
+    distances : ``(depth, H)`` from :func:`cnnbook.models.vit.attention_distances`.
     cnn_reach : optional ``{label: [pixels per conv layer]}``, e.g. each conv layer's receptive-field
         radius, drawn as lines on the same axes for comparison.
     """

@@ -48,7 +48,7 @@ def plot_history(history, title="training history"):
 
 
 class LiveLossPlot:
-    """A loss plot that ``fit(..., live_plot=True)`` redraws in place in a Jupyter notebook.
+    """A loss plot that ``fit(..., callback=LiveLossPlot())`` redraws in place in a Jupyter notebook.
 
     Outside IPython it draws nothing. Uses a bare ``Figure`` (not pyplot), so Jupyter does not
     show a second copy when the cell ends. Redraws at most once per ``interval`` seconds (drawing
@@ -84,6 +84,11 @@ class LiveLossPlot:
         _draw_history(self.axes, loss, history)
         self.fig.tight_layout()
         self.handle.update(self.fig)
+
+    def __call__(self, history, end_of_epoch: bool) -> None:
+        """The :func:`cnnbook.train.fit` callback: redraw when due, and always at the end of an epoch."""
+        if end_of_epoch or self.due():
+            self.update(history.loss, history, force=True)
 
     def close(self) -> None:
         self.handle = None

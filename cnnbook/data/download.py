@@ -13,7 +13,7 @@ import urllib.request
 
 from tqdm.auto import tqdm
 
-from cnnbook.idx import DataError
+from cnnbook.data.idx import DataError
 
 _CHUNK = 1 << 16
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.exercises._common import (ExerciseError, call, compare_array, describe_call, device, passed,
+from cnnbook.course.exercises._common import (ExerciseError, call, compare_array, describe_call, device, passed,
                                        require_array, require_callable, require_unchanged, rng_for)
 
 # (description, x shape, kernel_size, stride); stride "default" means the learner's default is used.

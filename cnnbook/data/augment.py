@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from cnnbook import backend
-from cnnbook.nn import as_generator
+from cnnbook.backend import as_generator
 
 
 def _check_images(X):

@@ -1,4 +1,4 @@
-"""Fashion-MNIST, offline first, and minibatches.
+"""Fashion-MNIST, offline first.
 
 Fashion-MNIST (Xiao, Rasul and Vollgraf 2017, Zalando Research, MIT licence): 28x28 grey
 images of clothing in 10 classes, 60,000 for training and 10,000 for testing.
@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from numbers import Integral
 
 import numpy as np
 
 from cnnbook import backend
-from cnnbook.download import download_verified
-from cnnbook.idx import DataError, load_verified
+from cnnbook.data.download import download_verified
+from cnnbook.data.idx import DataError, load_verified
 
-__all__ = ["FASHION_MNIST_CLASSES", "MIRRORS", "DataError", "load_fashion_mnist", "locate_fashion_mnist",
-           "iterate_minibatches"]
+__all__ = ["FASHION_MNIST_CLASSES", "MIRRORS", "DataError", "load_fashion_mnist", "locate_fashion_mnist"]
 
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -38,7 +36,7 @@ MIRRORS = [
 ]
 """Base URLs of the official gzipped files, tried in order (tests point this at a local server)."""
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
+DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "data")
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 ENV_VAR = "CNNBOOK_DATA"
 
@@ -174,35 +172,3 @@ def load_fashion_mnist(split="train", full=False, root=None, *, download=True, m
     X = images.reshape(-1, 1, 28, 28).astype(np.float32) / np.float32(255)  # (N, 1, 28, 28)
     y = labels.astype(np.int64)
     return backend.to_device(X), backend.to_device(y)
-
-
-def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=False):
-    """Yield ``(X_batch, y_batch)`` pairs that cover ``X, y`` once (one epoch).
-
-    ``X``: ``(N, ...)``, ``y``: ``(N,)`` or ``None`` (then ``y_batch`` is ``None``), NumPy or CuPy.
-    With ``shuffle=True`` the order is a permutation drawn on the host from ``rng`` (an ``int``
-    seed or a ``numpy.random.Generator``, required) and moved to ``X``'s device; pass the same
-    Generator every epoch to get a new order each epoch. The last batch is smaller when
-    ``batch_size`` does not divide ``N``, unless ``drop_last``.
-    """
-    N = X.shape[0]
-    if y is not None and y.shape[0] != N:
-        raise ValueError(f"X has {N} examples but y has {y.shape[0]}; pass matching arrays")
-    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r}; pass a positive integer such as 64")
-    xp = backend.get_array_module(X, y)
-    if not shuffle:
-        order = None
-    elif rng is None:
-        raise ValueError("shuffle=True needs rng: pass rng=numpy.random.default_rng(seed) (or an int seed), "
-                         "or shuffle=False")
-    else:
-        order = np.random.default_rng(rng).permutation(N)  # host; default_rng(Generator) returns it as is
-    stop = N - N % batch_size if drop_last else N
-    for start in range(0, stop, batch_size):
-        end = min(start + batch_size, N)
-        if order is None:
-            sel = slice(start, end)
-        else:
-            sel = backend.to_device(order[start:end], xp)
-        yield X[sel], (None if y is None else y[sel])

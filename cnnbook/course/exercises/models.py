@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.exercises._common import (ExerciseError, call, close, compare_array, describe_call, device, passed,
+from cnnbook.course.exercises._common import (ExerciseError, call, close, compare_array, describe_call, device, passed,
                                        require_array, require_callable, require_unchanged, rng_for)
-from cnnbook.exercises.sizes import _explain, _whole_number
+from cnnbook.course.exercises.sizes import _explain, _whole_number
 
 
 # ---- 08: parameters of a conv layer ------------------------------------------------------------

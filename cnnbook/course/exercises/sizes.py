@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.exercises._common import (ExerciseError, call, describe_call, device, module_name, passed,
+from cnnbook.course.exercises._common import (ExerciseError, call, describe_call, device, module_name, passed,
                                        require_callable, rng_for)
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend
-from cnnbook.nn import Conv2d, MaxPool2d, Module, ReLU, Sequential, as_generator
+from cnnbook.backend import as_generator
+from cnnbook.nn import Conv2d, MaxPool2d, Module, ReLU, Sequential
 from cnnbook.nn.base import _nonneg_int, _positive_int
 
 

@@ -40,7 +40,7 @@ class MarkerError(ValueError):
 
 def default_source() -> Path:
     """The repository's ``notebooks/`` folder (next to the ``cnnbook`` package in a source checkout)."""
-    return Path(__file__).resolve().parent.parent / "notebooks"
+    return Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def _indent(line: str) -> str:

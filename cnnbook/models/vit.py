@@ -21,9 +21,10 @@ import math
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.attention import (LayerNorm, MLP, MultiHeadSelfAttention, check_tokens, normal_parameter,
+from cnnbook.models.attention import (LayerNorm, MLP, MultiHeadSelfAttention, check_tokens, normal_parameter,
                                zeros_parameter)
-from cnnbook.nn import Linear, Module, as_generator
+from cnnbook.backend import as_generator
+from cnnbook.nn import Linear, Module
 from cnnbook.nn.base import _check_float_input, _positive_int
 
 POOLS = ("cls", "mean")

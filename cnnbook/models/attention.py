@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.nn import Module, Parameter, as_generator
+from cnnbook.backend import as_generator
+from cnnbook.nn import Module, Parameter
 from cnnbook.nn.base import _positive_int
 
 ACTIVATIONS = ("gelu", "relu")

@@ -25,12 +25,12 @@ A function that raises ``NotImplementedError`` (the student edition's stub) lets
 | 11 | ``cue_conflict_fraction(pred, shape_labels, texture_labels) -> (shape, texture)`` | :func:`check_cue_conflict_fraction` |
 | 12 | ``kfold_indices(num_samples, k, seed=0) -> [(train_idx, val_idx), ...]`` | :func:`check_cross_validation` |
 """
-from cnnbook.exercises._common import ExerciseError
-from cnnbook.exercises.basics import check_cross_validation, check_relu_backward, check_sgd_step, check_softmax_loss
-from cnnbook.exercises.conv import check_conv_backward_naive, check_conv_forward_naive
-from cnnbook.exercises.models import check_conv_param_count, check_cue_conflict_fraction, check_patchify
-from cnnbook.exercises.pooling import check_equivariance, check_max_pool_backward, check_max_pool_forward
-from cnnbook.exercises.sizes import check_architecture, check_conv_output_size, check_receptive_field
+from cnnbook.course.exercises._common import ExerciseError
+from cnnbook.course.exercises.basics import check_cross_validation, check_relu_backward, check_sgd_step, check_softmax_loss
+from cnnbook.course.exercises.conv import check_conv_backward_naive, check_conv_forward_naive
+from cnnbook.course.exercises.models import check_conv_param_count, check_cue_conflict_fraction, check_patchify
+from cnnbook.course.exercises.pooling import check_equivariance, check_max_pool_backward, check_max_pool_forward
+from cnnbook.course.exercises.sizes import check_architecture, check_conv_output_size, check_receptive_field
 
 __all__ = ["ExerciseError", "check_softmax_loss", "check_relu_backward", "check_sgd_step",
            "check_conv_forward_naive", "check_conv_output_size", "check_architecture", "check_receptive_field",

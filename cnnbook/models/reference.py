@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnbook.backend import as_generator
 from cnnbook.layers import conv_output_size
-from cnnbook.nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, as_generator
+from cnnbook.nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
 LAST_LAYER_SCALE = 1e-3
 

@@ -1,0 +1,24 @@
+"""The exercise checks under their first name, ``cnnbook.exercises``; they live in :mod:`cnnbook.course.exercises`.
+
+``from cnnbook.exercises import check_conv_forward_naive`` keeps working for outside test suites.
+"""
+from cnnbook.course.exercises import (
+    ExerciseError,
+    check_softmax_loss,
+    check_relu_backward,
+    check_sgd_step,
+    check_conv_forward_naive,
+    check_conv_output_size,
+    check_architecture,
+    check_receptive_field,
+    check_max_pool_forward,
+    check_max_pool_backward,
+    check_conv_backward_naive,
+    check_equivariance,
+    check_cross_validation,
+    check_conv_param_count,
+    check_patchify,
+    check_cue_conflict_fraction,
+)
+
+__all__ = ["ExerciseError", "check_softmax_loss", "check_relu_backward", "check_sgd_step", "check_conv_forward_naive", "check_conv_output_size", "check_architecture", "check_receptive_field", "check_max_pool_forward", "check_max_pool_backward", "check_conv_backward_naive", "check_equivariance", "check_cross_validation", "check_conv_param_count", "check_patchify", "check_cue_conflict_fraction"]

@@ -1,0 +1,14 @@
+"""The workbook's models, built from :mod:`cnnbook.nn`.
+
+| module | what it holds |
+| --- | --- |
+| :mod:`cnnbook.models.reference` | ``linear_classifier``, ``two_layer_mlp``, ``reference_cnn`` (``[CONV-RELU-POOL]x2 + FC``) |
+| :mod:`cnnbook.models.attention` | self-attention, layer norm and the transformer's MLP, with backward passes |
+| :mod:`cnnbook.models.vit` | a tiny vision transformer and the measurements of notebook 10 |
+| :mod:`cnnbook.models.blocks` | ``Concat`` and an Inception-style block (notebook 12) |
+
+Models use the core (``backend``, ``layers``, ``nn``) and nothing above it.
+"""
+from cnnbook.models.reference import LAST_LAYER_SCALE, linear_classifier, reference_cnn, two_layer_mlp
+
+__all__ = ["LAST_LAYER_SCALE", "linear_classifier", "two_layer_mlp", "reference_cnn"]

@@ -1,0 +1,134 @@
+"""The package's layout: a short top level, rooms by job, dependencies that run one way, public names kept.
+
+Rooms, lowest first: the core (``backend``, ``layers``, ``nn``, ``optim``, ``train``, ``gradcheck``, ``serialize``);
+``data`` and ``models``, which use the core; ``course``, which uses the core, ``data`` and ``models``; and the
+edges (``viz``, ``widgets``, ``explore``, ``commands``, the ``exercises`` name), which may use anything.
+"""
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "cnnbook"
+
+CORE = {"backend", "layers", "nn", "optim", "train", "gradcheck", "serialize"}
+ROOMS = {name: "core" for name in CORE}
+ROOMS.update(data="data", models="models", course="course", viz="edge", widgets="edge", explore="edge",
+             commands="edge", exercises="edge", __main__="edge")
+ALLOWED = {"core": {"core"}, "data": {"core", "data"}, "models": {"core", "models"},
+           "course": {"core", "data", "models", "course"}, "edge": {"core", "data", "models", "course", "edge"}}
+
+
+def modules():
+    """``{dotted name: path}`` for every module of the package."""
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+def imports_of(path, known):
+    """The package modules that ``path`` imports, anywhere in the file (inside functions too)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("cnnbook")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cnnbook"):
+            for alias in node.names:  # `from cnnbook import data` names a module, `from cnnbook.nn import Module` not
+                sub = f"{node.module}.{alias.name}"
+                out.add(sub if sub in known else node.module)
+    return {m for m in out if m in known}
+
+
+def room(module):
+    parts = module.split(".")
+    return "package" if len(parts) == 1 else ROOMS[parts[1]]
+
+
+def test_top_level_has_at_most_15_jobs():
+    entries = sorted(p.stem for p in PACKAGE.iterdir()
+                     if p.name not in ("__init__.py", "__main__.py", "__pycache__") and not p.name.startswith("."))
+    assert len(entries) <= 15, entries
+    assert set(entries) == set(ROOMS) - {"__main__"}, "every top-level entry belongs to a room"
+
+
+def test_dependencies_run_one_way():
+    known = modules()
+    wrong = []
+    for module, path in sorted(known.items()):
+        if module == "cnnbook":
+            continue
+        for target in imports_of(path, known):
+            if target != "cnnbook" and room(target) not in ALLOWED[room(module)]:
+                wrong.append(f"{module} ({room(module)}) imports {target} ({room(target)})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_cycles():
+    known = modules()
+    graph = {m: imports_of(p, known) - {m} for m, p in known.items()}
+    # a package's __init__ importing its own submodules is how packages work; a submodule importing
+    # its package back (which runs that __init__) while the __init__ imports it is a cycle
+    state, cycles = {}, []
+
+    def visit(node, stack):
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                cycles.append(" -> ".join(stack[stack.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = "done"
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    assert not cycles, "\n".join(cycles)
+
+
+def test_the_graph_checker_sees_a_wrong_import(tmp_path):
+    bad = tmp_path / "train.py"
+    bad.write_text("def f():\n    from cnnbook.viz.training import LiveLossPlot\n")
+    known = modules()
+    assert imports_of(bad, known) == {"cnnbook.viz.training"}
+    assert room("cnnbook.viz.training") not in ALLOWED[room("cnnbook.train")]
+
+
+PUBLIC = {
+    "cnnbook.layers": ["conv_output_size", "receptive_field", "conv2d_forward", "conv2d_backward",
+                       "conv2d_forward_naive", "conv2d_backward_naive", "max_pool2d_forward", "max_pool2d_backward",
+                       "avg_pool2d_forward", "avg_pool2d_backward", "relu_forward", "relu_backward",
+                       "linear_forward", "linear_backward", "softmax_cross_entropy", "svm_loss"],
+    "cnnbook.nn": ["Conv2d", "Linear", "ReLU", "MaxPool2d", "AvgPool2d", "Flatten", "Sequential", "summary"],
+    "cnnbook.backend": ["get_array_module", "to_numpy", "default_backend", "use", "as_generator"],
+    "cnnbook.data": ["load_fashion_mnist", "FASHION_MNIST_CLASSES", "DataError"],
+    "cnnbook.models": ["reference_cnn", "two_layer_mlp", "linear_classifier"],
+    "cnnbook.train": ["fit", "accuracy", "predict", "evaluate", "confusion_matrix", "iterate_minibatches"],
+    "cnnbook.exercises": ["ExerciseError", "check_conv_forward_naive", "check_conv_backward_naive",
+                          "check_softmax_loss", "check_max_pool_forward", "check_receptive_field"],
+    "cnnbook.course.exercises": ["ExerciseError", "check_conv_forward_naive"],
+    "cnnbook.course.student": ["write_student_edition", "student_notebook"],
+    "cnnbook.data.images": ["load_image", "load_faces"],
+    "cnnbook.data.shapes": ["make_shapes"],
+    "cnnbook.data.augment": ["shift", "Augment"],
+    "cnnbook.models.vit": ["TinyViT"],
+    "cnnbook.models.blocks": ["inception_block"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_public_names_import(module):
+    imported = importlib.import_module(module)
+    missing = [name for name in PUBLIC[module] if not hasattr(imported, name)]
+    assert not missing, f"{module} lacks {missing}"
+
+
+def test_the_old_exercises_name_is_the_same_checks():
+    import cnnbook.course.exercises as course
+    import cnnbook.exercises as old
+    assert sorted(old.__all__) == sorted(course.__all__)
+    assert all(getattr(old, name) is getattr(course, name) for name in course.__all__)
