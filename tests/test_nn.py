@@ -232,3 +232,29 @@ def test_shape_free_modules_name_a_wrong_dout():
 def test_linear_asks_for_a_batch():
     with pytest.raises(ValueError, match=r"expects a batch.*shape \(4,\).*x\[None\]"):
         nn.Linear(4, 2)(np.zeros(4, np.float32))
+
+
+@pytest.mark.parametrize("make", [
+    lambda dt: nn.Conv2d(3, 4, 3, dtype=dt),
+    lambda dt: nn.Linear(3, 4, dtype=dt),
+    lambda dt: nn.Linear(3, 4, rng=0).to(dtype=dt),
+], ids=["Conv2d", "Linear", "to"])
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, bool, np.complex64, "U3"])
+def test_non_float_dtypes_are_refused(make, dtype):
+    with pytest.raises(TypeError, match=r"dtype=.*not a floating-point dtype.*float32"):
+        make(dtype)
+
+
+def test_parameters_must_be_floating_point():
+    with pytest.raises(TypeError, match="Parameter dtype=int64"):
+        nn.Parameter(np.zeros(3, np.int64))
+
+
+def test_flatten_keeps_an_empty_batch(xp):
+    x = backend.to_device(np.zeros((0, 3, 4, 4), np.float32), xp)
+    flatten = nn.Flatten()
+    out = flatten(x)
+    assert out.shape == (0, 48)
+    assert flatten.backward(out).shape == (0, 3, 4, 4)
+    with pytest.raises(ValueError, match="Flatten expects a batch"):
+        flatten(np.float32(1.0))

@@ -29,11 +29,25 @@ def _pair(value, name: str) -> tuple[int, int]:
     return k, k
 
 
+def _float_dtype(dtype, name: str = "dtype"):
+    """``dtype`` as a NumPy floating-point dtype; ``TypeError`` for integers, bools, complex, strings."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}={dtype!r} is not a dtype; pass numpy.float32 (or numpy.float64 for "
+                        "gradient checks)") from None
+    if dt.kind != "f":
+        raise TypeError(f"{name}={dt} is not a floating-point dtype: learnable weights need fractions "
+                        f"(integer weights would all be 0); pass numpy.float32 (or numpy.float64)")
+    return dt
+
+
 class Parameter:
     """A learnable array ``data`` and its gradient ``grad`` (same shape, dtype and backend)."""
 
     def __init__(self, data):
         xp = backend.get_array_module(data)
+        _float_dtype(data.dtype, "Parameter dtype")
         self.data = data
         self.grad = xp.zeros(data.shape, dtype=data.dtype)
 
@@ -59,12 +73,13 @@ def _init_parameter(shape, fan_in: int, rng, dtype, weight_scale=None) -> Parame
     else:
         raise ValueError(f"weight_scale={weight_scale!r} must be a positive number (the weights' standard "
                          "deviation) or None for He initialisation")
+    dtype = _float_dtype(dtype)
     host = as_generator(rng).normal(0.0, std, size=shape).astype(dtype)
     return Parameter(backend.to_device(host, backend.default_xp()))
 
 
 def _zeros_parameter(shape, dtype) -> Parameter:
-    return Parameter(backend.default_xp().zeros(shape, dtype=dtype))
+    return Parameter(backend.default_xp().zeros(shape, dtype=_float_dtype(dtype)))
 
 
 class Module:
@@ -156,6 +171,8 @@ class Module:
             xp = np if backend_name == "numpy" else __import__("cupy")
         else:
             xp = backend_name
+        if dtype is not None:
+            dtype = _float_dtype(dtype)
         for m in self.modules():
             m._cache = None
         for p in self.parameters():

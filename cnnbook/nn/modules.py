@@ -152,8 +152,11 @@ class Flatten(Module):
     """``(N, ...)`` to ``(N, D)``."""
 
     def forward(self, x):
+        if getattr(x, "ndim", 0) < 1:
+            raise ValueError(f"Flatten expects a batch (N, ...), got {type(x).__name__} of shape "
+                             f"{getattr(x, 'shape', None)}; for one example use x[None]")
         self._cache = x.shape
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (N, D); -1 cannot be inferred when N = 0
 
     def backward(self, dout):
         shape = self._cached()
