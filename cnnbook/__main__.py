@@ -15,6 +15,7 @@ COMMANDS = {
     "bench": "time naive, fast (and PyTorch) convolution and print the ratios",
     "student": "write the student edition of every notebook (solutions removed) into OUTDIR",
     "lab": "open the workbook in JupyterLab (like `jupyter lab notebooks/`, also as root)",
+    "claims": "the lecture notes' claims, audited: a table, or --json",
 }
 
 
