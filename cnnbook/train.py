@@ -9,8 +9,10 @@
 
 ``fit`` is deterministic for a given ``seed`` and model initialisation (the shuffling and the
 augmentation draw from ``numpy.random.default_rng(seed)``). When the loss becomes NaN or infinite
-it stops with :class:`TrainingDiverged`. Evaluation runs in batches, so memory stays bounded
-for any number of images; predictions come back to the host.
+it stops with :class:`TrainingDiverged`; data holding NaN or infinite values is refused before
+training starts. Evaluation runs in batches, so memory stays bounded for any number of images
+(a ``batch_size`` whose activations would pass :data:`EVAL_MEMORY_BYTES` is split further);
+predictions come back to the host.
 """
 from __future__ import annotations
 
@@ -23,6 +25,13 @@ import numpy as np
 from cnnbook import backend
 from cnnbook.backend import as_generator
 from cnnbook.layers import softmax_cross_entropy, svm_loss
+
+
+EVAL_MEMORY_BYTES = 256 * 2**20
+"""Evaluation (``predict``, ``accuracy``, ``evaluate``) keeps one batch's peak memory under about this many
+bytes: a larger ``batch_size`` is cut to fit, measured on the first batch (results do not change)."""
+
+_PROBE = 32  # the first evaluation batch has at most this many examples; its activations size the rest
 
 
 class TrainingDiverged(FloatingPointError):
@@ -71,13 +80,45 @@ def _model_xp(model):
     return backend.get_array_module(params[0].data) if params else backend.default_xp()
 
 
+def _check_X(X, name="X"):
+    if not hasattr(X, "shape") or not hasattr(X, "ndim"):
+        raise TypeError(f"{name} must be an array (NumPy or CuPy) of shape (N, ...), got {type(X).__name__}; "
+                        f"convert it with numpy.asarray({name})")
+    if X.ndim < 1 or X.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(X.shape)}); pass at least one example")
+
+
 def _check_data(X, y, name="X"):
     if not hasattr(X, "shape") or not hasattr(y, "shape"):
         raise TypeError(f"{name} and its labels must be arrays, got {type(X).__name__} and {type(y).__name__}")
+    _check_X(X, name)
+    if y.ndim != 1:
+        raise ValueError(f"the labels of {name} must be 1-D (N,) class indices, got shape {tuple(y.shape)}")
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"{name} has {X.shape[0]} examples but its labels have {y.shape[0]}; pass matching arrays")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty; pass at least one example")
+
+
+def _first_non_finite(X, offset=0, chunk=4096):
+    """Index of the first example of ``X`` holding NaN or inf (``offset`` added), or ``None``.
+
+    Works through ``chunk`` examples at a time, so the check needs little memory."""
+    if getattr(X, "dtype", None) is None or X.dtype.kind not in "fc":
+        return None
+    xp = backend.get_array_module(X)
+    for start in range(0, X.shape[0], chunk):
+        block = X[start:start + chunk]
+        finite = xp.isfinite(block.reshape(block.shape[0], -1)).all(axis=1)  # (B,)
+        if not bool(finite.all()):
+            return offset + start + int(xp.argmin(finite))
+    return None
+
+
+def _refuse_non_finite(X, name, offset=0):
+    i = _first_non_finite(X, offset)
+    if i is not None:
+        raise ValueError(f"{name} holds NaN or infinite values (first in example {i}); a model cannot learn from "
+                         f"or be scored on them: drop or repair those examples first, e.g. "
+                         f"keep = numpy.isfinite({name}).reshape(len({name}), -1).all(axis=1)")
 
 
 def _positive(value, name):
@@ -95,6 +136,10 @@ def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=Fals
     Generator every epoch to get a new order each epoch. The last batch is smaller when
     ``batch_size`` does not divide ``N``, unless ``drop_last``.
     """
+    for name, a in (("X", X), ("y", y)):
+        if a is not None and not hasattr(a, "shape"):
+            raise TypeError(f"{name} must be an array (NumPy or CuPy), got {type(a).__name__}; "
+                            f"convert it with numpy.asarray({name})")
     N = X.shape[0]
     if y is not None and y.shape[0] != N:
         raise ValueError(f"X has {N} examples but y has {y.shape[0]}; pass matching arrays")
@@ -107,7 +152,7 @@ def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=Fals
         raise ValueError("shuffle=True needs rng: pass rng=numpy.random.default_rng(seed) (or an int seed), "
                          "or shuffle=False")
     else:
-        order = np.random.default_rng(rng).permutation(N)  # host; default_rng(Generator) returns it as is
+        order = as_generator(rng).permutation(N)  # host
     stop = N - N % batch_size if drop_last else N
     for start in range(0, stop, batch_size):
         end = min(start + batch_size, N)
@@ -142,6 +187,10 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
         raise ValueError("pass both X_val and y_val, or neither")
     if X_val is not None:
         _check_data(X_val, y_val, "X_val")
+    # Checked first: a NaN in the data would otherwise surface as a diverged loss, blamed on the learning rate.
+    _refuse_non_finite(X, "X")
+    if X_val is not None:
+        _refuse_non_finite(X_val, "X_val")
     epochs, batch_size = _positive(epochs, "epochs"), _positive(batch_size, "batch_size")
     if not isinstance(lr_decay, (int, float)) or not 0 < lr_decay <= 1:
         raise ValueError(f"lr_decay={lr_decay!r} must be a number in (0, 1]; 1.0 keeps the learning rate")
@@ -149,6 +198,7 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
     if optimizer is None:
         from cnnbook.optim import Adam
         optimizer = Adam(model.parameters(), lr=1e-3)
+    _check_optimizer(optimizer, model)
     rng = as_generator(seed)
     xp = _model_xp(model)
     history = History()
@@ -170,8 +220,7 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
                 if not math.isfinite(value):
                     raise TrainingDiverged(
                         f"the training loss became {value} at epoch {epoch + 1}, step {len(history.loss) - first + 1} "
-                        f"(optimizer {optimizer!r}); try a smaller learning rate, e.g. lr="
-                        f"{getattr(optimizer, 'lr', 1e-3) / 10:g}")
+                        f"(optimizer {optimizer!r}); " + _divergence_cause(X_batch, model, optimizer, augment))
                 model.backward(dscores)
                 optimizer.step()
                 history.loss.append(value)
@@ -198,14 +247,69 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
     return history
 
 
+def _check_optimizer(optimizer, model):
+    params = getattr(optimizer, "params", None)
+    if params is None:
+        return  # an optimizer of another kind: nothing to compare
+    own = {id(p) for p in model.parameters()}
+    foreign = [i for i, p in enumerate(params) if id(p) not in own]
+    if foreign:
+        raise ValueError(f"{len(foreign)} of the optimizer's {len(params)} parameters (index "
+                         f"{', '.join(map(str, foreign[:5]))}{', ...' if len(foreign) > 5 else ''}) are not parameters "
+                         "of this model, so training would not change them; build the optimizer from this model: "
+                         f"optimizer={type(optimizer).__name__}(model.parameters(), lr=...)")
+
+
+def _divergence_cause(X_batch, model, optimizer, augment) -> str:
+    """What to tell the user when the loss is not finite: bad data, bad weights, or a too-large step."""
+    if _first_non_finite(X_batch) is not None:
+        where = "after augment" if augment is not None else "in this minibatch"
+        return f"the input holds NaN or infinite values {where}; check the data and the augmentation"
+    if any(_first_non_finite(p.data.reshape(1, -1)) is not None for p in model.parameters()) \
+            and getattr(optimizer, "steps", 1) == 0:
+        return "the model's parameters held NaN or infinite values before training; rebuild or reload the model"
+    return f"try a smaller learning rate, e.g. lr={getattr(optimizer, 'lr', 1e-3) / 10:g}"
+
+
+def _activation_bytes(model, batch, scores) -> int:
+    """Bytes of the arrays one forward pass left behind: every module's cache, the input and the scores."""
+    seen, total = set(), 0
+    stack = [m._cache for m in model.modules()] + [batch, scores]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif hasattr(item, "nbytes") and id(item) not in seen:
+            seen.add(id(item))
+            total += int(item.nbytes)
+    return total
+
+
 def _batched_scores(model, X, batch_size):
+    """``(start, scores)`` per batch, in eval mode; each batch checked for NaN/inf and sized by memory.
+
+    The first batch has at most ``_PROBE`` examples; the bytes its forward pass keeps alive set how many
+    examples the next batches may hold (at most ``batch_size``, activations under ``EVAL_MEMORY_BYTES``).
+    """
+    _check_X(X)
     xp = _model_xp(model)
     was_training = model.training
     model.eval()
     try:
-        for start in range(0, X.shape[0], batch_size):
-            yield start, model(backend.to_device(X[start:start + batch_size], xp))
+        start, size = 0, min(batch_size, _PROBE)
+        while start < X.shape[0]:
+            batch = backend.to_device(X[start:start + size], xp)
+            _refuse_non_finite(batch, "X", offset=start)
+            scores = model(batch)
+            if start == 0:
+                # The layer running holds temporaries about as large again as what the caches keep: x2.
+                per_example = 2 * _activation_bytes(model, batch, scores) / batch.shape[0]
+                size = int(max(1, min(batch_size, EVAL_MEMORY_BYTES // max(per_example, 1))))
+            yield start, scores
+            start += batch.shape[0]
     finally:
+        for m in model.modules():
+            m._cache = None  # evaluation caches are not for backward; free them (a large batch's are large)
         model.train(was_training)
 
 
@@ -229,7 +333,7 @@ def evaluate(model, X, y, loss="softmax", batch_size=512) -> tuple[float, float]
     xp = _model_xp(model)
     total, correct = 0.0, 0
     for start, scores in _batched_scores(model, X, batch_size):
-        y_batch = backend.to_device(y[start:start + batch_size], xp)
+        y_batch = backend.to_device(y[start:start + scores.shape[0]], xp)
         value, _ = loss_fn(scores, y_batch)
         total += float(value) * y_batch.shape[0]
         correct += int((scores.argmax(axis=1) == y_batch).sum())
@@ -243,10 +347,23 @@ def accuracy(model, X, y, batch_size=512) -> float:
     return float((pred == backend.to_numpy(y)).mean())
 
 
+def _labels(v, name) -> np.ndarray:
+    """Class indices as a flat host int64 array; ``ValueError`` for fractions, NaN or non-numbers."""
+    v = backend.to_numpy(v).ravel()
+    if v.dtype.kind == "f":
+        whole = np.isfinite(v) & (v == np.round(v))
+        if not whole.all():
+            bad = v[~whole][:3]
+            raise ValueError(f"{name} holds values that are not class indices ({', '.join(map(str, bad))}...); "
+                             f"pass whole numbers, e.g. {name}.argmax(axis=1) for scores or {name}.astype(int)")
+    elif v.dtype.kind not in "iub":
+        raise TypeError(f"{name} has dtype {v.dtype}; pass integer class indices")
+    return v.astype(np.int64)
+
+
 def confusion_matrix(y_true, y_pred, num_classes=10) -> np.ndarray:
     """Counts ``(num_classes, num_classes)``: entry ``[i, j]`` is how many class-``i`` images were predicted ``j``."""
-    y_true = backend.to_numpy(y_true).astype(np.int64).ravel()
-    y_pred = backend.to_numpy(y_pred).astype(np.int64).ravel()
+    y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{y_true.size} true labels but {y_pred.size} predictions; pass one prediction per label")
     for name, v in (("y_true", y_true), ("y_pred", y_pred)):

@@ -219,3 +219,109 @@ def test_train_command_without_a_gpu_says_why():
     result = run_cli("--backend", "cupy", "--limit", "10")
     assert result.returncode == 1
     assert "--backend cupy needs a working GPU" in result.stderr and "Use --backend numpy" in result.stderr
+
+
+# ---------------------------------------------------------------- issue 15: clear refusals, bounded memory
+def test_fit_refuses_an_optimizer_over_another_models_parameters():
+    X, y = tiny_data()
+    model, other = tiny_cnn(seed=0), tiny_cnn(seed=1)
+    before = backend.to_numpy(model[0].weight.data).copy()
+    with pytest.raises(ValueError, match=r"4 of the optimizer's 4 parameters.*not parameters of this model.*"
+                                         r"Adam\(model.parameters\(\)"):
+        fit(model, X, y, epochs=1, optimizer=Adam(other.parameters()), progress=False)
+    np.testing.assert_array_equal(backend.to_numpy(model[0].weight.data), before)
+    # A subset of the model's own parameters (fine-tuning the last layer) is fine.
+    h = fit(model, X, y, epochs=1, optimizer=SGD(model[4].parameters(), lr=0.1), progress=False)
+    assert len(h.loss) == 1
+    np.testing.assert_array_equal(backend.to_numpy(model[0].weight.data), before)
+
+
+def with_nan(X, i=3):
+    X = X.copy()
+    X[i, 0, 2, 5] = np.nan
+    return X
+
+
+def test_nan_in_the_training_data_is_named_before_training(xp):
+    X, y = tiny_data()
+    model = tiny_cnn()
+    with pytest.raises(ValueError, match=r"^X holds NaN or infinite values \(first in example 3\)") as info:
+        fit(model, backend.to_device(with_nan(X), xp), backend.to_device(y, xp), epochs=1, progress=False)
+    assert not isinstance(info.value, TrainingDiverged) and "learning rate" not in str(info.value)
+    with pytest.raises(ValueError, match=r"^X_val holds NaN.*example 7"):
+        fit(model, X, y, with_nan(X, 7), y, epochs=1, progress=False)
+
+
+def test_divergence_from_an_augmentation_that_makes_nan_says_so():
+    X, y = tiny_data()
+
+    def broken_augment(X_batch, rng):
+        return X_batch * np.float32(np.nan)
+
+    with pytest.raises(TrainingDiverged, match="input holds NaN or infinite values after augment"):
+        fit(tiny_cnn(), X, y, epochs=1, augment=broken_augment, progress=False)
+
+
+def test_evaluation_refuses_nan_instead_of_reporting_an_accuracy(xp):
+    X, y = tiny_data(40)
+    Xn, yd = backend.to_device(with_nan(X, 35), xp), backend.to_device(y, xp)
+    model = tiny_cnn()
+    for call in (lambda: accuracy(model, Xn, yd), lambda: evaluate(model, Xn, yd), lambda: predict(model, Xn),
+                 lambda: predict_scores(model, Xn, batch_size=7)):
+        with pytest.raises(ValueError, match=r"X holds NaN or infinite values \(first in example 35\)"):
+            call()
+
+
+def test_confusion_matrix_refuses_fractional_labels():
+    with pytest.raises(ValueError, match=r"y_pred holds values that are not class indices \(1.5"):
+        confusion_matrix(np.array([0, 1]), np.array([0.0, 1.5]), num_classes=3)
+    with pytest.raises(ValueError, match=r"y_true holds values that are not class indices \(nan"):
+        confusion_matrix(np.array([0.0, np.nan]), np.array([0, 1]), num_classes=3)
+    np.testing.assert_array_equal(confusion_matrix(np.array([0.0, 2.0]), np.array([0, 2]), num_classes=3),
+                                  [[1, 0, 0], [0, 0, 0], [0, 0, 1]])
+
+
+def test_empty_or_non_array_input_is_refused_clearly():
+    X, y = tiny_data()
+    model = tiny_cnn()
+    for call in (lambda: predict(model, X[:0]), lambda: predict_scores(model, X[:0]),
+                 lambda: accuracy(model, X[:0], y[:0])):
+        with pytest.raises(ValueError, match=r"X is empty \(shape \(0, 1, 8, 8\)\)"):
+            call()
+    with pytest.raises(TypeError, match=r"X must be an array.*got list.*numpy.asarray"):
+        predict(model, X.tolist())
+
+
+def test_iterate_minibatches_refuses_lists_and_bad_rngs():
+    from cnnbook.train import iterate_minibatches
+    X, y = tiny_data()
+    with pytest.raises(TypeError, match=r"X must be an array.*got list"):
+        next(iterate_minibatches(X.tolist(), y, 4, rng=0))
+    with pytest.raises(TypeError, match=r"y must be an array.*got list"):
+        next(iterate_minibatches(X, y.tolist(), 4, rng=0))
+    with pytest.raises(TypeError, match=r"rng='abc' is neither an int seed"):
+        next(iterate_minibatches(X, y, 4, rng="abc"))
+
+
+def test_a_huge_evaluation_batch_is_split_to_bound_memory(monkeypatch, xp):
+    import cnnbook.train as train
+    X, y = tiny_data(300)
+    X, y = backend.to_device(X, xp), backend.to_device(y, xp)
+    model = tiny_cnn()
+    expected = predict_scores(model, X, batch_size=300)
+    seen = []
+    forward = model.forward
+
+    def counting_forward(x):
+        seen.append(x.shape[0])
+        return forward(x)
+
+    monkeypatch.setattr(model, "forward", counting_forward)
+    # Tiny budget: a few examples' activations. The first batch (32) measures them; the rest are cut to fit.
+    monkeypatch.setattr(train, "EVAL_MEMORY_BYTES", 20_000)
+    got = predict_scores(model, X, batch_size=300)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert seen[0] == 32 and sum(seen) == 300 and max(seen[1:]) < 32 and len(set(seen[1:-1])) == 1
+    assert all(m._cache is None for m in model.modules())  # evaluation frees its activations
+    loss, acc = evaluate(model, X, y, batch_size=300)
+    assert acc == pytest.approx(float((expected.argmax(axis=1) == backend.to_numpy(y)).mean()))
