@@ -6,6 +6,7 @@ Nothing in this module computes; each helper returns the cleaned value or raises
 from __future__ import annotations
 
 import numbers
+import re
 
 from cnnbook.backend import get_array_module
 
@@ -43,6 +44,13 @@ def check_array(a, name: str, ndim: int | tuple, layout: str, floating: bool = T
         contiguous = len(ndims) > 2 and list(ndims) == list(range(ndims[0], ndims[-1] + 1))
         want = f"at least {ndims[0]}-D" if contiguous else " or ".join(f"{d}-D" for d in ndims)
         raise ValueError(f"{name} must be {want} with shape {layout}, got shape {tuple(a.shape)} ({a.ndim}-D)")
+    # A layout of axis names, e.g. "(N, C, H, W)": every axis but the batch N must be non-empty.
+    if re.fullmatch(r"\(\s*[A-Za-z]\w*(\s*,\s*[A-Za-z]\w*)*\s*,?\s*\)", layout):
+        axes = re.findall(r"[A-Za-z]\w*", layout)
+        empty = [f"{axis}=0" for axis, n in zip(axes, a.shape) if n == 0 and axis != "N"]
+        if len(axes) == a.ndim and empty:
+            raise ValueError(f"{name} has shape {tuple(a.shape)} {layout}, so {', '.join(empty)}: nothing to "
+                             f"compute with; an empty batch (N=0) is the only empty axis the layers accept")
     if floating and a.dtype.kind != "f":
         raise TypeError(f"{name} has dtype {a.dtype}; the layers need floating-point arrays, "
                         f"e.g. {name}.astype('float32') (or 'float64' for gradient checks)")
