@@ -10,6 +10,10 @@ so everything a learner sees is unit-tested here (tests/test_explore.py) without
 * :func:`pool_map` - the pooling explorer.
 
 "Convolution" means cross-correlation here, as in CS231n and PyTorch: the kernel is not flipped.
+
+The explorers list every window they draw, so their sizes are bounded: :func:`output_size_report`
+refuses numbers above :data:`MAX_SIZE` (:func:`cnnbook.layers.conv_output_size` computes the size
+alone, for any numbers).
 """
 from __future__ import annotations
 
@@ -23,12 +27,23 @@ from cnnbook.layers import (avg_pool2d_forward, conv2d_forward, max_pool2d_forwa
                             receptive_field)
 
 
-def _check_int(name: str, value, minimum: int) -> int:
+MAX_SIZE = 10_000
+"""Largest input size, kernel size, stride, padding or dilation :func:`output_size_report` accepts:
+it lists every window start and searches nearby settings, work that grows with these numbers."""
+
+MAX_KERNEL_TAPS = 1_000_000
+"""Largest number of kernel taps (``kernel_size ** 2``) :func:`kernel_taps` lists."""
+
+
+def _check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__}); "
                         f"pass a whole number such as {max(minimum, 1)}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name}={value} is above the explorer's limit of {maximum:,} (it lists every window); "
+                         "for the output size alone use cnnbook.layers.conv_output_size, which has no limit")
     return int(value)
 
 
@@ -98,13 +113,14 @@ def output_size_report(input_size, kernel_size, stride=1, padding=0, dilation=1)
 
     ``(W - K + 2P) / S + 1`` (with ``K`` replaced by ``D (K - 1) + 1`` when ``dilation`` D > 1).
     Never raises for a setting that does not divide: it says so and suggests one that does, because
-    that is what the explorer must show. Bad types or negative numbers raise ``TypeError``/``ValueError``.
+    that is what the explorer must show. Bad types, negative numbers or numbers above :data:`MAX_SIZE`
+    raise ``TypeError``/``ValueError``.
     """
-    W = _check_int("input_size", input_size, 1)
-    K = _check_int("kernel_size", kernel_size, 1)
-    S = _check_int("stride", stride, 1)
-    P = _check_int("padding", padding, 0)
-    D = _check_int("dilation", dilation, 1)
+    W = _check_int("input_size", input_size, 1, MAX_SIZE)
+    K = _check_int("kernel_size", kernel_size, 1, MAX_SIZE)
+    S = _check_int("stride", stride, 1, MAX_SIZE)
+    P = _check_int("padding", padding, 0, MAX_SIZE)
+    D = _check_int("dilation", dilation, 1, MAX_SIZE)
     K_eff = D * (K - 1) + 1
     num = W - K_eff + 2 * P
     fits = num >= 0 and num % S == 0
@@ -137,6 +153,9 @@ def kernel_taps(report: OutputSizeReport, position: int) -> list:
     """``(row, col)`` padded-input coordinates the kernel covers at output cell ``position`` (row-major)."""
     n = report.output_size
     position = _check_int("position", position, 0)
+    if report.kernel_size ** 2 > MAX_KERNEL_TAPS:
+        raise ValueError(f"a {report.kernel_size}x{report.kernel_size} kernel has more than {MAX_KERNEL_TAPS:,} "
+                         "taps to list; kernel_taps is for drawing small kernels")
     if n == 0 or position >= n * n:
         raise ValueError(f"position {position} is outside the {n} x {n} output; use 0..{max(n * n - 1, 0)}")
     r0, c0 = report.starts[position // n], report.starts[position % n]

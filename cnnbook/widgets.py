@@ -16,6 +16,14 @@ from cnnbook import backend, explore, viz
 
 
 def _slider(name: str, description: str, value: int, lo: int, hi: int):
+    # A slider clamps a value outside lo..hi without a word; an explorer's argument is refused instead.
+    arg = name.replace("-", "_")
+    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise TypeError(f"{arg} must be an int, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if not lo <= value <= hi:
+        raise ValueError(f"{arg}={value} is outside this explorer's range {lo}..{hi}; pick a value in it "
+                         f"(for other numbers, call the plain functions in cnnbook.explore)")
     s = W.IntSlider(value=value, min=lo, max=hi, description=description,
                     style={"description_width": "initial"}, continuous_update=True)
     s.add_class(f"cnnbook-{name}")
@@ -172,8 +180,13 @@ def kernel_explorer(image, preset="vertical edge"):
 
 # ---------------------------------------------------------------- receptive field
 def receptive_field_explorer(layers="3,1 3,1 3,1", input_size=16):
-    """Build a stack of (kernel, stride) layers and see the field of the middle unit on the input."""
-    spec = W.Text(value=layers if isinstance(layers, str) else " ".join(f"{k},{s}" for k, s in layers),
+    """Build a stack of (kernel, stride) layers and see the field of the middle unit on the input.
+
+    ``layers``: text such as ``"3,1 3,1 2,2"`` or a list of ``(kernel_size, stride)`` pairs."""
+    stack = explore.parse_layers(layers) if isinstance(layers, str) else explore._check_layers(layers)
+    if not stack:
+        raise ValueError("layers is empty; pass at least one (kernel_size, stride) pair, e.g. [(3, 1)]")
+    spec = W.Text(value=layers if isinstance(layers, str) else " ".join(f"{k},{s}" for k, s in stack),
                   description="layers (kernel,stride)", style={"description_width": "initial"})
     spec.add_class("cnnbook-layers")
     kernel = _slider("kernel-size", "kernel", 3, 1, 7)
@@ -223,6 +236,10 @@ def receptive_field_explorer(layers="3,1 3,1 3,1", input_size=16):
 # ---------------------------------------------------------------- pooling
 def pooling_explorer(x, kernel_size=2, stride=2, mode="max"):
     """Window and stride sliders, max or average, on a 2-D activation map ``x`` ``(H, W)``."""
+    if getattr(x, "ndim", None) != 2:
+        raise ValueError(f"x must be a 2-D map (H, W), got {type(x).__name__} of shape {getattr(x, 'shape', None)}")
+    if mode not in ("max", "avg"):
+        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
     x = backend.to_device(x)
     kernel = _slider("kernel-size", "window", kernel_size, 1, 4)
     step = _slider("stride", "stride", stride, 1, 4)

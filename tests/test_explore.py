@@ -176,3 +176,16 @@ def test_pool_map_says_what_flooring_drops_and_rejects_bad_settings(xp):
         explore.pool_map(x, 6)
     with pytest.raises(ValueError, match="mode must be 'max' or 'avg'"):
         explore.pool_map(xp.zeros((4, 4), dtype=xp.float32), 2, mode="min")
+
+
+def test_output_size_report_bounds_its_work():
+    r = explore.output_size_report(explore.MAX_SIZE, 3, stride=2)  # the limit itself is fine, and quick
+    assert r.output_size == len(r.starts) == (explore.MAX_SIZE - 3) // 2 + 1
+    for kwargs in ({"input_size": 10**9, "kernel_size": 3}, {"input_size": 28, "kernel_size": 3, "stride": 10**9},
+                   {"input_size": 28, "kernel_size": 3, "padding": 10**7}):
+        name = next(k for k, v in kwargs.items() if v > explore.MAX_SIZE)
+        with pytest.raises(ValueError, match=rf"{name}={kwargs[name]} is above the explorer's limit of 10,000.*"
+                                             r"conv_output_size"):
+            explore.output_size_report(**kwargs)
+    with pytest.raises(ValueError, match="more than 1,000,000 taps"):
+        explore.kernel_taps(explore.output_size_report(2000, 1001), 0)

@@ -110,3 +110,34 @@ def test_pooling_explorer(xp):
     x_small = widgets.pooling_explorer(np.zeros((3, 3), dtype=np.float32), kernel_size=3, stride=1)
     x_small.controls["kernel_size"].value = 4
     assert "cnnbook-error" in x_small.result.value and "larger than the map" in x_small.result.value
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: widgets.output_size_explorer(input_size=1000), r"input_size=1000 is outside this explorer's range 1..16"),
+    (lambda: widgets.output_size_explorer(kernel_size=0), r"kernel_size=0 is outside this explorer's range 1..7"),
+    (lambda: widgets.output_size_explorer(stride=9), r"stride=9 is outside this explorer's range 1..4"),
+    (lambda: widgets.output_size_explorer(padding=-1), r"padding=-1 is outside this explorer's range 0..4"),
+    (lambda: widgets.pooling_explorer(np.zeros((8, 8), np.float32), kernel_size=9),
+     r"kernel_size=9 is outside this explorer's range 1..4"),
+    (lambda: widgets.receptive_field_explorer(input_size=200), r"input_size=200 is outside.*4..64"),
+])
+def test_out_of_range_arguments_are_refused_not_clamped(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_explorer_arguments_of_the_wrong_kind_are_refused():
+    with pytest.raises(TypeError, match=r"stride must be an int, got 1.5"):
+        widgets.output_size_explorer(stride=1.5)
+    with pytest.raises(TypeError, match=r"layers must be a sequence of \(kernel_size, stride\) pairs, got None"):
+        widgets.receptive_field_explorer(layers=None)
+    with pytest.raises(ValueError, match="layers is empty"):
+        widgets.receptive_field_explorer(layers=[])
+    with pytest.raises(ValueError, match="could not read layers"):
+        widgets.receptive_field_explorer(layers="3 by 1")
+    with pytest.raises(ValueError, match="mode must be 'max' or 'avg', got 'min'"):
+        widgets.pooling_explorer(np.zeros((8, 8), np.float32), mode="min")
+    with pytest.raises(ValueError, match=r"x must be a 2-D map \(H, W\), got NoneType"):
+        widgets.pooling_explorer(None)
+    w = widgets.receptive_field_explorer([(3, 1), (2, 2)], input_size=np.int64(20))
+    assert w.controls["layers"].value == "3,1 2,2" and w.controls["input_size"].value == 20
