@@ -37,7 +37,7 @@ def _html(cls: str, value: str = ""):
 
 
 def _image():
-    img = W.Image(format="png")
+    img = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
     img.add_class("cnnbook-drawing")
     return img
 
@@ -49,15 +49,25 @@ def _box(name: str, children, controls: dict, result, drawing):
     return box
 
 
+CSS_PX_PER_INCH = 96  # how browsers size an inch; a figure is shown at its size in inches
+PIXEL_RATIO = 2       # drawn at twice that, so it stays sharp on high-density (retina) screens too
+
+
 def _show(image, fig):
-    """Show ``fig`` as a PNG in the ``Image`` widget (works in any kernel, testable), then free it."""
+    """Show ``fig`` as a PNG in the ``Image`` widget (works in any kernel, testable), then free it.
+
+    The PNG is drawn at ``PIXEL_RATIO`` times the resolution it is shown at, and the ``<img>`` is given its
+    size in CSS pixels (figure inches x 96), so the browser shrinks it crisply and never stretches it."""
     import io
 
     import matplotlib.pyplot as plt
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
+    fig.savefig(buf, format="png", dpi=CSS_PX_PER_INCH * PIXEL_RATIO, bbox_inches="tight", pad_inches=0.05)
     plt.close(fig)
-    image.value = buf.getvalue()
+    png = buf.getvalue()
+    width_px = int.from_bytes(png[16:20], "big")  # the PNG header's width
+    image.value = png
+    image.width = str(round(width_px / PIXEL_RATIO))
 
 
 def _error(result, exc: Exception):
@@ -97,7 +107,7 @@ def output_size_explorer(input_size=7, kernel_size=3, stride=1, padding=0, dilat
                 "padding": _slider("padding", "padding P", padding, 0, 4),
                 "dilation": _slider("dilation", "dilation D", dilation, 1, 3),
                 "position": _slider("position", "kernel position", 0, 0, 0)}
-    fix = W.Button(description="use the first suggestion", disabled=True)
+    fix = W.Button(description="use the first suggestion", disabled=True, layout=W.Layout(width="auto"))
     fix.add_class("cnnbook-apply-suggestion")
     controls["fix"] = fix
     result = _html("cnnbook-result")
@@ -230,7 +240,8 @@ def receptive_field_explorer(layers="3,1 3,1 3,1", input_size=16):
     remove.on_click(on_remove)
     update()
     top = W.VBox([spec, W.HBox([kernel, stride, add, remove]), size])
-    return _box("receptive-field-explorer", [top, result, drawing], controls, result, drawing)
+    # the picture beside its table, so controls, picture and numbers fit on one screen
+    return _box("receptive-field-explorer", [top, W.HBox([drawing, result])], controls, result, drawing)
 
 
 # ---------------------------------------------------------------- pooling

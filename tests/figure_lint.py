@@ -214,6 +214,9 @@ def _markers_over_texts(ax, texts, renderer):
     for line in ax.lines:
         if not line.get_visible() or line.get_marker() in (None, "None", "", " ") or not texts:
             continue
+        face = line.get_markerfacecolor()
+        if isinstance(face, str) and face.lower() == "none":
+            continue  # a hollow ring around a number leaves it readable
         pts = ax.transData.transform(line.get_xydata())
         for kind, s, artist, bb in texts:
             if any(bb.x0 <= px <= bb.x1 and bb.y0 <= py <= bb.y1 for px, py in pts):

@@ -175,13 +175,13 @@ def test_attention_plots_draw_with_labels_and_reject_bad_shapes(xp):
         fig = plot_attention_distance(attention_distances(model), {"CNN reach": [1.5, 2.0, 4.0]})
         assert fig.axes[0].get_ylabel() == "distance (pixels)" and fig.axes[0].get_title()
         fig = show_attention_maps(X[0], [a[0] for a in model.attention_maps()], grid_size=4)
-        assert len(fig.axes) == 2 * 5
+        assert len(fig.axes) == 2 * 5 + 1  # and one colour bar: one scale for every head
         fig = plot_accuracy_vs_data([100, 1000], {"CNN": [0.5, 0.7]})
         assert "training images" in fig.axes[0].get_xlabel()
         fig = plot_cross_validation(np.full((2, 3, 4), 0.5), [1e-3, 1e-2], [4, 8, 16], "lr", "filters")
         assert fig.axes[0].get_xlabel() == "filters"
         fig = show_filter_rows({"step 0": model.patch_embed.weight.data[:3], "step 1": np.zeros((2, 1, 7, 7))})
-        assert len(fig.axes) == 2 * 3 and fig.axes[0].get_ylabel() == "step 0"
+        assert len(fig.axes) == 2 * 3 + 1 and fig.axes[0].get_ylabel() == "step 0"  # + the colour bar
         with pytest.raises(ValueError, match="single-channel"):
             show_filter_rows({"rgb": np.zeros((2, 3, 5, 5))})
         with pytest.raises(ValueError, match="T = 17"):

@@ -53,10 +53,14 @@ def test_show_activation_maps(xp):
     fig = viz.show_activation_maps(maps, titles=["a", "b", "c"])
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 3 and shown[1].get_title() == "b\n(10, 12)"
-    assert all(ax.get_xlabel() == "column (pixels)" for ax in shown)
+    assert fig._supxlabel.get_text() == "column (pixels)" and fig._supylabel.get_text() == "row (pixels)"
+    # comparable maps: one colour scale, one colour bar
+    assert len({ax.images[0].get_clim() for ax in shown}) == 1
     bars = [ax for ax in fig.axes if not ax.images and ax.get_ylabel()]
-    assert bars and bars[0].get_ylabel() == "activation (a.u.)"
+    assert len(bars) == 1 and bars[0].get_ylabel().startswith("activation (a.u.)")
     assert "(3, 10, 12)" in fig._suptitle.get_text()
+    own = viz.show_activation_maps(maps, shared=False)  # e.g. an input beside its map: a scale each
+    assert len([ax for ax in own.axes if not ax.images and ax.get_ylabel()]) == 3
     with pytest.raises(ValueError, match="2 titles for 3 maps"):
         viz.show_activation_maps(maps, titles=["a", "b"])
 
@@ -75,6 +79,14 @@ def test_show_filters_grey_and_rgb(xp):
     fig = viz.show_filters(w)
     assert len([ax for ax in fig.axes if ax.images]) == 2
     assert any(t.get_text() == "-8" for t in fig.axes[0].texts)  # values written on small kernels
+    shown = [ax for ax in fig.axes if ax.images]
+    assert {ax.images[0].get_clim() for ax in shown} == {(-9.0, 9.0)}  # one scale for all filters, with a bar
+    assert any(ax.get_ylabel().startswith("weight") for ax in fig.axes if not ax.images)
+    # numbers in black on pale cells and in white on dark ones
+    colours = {t.get_text(): t.get_color() for ax in shown for t in ax.texts}
+    assert colours["-8"] == "white" and colours["0"] == "black"
+    named = viz.show_filters(w, names=["blur", "edge"])
+    assert [ax.get_title().split("\n")[0] for ax in named.axes if ax.images] == ["blur", "edge"]
     fig = viz.show_filters(np.random.default_rng(0).normal(size=(4, 3, 5, 5)))
     assert [ax.images[0].get_array().shape for ax in fig.axes if ax.images] == [(5, 5, 3)] * 4
     with pytest.raises(ValueError, match=r"\(F, C, KH, KW\)"):
@@ -116,6 +128,8 @@ def test_draw_pooling_marks_each_window_max(xp):
     a0, a1 = fig.axes[:2]
     marks = sorted((int(line.get_xdata()[0]), int(line.get_ydata()[0])) for line in a0.lines)
     assert marks == [(0, 3), (1, 1), (2, 2), (3, 1)]  # (col, row) of 4, 9, 8, 5
+    assert all(line.get_markerfacecolor() == "none" for line in a0.lines)  # rings: the numbers stay readable
+    assert all(float(t).is_integer() for t in a0.get_xticks())  # pixel indices, no tick at -0.5 or 0.25
     assert len(a0.patches) == 4
     np.testing.assert_array_equal(a1.images[0].get_array(), [[4, 9], [8, 5]])
     assert "(4, 4) → (2, 2)" in fig._suptitle.get_text()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnbook.viz.core import _plt, host
+from cnnbook.viz.core import MAX_WIDTH, MIN_PANEL, _plt, host
 
 
 def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None):
@@ -39,6 +39,7 @@ def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None
 
 
 def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, size=1.7, title=None):
+    # size is at least MIN_PANEL inches: a smaller panel is too small to read on screen
     """Where one query token looks, per layer (rows) and head (columns), over the image.
 
     image : ``(C, H, W)`` or ``(H, W)``; maps : one ``(H_heads, T, T)`` array per layer (for this image);
@@ -51,8 +52,10 @@ def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, si
     heads = maps[0].shape[0]
     p = int(num_prefix_tokens)
     plt = _plt()
-    fig, axes = plt.subplots(len(maps), heads + 1, figsize=(size * (heads + 1), 1.2 * size * len(maps) + 0.7),
-                             squeeze=False)
+    size = max(size, MIN_PANEL)
+    fig, axes = plt.subplots(len(maps), heads + 1, figsize=(size * (heads + 1) + 1.0, 1.2 * size * len(maps) + 0.7),
+                             squeeze=False, layout="constrained")
+    top = max(float(a[:, query, p:].max()) for a in maps)  # one colour scale for every head and layer
     extent = (0, img.shape[1], img.shape[0], 0)
     for layer, a in enumerate(maps):
         if a.ndim != 3 or a.shape[-1] != grid_size ** 2 + p:
@@ -64,13 +67,14 @@ def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, si
             w = a[h, query, p:].reshape(grid_size, grid_size)
             ax = axes[layer, h + 1]
             ax.imshow(img, cmap="gray", extent=extent)
-            ax.imshow(w, cmap="inferno", alpha=0.6, extent=extent)
+            heat = ax.imshow(w, cmap="inferno", alpha=0.6, extent=extent, vmin=0, vmax=top)
             ax.set_title(f"head {h + 1}, max {w.max():.2f}", fontsize=8)
         for ax in axes[layer]:
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.suptitle(title or f"attention of token {query} over the {grid_size}x{grid_size} patches")
-    fig.tight_layout()
+    fig.colorbar(heat, ax=axes[:, 1:].ravel().tolist(), shrink=0.8).set_label(
+        "attention weight (one scale for all heads)", fontsize=9)
+    fig.suptitle(title or f"attention of token {query} over the {grid_size}x{grid_size} patches", wrap=True)
     return fig
 
 
@@ -84,8 +88,9 @@ def plot_accuracy_vs_data(sizes, accuracies: dict, title=None):
             raise ValueError(f"{label!r}: {acc.size} accuracies for {sizes.size} data sizes")
         ax.plot(sizes, acc, "o-", label=label)
     ax.set_xscale("log")
-    ax.set_xticks(sizes)
-    ax.set_xticklabels([f"{s:,}" for s in sizes])
+    from matplotlib.ticker import NullFormatter
+    ax.set_xticks(sizes, [f"{s:,}" for s in sizes])
+    ax.xaxis.set_minor_formatter(NullFormatter())  # the log axis's own 3x10^2 labels would collide with these
     ax.set_xlabel("training images")
     ax.set_ylabel("test accuracy (fraction)")
     ax.set_title(title or "accuracy against training-set size")
@@ -129,18 +134,24 @@ def show_filter_rows(rows: dict, size=1.0, title=None):
             raise ValueError(f"{label!r}: weights must be (F, 1, KH, KW) single-channel filters, got shape {w.shape}")
     F = max(w.shape[0] for w in rows.values())
     lim = max(np.abs(w).max() for w in rows.values()) or 1.0
-    fig, axes = _plt().subplots(len(rows), F, figsize=(size * F + 1.2, size * len(rows) + 0.8), squeeze=False)
+    size = max(size, MIN_PANEL)
+    shown = max(1, min(F, int((MAX_WIDTH - 2.4) // size)))  # more would shrink every filter below readable
+    note = f" (first {shown} of {F} filters)" if shown < F else ""
+    F = shown
+    fig, axes = _plt().subplots(len(rows), F, figsize=(size * F + 2.4, size * len(rows) + 0.9), squeeze=False,
+                                layout="constrained")
     for r, (label, w) in enumerate(rows.items()):
         for f in range(F):
             ax = axes[r, f]
             ax.set_xticks([])
             ax.set_yticks([])
             if f < w.shape[0]:
-                ax.imshow(w[f, 0], cmap="RdBu_r", vmin=-lim, vmax=lim)
+                im = ax.imshow(w[f, 0], cmap="RdBu_r", vmin=-lim, vmax=lim)
             if r == 0:
                 ax.set_title(f"filter {f}", fontsize=8)
         axes[r, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
     shape = next(iter(rows.values())).shape
-    fig.suptitle(title or f"filters {shape[2]}x{shape[3]} pixels, one colour scale (red > 0, blue < 0)")
-    fig.tight_layout()
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8).set_label("weight (one scale)", fontsize=9)
+    fig.suptitle((title or f"filters {shape[2]}x{shape[3]} pixels, one colour scale (red > 0, blue < 0)") + note,
+                 wrap=True)
     return fig

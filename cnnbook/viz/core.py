@@ -22,30 +22,56 @@ def _plt():
     return plt
 
 
+# Readability limits every figure here keeps (NOTEBOOKS.md; tests/figure_lint.py measures them): a figure at
+# most MAX_WIDTH inches wide (JupyterLab shows it at 96 CSS px per inch without shrinking it), image panels
+# of at least MIN_PANEL inches (about 120 px on screen after titles and gaps), no font under 7 pt.
+MAX_WIDTH = 10.0
+MIN_PANEL = 1.5
+
+
 def _finish_image_grid(fig, axes, xlabel="column (pixels)", ylabel="row (pixels)"):
-    """Images need no ticks: hide them on every axis, label the grid once in pixels, tidy the layout."""
+    """Images need no ticks: hide them on every axis, label the grid once in pixels (the layout is
+    constrained, so the labels and colour bars find their room)."""
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.supxlabel(xlabel, fontsize=9)
     fig.supylabel(ylabel, fontsize=9)
-    fig.tight_layout()
     return fig
 
 
-def _grid(n: int, ncols: int, size: float, title: str, aspect: float = 1.0):
-    """``n`` axes in rows of ``ncols``; ``aspect`` is height / width of what each shows."""
+def _grid(n: int, ncols: int, size: float, title: str, aspect: float = 1.0, extra_width: float = 0.0):
+    """``n`` axes in rows of at most ``ncols``; ``aspect`` is height / width of what each shows.
+
+    Panels are at least ``MIN_PANEL`` inches and the figure at most ``MAX_WIDTH`` (plus ``extra_width``
+    for a colour bar): a grid that would be wider wraps into more rows rather than shrink its images."""
     ncols = max(1, min(ncols, n))
+    size = max(min(size, (MAX_WIDTH - extra_width) / ncols), MIN_PANEL)  # shrink to fit the row, down to MIN_PANEL
+    ncols = max(1, min(ncols, int((MAX_WIDTH - extra_width + 1e-9) // size)))  # then wrap
     nrows = -(-n // ncols)
     aspect = min(max(aspect, 0.4), 2.5)
     # Each row gets room for a two-line title above its images: images keep their aspect, so the layout
     # engine cannot make that room by squeezing them.
-    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols, (size * aspect + 0.45) * nrows + 0.8),
-                                squeeze=False)
+    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols + extra_width,
+                                                       (size * aspect + 0.45) * nrows + 0.8),
+                                squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.axis("off")
-    fig.suptitle(title)
+    fig.suptitle(title, wrap=True)
     return fig, axes.flat[:n]
+
+
+def _text_colour(rgba) -> str:
+    """Black or white, whichever reads better on a cell of colour ``rgba``."""
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3])
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "white"
+
+
+def _annotate_cells(ax, im, values, fmt="{:.2g}", fontsize=8):
+    """Write each value of the 2-D ``values`` on its cell of image ``im``, in black or white to suit the cell."""
+    for (r, c), v in np.ndenumerate(values):
+        ax.text(c, r, fmt.format(float(v)), ha="center", va="center", fontsize=fontsize,
+                color=_text_colour(im.to_rgba(v)))
 
 
 def _as_images(X) -> np.ndarray:
@@ -73,31 +99,40 @@ def _image_for_imshow(img: np.ndarray) -> tuple:
                      "show the channels one by one with show_activation_maps")
 
 
-def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None):
-    """Show images ``X`` ``(N, C, H, W)`` (C = 1 or 3) with their shapes (and labels) in the titles."""
+def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None, titles=None):
+    """Show images ``X`` ``(N, C, H, W)`` (C = 1 or 3) with their shapes (and labels) in the titles.
+
+    ``titles``: one string per image, written above its shape instead of the label (e.g. what the
+    image is and what a model said)."""
     X = _as_images(X)
     N = X.shape[0]
     if labels is not None:
         labels = host(labels).reshape(-1)
         if len(labels) != N:
             raise ValueError(f"{len(labels)} labels for {N} images; pass one label per image")
+    if titles is not None and len(titles) != N:
+        raise ValueError(f"{len(titles)} titles for {N} images; pass one title per image")
     fig, axes = _grid(N, ncols, size, title or f"{N} image(s), array shape {tuple(X.shape)}",
                       X.shape[2] / X.shape[3])
     for i, ax in enumerate(axes):
         img, cmap = _image_for_imshow(X[i])
         ax.imshow(img, cmap=cmap)
         name = ""
-        if labels is not None:
+        if titles is not None:
+            name = f"{titles[i]}\n"
+        elif labels is not None:
             name = class_names[int(labels[i])] if class_names is not None else str(labels[i])
             name += "\n"
         ax.set_title(f"{name}{tuple(X[i].shape)}", fontsize=8)
     return _finish_image_grid(fig, axes)
 
 
-def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap="gray"):
+def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap="gray", shared=True):
     """Show activation maps ``(F, H, W)`` (or ``(1, F, H, W)``, one ``(H, W)``, or a list of ``(H, W)``
-    maps of different sizes), each with its shape and a colour bar in activation units (the dot
-    product of filter and patch)."""
+    maps of different sizes), each with its shape, in activation units (the dot product of filter and patch).
+
+    ``shared=True``: one colour scale for all maps (they are comparable: the same layer, or one map pooled)
+    and one colour bar; ``shared=False``: each map its own scale and colour bar (e.g. an input beside a map)."""
     if isinstance(maps, (list, tuple)):
         maps = [host(m) for m in maps]
         if any(m.ndim != 2 for m in maps):
@@ -116,46 +151,54 @@ def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap=
     if titles is not None and len(titles) != F:
         raise ValueError(f"{len(titles)} titles for {F} maps; pass one title per map")
     aspect = max(m.shape[0] / m.shape[1] for m in maps)
-    fig, axes = _grid(F, ncols, size, title or f"{F} activation map(s), {volume}", aspect)
+    lo = min(float(m.min()) for m in maps) if shared else None
+    hi = max(float(m.max()) for m in maps) if shared else None
+    fig, axes = _grid(F, ncols, size, title or f"{F} activation map(s), {volume}", aspect,
+                      extra_width=0.9 if shared else 0.9 * min(F, ncols))
     for i, ax in enumerate(axes):
-        im = ax.imshow(maps[i], cmap=cmap)
+        im = ax.imshow(maps[i], cmap=cmap, vmin=lo, vmax=hi)
         name = f"{titles[i]}\n" if titles is not None else f"map {i}\n"
         ax.set_title(f"{name}{tuple(maps[i].shape)}", fontsize=9)
-        ax.set_xlabel("column (pixels)", fontsize=8)
-        ax.set_ylabel("row (pixels)", fontsize=8)
-        ax.tick_params(labelsize=7)
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label("activation (a.u.)", fontsize=7)
-    fig.tight_layout()
-    return fig
+        if not shared:
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label("activation (a.u.)", fontsize=8)
+    if shared:
+        fig.colorbar(im, ax=list(axes), shrink=0.8, aspect=30).set_label("activation (a.u.), one scale for all maps", fontsize=9)
+    return _finish_image_grid(fig, axes)
 
 
-def show_filters(w, ncols=8, size=1.4, title=None, annotate=None):
-    """Show conv weights ``(F, C, KH, KW)``: RGB filters as colour patches, others channel by channel
-    (red = positive weight, blue = negative). Small kernels get their values written on them."""
+def show_filters(w, ncols=8, size=1.6, title=None, annotate=None, names=None):
+    """Show conv weights ``(F, C, KH, KW)``: RGB filters as colour patches, others channel by channel on one
+    colour scale with a colour bar (red = positive weight, blue = negative, white = 0). Small kernels get
+    their values written on them; ``names`` (one per filter) title them instead of their index."""
     w = host(w)
     if w.ndim == 2:
         w = w[None, None]
     if w.ndim != 4:
         raise ValueError(f"w must be (F, C, KH, KW) or one (KH, KW) kernel, got shape {w.shape}")
     F, C, KH, KW = w.shape
+    if names is not None and len(names) != F:
+        raise ValueError(f"{len(names)} names for {F} filters; pass one name per filter")
     annotate = KH <= 5 and KW <= 5 if annotate is None else annotate
     per_channel = C != 3
     n = F * C if per_channel else F
+    lim = float(np.abs(w).max()) or 1.0
     fig, axes = _grid(n, ncols if not per_channel or C == 1 else C, size,
-                      title or f"{F} filter(s), weight shape {tuple(w.shape)}")
+                      title or f"{F} filter(s), weight shape {tuple(w.shape)}", KH / KW,
+                      extra_width=1.0 if per_channel else 0.0)
     for i, ax in enumerate(axes):
+        name = str(names[i // C if per_channel else i]) if names is not None else f"filter {i // C if per_channel else i}"
         if per_channel:
             k = w[i // C, i % C]
-            lim = np.abs(k).max() or 1.0
-            ax.imshow(k, cmap="RdBu_r", vmin=-lim, vmax=lim)
-            ax.set_title(f"filter {i // C}" + (f", ch {i % C}" if C > 1 else "") + f"\n{k.shape}", fontsize=8)
+            im = ax.imshow(k, cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.set_title(name + (f", ch {i % C}" if C > 1 else "") + f"\n{k.shape}", fontsize=8)
             if annotate:
-                for (r, c), v in np.ndenumerate(k):
-                    ax.text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=7)
+                _annotate_cells(ax, im, k, fontsize=8 if KH <= 3 else 7)
         else:
             img, _ = _image_for_imshow(w[i])
             ax.imshow(img)
-            ax.set_title(f"filter {i}\n{tuple(w[i].shape)}", fontsize=8)
+            ax.set_title(f"{name}\n{tuple(w[i].shape)}", fontsize=8)
+    if per_channel:
+        fig.colorbar(im, ax=list(axes), shrink=0.8).set_label("weight, one scale for all filters", fontsize=9)
     return _finish_image_grid(fig, axes, "kernel column (pixels)", "kernel row (pixels)")
 
 
@@ -178,7 +221,7 @@ def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None
     if not 0 <= unit < n_out:
         raise ValueError(f"unit {unit} is outside the last layer's {n_out} units; use 0..{n_out - 1}")
     if ax is None:
-        fig, ax = _plt().subplots(figsize=(5, 5))
+        fig, ax = _plt().subplots(figsize=(4.2, 4.2), layout="constrained")
     else:
         fig = ax.figure
     if image is not None:
@@ -199,7 +242,7 @@ def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None
                                facecolor=colour, edgecolor=colour, linewidth=2,
                                label=f"layer {step.layer}: {step.field}x{step.field} px"))
     ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
-    ax.set_title(f"receptive field of unit ({unit}, {unit}) of layer {len(steps)}: "
+    ax.set_title(f"receptive field of unit ({unit}, {unit}) of layer {len(steps)}:\n"
                  f"{steps[-1].field}x{steps[-1].field} pixels", fontsize=10)
     ax.set_xlabel("input column (pixels)")
     ax.set_ylabel("input row (pixels)")
@@ -234,17 +277,19 @@ def plot_receptive_field_growth(stacks: dict, ax=None):
     return fig
 
 
-def draw_pooling(x, kernel_size=2, stride=None, mode="max"):
-    """Input map with pooling windows outlined (the max of each window marked) beside the pooled map."""
+def draw_pooling(x, kernel_size=2, stride=None, mode="max", title=None):
+    """Input map with pooling windows outlined (the max of each window ringed in red) beside the pooled
+    map, both on one colour scale with a colour bar; small maps get their values written on them."""
     from matplotlib.patches import Rectangle
+    from matplotlib.ticker import MaxNLocator
     from cnnbook.explore import pool_map
     out, info = pool_map(x, kernel_size, stride, mode)
     xh, oh = host(x), host(out)
     s, k = info["stride"], kernel_size
-    fig, (a0, a1) = _plt().subplots(1, 2, figsize=(9, 4.2))
+    fig, (a0, a1) = _plt().subplots(1, 2, figsize=(9, 4.4), layout="constrained")
     vmin, vmax = xh.min(), xh.max()
-    a0.imshow(xh, cmap="viridis", vmin=vmin, vmax=vmax)
-    a1.imshow(oh, cmap="viridis", vmin=vmin, vmax=vmax)
+    im0 = a0.imshow(xh, cmap="viridis", vmin=vmin, vmax=vmax)
+    im1 = a1.imshow(oh, cmap="viridis", vmin=vmin, vmax=vmax)
     Ho, Wo = oh.shape
     for i in range(Ho):
         for j in range(Wo):
@@ -252,33 +297,47 @@ def draw_pooling(x, kernel_size=2, stride=None, mode="max"):
             if mode == "max":
                 win = xh[i * s:i * s + k, j * s:j * s + k]
                 r, c = np.unravel_index(np.argmax(win), win.shape)
-                a0.plot(j * s + c, i * s + r, "r.", markersize=6)
+                # a hollow ring around the cell, so the number in it stays readable
+                a0.plot(j * s + c, i * s + r, "s", markersize=max(6.0, 260 / max(xh.shape)), markerfacecolor="none",
+                        markeredgecolor="red", markeredgewidth=2)
     small = max(xh.shape) <= 12
-    for arr, ax in ((xh, a0), (oh, a1)):
+    for arr, ax, im in ((xh, a0, im0), (oh, a1, im1)):
         if small:
-            for (r, c), v in np.ndenumerate(arr):
-                ax.text(c, r, f"{v:.1f}", ha="center", va="center", fontsize=7, color="w")
+            _annotate_cells(ax, im, arr, fmt="{:.1f}", fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("column (pixels)")
         ax.set_ylabel("row (pixels)")
-    a0.set_title(f"input {xh.shape}" + (", red dot = max of its window" if mode == "max" else ""), fontsize=9)
+    a0.set_title(f"input {xh.shape}" + (", red ring = max of its window" if mode == "max" else ""), fontsize=9)
     a1.set_title(f"{mode}-pooled {oh.shape}", fontsize=9)
-    fig.suptitle(info["text"], fontsize=10)
-    fig.tight_layout()
+    fig.colorbar(im1, ax=[a0, a1], shrink=0.8).set_label("value (one scale for both)", fontsize=9)
+    fig.suptitle(title or info["text"], fontsize=10, wrap=True)
     return fig
 
 
 def plot_bars(values: dict, title: str, ylabel: str, log=False):
     """A bar chart of named numbers (e.g. seconds per method); ``ylabel`` should carry the unit."""
-    fig, ax = _plt().subplots(figsize=(5, 3))
     names = list(values)
     nums = [float(host(values[n])) for n in names]
+    if sum(max(map(len, str(n).split("\n"))) for n in names) > 36:  # long names would collide under vertical bars: lay the bars down
+        fig, ax = _plt().subplots(figsize=(6.4, 0.45 * len(names) + 1.4), layout="constrained")
+        ax.barh(names, nums, color="tab:blue")
+        ax.invert_yaxis()  # first name on top, as it was written
+        for i, v in enumerate(nums):
+            ax.text(v, i, f" {v:.3g}", ha="left", va="center", fontsize=8)
+        if log:
+            ax.set_xscale("log")
+        ax.margins(x=0.15)
+        ax.set_title(title, wrap=True)
+        ax.set_xlabel(ylabel)
+        return fig
+    fig, ax = _plt().subplots(figsize=(5, 3), layout="constrained")
     ax.bar(names, nums, color="tab:blue")
     for i, v in enumerate(nums):
         ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=8)
     if log:
         ax.set_yscale("log")
-    ax.set_title(title)
+    ax.set_title(title, wrap=True)
     ax.set_xlabel("method")
     ax.set_ylabel(ylabel)
-    fig.tight_layout()
     return fig

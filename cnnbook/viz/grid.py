@@ -24,6 +24,14 @@ def _cells(n: int, cell: float) -> float:
     return n * cell
 
 
+CHAR_WIDTH = 7.5  # px per character of 12-px sans-serif, generous (capitals and digits run wider than average)
+
+
+def _text_width(text: str, bold: bool = False) -> float:
+    """A safe estimate of the width of ``text`` in 12-px sans-serif, so the drawing is made wide enough for it."""
+    return len(text) * CHAR_WIDTH * (1.1 if bold else 1.0)
+
+
 def draw_output_grid(report: OutputSizeReport, position: int = 0, max_width: int = 640) -> SvgDrawing:
     """Draw ``report`` (from :func:`cnnbook.explore.output_size_report`) with the kernel at output
     cell ``position`` (row-major). Units: one square = one pixel (input) or one unit (output)."""
@@ -34,17 +42,22 @@ def draw_output_grid(report: OutputSizeReport, position: int = 0, max_width: int
     cell = max(4.0, min(22.0, (max_width - 140) / (n_in + max(n_out, 1))))
     top, left, gap = 58, 34, 60
     w_in = _cells(n_in, cell)
-    width = left + w_in + gap + _cells(max(n_out, 1), cell) + 20
-    height = top + max(w_in, 40) + 46
+    title = (f"input {report.input_size}x{report.input_size}, padding {P} -> padded {n_in}x{n_in}; "
+             f"kernel {report.kernel_size}, stride {report.stride}"
+             + (f", dilation {report.dilation}" if report.dilation > 1 else "")
+             + f" -> output {n_out}x{n_out}")
+    key = "input column (pixels); grey = padding, blue = kernel"
+    dropped_key = "red = never covered by a window (dropped)" if report.dropped else ""
+    captions = [key, dropped_key, report.formula]
+    # wide enough for the grids and for every line of text (nothing is cut off at the right edge)
+    width = max(left + w_in + gap + _cells(max(n_out, 1), cell) + 20,
+                left + _text_width(title, bold=True) + 10, *(left + _text_width(t) + 10 for t in captions))
+    height = top + max(w_in, 40) + 46 + (18 if dropped_key else 0)
     taps = set(kernel_taps(report, position)) if n_out else set()
     covered = n_in - report.dropped
     current = divmod(position, n_out) if n_out else None
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="cnnbook-output-grid" width="{width:.0f}" '
            f'height="{height:.0f}" font-family="sans-serif" font-size="12">']
-    title = (f"input {report.input_size}x{report.input_size}, padding {P} -> padded {n_in}x{n_in}; "
-             f"kernel {report.kernel_size}, stride {report.stride}"
-             + (f", dilation {report.dilation}" if report.dilation > 1 else "")
-             + f" -> output {n_out}x{n_out}")
     out.append(f'<text class="cnnbook-grid-title" x="{left}" y="18" font-weight="bold">{escape(title)}</text>')
     out.append(f'<text x="{left}" y="{top - 10}">padded input (pixels)</text>')
     for r in range(n_in):
@@ -72,9 +85,9 @@ def draw_output_grid(report: OutputSizeReport, position: int = 0, max_width: int
         out.append(f'<line x1="{left + w_in + 6:.1f}" y1="{ar_y:.1f}" x2="{x0 - 6:.1f}" y2="{ar_y:.1f}" '
                    'stroke="#4c8bf5" stroke-width="2"/>')
     y_lab = top + max(w_in, 40) + 18
-    out.append(f'<text x="{left}" y="{y_lab:.0f}">input column (pixels); grey = padding, blue = kernel'
-               + (', red = never covered (dropped)' if report.dropped else '') + '</text>')
-    out.append(f'<text x="{left}" y="{y_lab + 18:.0f}">{escape(report.formula)}</text>')
+    for line in filter(None, captions):
+        out.append(f'<text x="{left}" y="{y_lab:.0f}">{escape(line)}</text>')
+        y_lab += 18
     out.append(f'<text x="12" y="{top + w_in / 2:.0f}" transform="rotate(-90 12 {top + w_in / 2:.0f})" '
                'text-anchor="middle">input row (pixels)</text>')
     out.append("</svg>")

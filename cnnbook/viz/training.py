@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from cnnbook.viz.core import _grid, _image_for_imshow, _plt, host
+from cnnbook.viz.core import _grid, _image_for_imshow, _plt, _text_colour, host
 
 
 def _draw_history(axes, loss, history):
@@ -33,6 +33,8 @@ def _draw_history(axes, loss, history):
         ax_acc.plot(epochs[:len(history.val_acc)], history.val_acc, "s-", label="validation")
     ax_acc.set_title("accuracy per epoch")
     ax_acc.set_xlabel("epoch")
+    from matplotlib.ticker import MaxNLocator
+    ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 1.5
     ax_acc.set_ylabel("accuracy (fraction correct)")
     if len(epochs):
         ax_acc.legend(fontsize=8)
@@ -40,10 +42,9 @@ def _draw_history(axes, loss, history):
 
 def plot_history(history, title="training history"):
     """Loss per step (and per-epoch mean) and accuracy per epoch of a ``cnnbook.train.History``."""
-    fig, axes = _plt().subplots(1, 2, figsize=(10, 3.4))
+    fig, axes = _plt().subplots(1, 2, figsize=(10, 3.4), layout="constrained")
     _draw_history(axes, history.loss, history)
     fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -51,8 +52,11 @@ class LiveLossPlot:
     """A loss plot that ``fit(..., callback=LiveLossPlot())`` redraws in place in a Jupyter notebook.
 
     Outside IPython it draws nothing. Uses a bare ``Figure`` (not pyplot), so Jupyter does not
-    show a second copy when the cell ends. Redraws at most once per ``interval`` seconds (drawing
-    costs far more than a training step), and always when ``force=True`` (the end of an epoch).
+    show a second copy when the cell ends, and shows it as a PNG picture (``IPython.display.Image``):
+    a bare ``Figure`` handed to ``display`` would print ``<Figure size ...>`` in a kernel where no
+    pyplot figure was shown yet, and the PNG is what the saved notebook and its HTML export keep.
+    Redraws at most once per ``interval`` seconds (drawing costs far more than a training step),
+    and always when ``force=True`` (the end of an epoch).
     """
 
     def __init__(self, interval: float = 5.0):
@@ -67,10 +71,19 @@ class LiveLossPlot:
         if get_ipython() is None:
             return
         from matplotlib.figure import Figure
-        self.fig = Figure(figsize=(10, 3.4))
+        self.fig = Figure(figsize=(10, 3.4), layout="constrained")
         self.axes = self.fig.subplots(1, 2)
         self.fig.suptitle("training (live)")
-        self.handle = display(self.fig, display_id=True)
+        self.handle = display(self._picture(), display_id=True)
+
+    def _picture(self):
+        """The figure as it is now, as a PNG ``IPython.display.Image`` (100 dpi, shown pixel for pixel)."""
+        import io
+
+        from IPython.display import Image
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format="png", dpi=100)
+        return Image(data=buf.getvalue(), format="png")
 
     def due(self) -> bool:
         """Whether the next :meth:`update` would redraw (``interval`` seconds have passed)."""
@@ -82,8 +95,7 @@ class LiveLossPlot:
             return
         self.last = time.monotonic()
         _draw_history(self.axes, loss, history)
-        self.fig.tight_layout()
-        self.handle.update(self.fig)
+        self.handle.update(self._picture())
 
     def __call__(self, history, end_of_epoch: bool) -> None:
         """The :func:`cnnbook.train.fit` callback: redraw when due, and always at the end of an epoch."""
@@ -99,18 +111,16 @@ def plot_confusion_matrix(cm, class_names=None, title="confusion matrix"):
     cm = host(cm)
     K = cm.shape[0]
     names = list(class_names) if class_names is not None else [str(k) for k in range(K)]
-    fig, ax = _plt().subplots(figsize=(6.5, 5.5))
+    fig, ax = _plt().subplots(figsize=(6.5, 5.5), layout="constrained")
     im = ax.imshow(cm, cmap="Blues")
     fig.colorbar(im, ax=ax).set_label("test images")
     for (r, c), v in np.ndenumerate(cm):
-        ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=7,
-                color="white" if v > cm.max() / 2 else "black")
+        ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=7, color=_text_colour(im.to_rgba(v)))
     ax.set_xticks(range(K), names, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(K), names, fontsize=8)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
-    fig.tight_layout()
     return fig
 
 
@@ -126,8 +136,7 @@ def show_misclassified(X, y_true, y_pred, class_names=None, max_images=16, ncols
     for ax, i in zip(axes, wrong):
         img, cmap = _image_for_imshow(X[i])
         ax.imshow(img, cmap=cmap)
-        ax.set_title(f"{name(y_true[i])}\n/ {name(y_pred[i])}", fontsize=7)
+        ax.set_title(f"{name(y_true[i])}\n/ {name(y_pred[i])}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
     return fig
