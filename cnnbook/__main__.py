@@ -1,13 +1,18 @@
 """The command line: ``python -m cnnbook {doctor,train,bench,student,lab}``.
 
 Each command lives in ``cnnbook/commands/<name>.py`` with ``add_arguments(parser)`` and
-``run(args) -> int`` (the exit status), and is imported only when it runs.
+``run(args) -> int`` (the exit status), and is imported only when it runs. A command-line mistake is one
+``error:`` line and exit status 2; Ctrl-C or SIGTERM stops a command with one line and ``128 + signal``
+(130 for Ctrl-C, 143 for SIGTERM), never a traceback.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
+
+from cnnbook.commands._cli import describe_stop, signal_of, stop_on_sigterm
 
 COMMANDS = {
     "doctor": "check that the workbook can run here: versions, backend, GPU, data",
@@ -20,15 +25,27 @@ COMMANDS = {
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="python -m cnnbook", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    modules = {}
+    modules, parsers = {}, {}
     for name, help_text in COMMANDS.items():
         module = importlib.import_module(f"cnnbook.commands.{name}")
         modules[name] = module
-        module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
-    args = parser.parse_args(argv)
-    return modules[args.command].run(args)
+        parsers[name] = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(parsers[name])
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if args.command == "lab":  # the README's form: JupyterLab's own options after --
+            parsers["lab"].error("JupyterLab's arguments go after --: python -m cnnbook lab -- "
+                                 + shlex.join(argv[argv.index("lab") + 1:]))
+        parsers[args.command].error(f"unrecognized arguments: {shlex.join(extra)}")
+    with stop_on_sigterm():
+        try:
+            return modules[args.command].run(args)
+        except KeyboardInterrupt as exc:
+            print(f"interrupted by {describe_stop(exc)}: python -m cnnbook {args.command} stopped", file=sys.stderr)
+            return 128 + signal_of(exc)
 
 
 if __name__ == "__main__":

@@ -325,3 +325,51 @@ def test_a_huge_evaluation_batch_is_split_to_bound_memory(monkeypatch, xp):
     assert all(m._cache is None for m in model.modules())  # evaluation frees its activations
     loss, acc = evaluate(model, X, y, batch_size=300)
     assert acc == pytest.approx(float((expected.argmax(axis=1) == backend.to_numpy(y)).mean()))
+
+
+def blas_threads_now():
+    from threadpoolctl import threadpool_info
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+def test_fit_and_evaluation_run_with_one_blas_thread(monkeypatch):
+    from threadpoolctl import threadpool_limits
+    monkeypatch.delenv("CNNBOOK_BLAS_THREADS", raising=False)
+    X, y = tiny_data()
+    model = tiny_cnn()
+    before = blas_threads_now()
+    assert before, "threadpoolctl sees no BLAS library under NumPy"
+    with threadpool_limits(limits=2, user_api="blas"):
+        two = blas_threads_now()
+    seen = []
+    forward = model.forward
+    monkeypatch.setattr(model, "forward", lambda x: (seen.append(blas_threads_now()), forward(x))[1])
+    fit(model, X, y, X, y, epochs=1, batch_size=10, progress=False)
+    predict(model, X), predict_scores(model, X), evaluate(model, X, y), accuracy(model, X, y)
+    assert len(seen) >= 7 and all(s == [1] * len(before) for s in seen)
+    assert blas_threads_now() == before  # the setting lasts only as long as the call
+    seen.clear()
+    with backend.blas_threads(2):  # an outer block wins over the default
+        accuracy(model, X, y)
+    assert seen and all(s == two for s in seen)
+    seen.clear()
+    monkeypatch.setenv("CNNBOOK_BLAS_THREADS", "2")
+    predict(model, X)
+    assert seen and all(s == two for s in seen)
+    monkeypatch.setenv("CNNBOOK_BLAS_THREADS", "many")
+    with pytest.raises(ValueError, match=r"\$CNNBOOK_BLAS_THREADS='many' must be a positive integer"):
+        predict(model, X)
+    with pytest.raises(ValueError, match="n=0 must be a positive integer"):
+        with backend.blas_threads(0):
+            pass
+
+
+def test_importing_the_package_leaves_blas_threads_alone():
+    code = ("import numpy, threadpoolctl\n"
+            "n = lambda: [i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas']\n"
+            "before = n()\n"
+            "import cnnbook, cnnbook.train, cnnbook.nn, cnnbook.models\n"
+            "assert n() == before, (before, n())\n"
+            "print(before)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr

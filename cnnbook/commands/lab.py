@@ -2,12 +2,17 @@
 
 The same as ``jupyter lab notebooks/`` from the repository root, from any folder, and also where
 learners work as root (lab containers, Docker), which JupyterLab refuses without ``--allow-root``.
-Extra arguments go to JupyterLab unchanged (``python -m cnnbook lab --no-browser --port 8890``).
+Arguments after ``--`` go to JupyterLab unchanged: ``python -m cnnbook lab -- --no-browser --port 8890``.
+
+On POSIX the command becomes JupyterLab (``os.execv``): the PID that a container, a hub or a terminal
+signals is JupyterLab's own, so SIGTERM stops the server the way it stops itself: its kernels shut down and
+its runtime files are removed, and nothing is left running under PID 1. Ctrl-C in a terminal is JupyterLab's
+(it asks, or stops at a second Ctrl-C); a SIGINT without a terminal to ask on stops it like SIGTERM.
 """
 from __future__ import annotations
 
 import os
-import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +22,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 def add_arguments(parser) -> None:
     parser.add_argument("jupyter_args", nargs="*", metavar="ARG",
-                        help="passed on to `jupyter lab` (put them after --, e.g. -- --no-browser)")
+                        help="passed on to `jupyter lab`; put them after --")
+    parser.epilog = "example: python -m cnnbook lab -- --no-browser --port 8890"
 
 
 def lab_command(extra=(), euid=None) -> list[str]:
@@ -33,8 +39,8 @@ def lab_command(extra=(), euid=None) -> list[str]:
 
 
 def run(args) -> int:
-    if shutil.which("jupyter") is None and not _has_jupyterlab():
-        print("JupyterLab is not installed here: run `pip install -r requirements.txt`", file=sys.stderr)
+    if not _has_jupyterlab():
+        print("error: JupyterLab is not installed here: run `pip install -r requirements.txt`", file=sys.stderr)
         return 1
     try:
         cmd = lab_command(args.jupyter_args)
@@ -42,7 +48,39 @@ def run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print("starting:", " ".join(cmd), flush=True)
-    return subprocess.call(cmd)
+    sys.stderr.flush()
+    if os.name == "posix":
+        # does not return: this process is JupyterLab from here on
+        os.execv(sys.executable, [sys.executable, "-m", "cnnbook.commands.lab", *cmd[3:]])
+    return _call_forwarding_ctrl_c(cmd)
+
+
+def serve(argv) -> int:
+    """``python -m jupyterlab ARGV``, where a SIGINT without a terminal stops the server like SIGTERM.
+
+    JupyterLab handles SIGINT only when stdin is a terminal (it asks before stopping); otherwise SIGINT is
+    a ``KeyboardInterrupt`` that skips its clean-up (kernels, runtime files). Installed before JupyterLab
+    starts, this handler also covers a Ctrl-C during start-up; in a terminal JupyterLab replaces it.
+    """
+    signal.signal(signal.SIGINT, _stop_like_sigterm)
+    from jupyterlab.labapp import main
+    return main(argv)
+
+
+def _stop_like_sigterm(signum, frame):
+    if not callable(signal.getsignal(signal.SIGTERM)):
+        raise SystemExit(128 + signum)  # JupyterLab has not started yet: nothing to clean up
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _call_forwarding_ctrl_c(cmd) -> int:
+    """Elsewhere (Windows): run JupyterLab as a child; Ctrl-C reaches it too, and it decides when to stop."""
+    with subprocess.Popen(cmd) as proc:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                continue
 
 
 def _has_jupyterlab() -> bool:
@@ -51,3 +89,7 @@ def _has_jupyterlab() -> bool:
     except ImportError:
         return False
     return True
+
+
+if __name__ == "__main__":  # what `run` hands the process over to
+    sys.exit(serve(sys.argv[1:]))
