@@ -18,6 +18,7 @@ that names both, never a silent copy.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
 import os
@@ -172,3 +173,66 @@ def as_generator(rng) -> np.random.Generator:
         return rng
     raise TypeError(f"rng={rng!r} is neither an int seed, a numpy.random.Generator nor None; "
                     "pass e.g. rng=0 or rng=numpy.random.default_rng(0)")
+
+
+# ---------------------------------------------------------------- BLAS threads
+BLAS_THREADS_ENV = "CNNBOOK_BLAS_THREADS"
+DEFAULT_BLAS_THREADS = 1
+"""Threads for NumPy's BLAS inside :func:`blas_threads` (``fit``, ``predict``, ``evaluate``, ``accuracy``).
+
+One, because the workbook's matrix products are small: a second thread saved 12-25% of the wall time
+on an idle 2-core machine while using almost twice the CPU (OpenBLAS threads spin-wait between calls),
+and made training 2x (evaluation 1.2x) slower when one other process kept a core busy; on a machine
+shared by several jobs, 4-5x slower. Every product waits for its slowest thread, and a thread that
+has lost its core waits for a time slice. ``$CNNBOOK_BLAS_THREADS`` overrides it (e.g. on a quiet
+machine with many cores)."""
+
+_blas_limit = None  # the limit of the outermost active blas_threads() block, None outside
+
+
+def _blas_thread_count(n) -> int:
+    if n is None:
+        raw = os.environ.get(BLAS_THREADS_ENV, "").strip()
+        if not raw:
+            return DEFAULT_BLAS_THREADS
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"${BLAS_THREADS_ENV}={raw!r} must be a positive integer such as 1; unset it for "
+                             f"the default ({DEFAULT_BLAS_THREADS})")
+        return int(raw)
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"n={n!r} must be a positive integer (BLAS threads) or None for the default")
+    return int(n)
+
+
+@contextlib.contextmanager
+def blas_threads(n=None):
+    """A block in which NumPy's BLAS (OpenBLAS, MKL, ...) uses at most ``n`` threads; yields ``n``.
+
+    ``n=None``: inside another ``blas_threads`` block, keep that block's setting; else
+    ``$CNNBOOK_BLAS_THREADS``, else :data:`DEFAULT_BLAS_THREADS` (1; the docstring there says why).
+    The previous setting comes back when the block ends; nothing changes on import. ``fit``,
+    ``predict``, ``evaluate`` and ``accuracy`` run inside ``blas_threads()``; wrap other heavy NumPy
+    work the same way::
+
+        with blas_threads():      # or blas_threads(2) around code that should use two
+            out, _ = conv2d_forward(x, w, b)
+
+    Needs threadpoolctl (a dependency); without it the block changes nothing. CuPy's cuBLAS is not affected.
+    """
+    global _blas_limit
+    if n is None and _blas_limit is not None:
+        yield _blas_limit
+        return
+    n = _blas_thread_count(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        limiter = contextlib.nullcontext()
+    else:
+        limiter = threadpool_limits(limits=n, user_api="blas")
+    outer, _blas_limit = _blas_limit, n
+    try:
+        with limiter:
+            yield n
+    finally:
+        _blas_limit = outer

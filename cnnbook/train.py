@@ -12,10 +12,12 @@ augmentation draw from ``numpy.random.default_rng(seed)``). When the loss become
 it stops with :class:`TrainingDiverged`; data holding NaN or infinite values is refused before
 training starts. Evaluation runs in batches, so memory stays bounded for any number of images
 (a ``batch_size`` whose activations would pass :data:`EVAL_MEMORY_BYTES` is split further);
-predictions come back to the host.
+predictions come back to the host. ``fit``, ``predict``, ``predict_scores``, ``evaluate`` and ``accuracy``
+run with one BLAS thread (:func:`cnnbook.backend.blas_threads`, which says why and how to change it).
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from numbers import Integral
@@ -127,6 +129,15 @@ def _positive(value, name):
     return int(value)
 
 
+def _in_blas_threads(func):
+    """Run ``func`` inside :func:`cnnbook.backend.blas_threads` (one BLAS thread unless set otherwise)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with backend.blas_threads():
+            return func(*args, **kwargs)
+    return wrapper
+
+
 def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=False):
     """Yield ``(X_batch, y_batch)`` pairs that cover ``X, y`` once (one epoch).
 
@@ -163,6 +174,7 @@ def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=Fals
         yield X[sel], (None if y is None else y[sel])
 
 
+@_in_blas_threads
 def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimizer=None, loss="softmax",
         seed=0, augment=None, lr_decay=1.0, callback=None, progress=True, eval_batch_size=512) -> History:
     """Train ``model`` in place on ``X`` ``(N, C, H, W)`` (any shape the model takes), ``y`` ``(N,)`` ints.
@@ -313,18 +325,21 @@ def _batched_scores(model, X, batch_size):
         model.train(was_training)
 
 
+@_in_blas_threads
 def predict_scores(model, X, batch_size=512) -> np.ndarray:
     """Class scores ``(N, classes)`` for ``X``, computed in batches, as a host array."""
     _positive(batch_size, "batch_size")
     return np.concatenate([backend.to_numpy(s) for _, s in _batched_scores(model, X, batch_size)])
 
 
+@_in_blas_threads
 def predict(model, X, batch_size=512) -> np.ndarray:
     """Predicted class indices ``(N,)`` (host int64), computed in batches."""
     _positive(batch_size, "batch_size")
     return np.concatenate([backend.to_numpy(s.argmax(axis=1)) for _, s in _batched_scores(model, X, batch_size)])
 
 
+@_in_blas_threads
 def evaluate(model, X, y, loss="softmax", batch_size=512) -> tuple[float, float]:
     """``(mean loss, accuracy)`` of ``model`` on ``X, y``, in batches."""
     _check_data(X, y)
@@ -340,6 +355,7 @@ def evaluate(model, X, y, loss="softmax", batch_size=512) -> tuple[float, float]
     return total / X.shape[0], correct / X.shape[0]
 
 
+@_in_blas_threads
 def accuracy(model, X, y, batch_size=512) -> float:
     """Fraction of ``X`` that ``model`` classifies as ``y``, in batches."""
     _check_data(X, y)

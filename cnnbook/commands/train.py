@@ -18,12 +18,10 @@ LR_DECAY = 0.75  # learning rate multiplied by this after every epoch
 
 
 def _blas_threads(n):
-    """A context that limits NumPy's BLAS to ``n`` threads (no-op without threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=n, user_api="blas")
+    """A context that limits NumPy's BLAS to ``n`` threads, fit and accuracy included
+    (:func:`cnnbook.backend.blas_threads`; a no-op without threadpoolctl)."""
+    from cnnbook.backend import blas_threads
+    return blas_threads(n)
 
 
 def add_arguments(parser) -> None:
