@@ -167,11 +167,12 @@ def test_train_command_end_to_end():
     assert re.fullmatch(r"seconds: \d+(\.\d)?", lines[-1]), lines
     assert float(lines[-2].split()[-1]) > 0.3  # 10 classes: chance is 0.1
     assert "300 training and 300 test images, 2 epochs" in result.stdout
+    assert "warning" not in result.stderr  # it learned: no warning that it ends at chance
 
 
 def test_train_command_rejects_bad_options():
     result = run_cli("--epochs", "0")
-    assert result.returncode == 2 and "--epochs must be a positive integer" in result.stderr
+    assert result.returncode == 2 and "argument --epochs: must be a positive integer, got 0" in result.stderr
 
 
 def test_training_plots_and_callbacks_outside_notebooks():

@@ -8,11 +8,14 @@ Timings are printed, never asserted: they depend on the machine and on what else
 """
 from __future__ import annotations
 
+import argparse
 import re
 import statistics
 import time
 
 import numpy as np
+
+from cnnbook.commands._cli import positive_int, seed
 
 # (C, F, H, W): the feature-map sizes of a small Fashion-MNIST / CIFAR-10 CNN.
 DEFAULT_SHAPES = ((1, 16, 28, 28), (16, 32, 14, 14), (32, 64, 7, 7), (3, 32, 32, 32))
@@ -22,24 +25,25 @@ NAIVE_SHAPE = (4, 3, 8, 16, 16)  # (N, C, F, H, W): small, because the loops are
 def _parse_shape(text: str) -> tuple[int, int, int, int]:
     """``"C->F:HxW"`` (e.g. ``"16->32:14x14"``) as ``(C, F, H, W)``."""
     match = re.fullmatch(r"\s*(\d+)->(\d+):(\d+)x(\d+)\s*", text)
-    if not match:
-        raise ValueError(f"shape {text!r} is not of the form C->F:HxW, e.g. 16->32:14x14")
-    return tuple(int(v) for v in match.groups())
+    if not match or 0 in (shape := tuple(int(v) for v in match.groups())):
+        raise argparse.ArgumentTypeError(f"shape {text!r} is not of the form C->F:HxW with sizes >= 1, "
+                                         "e.g. 16->32:14x14")
+    return shape
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--batch", type=int, default=64, help="batch size N (default 64)")
-    parser.add_argument("--repeats", type=int, default=15, help="timed runs per implementation and shape")
+    parser.add_argument("--batch", type=positive_int, default=64, help="batch size N (default 64)")
+    parser.add_argument("--repeats", type=positive_int, default=15, help="timed runs per implementation and shape")
     parser.add_argument("--shapes", type=_parse_shape, nargs="+", metavar="C->F:HxW",
                         default=list(DEFAULT_SHAPES), help="layers to time (default: four CNN layers)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
     parser.add_argument("--no-naive", action="store_true", help="skip the (slow) naive comparison")
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--threads", type=positive_int, default=None,
                         help="threads for both NumPy's BLAS and PyTorch (default: each library's own default)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall: elapsed time (default); cpu: this process's CPU time, steadier on a busy "
                              "machine and fair with --threads 1")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed, default=0)
 
 
 def _ours(forward, backward, x, w, b, dout):
@@ -90,8 +94,6 @@ def _layer(rng, N, C, F, H, W):
 
 
 def run(args) -> int:
-    if args.batch < 1 or args.repeats < 1:
-        raise SystemExit(f"--batch and --repeats must be >= 1, got {args.batch} and {args.repeats}")
     torch = None
     if not args.no_torch:
         try:
@@ -100,8 +102,6 @@ def run(args) -> int:
             print("PyTorch is not installed: timing the fast convolution alone (pip install torch for the comparison)")
     limiter = None
     if args.threads is not None:
-        if args.threads < 1:
-            raise SystemExit(f"--threads must be >= 1, got {args.threads}")
         if torch is not None:
             torch.set_num_threads(args.threads)
         try:

@@ -1,0 +1,149 @@
+"""``python -m cnnbook ...`` as a user meets it: a mistake is one ``error:`` line and exit 2, Ctrl-C or SIGTERM
+stops a command with one line (exit 130 or 143), and a run that learned nothing says so."""
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from process_helpers import check_no_leftovers, marked_env, stop_popen
+
+from cnnbook.commands.train import chance_warning
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = marked_env(PYTHONUNBUFFERED="1", PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_process_left_behind():
+    yield
+    check_no_leftovers()
+
+
+def cnnbook(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "cnnbook", *args], capture_output=True, text=True, timeout=timeout,
+                          env=ENV, cwd=ROOT, stdin=subprocess.DEVNULL)
+
+
+def assert_one_error_line(result, status, pattern):
+    """Exit ``status``; stderr has no traceback and exactly one ``error:`` line, which matches ``pattern``."""
+    assert result.returncode == status, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    assert re.search(pattern, errors[0]), errors[0]
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["--lr", "0"], r"argument --lr: a learning rate is a finite number > 0, got 0\b"),
+    (["--lr", "-1"], r"argument --lr: .* got -1\b"),
+    (["--lr", "nan"], r"argument --lr: .* got nan\b"),
+    (["--lr", "inf"], r"argument --lr: .* got inf\b"),
+    (["--lr", "1e300"], r"argument --lr: 1e300 is too large: the models compute in float32"),
+    (["--lr", "fast"], r"argument --lr: 'fast' is not a number"),
+    (["--seed", "-1"], r"argument --seed: a seed is an integer >= 0, got -1"),
+    (["--seed", "1.5"], r"argument --seed: '1.5' is not an integer"),
+    (["--epochs", "0"], r"argument --epochs: must be a positive integer, got 0"),
+    (["--batch-size", "-3"], r"argument --batch-size: must be a positive integer, got -3"),
+    (["--threads", "0"], r"argument --threads: must be a positive integer, got 0"),
+    (["--limit", "0"], r"argument --limit: must be a positive integer, got 0"),
+    (["--backend", "torch"], r"argument --backend: invalid choice: 'torch'"),
+    (["--bogus"], r"unrecognized arguments: --bogus"),
+])
+def test_train_refuses_a_bad_value_in_one_line(args, pattern):
+    assert_one_error_line(cnnbook("train", *args, "--no-progress"), 2, pattern)
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["doctor", "--bogus"], r"python -m cnnbook doctor: error: unrecognized arguments: --bogus"),
+    (["student"], r"python -m cnnbook student: error: the following arguments are required: OUTDIR"),
+    (["student", "out", "extra"], r"python -m cnnbook student: error: unrecognized arguments: extra"),
+    (["bench", "--batch", "0"], r"argument --batch: must be a positive integer, got 0"),
+    (["bench", "--repeats", "-1"], r"argument --repeats: must be a positive integer, got -1"),
+    (["bench", "--threads", "0"], r"argument --threads: must be a positive integer, got 0"),
+    (["bench", "--shapes", "16x32"], r"argument --shapes: shape '16x32' is not of the form C->F:HxW"),
+    (["bench", "--shapes", "0->2:6x6"], r"argument --shapes: shape '0->2:6x6' is not of the form"),
+    (["bench", "--seed", "-2"], r"argument --seed: a seed is an integer >= 0, got -2"),
+    (["lab", "--port", "8890"], r"JupyterLab's arguments go after --: python -m cnnbook lab -- --port 8890"),
+    (["train", "--epochs"], r"argument --epochs: expected one argument"),
+    ([], r"the following arguments are required: COMMAND"),
+    (["teach"], r"argument COMMAND: invalid choice: 'teach'"),
+])
+def test_every_command_refuses_a_command_line_mistake_in_one_line(args, pattern):
+    assert_one_error_line(cnnbook(*args, timeout=120), 2, pattern)
+
+
+def test_a_diverging_learning_rate_is_one_error_line():
+    result = cnnbook("train", "--lr", "1e30", "--epochs", "1", "--limit", "300", "--no-progress")
+    assert_one_error_line(result, 1, r"^error: the training loss became nan .* \(--lr 1e\+30\)$")
+    assert result.stderr.strip().count("\n") == 0, result.stderr  # no NumPy overflow warnings either
+
+
+def test_training_that_ends_at_chance_warns():
+    result = cnnbook("train", "--lr", "1e6", "--epochs", "1", "--limit", "300", "--seed", "1", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    accuracy = float(re.search(r"^test accuracy: (0\.\d{4})$", result.stdout, re.M).group(1))
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [line for line in result.stderr.splitlines() if line.strip()], result.stderr
+    assert len(warnings) == 1 and f"test accuracy {accuracy:.4f} is no better than always guessing" in warnings[0]
+    assert "--lr 1e+06" in warnings[0]
+
+
+def test_chance_warning_threshold():
+    y = np.repeat(np.arange(10), 30)  # 300 balanced labels: guessing gets 0.1, three sigmas above is 0.152
+    assert "no better than always guessing the most common class (0.1000)" in chance_warning(0.15, y, 1e6)
+    assert chance_warning(0.16, y, 2e-3) is None
+    skewed = np.array([0] * 90 + [1] * 10)  # always answering 0 is right 90% of the time; three sigmas: 0.99
+    assert chance_warning(0.95, skewed, 1e-2) is not None and chance_warning(1.0, skewed, 1e-2) is None
+
+
+def _read_until(proc, pattern, seconds=180):
+    """Read ``proc``'s stderr until ``pattern`` matches it (or the process ends); return what was read."""
+    text, deadline, fd = "", time.monotonic() + seconds, proc.stderr.fileno()
+    while not re.search(pattern, text) and time.monotonic() < deadline and proc.poll() is None:
+        if select.select([fd], [], [], 1)[0]:
+            text += os.read(fd, 65536).decode(errors="replace")
+    return text
+
+
+@pytest.mark.parametrize("sig, status, name", [(signal.SIGINT, 130, "Ctrl-C"), (signal.SIGTERM, 143, "SIGTERM")],
+                         ids=["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_stops_training_in_one_line(sig, status, name):
+    proc = subprocess.Popen([sys.executable, "-m", "cnnbook", "train", "--epochs", "1000", "--limit", "256",
+                             "--batch-size", "8"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=ENV, cwd=ROOT, start_new_session=True)
+    try:
+        # the progress bar on stderr shows a finished step: the command is training
+        seen = _read_until(proc, r"\b[1-9]\d*/\d+ \[")
+        assert proc.poll() is None, seen
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        stop_popen(proc)
+    err = seen + err.decode(errors="replace")
+    messages = [line for line in re.split(r"[\r\n]", err) if line.strip() and not line.startswith("training")]
+    assert proc.returncode == status, err[-2000:]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err[-2000:]
+    assert len(messages) == 1, messages
+    match = re.fullmatch(rf"interrupted by {name}: training stopped after (\d+) steps, (\d+) of 1000 epochs done",
+                         messages[0])
+    assert match and int(match.group(1)) >= 1, messages[0]
+    assert b"test accuracy" not in out
+
+
+def test_ctrl_c_stops_any_command_in_one_line():
+    proc = subprocess.Popen([sys.executable, "-m", "cnnbook", "bench", "--no-torch", "--repeats", "1000"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+                            cwd=ROOT, start_new_session=True)
+    try:
+        assert proc.stdout.readline().startswith(b"conv2d forward+backward")  # it is timing
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        stop_popen(proc)
+    assert proc.returncode == 130
+    assert err.decode().strip().splitlines() == ["interrupted by Ctrl-C: python -m cnnbook bench stopped"]
