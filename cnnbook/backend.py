@@ -48,7 +48,7 @@ def gpu_status() -> tuple[bool, str]:
         import cupy
     except Exception as exc:  # ImportError, or a broken CUDA install raising anything
         return False, f"CuPy is not installed or does not import ({type(exc).__name__}: {exc}); " \
-                      "install it with `pip install -e .[gpu]` on a machine with an NVIDIA GPU"
+                      "install it with `pip install -e \".[gpu]\"` on a machine with an NVIDIA GPU"
     try:
         count = cupy.cuda.runtime.getDeviceCount()
         if count < 1:

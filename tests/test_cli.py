@@ -147,3 +147,18 @@ def test_ctrl_c_stops_any_command_in_one_line():
         stop_popen(proc)
     assert proc.returncode == 130
     assert err.decode().strip().splitlines() == ["interrupted by Ctrl-C: python -m cnnbook bench stopped"]
+
+
+def test_install_hints_are_quoted_for_zsh(monkeypatch):
+    """``pip install -e .[gpu]`` unquoted is a glob in zsh ("no matches found"): every hint quotes it."""
+    from pathlib import Path
+
+    from cnnbook import backend
+    monkeypatch.setitem(sys.modules, "cupy", None)  # CuPy does not import
+    works, reason = backend.gpu_status()
+    assert not works and 'pip install -e ".[gpu]"' in reason
+    unquoted = re.compile(r"pip install (-e )?[\w.]*\[")
+    files = [Path(ROOT, "README.md"), *Path(ROOT, "docs").glob("*.md"), *Path(ROOT, "cnnbook").rglob("*.py")]
+    found = [f"{path.relative_to(ROOT)}: {m.group(0)}" for path in files
+             for m in unquoted.finditer(path.read_text(encoding="utf-8"))]
+    assert not found, found
