@@ -24,6 +24,7 @@ import sys
 import time
 
 import numpy as np
+import processes
 
 from cnnbook import backend, nn
 from cnnbook.layers import softmax_cross_entropy
@@ -124,10 +125,17 @@ def bench_step(batch: int, repeats: int, burst: int = 3) -> dict:
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+COMMAND_TIMEOUT_S = 3600  # the full command is stopped (with a message) if it runs longer than this
+
+
 def run_command(args: list[str]) -> None:
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "cnnbook", "train", *args], capture_output=True, text=True)
+    try:  # in its own session: a timeout, Ctrl-C or SIGTERM here stops it too (processes.run)
+        result = processes.run([sys.executable, "-m", "cnnbook", "train", *args], COMMAND_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        print(f"python -m cnnbook train {' '.join(args)}: still running after {COMMAND_TIMEOUT_S} s, stopped")
+        return
     wall = time.perf_counter() - t0
     print("\n".join(result.stdout.strip().splitlines()[-12:]))
     print(f"exit {result.returncode}; wall {wall:.1f} s; load average (1, 5, 15 min) before "
@@ -159,7 +167,8 @@ def main(argv=None) -> int:
         if "torch-gpu" in med and "cnnbook-cupy" in med:
             print(f"  cnnbook-cupy / torch-gpu = {med['cnnbook-cupy'] / med['torch-gpu']:.2f}x (goal: <= 3x)")
     if args.command:
-        run_command(args.command_args.split())
+        with processes.sigterm_stops():
+            run_command(args.command_args.split())
     return 0
 
 

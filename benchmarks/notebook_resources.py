@@ -9,7 +9,9 @@ has exited. Nothing is written back to the notebooks.
     python benchmarks/notebook_resources.py notebooks/08-training-a-cnn.ipynb
     python benchmarks/notebook_resources.py --command train # peak of `python -m cnnbook train`, too
 
-Budgets are reported here, never asserted in the tests (the machines are shared and noisy).
+Budgets are reported here, never asserted in the tests (the machines are shared and noisy). Each run has
+a timeout (``--timeout``, default 600 s a notebook); a run past it, Ctrl-C or SIGTERM stops the child and
+its kernel (``processes.run``), so nothing is left running.
 """
 from __future__ import annotations
 
@@ -21,8 +23,11 @@ import sys
 import time
 from pathlib import Path
 
+import processes
+
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS, BUDGET_MB = 60, 2048
+TIMEOUT_S = 600  # a notebook or command still running after this is stopped and reported
 
 _CHILD = """
 import json, resource, sys, time
@@ -38,17 +43,23 @@ print(json.dumps({"wall_s": wall, "kernel_peak_mb": kernel_mb}))
 """
 
 
-def measure_notebook(path: Path) -> dict:
-    result = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(path.parent)],
-                            capture_output=True, text=True)
+def measure_notebook(path: Path, timeout: float = TIMEOUT_S) -> dict:
+    try:
+        result = processes.run([sys.executable, "-c", _CHILD, str(path), str(path.parent)], timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"still running after {timeout:g} s: stopped"}
     if result.returncode:
         return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure_command(args: list[str]) -> dict:
+def measure_command(args: list[str], timeout: float = TIMEOUT_S) -> dict:
     t0 = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "cnnbook", *args], capture_output=True, text=True)
+    try:
+        result = processes.run([sys.executable, "-m", "cnnbook", *args], timeout)
+    except subprocess.TimeoutExpired:
+        return {"wall_s": time.perf_counter() - t0, "peak_mb": float("nan"), "exit": "timeout",
+                "last_lines": [f"still running after {timeout:g} s: stopped"]}
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # includes earlier children: an upper bound
     return {"wall_s": wall, "peak_mb": peak, "exit": result.returncode,
@@ -60,12 +71,19 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--command", nargs=argparse.REMAINDER, default=None,
                         help="also measure `python -m cnnbook COMMAND ...` (give it last)")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT_S,
+                        help=f"seconds each notebook or the command may run (default {TIMEOUT_S})")
     args = parser.parse_args(argv)
+    with processes.sigterm_stops():
+        return _measure(args)
+
+
+def _measure(args) -> int:
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     print(f"{'notebook':<42} {'wall s':>8} {'peak MB':>8}  within budget")
     worst = 0
     for path in paths:
-        r = measure_notebook(path)
+        r = measure_notebook(path, args.timeout)
         if "error" in r:
             print(f"{path.name:<42} failed: {r['error']}")
             worst = 1
@@ -73,7 +91,7 @@ def main(argv=None) -> int:
         ok = r["wall_s"] < BUDGET_SECONDS and r["kernel_peak_mb"] < BUDGET_MB
         print(f"{path.name:<42} {r['wall_s']:8.1f} {r['kernel_peak_mb']:8.0f}  {'yes' if ok else 'NO'}")
     if args.command:
-        r = measure_command(args.command)
+        r = measure_command(args.command, args.timeout)
         print(f"python -m cnnbook {' '.join(args.command)}: exit {r['exit']}, {r['wall_s']:.1f} s, "
               f"peak <= {r['peak_mb']:.0f} MB; {' | '.join(r['last_lines'])}")
     return worst

@@ -8,7 +8,6 @@ diverged training, exit status 1; Ctrl-C or SIGTERM stops training with one line
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import sys
 import time
