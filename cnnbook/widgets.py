@@ -180,7 +180,7 @@ def kernel_explorer(image, preset="vertical edge"):
                         f"{escape(explore.explain_kernel(k))}")
         xp = backend.get_array_module(amap)
         _show(drawing, viz.show_activation_maps(xp.stack([image, amap]), titles=["input (grey)", "activation map"],
-                                                ncols=2, size=3.6, title="kernel explorer"))
+                                                ncols=2, size=3.6, title="kernel explorer", shared=False))
 
     choose.observe(on_preset, names="value")
     text.observe(update, names="value")

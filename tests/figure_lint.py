@@ -30,7 +30,7 @@ MIN_IMAGE_PX = 120.0
 SHOWN_WIDTH_PX = 1000.0
 CSS_PX_PER_INCH = 96.0
 MIN_CONTRAST = 3.0  # WCAG's minimum for large text; cell numbers are small, so this is lenient
-TOLERANCE_PX = 1.0  # overlaps or overhangs smaller than this (in figure pixels) are rounding
+TOLERANCE_PX = 2.0  # overlaps or overhangs smaller than this (figure pixels) are the padding of text boxes
 
 REPORTS: list = []
 
@@ -301,12 +301,30 @@ def _significant_digits(number: str) -> int:
     return len(mantissa)
 
 
-def lint_text_outputs(outputs) -> list[str]:
+def _ends_quiet(source: str) -> bool:
+    """Whether IPython hides the cell's result: its last line ends with ``;`` (before any comment).
+    nbval runs cells without history, so IPython cannot see the ``;`` there; JupyterLab can."""
+    import io
+    import tokenize
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline)
+                  if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER,
+                                    tokenize.INDENT, tokenize.DEDENT)]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return source.rstrip().endswith(";")
+    return bool(tokens) and tokens[-1].string == ";"
+
+
+def lint_text_outputs(outputs, source: str = "") -> list[str]:
     """Noise in a cell's text outputs (nbformat output dicts): ``np.int64(10)`` reprs, a bare ``True``
-    or ``False`` as the cell's result, numbers with more than ``MAX_DIGITS`` significant digits."""
+    or ``False`` as the cell's result, numbers with more than ``MAX_DIGITS`` significant digits.
+    ``source``: the cell's code; a result it hides with a final ``;`` is not shown, so not checked."""
     defects = []
+    quiet = _ends_quiet(source)
     for out in outputs:
         kind = out.get("output_type")
+        if kind == "execute_result" and quiet:
+            continue
         if kind == "stream":
             if out.get("name") != "stdout":
                 continue  # progress bars and warnings

@@ -66,7 +66,7 @@ def pytest_runtest_call(item):
         for record in json.loads(_ask_kernel(kernel, "", POP)):
             where = f" ({record['where']})" if record["where"] else ""
             findings += [f"{d}{where}" for d in record["defects"]]
-    findings += figure_lint.lint_text_outputs(item.test_outputs or [])
+    findings += figure_lint.lint_text_outputs(item.test_outputs or [], item.cell.source)
     if findings:
         log = os.environ.get("CNNBOOK_FIGURE_LINT_LOG")
         if log:

@@ -104,6 +104,9 @@ def test_noisy_text_outputs_are_flagged():
     quiet = [{"output_type": "stream", "name": "stdout", "text": "loss 2.671, accuracy 0.8125, 1e-16\n"},
              {"output_type": "stream", "name": "stderr", "text": "100%|####| 50/50 [00:01<00:00, 31.22it/s]\n"}]
     assert lint_text_outputs(quiet) == []
+    # a final ';' hides the result in JupyterLab (nbval, running without history, still records it)
+    assert lint_text_outputs(out[:1], source="check_softmax_loss(fn);  # verdict") == []
+    assert _kinds(lint_text_outputs(out[:1], source="check_softmax_loss(fn)  # no ;")) == ["bare result"]
 
 
 NOTEBOOK_CELLS = [

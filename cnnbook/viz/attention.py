@@ -20,7 +20,7 @@ def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None
     d = np.asarray(host(distances), dtype=float)
     if d.ndim != 2:
         raise ValueError(f"distances must be (depth, heads), got shape {d.shape}")
-    fig, ax = _plt().subplots(figsize=(5.5, 3.6))
+    fig, ax = _plt().subplots(figsize=(5.5, 3.6), layout="constrained")
     layers = np.arange(1, d.shape[0] + 1)
     for h in range(d.shape[1]):
         ax.scatter(layers, d[:, h], color="tab:orange", alpha=0.6, s=25, label="ViT head" if h == 0 else None)
@@ -32,9 +32,8 @@ def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None
     ax.set_xlabel("layer")
     ax.set_ylabel("distance (pixels)")
     ax.set_xticks(np.arange(1, max(d.shape[0], *[len(r) for r in (cnn_reach or {}).values()], 1) + 1))
-    ax.set_title(title or "how far each layer looks")
+    ax.set_title(title or "how far each layer looks", wrap=True)
     ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
     return fig
 
 
@@ -73,7 +72,7 @@ def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, si
             ax.set_xticks([])
             ax.set_yticks([])
     fig.colorbar(heat, ax=axes[:, 1:].ravel().tolist(), shrink=0.8).set_label(
-        "attention weight (one scale for all heads)", fontsize=9)
+        "attention weight", fontsize=9)
     fig.suptitle(title or f"attention of token {query} over the {grid_size}x{grid_size} patches", wrap=True)
     return fig
 
@@ -81,7 +80,7 @@ def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, si
 def plot_accuracy_vs_data(sizes, accuracies: dict, title=None):
     """Test accuracy against the number of training images (log scale), one line per model."""
     sizes = np.asarray(sizes)
-    fig, ax = _plt().subplots(figsize=(5.5, 3.6))
+    fig, ax = _plt().subplots(figsize=(5.5, 3.6), layout="constrained")
     for label, acc in accuracies.items():
         acc = np.asarray(host(acc), dtype=float)
         if acc.shape != sizes.shape:
@@ -93,10 +92,9 @@ def plot_accuracy_vs_data(sizes, accuracies: dict, title=None):
     ax.xaxis.set_minor_formatter(NullFormatter())  # the log axis's own 3x10^2 labels would collide with these
     ax.set_xlabel("training images")
     ax.set_ylabel("test accuracy (fraction)")
-    ax.set_title(title or "accuracy against training-set size")
+    ax.set_title(title or "accuracy against training-set size", wrap=True)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
     return fig
 
 
@@ -149,7 +147,7 @@ def show_filter_rows(rows: dict, size=1.0, title=None):
                 im = ax.imshow(w[f, 0], cmap="RdBu_r", vmin=-lim, vmax=lim)
             if r == 0:
                 ax.set_title(f"filter {f}", fontsize=8)
-        axes[r, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+        axes[r, 0].set_ylabel(label, fontsize=8)
     shape = next(iter(rows.values())).shape
     fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8).set_label("weight (one scale)", fontsize=9)
     fig.suptitle((title or f"filters {shape[2]}x{shape[3]} pixels, one colour scale (red > 0, blue < 0)") + note,

@@ -46,10 +46,11 @@ def _grid(n: int, ncols: int, size: float, title: str, aspect: float = 1.0, extr
     Panels are at least ``MIN_PANEL`` inches and the figure at most ``MAX_WIDTH`` (plus ``extra_width``
     for a colour bar): a grid that would be wider wraps into more rows rather than shrink its images."""
     ncols = max(1, min(ncols, n))
-    size = max(min(size, (MAX_WIDTH - extra_width) / ncols), MIN_PANEL)  # shrink to fit the row, down to MIN_PANEL
+    aspect = min(max(aspect, 0.4), 2.5)
+    smallest = MIN_PANEL / min(aspect, 1.0)  # a wide image needs more width for its height to reach MIN_PANEL
+    size = max(min(size, (MAX_WIDTH - extra_width) / ncols), smallest)  # shrink to fit the row, down to that
     ncols = max(1, min(ncols, int((MAX_WIDTH - extra_width + 1e-9) // size)))  # then wrap
     nrows = -(-n // ncols)
-    aspect = min(max(aspect, 0.4), 2.5)
     # Each row gets room for a two-line title above its images: images keep their aspect, so the layout
     # engine cannot make that room by squeezing them.
     fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols + extra_width,
@@ -162,7 +163,7 @@ def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap=
         if not shared:
             fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label("activation (a.u.)", fontsize=8)
     if shared:
-        fig.colorbar(im, ax=list(axes), shrink=0.8, aspect=30).set_label("activation (a.u.), one scale for all maps", fontsize=9)
+        fig.colorbar(im, ax=list(axes), shrink=0.8, aspect=30).set_label("activation (a.u.)", fontsize=9)
     return _finish_image_grid(fig, axes)
 
 
@@ -198,7 +199,7 @@ def show_filters(w, ncols=8, size=1.6, title=None, annotate=None, names=None):
             ax.imshow(img)
             ax.set_title(f"{name}\n{tuple(w[i].shape)}", fontsize=8)
     if per_channel:
-        fig.colorbar(im, ax=list(axes), shrink=0.8).set_label("weight, one scale for all filters", fontsize=9)
+        fig.colorbar(im, ax=list(axes), shrink=0.8).set_label("weight", fontsize=9)
     return _finish_image_grid(fig, axes, "kernel column (pixels)", "kernel row (pixels)")
 
 
@@ -263,7 +264,7 @@ def plot_receptive_field_growth(stacks: dict, ax=None):
     """Receptive field (pixels per side) after each layer, one line per named stack of layers."""
     from cnnbook.explore import receptive_field_growth
     if ax is None:
-        fig, ax = _plt().subplots(figsize=(6, 3.5))
+        fig, ax = _plt().subplots(figsize=(6, 3.5), layout="constrained")
     else:
         fig = ax.figure
     for name, layers in stacks.items():
