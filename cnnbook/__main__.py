@@ -26,6 +26,16 @@ COMMANDS = {
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    with stop_on_sigterm():
+        try:
+            return _main(argv)
+        except KeyboardInterrupt as exc:
+            command = " ".join(["python -m cnnbook", *[a for a in argv if a in COMMANDS][:1]])
+            print(f"interrupted by {describe_stop(exc)}: {command} stopped", file=sys.stderr)
+            return 128 + signal_of(exc)
+
+
+def _main(argv) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnnbook", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules, parsers = {}, {}
@@ -40,12 +50,7 @@ def main(argv=None) -> int:
             parsers["lab"].error("JupyterLab's arguments go after --: python -m cnnbook lab -- "
                                  + shlex.join(argv[argv.index("lab") + 1:]))
         parsers[args.command].error(f"unrecognized arguments: {shlex.join(extra)}")
-    with stop_on_sigterm():
-        try:
-            return modules[args.command].run(args)
-        except KeyboardInterrupt as exc:
-            print(f"interrupted by {describe_stop(exc)}: python -m cnnbook {args.command} stopped", file=sys.stderr)
-            return 128 + signal_of(exc)
+    return modules[args.command].run(args)
 
 
 if __name__ == "__main__":
