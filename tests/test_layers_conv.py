@@ -124,16 +124,62 @@ def test_output_feeds_the_next_layer_and_its_gradient_back():
     assert rel_error(dw1, eval_numerical_gradient_array(net, w1, dout)) < 1e-7
 
 
-def test_blocked_batch_gives_the_same_result(monkeypatch):
-    # NumPy runs the batch in blocks of whole images; blocks of one image must change nothing.
+@pytest.mark.parametrize("short_row", [0, 10**9], ids=["batch-first", "batch-last"])
+@pytest.mark.parametrize("seed", range(4))
+def test_both_pixel_orders_match_naive(xp, monkeypatch, seed, short_row):
+    # The layer stores pixels (N, Ho, Wo) or (Ho, Wo, N) by the output's width; force each order on every geometry.
     import cnnbook.layers.conv as conv
+    monkeypatch.setattr(conv, "SHORT_ROW", short_row)
+    rng = np.random.default_rng(200 + seed)
+    case = random_conv_case(rng, max_out=5)
+    x, w, b = randn(xp, rng, *case["x"]), randn(xp, rng, *case["w"]), randn(xp, rng, case["w"][0])
+    S, P = case["stride"], case["padding"]
+    out, cache = conv2d_forward(x, w, b, S, P)
+    assert cache[5].shape[3] == (case["x"][0] if short_row == 0 else case["out"][2])  # cols' first pixel axis
+    out_n, cache_n = conv2d_forward_naive(x, w, b, S, P)
+    assert rel_error(out, out_n) < 1e-12
+    dout = randn(xp, rng, *out.shape)
+    for a, b_ in zip(conv2d_backward(dout, cache), conv2d_backward_naive(dout, cache_n)):
+        assert get_array_module(a) is xp and a.shape == b_.shape
+        assert rel_error(a, b_) < 1e-12
+    # The layer's own output layout as the next dout (no copy on that path) gives the same gradients.
+    dout_own = out * 0 + dout
+    for a, b_ in zip(conv2d_backward(dout_own, cache), conv2d_backward_naive(dout, cache_n)):
+        assert rel_error(a, b_) < 1e-12
+
+
+@pytest.mark.parametrize("shape", [(3, 2, 4, 21, 33), (2, 3, 5, 9, 7)], ids=["batch-first", "batch-last"])
+def test_fast_conv_matches_pytorch(shape):
+    torch = pytest.importorskip("torch")
+    N, C, F, H, W = shape
+    rng = np.random.default_rng(13)
+    x, w, b = rng.standard_normal((N, C, H, W)), rng.standard_normal((F, C, 3, 3)), rng.standard_normal(F)
+    for stride, padding in ((1, 1), (2, 1), (1, 0)):
+        out, cache = conv2d_forward(x, w, b, stride, padding)
+        dout = rng.standard_normal(out.shape)
+        tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
+        t_out = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=padding)
+        t_out.backward(torch.from_numpy(dout))
+        # float64 both; only the order of the sums differs (PyTorch does not use im2col here).
+        assert rel_error(out, t_out.detach().numpy()) < 1e-10
+        for ours, theirs in zip(conv2d_backward(dout, cache), (tx.grad, tw.grad, tb.grad)):
+            assert rel_error(ours, theirs.numpy()) < 1e-10
+
+
+@pytest.mark.parametrize("short_row", [0, 10**9], ids=["batch-first", "batch-last"])
+def test_blocks_give_the_same_result(monkeypatch, short_row):
+    # NumPy runs a batch-first layer in blocks of whole images, and dw's product over blocks of pixels;
+    # blocks of one image (one pixel) must change nothing.
+    import cnnbook.layers.conv as conv
+    monkeypatch.setattr(conv, "SHORT_ROW", short_row)
     rng = np.random.default_rng(11)
     x, w, b = rng.standard_normal((5, 3, 9, 7)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
     out, cache = conv2d_forward(x, w, b, (2, 1), 1)
     dout = rng.standard_normal(out.shape)
     whole = (out,) + conv2d_backward(dout, cache)
     monkeypatch.setattr(conv, "COLUMNS_PER_BLOCK", 1)
-    assert len(conv._batch_blocks(5, 10, np)) == 5
+    order = conv.pixel_order(7)
+    assert len(conv._batch_blocks(5, 10, order, np)) == (5 if short_row == 0 else 1)
     out1, cache1 = conv2d_forward(x, w, b, (2, 1), 1)
     blocked = (out1,) + conv2d_backward(dout, cache1)
     for a, b_ in zip(whole, blocked):

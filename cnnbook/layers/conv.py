@@ -1,18 +1,28 @@
 """Convolution (cross-correlation, as in CS231n and PyTorch): the fast, vectorised pair.
 
-``conv2d_forward`` turns the convolution into a matrix product (im2col):
+``conv2d_forward`` turns the convolution into one matrix product (im2col):
 
-* the padded input is laid out channel-first, ``(C, N, Hp, Wp)``, so each of the
-  ``KH*KW`` kernel offsets copies one strided slice whose rows are contiguous;
-* those slices stack into ``cols``, seen as a ``(KH*KW*C, N*Ho*Wo)`` matrix, and
-  ``out = w_mat @ cols`` is a ``(F, K) x (K, M)`` product that BLAS (or cuBLAS) runs at full speed.
-  On NumPy the batch is cut into blocks (see :data:`COLUMNS_PER_BLOCK`) that stay in cache.
+* the zero-padded input is stored channel first, and each of the ``KH*KW`` kernel offsets copies one
+  shifted (strided) slice of it into ``cols``;
+* ``cols`` is seen as a ``(KH*KW*C, M)`` matrix, one column per output pixel (``M = N*Ho*Wo``), and
+  ``out = w_mat @ cols`` is an ``(F, K) x (K, M)`` product that BLAS (or cuBLAS) runs at full speed.
 
-The output is that product reshaped ``(F, N, Ho, Wo)`` and *viewed* as ``(N, F, Ho, Wo)``:
-no copy, and the next layer's backward finds ``dout`` already in the order it needs.
+Besides that product, the time goes into the copies, and a copy's cost is set by the length of its
+contiguous rows: NumPy pays a fixed price per row, so rows of 7 or 14 numbers cost several times more
+per number than long ones. So the output pixels are kept in one of two orders (:func:`pixel_order`):
+
+* ``(N, Ho, Wo)``, images one after another: rows of ``Wo`` numbers; right for wide feature maps, and
+  ``x`` ``(N, C, H, W)`` gets there by a cheap swap of its first two axes;
+* ``(Ho, Wo, N)``, batch last: a row holds one output row of every image, ``Wo*N`` numbers, so on small
+  feature maps (7x7, 14x14) the copies run 3-7x faster, for the price of one transposed copy of ``x``
+  and one of ``dout`` (none when they come from a layer stored the same way).
+
+The output is the product reshaped ``(F, *pixels)`` and *viewed* as ``(N, F, Ho, Wo)``: no copy, and
+the backward pass (or a next convolution) finds it already in the order it needs.
 The backward pass is two more products plus ``col2im``: ``KH*KW`` strided slice-adds
 (no ``np.add.at``, which is slow and missing from CuPy's core API).
 Only array-module functions that NumPy and CuPy share are used, so the same code runs on both.
+``benchmarks/README.md`` has the measurements behind these choices.
 """
 from __future__ import annotations
 
@@ -49,28 +59,65 @@ def _window(offset, size, step):
     return slice(offset, offset + step * (size - 1) + 1, step)
 
 
-# NumPy: work in blocks of whole images, about this many output pixels each, so that a block's
-# im2col columns, GEMM panels and col2im sums stay in the CPU's cache instead of streaming through
-# memory (measured 5-25% faster than one product over the whole batch). CuPy gets one block:
-# on a GPU, fewer and bigger launches win.
+# The two orders of the stored axes, as permutations of x's (N, C, H, W).
+BATCH_FIRST = (1, 0, 2, 3)  # (C, N, H, W): images one after another
+BATCH_LAST = (1, 2, 3, 0)  # (C, H, W, N): one pixel of every image side by side
+
+# Outputs narrower than this (16 float32 numbers fill one 64-byte cache line) are stored batch last.
+SHORT_ROW = 16
+
+# NumPy, batch first: work in blocks of whole images, about this many output pixels each, so that a
+# block's columns, product panels and col2im sums stay in the CPU's cache (wide maps: up to 1.3x faster
+# than one product over the whole batch). Batch last (small maps) and CuPy take the batch in one block:
+# there the arrays are small, and on a GPU fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
 
 
-def _batch_blocks(N, pixels, xp):
-    """Slices of the batch, each about :data:`COLUMNS_PER_BLOCK` output pixels (whole images)."""
-    per = N if xp is not np else max(1, COLUMNS_PER_BLOCK // pixels)
+def _batch_blocks(N, pixels, order, xp):
+    """Slices of the batch, each about :data:`COLUMNS_PER_BLOCK` output pixels (whole images);
+    one ``slice(None)``, the whole batch, when batch last or on CuPy."""
+    if xp is not np or order != BATCH_FIRST:
+        return [slice(None)]
+    per = max(1, COLUMNS_PER_BLOCK // pixels)
     return [slice(n, min(n + per, N)) for n in range(0, N, per)]
 
 
-def _pad_channels_first(x, padding, xp):
-    """``x`` ``(N, C, H, W)`` as ``(C, N, Hp, Wp)`` with zero padding (a view when there is none)."""
-    N, C, H, W = x.shape
+def pixel_order(Wo: int) -> tuple:
+    """How the layer stores images, columns and outputs: :data:`BATCH_LAST` when an output row is
+    shorter than :data:`SHORT_ROW` pixels, else :data:`BATCH_FIRST`."""
+    return BATCH_LAST if Wo < SHORT_ROW else BATCH_FIRST
+
+
+def _hw(order, rows, cols, batch=slice(None)):
+    """An index into a 4-D array stored in ``order``: ``rows`` of its H axis, ``cols`` of W, ``batch`` of N."""
+    index = [slice(None)] * 4
+    index[order.index(0)] = batch
+    index[order.index(2)] = rows
+    index[order.index(3)] = cols
+    return tuple(index)
+
+
+def _inverse(order):
+    """The permutation that undoes ``order``: ``a.transpose(order).transpose(_inverse(order))`` is ``a``."""
+    return tuple(order.index(axis) for axis in range(4))
+
+
+def _padded_shape(x_shape, order, padding) -> tuple:
+    """The shape of ``x`` ``(N, C, H, W)`` stored in ``order`` with ``padding`` zeros around H and W."""
+    shape = [x_shape[axis] for axis in order]
+    shape[order.index(2)] += 2 * padding[0]
+    shape[order.index(3)] += 2 * padding[1]
+    return tuple(shape)
+
+
+def _stored(x, order, padding, xp):
+    """``x`` ``(N, C, H, W)`` stored in ``order`` and zero-padded: ``(C, N, Hp, Wp)`` or ``(C, Hp, Wp, N)``."""
     PH, PW = padding
-    x_cf = x.transpose(1, 0, 2, 3)  # (C, N, H, W), a view
+    x_o = x.transpose(order)  # a view; contiguous when x came from a layer that stores this order
     if not (PH or PW):
-        return x_cf
-    xpad = xp.zeros((C, N, H + 2 * PH, W + 2 * PW), dtype=x.dtype)  # (C, N, Hp, Wp)
-    xpad[:, :, PH:PH + H, PW:PW + W] = x_cf
+        return xp.ascontiguousarray(x_o)
+    xpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)
+    xpad[_hw(order, slice(PH, PH + x.shape[2]), slice(PW, PW + x.shape[3]))] = x_o
     return xpad
 
 
@@ -93,27 +140,32 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     Returns:
         out: ``(N, F, Ho, Wo)`` with ``Ho = (H - KH + 2PH) / SH + 1`` and ``Wo = (W - KW + 2PW) / SW + 1``
             (see :func:`conv_output_size`; a stride that does not divide evenly is a ``ValueError``).
-            It is a view of an ``(F, N, Ho, Wo)`` buffer; ``x``'s dtype is kept.
-        cache: ``(x, w, b, (SH, SW), (PH, PW), cols)``; ``cols`` ``(KH, KW, C, N, Ho, Wo)`` is the im2col
-            array, ``cols[i, j, c, n, ho, wo] = xpad[n, c, ho*SH + i, wo*SW + j]``, kept for the backward pass.
+            It is a view of an ``(F, N, Ho, Wo)`` or ``(F, Ho, Wo, N)`` buffer (:func:`pixel_order`);
+            ``x``'s dtype is kept.
+        cache: ``(x, w, b, (SH, SW), (PH, PW), cols)``; ``cols`` is the im2col array, ``(KH, KW, C, N, Ho, Wo)``
+            or ``(KH, KW, C, Ho, Wo, N)``, ``cols[i, j, c, n, ho, wo] = xpad[n, c, ho*SH + i, wo*SW + j]``
+            (pixel axes in the same order as the output's), kept for the backward pass.
     """
     xp = get_array_module(x, w, b)
     stride, padding, (Ho, Wo) = check_conv_args(x, w, b, stride, padding)
     N = x.shape[0]
     F, C, KH, KW = w.shape
     (SH, SW), K = stride, KH * KW * C
-    xpad = _pad_channels_first(x, padding, xp)  # (C, N, Hp, Wp)
+    order = pixel_order(Wo)
+    pixels = (N, Ho, Wo) if order == BATCH_FIRST else (Ho, Wo, N)
+    xpad = _stored(x, order, padding, xp)  # (C, N, Hp, Wp) or (C, Hp, Wp, N)
+    cols = xp.empty((KH, KW, C) + pixels, dtype=x.dtype)
+    out = xp.empty((F,) + pixels, dtype=x.dtype)
     w_mat = _w_matrix(w)  # (F, KH*KW*C)
-    cols = xp.empty((KH, KW, C, N, Ho, Wo), dtype=x.dtype)
-    out = xp.empty((F, N, Ho, Wo), dtype=x.dtype)
-    for nb in _batch_blocks(N, Ho * Wo, xp):
+    for nb in _batch_blocks(N, Ho * Wo, order, xp):  # nb indexes the first pixel axis: all of it when batch last
         for i in range(KH):
             for j in range(KW):
-                cols[i, j, :, nb] = xpad[:, nb, _window(i, Ho, SH), _window(j, Wo, SW)]  # (C, n, Ho, Wo)
+                cols[i, j, :, nb] = xpad[_hw(order, _window(i, Ho, SH), _window(j, Wo, SW), nb)]  # (C, *pixels)
         block = out[:, nb].reshape(F, -1)  # (F, n*Ho*Wo), a view: the product lands in place
         xp.matmul(w_mat, cols[:, :, :, nb].reshape(K, -1), out=block)  # im2col's matrix product
         block += b[:, None]
-    return out.transpose(1, 0, 2, 3), (x, w, b, stride, padding, cols)  # out: (N, F, Ho, Wo), a view
+    out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
+    return out, (x, w, b, stride, padding, cols)
 
 
 def conv2d_backward(dout, cache):
@@ -124,9 +176,10 @@ def conv2d_backward(dout, cache):
         cache: from :func:`conv2d_forward` (or :func:`conv2d_forward_naive`, whose 5-tuple lacks ``cols``).
 
     Returns:
-        dx: ``(N, C, H, W)``; dw: ``(F, C, KH, KW)``; db: ``(F,)``, in the forward pass's dtypes.
+        dx: ``(N, C, H, W)`` (a view, stored like the forward output); dw: ``(F, C, KH, KW)``; db: ``(F,)``,
+        in the forward pass's dtypes.
 
-    With ``dout_mat`` ``(F, N*Ho*Wo)`` and ``cols`` seen as ``(KH*KW*C, N*Ho*Wo)``:
+    With ``dout_mat`` ``(F, M)`` and ``cols`` seen as ``(KH*KW*C, M)``, pixels in the same order:
     ``dw = dout_mat @ cols.T``, ``db = dout_mat.sum(1)``, and ``dcols = w_mat.T @ dout_mat``, which col2im
     sums back onto the input pixels the columns were copied from (overlapping windows add up).
     """
@@ -138,21 +191,24 @@ def conv2d_backward(dout, cache):
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     (SH, SW), (PH, PW), K = stride, padding, KH * KW * C
-    Ho, Wo = cols.shape[-2:]
+    Ho, Wo = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
     dout = check_dout(dout, (N, F, Ho, Wo), x.dtype, "conv2d_forward")
-    dout_f = dout.transpose(1, 0, 2, 3)  # (F, N, Ho, Wo); contiguous when dout is this layer's own layout
+    order = pixel_order(Wo)
+    dout_o = dout.transpose(order)  # (F, *pixels); contiguous when dout is stored like this layer's output
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)
     dw_t = xp.zeros((K, F), dtype=w.dtype)
-    dxpad = xp.zeros((C, N, H + 2 * PH, W + 2 * PW), dtype=x.dtype)  # (C, N, Hp, Wp)
-    for nb in _batch_blocks(N, Ho * Wo, xp):
-        dout_mat = dout_f[:, nb].reshape(F, -1)  # (F, n*Ho*Wo)
-        dw_t += cols[:, :, :, nb].reshape(K, -1) @ dout_mat.T  # (KH*KW*C, F)
-        dcols = (w_mat_t @ dout_mat).reshape(KH, KW, C, -1, Ho, Wo)  # (KH, KW, C, n, Ho, Wo)
+    dxpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)  # stored like xpad
+    for nb in _batch_blocks(N, Ho * Wo, order, xp):
+        dout_mat = dout_o[:, nb].reshape(F, -1)  # (F, n*Ho*Wo)
+        cols_mat = cols[:, :, :, nb].reshape(K, -1)  # (K, n*Ho*Wo)
+        for m in range(0, cols_mat.shape[1], COLUMNS_PER_BLOCK):  # OpenBLAS is slow on one long inner dimension
+            dw_t += cols_mat[:, m:m + COLUMNS_PER_BLOCK] @ dout_mat[:, m:m + COLUMNS_PER_BLOCK].T  # (K, F)
+        dcols = (w_mat_t @ dout_mat).reshape(cols[:, :, :, nb].shape)  # (KH, KW, C, *pixels of the block)
         for i in range(KH):
             for j in range(KW):
                 # col2im: overlapping windows add into the same pixels, one kernel offset at a time.
-                dxpad[:, nb, _window(i, Ho, SH), _window(j, Wo, SW)] += dcols[i, j]
-    dx = dxpad[:, :, PH:PH + H, PW:PW + W].transpose(1, 0, 2, 3)  # (N, C, H, W), a view
+                dxpad[_hw(order, _window(i, Ho, SH), _window(j, Wo, SW), nb)] += dcols[i, j]
+    dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))].transpose(_inverse(order))  # (N, C, H, W), a view
     dw = dw_t.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)  # (F, C, KH, KW)
     db = dout.sum(axis=(0, 2, 3))  # (F,)
     return dx, xp.ascontiguousarray(dw), db
