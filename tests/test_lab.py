@@ -117,7 +117,8 @@ def test_without_jupyterlab_the_command_says_how_to_install_it():
                             env=marked_env(), cwd=ROOT, stdin=subprocess.DEVNULL)
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert result.stderr.strip().splitlines() == [
-        "error: JupyterLab is not installed here: run `pip install -r requirements.txt`"], result.stderr
+        "error: JupyterLab is not installed here (it does not import): run `pip install jupyterlab`, "
+        "or `pip install -r requirements.txt` in a clone"], result.stderr
 
 
 def test_help_shows_the_readme_form_with_the_separator():

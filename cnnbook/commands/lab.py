@@ -40,7 +40,8 @@ def lab_command(extra=(), euid=None) -> list[str]:
 
 def run(args) -> int:
     if not _has_jupyterlab():
-        print("error: JupyterLab is not installed here: run `pip install -r requirements.txt`", file=sys.stderr)
+        print("error: JupyterLab is not installed here (it does not import): run `pip install jupyterlab`, "
+              "or `pip install -r requirements.txt` in a clone", file=sys.stderr)
         return 1
     try:
         cmd = lab_command(args.jupyter_args)
@@ -50,6 +51,7 @@ def run(args) -> int:
     print("starting:", " ".join(cmd), flush=True)
     sys.stderr.flush()
     if os.name == "posix":
+        assert cmd[1:3] == ["-m", "jupyterlab"], cmd
         # does not return: this process is JupyterLab from here on
         os.execv(sys.executable, [sys.executable, "-m", "cnnbook.commands.lab", *cmd[3:]])
     return _call_forwarding_ctrl_c(cmd)
