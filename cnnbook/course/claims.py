@@ -285,9 +285,10 @@ CLAIMS = (
     _c("C42", 4, ADDED, NB11, FAILS,
        "이는 CNN이 지역적인 패턴을 조합하는 방식으로 작동하기 때문에 발생하는 한계로",
        "Texture bias arises because CNNs work by combining local patterns.",
-       "cue conflict after training on texture-randomised images (shape is the only cue): the fraction of answers "
-       "that follow shape minus those that follow texture must be positive, for the same architecture. Geirhos et "
-       "al. 2019: a ResNet-50 trained on Stylized-ImageNet becomes shape-biased; much of the bias comes from the data"),
+       "cue conflict for a CNN whose units see the whole image (38 px), which follows texture when trained where "
+       "texture and shape agree: after training on texture-randomised images the fraction of answers that follow "
+       "shape minus those that follow texture must exceed 0.5. Geirhos et al. 2019: a ResNet-50 trained on "
+       "Stylized-ImageNet becomes shape-biased; much of the bias comes from the data"),
     _c("C43", 4, ADDED, NB11, CAVEAT,
        "얼굴의 파츠들이 뒤죽박죽 섞여 있는 비현실적인 이미지도 '얼굴'로 인식하는 실수를 저지를 수 있습니다.",
        "A CNN may call an image with jumbled face parts a face.",
