@@ -7,17 +7,20 @@ import gzip
 import hashlib
 import http.server
 import os
+import builtins
 import struct
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cnnbook.data import fashion
+from cnnbook.data import download, fashion
 from cnnbook.data import DataError, load_fashion_mnist
 from cnnbook.data.idx import parse_idx
 
 SIZES = {"train": 30, "test": 20}
+REPO_SUBSET = Path(fashion.DATA_DIR) / fashion.SUBSET_FILE  # read before a test patches DATA_DIR
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -129,14 +132,37 @@ def test_parse_idx_other_types_and_extra_bytes():
 
 # ---- downloads from a local server ----------------------------------------------------------
 
+HANG_SECONDS = 10  # the stalling modes give up after this long, so a client that never gives up fails, not hangs
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     files: dict = {}  # set per test: URL path -> bytes
+    stop = threading.Event()  # set when the test ends: the stalling modes stop at once
 
     def do_GET(self):
         mode, _, name = self.path.lstrip("/").partition("/")
-        body = self.files.get(name) if mode in ("good", "bad", "broken") else None
+        body = self.files.get(name) if mode in ("good", "bad", "broken", "trickle", "silent", "silent-body") else None
         if body is None:
             self.send_error(404)
+            return
+        if mode == "silent":  # accept the request, never answer
+            self.stop.wait(HANG_SECONDS)
+            self.close_connection = True
+            return
+        if mode in ("trickle", "silent-body"):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.flush()
+            if mode == "trickle":  # about 50 bytes a second, far below any useful rate, for HANG_SECONDS
+                for i in range(min(len(body), 50 * HANG_SECONDS)):
+                    if self.stop.wait(0.02):
+                        break
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+            else:
+                self.stop.wait(HANG_SECONDS)
+            self.close_connection = True
             return
         if mode == "bad":
             body = body[:-50] + bytes(50)
@@ -156,13 +182,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server(fake_official):
     Handler.files = {name + ".gz": gzip.compress(raw, mtime=0) for name, raw in fake_official.items()}
+    Handler.stop = threading.Event()
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    httpd.daemon_threads = False  # server_close() then waits for every handler thread
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        Handler.stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
 
 
 def test_download_good_files(tmp_path, server):
@@ -192,12 +223,26 @@ def test_failed_download_leaves_nothing(tmp_path, server, mode, message):
     assert os.listdir(tmp_path) == []
 
 
-def test_download_into_data_dir_when_no_root(tmp_path, server, monkeypatch):
+def test_download_into_download_dir_when_no_root(tmp_path, server, monkeypatch):
+    (tmp_path / "env").mkdir()
     monkeypatch.setattr(fashion, "DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(fashion, "DOWNLOAD_DIR", str(tmp_path / "cache" / "cnnbook"))  # made when missing
     monkeypatch.setattr(fashion, "DEBIAN_DIR", str(tmp_path / "nowhere"))
     monkeypatch.setenv("CNNBOOK_DATA", str(tmp_path / "env"))
     load_fashion_mnist("test", full=True, mirrors=[server + "/good/"], progress=False)
-    assert sorted(os.listdir(tmp_path / "data")) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+    assert sorted(os.listdir(tmp_path / "cache" / "cnnbook")) == ["t10k-images-idx3-ubyte.gz",
+                                                                  "t10k-labels-idx1-ubyte.gz"]
+    assert os.listdir(tmp_path / "env") == []
+
+
+def test_failed_download_removes_the_download_folder_it_made(tmp_path, server, monkeypatch):
+    monkeypatch.setattr(fashion, "DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(fashion, "DOWNLOAD_DIR", str(tmp_path / "cache" / "cnnbook"))
+    monkeypatch.setattr(fashion, "DEBIAN_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.delenv("CNNBOOK_DATA", raising=False)
+    with pytest.raises(DataError, match="HTTP Error 404"):
+        load_fashion_mnist("test", full=True, mirrors=[server + "/missing/"], progress=False)
+    assert os.listdir(tmp_path) == []
 
 
 def test_search_order_env_first(tmp_path, fake_official, monkeypatch):
@@ -214,3 +259,143 @@ def test_search_order_env_first(tmp_path, fake_official, monkeypatch):
     assert found["t10k-images-idx3-ubyte"] == str(debian / "t10k-images-idx3-ubyte.gz")
     X, y = load_fashion_mnist("test", full=True, download=False)
     assert X.shape == (20, 1, 28, 28)
+
+
+# ---- mirrors that make no real progress -------------------------------------------------------
+
+@pytest.fixture
+def quick_stall(monkeypatch):
+    """Give up on a mirror after half a second without real progress (the defaults: 30 s, 1 KiB/s)."""
+    monkeypatch.setattr(download, "STALL_SECONDS", 0.5)
+    monkeypatch.setattr(download, "MIN_BYTES_PER_SECOND", 1000.0)
+
+
+@pytest.mark.parametrize("mode, message", [
+    ("trickle", r"no real progress: [0-9]+ bytes/s over the last [0-9]+ s \(under 1000 bytes/s\)"),
+    ("silent", "no reply for 0.5 s"),
+    ("silent-body", "no data for 0.5 s after 0 bytes"),
+])
+def test_a_mirror_without_progress_is_abandoned(tmp_path, server, quick_stall, mode, message):
+    url = f"{server}/{mode}/t10k-images-idx3-ubyte.gz"
+    with pytest.raises(DataError, match=message) as info:
+        load_fashion_mnist("test", full=True, root=tmp_path, mirrors=[server + f"/{mode}/"], progress=False)
+    assert url in str(info.value) and f"good copy of t10k-images-idx3-ubyte.gz into {tmp_path}" in str(info.value)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_stalled_mirror_hands_over_to_the_next(tmp_path, server, quick_stall):
+    mirrors = [server + "/silent/", server + "/trickle/", server + "/good/"]
+    X, _ = load_fashion_mnist("test", full=True, root=tmp_path, mirrors=mirrors, progress=False)
+    assert X.shape == (20, 1, 28, 28)
+    assert sorted(os.listdir(tmp_path)) == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+
+def test_download_thresholds_are_checked(tmp_path, server):
+    with pytest.raises(ValueError, match="stall_seconds=0.0 must be > 0"):
+        download.download_verified("x.gz", str(tmp_path), [server], verify=print, stall_seconds=0)
+
+
+# ---- root, $CNNBOOK_DATA and what sits where a data file should be ------------------------------
+
+def test_root_that_does_not_exist_is_said_and_nothing_is_created(tmp_path, server):
+    root = tmp_path / "typo" / "deeper"
+    with pytest.raises(DataError, match=f"root='{root}' does not exist: create it first"):
+        load_fashion_mnist("test", full=True, root=root, mirrors=[server + "/missing/"], progress=False)
+    assert os.listdir(tmp_path) == []
+
+
+def test_root_that_is_a_file_is_said(tmp_path, server):
+    root = tmp_path / "notes.txt"
+    root.write_text("not a folder")
+    with pytest.raises(DataError, match=f"root='{root}' is a file, not a folder"):
+        load_fashion_mnist("test", full=True, root=root, mirrors=[server + "/good/"], progress=False)
+    assert root.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_cnnbook_data_naming_a_missing_folder_is_said(tmp_path, monkeypatch, fake_official, full):
+    missing = tmp_path / "datsets"
+    monkeypatch.setenv("CNNBOOK_DATA", str(missing))
+    with pytest.raises(DataError, match=f"CNNBOOK_DATA='{missing}' does not exist: create that folder"):
+        load_fashion_mnist("test", full=full, download=False)
+    with pytest.raises(DataError, match="CNNBOOK_DATA"):
+        fashion.locate_fashion_mnist()
+    assert os.listdir(tmp_path) == []
+
+
+def test_cnnbook_data_may_hold_the_subset(tmp_path, monkeypatch):
+    monkeypatch.setattr(fashion, "DATA_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("CNNBOOK_DATA", str(tmp_path))
+    assert fashion.subset_path() == os.path.join(tmp_path / "nowhere", fashion.SUBSET_FILE)
+    with pytest.raises(DataError, match="nowhere/fashion-mnist-subset.npz is missing"):
+        load_fashion_mnist("test")
+    (tmp_path / fashion.SUBSET_FILE).write_bytes(REPO_SUBSET.read_bytes())
+    X, y = load_fashion_mnist("test")
+    assert fashion.subset_path() == str(tmp_path / fashion.SUBSET_FILE)
+    assert X.shape == (2000, 1, 28, 28) and np.all(np.bincount(y) == 200)
+
+
+def make_folder(path):
+    path.mkdir()
+
+
+def make_fifo(path):
+    os.mkfifo(path)
+
+
+def make_broken_link(path):
+    os.symlink(path.parent / "gone", path)
+
+
+@pytest.mark.parametrize("make, kind", [(make_folder, "a folder"), (make_fifo, r"a named pipe \(FIFO\)"),
+                                        (make_broken_link, "a broken symbolic link")])
+def test_something_else_in_place_of_a_data_file_is_named(tmp_path, server, make, kind):
+    target = tmp_path / "t10k-images-idx3-ubyte.gz"
+    make(target)
+    with pytest.raises(DataError, match=f"{target} is {kind}, not a data file: move it away") as info:
+        load_fashion_mnist("test", full=True, root=tmp_path, mirrors=[server + "/missing/"], progress=False)
+    assert "network" not in str(info.value)
+    assert sorted(os.listdir(tmp_path)) == [target.name]
+
+
+@pytest.mark.parametrize("make, kind", [(make_folder, "a folder"), (make_fifo, r"a named pipe \(FIFO\)")])
+def test_something_else_in_place_of_the_subset_is_named(tmp_path, monkeypatch, make, kind):
+    monkeypatch.setattr(fashion, "DATA_DIR", str(tmp_path))
+    make(tmp_path / fashion.SUBSET_FILE)
+    with pytest.raises(DataError, match=f"{tmp_path / fashion.SUBSET_FILE} is {kind}, not a data file"):
+        load_fashion_mnist("test")
+
+
+@pytest.fixture
+def unreadable(monkeypatch):
+    """``deny(path)``: opening ``path`` raises PermissionError, as for a file without read permission
+    (the tests run as root, who may read anything, so ``open`` is patched)."""
+    denied = set()
+    real_open = builtins.open
+
+    def fake_open(file, *args, **kwargs):
+        if os.fspath(file) in denied if isinstance(file, (str, os.PathLike)) else False:
+            raise PermissionError(13, "Permission denied", os.fspath(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    return lambda path: denied.add(os.fspath(path))
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_an_unreadable_file_is_called_unreadable(tmp_path, fake_official, unreadable, gz):
+    write(tmp_path, fake_official, gz=gz)
+    path = tmp_path / ("t10k-images-idx3-ubyte" + (".gz" if gz else ""))
+    unreadable(path)
+    with pytest.raises(DataError, match=f"{path} cannot be read: permission denied") as info:
+        load_fashion_mnist("test", full=True, root=tmp_path, download=False)
+    assert "truncated" not in str(info.value) and "Delete it" not in str(info.value)
+
+
+def test_an_unreadable_subset_is_called_unreadable(tmp_path, monkeypatch, unreadable):
+    copy = tmp_path / fashion.SUBSET_FILE
+    copy.write_bytes(REPO_SUBSET.read_bytes())
+    monkeypatch.setattr(fashion, "DATA_DIR", str(tmp_path))
+    unreadable(copy)
+    with pytest.raises(DataError, match=f"{copy} cannot be read: permission denied"):
+        load_fashion_mnist("test")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import stat
 import zlib
 
 import numpy as np
@@ -57,15 +58,43 @@ def parse_idx(data: bytes, name: str = "<bytes>", hint: str = "") -> np.ndarray:
     return array.astype(dtype.newbyteorder("="), copy=True)
 
 
+def file_kind(path) -> str:
+    """What is at ``path``: ``"file"``, ``"folder"``, ``"missing"``, ``"broken symbolic link"``,
+    ``"named pipe (FIFO)"``, ``"socket"`` or ``"device"`` (symbolic links are followed)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "broken symbolic link" if os.path.islink(path) else "missing"
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device"
+
+
+def not_a_file_error(path, hint: str = "") -> DataError:
+    """The :class:`DataError` for something at ``path`` that is not a regular file (or nothing at all)."""
+    kind = file_kind(path)
+    if kind == "missing":
+        return DataError(f"{path} does not exist. {hint}".rstrip())
+    article = "an" if kind[0] in "aeiou" else "a"
+    return DataError(f"{path} is {article} {kind}, not a data file: move it away or remove it. {hint}".rstrip())
+
+
 def read_bytes(path: str, max_bytes: int | None = None, hint: str = "") -> bytes:
     """The (decompressed, when the name ends in ``.gz``) bytes of ``path``.
 
     ``max_bytes`` caps the decompressed size (a file that is larger is wrong, and a
-    cap keeps a corrupt or hostile gzip stream from filling memory). A damaged gzip
-    stream raises :class:`DataError` naming the file.
+    cap keeps a corrupt or hostile gzip stream from filling memory). Raises :class:`DataError` naming
+    the file for a damaged gzip stream, a file that cannot be read (permission denied, ...), and
+    anything that is not a regular file (a folder, a FIFO, which would block a reader forever, ...).
     """
-    if not os.path.isfile(path):
-        raise DataError(f"{path} does not exist. {hint}".rstrip())
+    if file_kind(path) != "file":
+        raise not_a_file_error(path, hint)
     limit = -1 if max_bytes is None else max_bytes + 1
     try:
         if path.endswith(".gz"):
@@ -74,9 +103,14 @@ def read_bytes(path: str, max_bytes: int | None = None, hint: str = "") -> bytes
         else:
             with open(path, "rb") as f:
                 data = f.read(limit)
-    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+    except PermissionError as exc:
+        raise DataError(f"{path} cannot be read: permission denied. Make it readable "
+                        f"(`chmod a+r {path}`) or run as a user who may read it.") from exc
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DataError(f"{path} is not a complete gzip file ({type(exc).__name__}: {exc}); "
                         f"it is probably truncated. {hint}".rstrip()) from exc
+    except OSError as exc:  # a disk or network file system error: not the file's content
+        raise DataError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
     if max_bytes is not None and len(data) > max_bytes:
         raise DataError(f"{path} holds more than the expected {max_bytes} bytes. {hint}".rstrip())
     return data
