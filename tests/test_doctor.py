@@ -5,6 +5,10 @@ import sys
 
 import pytest
 
+from cnnbook.data.workbook import workbook_dir
+
+NOTEBOOKS = workbook_dir("notebooks")
+
 
 def _doctor(**env):
     full_env = {k: v for k, v in os.environ.items() if k != "CNNBOOK_BACKEND"}
@@ -19,6 +23,18 @@ def test_doctor_reports_numpy_and_data():
     assert "backend in use: numpy" in result.stdout
     assert "numpy" in result.stdout and "GPU:" in result.stdout
     assert "bundled Fashion-MNIST subset verified" in result.stdout
+    assert f"notebooks: {len(list(NOTEBOOKS.glob('*.ipynb')))} in {NOTEBOOKS}" in result.stdout
+    # the README's command, which also works as root
+    assert "open the workbook with `python -m cnnbook lab`" in result.stdout
+    assert "jupyter lab notebooks/" not in result.stdout  # JupyterLab refuses to start as root
+
+
+def test_doctor_says_that_cnnbook_data_names_a_missing_folder(tmp_path):
+    missing = tmp_path / "datsets"
+    result = _doctor(CNNBOOK_DATA=str(missing))
+    assert result.returncode == 1, result.stdout
+    assert f"$CNNBOOK_DATA='{missing}' does not exist" in result.stdout
+    assert not missing.exists()
 
 
 def test_doctor_fails_with_the_reason_for_an_unknown_backend():

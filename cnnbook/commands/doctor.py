@@ -37,25 +37,37 @@ def _version(module_name: str):
 
 
 def _data_report() -> tuple[list[str], list[str]]:
-    """Lines about the data, and problems that stop the workbook."""
+    """Lines about the data and the notebooks, and problems that stop the workbook."""
     try:
         from cnnbook.data import fashion as data
+        from cnnbook.data.workbook import restore_hint, workbook_dir
     except Exception as exc:
         return [], [f"cnnbook.data does not import: {exc}"]
     lines, problems = [], []
+    notebooks = workbook_dir("notebooks")
+    count = len(list(notebooks.glob("*.ipynb")))
+    if count:
+        lines.append(f"notebooks: {count} in {notebooks}")
+    else:
+        problems.append(f"no notebooks in {notebooks}. {restore_hint('notebooks')}")
+    try:
+        found = data.locate_fashion_mnist()
+    except data.DataError as exc:  # $CNNBOOK_DATA names no folder, or a folder sits where a file should
+        problems.append(str(exc))
+        return lines, problems
     try:
         X, _ = data.load_fashion_mnist("test", full=False)
-        lines.append(f"data: bundled Fashion-MNIST subset verified ({X.shape[0]} test images) in {data.DATA_DIR}")
+        lines.append(f"data: bundled Fashion-MNIST subset verified ({X.shape[0]} test images) in "
+                     f"{os.path.dirname(data.subset_path())}")
     except Exception as exc:
         problems.append(f"the bundled Fashion-MNIST subset cannot be read: {exc}")
-    found = data.locate_fashion_mnist()
     if all(found.values()):
         folders = sorted({os.path.dirname(p) for p in found.values()})
         lines.append(f"data: official Fashion-MNIST files (full=True) found in {', '.join(folders)}")
     else:
         missing = ", ".join(name for name, p in found.items() if p is None)
         lines.append(f"data: official files not found ({missing}); full=True would download them into "
-                     f"{data.DATA_DIR}, or `apt-get install dataset-fashion-mnist` provides them")
+                     f"{data.DOWNLOAD_DIR}, or `apt-get install dataset-fashion-mnist` provides them")
     return lines, problems
 
 
@@ -95,5 +107,5 @@ def run(args) -> int:
         for p in problems:
             print(f"  - {p}")
         return 1
-    print("\nAll good: open the workbook with `jupyter lab notebooks/`.")
+    print("\nAll good: open the workbook with `python -m cnnbook lab`.")
     return 0
