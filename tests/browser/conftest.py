@@ -7,6 +7,9 @@
 * Chromium is Debian's ``/usr/bin/chromium`` (``CNNBOOK_CHROMIUM`` overrides), driven by Python Playwright;
   no browser is downloaded. Without either, the tests skip with the reason.
 * A failing test leaves a screenshot in ``artifacts/browser/`` (``CNNBOOK_ARTIFACTS`` overrides).
+* Nothing outlives the session: JupyterLab runs in its own process session and is stopped with its kernels
+  whatever happens; every process started from here carries this session's mark (``process_helpers``), and
+  a last check fails the session if one of them (server, kernel, Chromium) is still running.
 """
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from process_helpers import MARK, SESSION, check_no_leftovers, free_port, stop_popen
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CNNBOOK_CHROMIUM", "/usr/bin/chromium")
@@ -35,10 +38,19 @@ SETTINGS = {  # JupyterLab user settings: every cell in the DOM (no windowing), 
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind():
+    """Mark every process this session starts (Playwright's driver and Chromium too); check none is left."""
+    previous = os.environ.get(MARK)
+    os.environ[MARK] = SESSION
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(MARK, None)
+        else:
+            os.environ[MARK] = previous
+    check_no_leftovers()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -63,39 +75,37 @@ def lab(tmp_path_factory):
         path = settings / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value))
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_DATA_DIR=str(tmp / "data"),
+    env = dict(os.environ, **{MARK: SESSION}, JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_DATA_DIR=str(tmp / "data"),
                JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(settings),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"), MPLBACKEND="module://matplotlib_inline.backend_inline",
                # the kernel imports this checkout's cnnbook, whatever is installed
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    port, token = _free_port(), secrets.token_hex(16)
-    log = open(tmp / "jupyter.log", "w")
+    port, token = free_port(), secrets.token_hex(16)
+    log = open(tmp / "jupyter.log", "w")  # noqa: SIM115 (closed in the finally below)
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
          f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
          f"--ServerApp.root_dir={work}", "--LabApp.news_url=", "--LabApp.extension_manager=readonly"]
         + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"JupyterLab did not start (exit {proc.poll()}); log:\n{(tmp / 'jupyter.log').read_text()[-3000:]}")
-        time.sleep(0.5)
-    yield base, token, work
-    proc.terminate()
+        cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not start (exit {proc.poll()}); "
+                            f"log:\n{(tmp / 'jupyter.log').read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield base, token, work
+    finally:
+        stop_popen(proc)  # SIGTERM: JupyterLab shuts its kernels down; whatever is left after 20 s is killed
+        log.close()
 
 
 @pytest.fixture(scope="session")
@@ -103,8 +113,10 @@ def browser():
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @pytest.fixture
