@@ -326,7 +326,7 @@ CLAIMS = (
        "만약 모든 필터를 똑같은 값으로 초기화하면, 역전파 과정에서 계산되는 그래디언트도 모두 같아져서 결국 모든 필터가 똑같은 특징을 학습하게 됩니다.",
        "Filters initialised identically get identical gradients and all learn the same feature.",
        "largest difference between two of 8 identically initialised filters after 2 epochs, relative to the "
-       "filters' size: must be below 1e-5. Caveat: only because the next layer's weights were identical too; "
+       "filters' size: must be below 1e-4 (rounding only; BLAS libraries may round equal rows differently). Caveat: only because the next layer's weights were identical too; "
        "with a random classifier the same filters drift apart"),
     _c("C50", 5, LECTURE, NB12, HOLDS,
        "무작위 초기화는 이러한 대칭성을 깨뜨리는 중요한 역할을 합니다.",
