@@ -366,13 +366,14 @@ def _number(value, name):
     return float(value)
 
 
-def check_claim(claim_id: str, measured, *, above=None, below=None) -> float:
+def check_claim(claim_id: str, measured, *, above=None, below=None) -> None:
     """Check claim ``claim_id`` against a measured number, and print the verdict with it.
 
     ``above`` / ``below`` are the thresholds the ledger's ``measured`` text names (strict: ``measured > above``,
     ``measured < below``; give one or both). The thresholds encode the verdict: for a claim that does not hold,
     they say where the measurement lies that contradicts it. Raises ``AssertionError`` naming the claim when
-    the measurement is on the wrong side; returns the measured value as a float.
+    the measurement is on the wrong side. Returns nothing, so that a notebook cell ending in a check shows only
+    the printed line.
     """
     claim = get_claim(claim_id)
     if claim.verdict == UNTESTABLE:
@@ -390,17 +391,15 @@ def check_claim(claim_id: str, measured, *, above=None, below=None) -> float:
         raise AssertionError(f"{claim_id} ({claim.verdict} in the ledger): measured {value:.4g}, which is not "
                              f"{needs}. Claim: {claim.claim} Measured: {claim.measured}")
     print(f"{claim_id} {claim.verdict}: measured {value:.4g} ({needs}). {claim.claim}")
-    return value
 
 
-def note_claim(claim_id: str) -> Claim:
-    """Print why claim ``claim_id`` (verdict ``not testable here``) is not measured; returns the claim."""
+def note_claim(claim_id: str) -> None:
+    """Print why claim ``claim_id`` (verdict ``not testable here``) is not measured."""
     claim = get_claim(claim_id)
     if claim.verdict != UNTESTABLE:
         raise ValueError(f"{claim_id} has the verdict '{claim.verdict}'; check it with check_claim({claim_id!r}, "
                          "measured, above=..., below=...)")
     print(f"{claim_id} {claim.verdict}: {claim.claim} ({claim.measured})")
-    return claim
 
 
 def verdict_counts() -> dict:
