@@ -263,7 +263,8 @@ def pooling_explorer(x, kernel_size=2, stride=2, mode="max"):
     def update(_=None):
         try:
             _, info = explore.pool_map(x, kernel.value, step.value, how.value)
-            fig = viz.draw_pooling(x, kernel.value, step.value, how.value)
+            fig = viz.draw_pooling(x, kernel.value, step.value, how.value,  # the numbers are in the text below
+                                   title=f"{how.value} pooling, window {kernel.value}, stride {step.value}")
         except (TypeError, ValueError) as exc:
             return _error(result, exc)
         result.value = escape(info["text"])

@@ -57,7 +57,7 @@ def test_show_activation_maps(xp):
     # comparable maps: one colour scale, one colour bar
     assert len({ax.images[0].get_clim() for ax in shown}) == 1
     bars = [ax for ax in fig.axes if not ax.images and ax.get_ylabel()]
-    assert len(bars) == 1 and bars[0].get_ylabel().startswith("activation (a.u.)")
+    assert len(bars) == 1 and bars[0].get_ylabel() == "activation (a.u.)"
     assert "(3, 10, 12)" in fig._suptitle.get_text()
     own = viz.show_activation_maps(maps, shared=False)  # e.g. an input beside its map: a scale each
     assert len([ax for ax in own.axes if not ax.images and ax.get_ylabel()]) == 3
@@ -181,3 +181,32 @@ def test_importing_viz_changes_no_settings():
     for name in [m for m in sys.modules if m.startswith("cnnbook.viz")]:
         importlib.reload(sys.modules[name])
     assert dict(matplotlib.rcParams) == before
+
+
+def test_live_loss_plot_shows_a_png_picture_from_the_first_call(monkeypatch):
+    # A bare Figure handed to display() prints "<Figure size 1000x340 with 2 Axes>" in a kernel where no pyplot
+    # figure was shown yet (and in the HTML export); the live plot must hand over a picture instead.
+    import IPython
+    import IPython.display
+    from cnnbook.train import History
+    from cnnbook.viz.training import LiveLossPlot
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(obj)
+
+    def display(obj, display_id=False):
+        shown.append(obj)
+        return Handle()
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", display)
+    plot = LiveLossPlot(interval=0)
+    history = History()
+    history.loss = [2.3, 2.0, 1.5]
+    plot.update(history.loss, history, force=True)
+    assert len(shown) == 2
+    for obj in shown:
+        assert isinstance(obj, IPython.display.Image) and obj.format == "png"
+        assert obj.data[:8] == b"\x89PNG\r\n\x1a\n"

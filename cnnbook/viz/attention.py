@@ -136,8 +136,8 @@ def show_filter_rows(rows: dict, size=1.0, title=None):
     shown = max(1, min(F, int((MAX_WIDTH - 2.4) // size)))  # more would shrink every filter below readable
     note = f" (first {shown} of {F} filters)" if shown < F else ""
     F = shown
-    fig, axes = _plt().subplots(len(rows), F, figsize=(size * F + 2.4, size * len(rows) + 0.9), squeeze=False,
-                                layout="constrained")
+    fig, axes = _plt().subplots(len(rows), F, figsize=(size * F + 2.4, size * len(rows) + 0.9), squeeze=False)
+    fig.set_layout_engine("constrained", w_pad=0.1)  # the default pad leaves the row labels a pixel outside
     for r, (label, w) in enumerate(rows.items()):
         for f in range(F):
             ax = axes[r, f]

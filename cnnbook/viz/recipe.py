@@ -43,7 +43,7 @@ def plot_curves(curves: dict, title: str, xlabel: str, ylabel: str, logy: bool =
     for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{name}={text!r}: every plot needs a title and labelled axes (with units)")
-    fig, ax = _plt().subplots(figsize=(6.4, 3.6))
+    fig, ax = _plt().subplots(figsize=(6.4, 3.6), layout="constrained")
     for label, curve in curves.items():
         x, y = _curve_xy(label, curve)
         finite = np.isfinite(y)
@@ -55,12 +55,15 @@ def plot_curves(curves: dict, title: str, xlabel: str, ylabel: str, logy: bool =
         ax.axhline(float(hline), color="gray", ls="--", lw=1, label=hline_label)
     if logy:
         ax.set_yscale("log")
-    ax.set_title(title)
+    xs = np.concatenate([_curve_xy(label, c)[0] for label, c in curves.items()])
+    if np.all(xs == np.round(xs)):  # whole numbers (epochs, layers, pixels): no tick at 1.5
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title, wrap=True)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
