@@ -74,17 +74,12 @@ def running_lab(tmp_path):
         log.close()
 
 
-def test_jupyterlab_starts_and_lists_every_notebook(tmp_path):
-    with running_lab(tmp_path) as (_, base, token, _, _):
-        names = sorted(item["name"] for item in _api(base, token, "/api/contents/")["content"])
-    assert names == sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
-    assert names[0] == "00-start-here.ipynb"
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_to_the_command_stops_jupyterlab_and_its_kernels(tmp_path, sig):
-    """What a container, a hub or a test sends: nothing survives, no runtime file is left, no traceback."""
+def test_jupyterlab_lists_every_notebook_and_a_signal_stops_it_with_its_kernels(tmp_path, sig):
+    """The README's first command serves the notebooks; SIGTERM (what a container, a hub or a test sends) or
+    SIGINT to the command's PID leaves nothing running, no runtime file and no traceback."""
     with running_lab(tmp_path) as (proc, base, token, runtime, family):
+        names = sorted(item["name"] for item in _api(base, token, "/api/contents/")["content"])
         kernel = _api(base, token, "/api/kernels", {"name": "python3"})
         deadline = time.monotonic() + 90
         while _api(base, token, f"/api/kernels/{kernel['id']}")["execution_state"] in ("starting",) \
@@ -101,8 +96,10 @@ def test_a_signal_to_the_command_stops_jupyterlab_and_its_kernels(tmp_path, sig)
             status = None
         _, alive = psutil.wait_procs(family, timeout=30)
         survivors = [" ".join(p.cmdline()) for p in alive]
-        leftover_files = sorted(f.name for f in runtime.iterdir() if f.name.startswith("jpserver-"))
+        leftover_files = sorted(f.name for f in runtime.iterdir() if f.name.startswith(("jpserver-", "kernel-")))
         log = (tmp_path / "lab.log").read_text()
+    assert names == sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+    assert names[0] == "00-start-here.ipynb"
     assert status is not None, "the command did not exit"
     assert not survivors, f"still running after {sig.name}: {survivors}"
     assert not leftover_files, f"stale runtime files: {leftover_files}"
