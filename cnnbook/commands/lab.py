@@ -15,9 +15,10 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+from cnnbook.data.workbook import workbook_dir
+
+NOTEBOOKS = workbook_dir("notebooks")  # the clone's notebooks/, or their copy in a regular install
 
 
 def add_arguments(parser) -> None:

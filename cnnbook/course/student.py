@@ -27,6 +27,8 @@ from pathlib import Path
 
 import nbformat
 
+from cnnbook.data.workbook import workbook_dir
+
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MARKERS = {BEGIN_SOLUTION: "solution", END_SOLUTION: "solution", BEGIN_HIDDEN: "hidden", END_HIDDEN: "hidden"}
@@ -39,8 +41,9 @@ class MarkerError(ValueError):
 
 
 def default_source() -> Path:
-    """The repository's ``notebooks/`` folder (next to the ``cnnbook`` package in a source checkout)."""
-    return Path(__file__).resolve().parents[2] / "notebooks"
+    """The workbook's notebooks: the clone's ``notebooks/``, or their copy in a regular install
+    (:func:`cnnbook.data.workbook.workbook_dir`)."""
+    return workbook_dir("notebooks")
 
 
 def _indent(line: str) -> str:

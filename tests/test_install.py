@@ -1,0 +1,134 @@
+"""A regular install works on its own: a wheel, installed into a folder of its own, used from another folder.
+
+The wheel is built from a copy of the sources (so the checkout's ``build/`` and egg-info stay untouched) with
+``pip wheel --no-deps --no-build-isolation`` and installed with ``pip install --no-deps --target`` (its
+dependencies are this environment's). Then ``doctor``, ``student`` and ``load_fashion_mnist()`` run from an
+empty folder. The package metadata is checked too: the ``[test]`` extra holds what ``requirements.txt`` holds
+(so ``pip install -e ".[test]" && pytest`` works), and the ``[gpu]`` extra never forces a NumPy upgrade.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCES = ["pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "cnnbook", "notebooks", "data"]
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*-ubyte", "*-ubyte.gz", ".tmp*",
+                                "*.part", "bundled")
+
+pytestmark = pytest.mark.slow
+
+
+def _run(cmd, cwd, env=None, timeout=300):
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{cmd} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    """The wheel built from a copy of the sources."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    src = tmp / "src"
+    src.mkdir()
+    for name in SOURCES:
+        path = REPO / name
+        if path.is_dir():
+            shutil.copytree(path, src / name, ignore=IGNORE)
+        else:
+            shutil.copy2(path, src / name)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-cache-dir", "-q",
+          "-w", str(tmp / "dist"), str(src)], cwd=tmp)
+    (built,) = (tmp / "dist").glob("cnnbook-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory):
+    """``(site, env, elsewhere)``: the folder the wheel is installed into, an environment that imports cnnbook
+    from there, and an empty working folder outside the repository."""
+    tmp = tmp_path_factory.mktemp("installed")
+    site, elsewhere = tmp / "site", tmp / "elsewhere"
+    elsewhere.mkdir()
+    _run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile", "--no-cache-dir", "-q",
+          "--target", str(site), str(wheel)], cwd=tmp)
+    env = {k: v for k, v in os.environ.items() if k not in ("CNNBOOK_DATA", "CNNBOOK_BACKEND", "PYTHONPATH")}
+    env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(tmp / "cache"), MPLBACKEND="Agg")
+    return site, env, elsewhere
+
+
+def test_the_wheel_carries_the_notebooks_and_only_the_bundled_data(wheel):
+    with zipfile.ZipFile(wheel) as whl:
+        names = set(whl.namelist())
+    notebooks = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    assert {f"cnnbook/data/bundled/notebooks/{name}" for name in notebooks} <= names
+    bundled_data = sorted(n for n in names if n.startswith("cnnbook/data/bundled/data/"))
+    assert bundled_data == ["cnnbook/data/bundled/data/README.md",
+                            "cnnbook/data/bundled/data/fashion-mnist-subset.npz"]  # no downloaded files
+
+
+def test_installed_package_loads_the_data_from_another_folder(installed):
+    site, env, elsewhere = installed
+    code = ("import cnnbook; from cnnbook.data import load_fashion_mnist;"
+            "X, y = load_fashion_mnist(); Xt, _ = load_fashion_mnist('test');"
+            "print(cnnbook.__file__); print(X.shape, y.shape, Xt.shape);"
+            "from cnnbook.data import workbook; print(workbook.in_clone()); print(workbook.restore_hint('data'))")
+    lines = _run([sys.executable, "-c", code], cwd=elsewhere, env=env).stdout.splitlines()
+    assert lines[0].startswith(str(site))  # the installed copy, not the checkout
+    assert lines[1] == "(12000, 1, 28, 28) (12000,) (2000, 1, 28, 28)"
+    assert lines[2] == "False"
+    assert "git checkout" not in lines[3] and "reinstall cnnbook" in lines[3]
+
+
+def test_installed_doctor_finds_notebooks_and_data(installed):
+    site, env, elsewhere = installed
+    out = _run([sys.executable, "-m", "cnnbook", "doctor"], cwd=elsewhere, env=env).stdout
+    bundled = site / "cnnbook" / "data" / "bundled"
+    count = len(list((REPO / "notebooks").glob("*.ipynb")))
+    assert f"notebooks: {count} in {bundled / 'notebooks'}" in out
+    assert f"subset verified (2000 test images) in {bundled / 'data'}" in out
+    assert f"download them into {env['XDG_CACHE_HOME']}" in out  # not into the installed package
+    assert "All good" in out
+
+
+def test_installed_student_writes_every_notebook(installed):
+    _, env, elsewhere = installed
+    out = _run([sys.executable, "-m", "cnnbook", "student", "OUT"], cwd=elsewhere, env=env).stdout
+    written = sorted(p.name for p in (elsewhere / "OUT").glob("*.ipynb"))
+    assert written == sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    assert f"wrote {len(written)} student notebooks" in out
+
+
+def _metadata(wheel):
+    with zipfile.ZipFile(wheel) as whl:
+        (name,) = [n for n in whl.namelist() if n.endswith(".dist-info/METADATA")]
+        return Parser().parsestr(whl.read(name).decode())
+
+
+def _requirements(metadata, extra=None):
+    """The wheel's requirements for ``extra`` (``None``: the plain install), as ``{name: Requirement}``."""
+    out = {}
+    for line in metadata.get_all("Requires-Dist") or []:
+        req = Requirement(line)
+        marker = str(req.marker or "")
+        if (f'extra == "{extra}"' in marker) if extra else ("extra ==" not in marker):
+            out.setdefault(canonicalize_name(req.name), []).append(req)
+    return out
+
+
+def test_test_extra_holds_everything_requirements_txt_holds(wheel):
+    meta = _metadata(wheel)
+    declared = set(_requirements(meta)) | set(_requirements(meta, "test"))
+    listed = set()
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            listed.add(canonicalize_name(Requirement(line).name))
+    assert listed - declared == set(), "add these to pyproject's dependencies or its [test] extra"
