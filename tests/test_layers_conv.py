@@ -168,8 +168,8 @@ def test_fast_conv_matches_pytorch(shape):
 
 @pytest.mark.parametrize("short_row", [0, 10**9], ids=["batch-first", "batch-last"])
 def test_blocks_give_the_same_result(monkeypatch, short_row):
-    # NumPy runs a batch-first layer in blocks of whole images, and dw's product over blocks of pixels;
-    # blocks of one image (one pixel) must change nothing.
+    # NumPy runs the layer in blocks of whole images (batch first) or whole output rows (batch last);
+    # blocks of one image or one row must change nothing.
     import cnnbook.layers.conv as conv
     monkeypatch.setattr(conv, "SHORT_ROW", short_row)
     rng = np.random.default_rng(11)
@@ -178,8 +178,7 @@ def test_blocks_give_the_same_result(monkeypatch, short_row):
     dout = rng.standard_normal(out.shape)
     whole = (out,) + conv2d_backward(dout, cache)
     monkeypatch.setattr(conv, "COLUMNS_PER_BLOCK", 1)
-    order = conv.pixel_order(7)
-    assert len(conv._batch_blocks(5, 10, order, np)) == (5 if short_row == 0 else 1)
+    assert len(conv._blocks(cache[5].shape[3:], np)) == 5  # N = 5 images, or Ho = 5 output rows
     out1, cache1 = conv2d_forward(x, w, b, (2, 1), 1)
     blocked = (out1,) + conv2d_backward(dout, cache1)
     for a, b_ in zip(whole, blocked):

@@ -66,20 +66,12 @@ BATCH_LAST = (1, 2, 3, 0)  # (C, H, W, N): one pixel of every image side by side
 # Outputs narrower than this (16 float32 numbers fill one 64-byte cache line) are stored batch last.
 SHORT_ROW = 16
 
-# NumPy, batch first: work in blocks of whole images, about this many output pixels each, so that a
-# block's columns, product panels and col2im sums stay in the CPU's cache (wide maps: up to 1.3x faster
-# than one product over the whole batch). Batch last (small maps) and CuPy take the batch in one block:
-# there the arrays are small, and on a GPU fewer and bigger launches win.
+# NumPy: work in blocks of about this many output pixels (whole images when batch first, whole output
+# rows when batch last), so that a block's columns, product panels and col2im sums stay in the CPU's
+# cache instead of streaming through memory; OpenBLAS also runs dw's product, whose inner dimension
+# is the pixels, up to 3x slower in one call over 50,000 of them. CuPy gets one block: on a GPU,
+# fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
-
-
-def _batch_blocks(N, pixels, order, xp):
-    """Slices of the batch, each about :data:`COLUMNS_PER_BLOCK` output pixels (whole images);
-    one ``slice(None)``, the whole batch, when batch last or on CuPy."""
-    if xp is not np or order != BATCH_FIRST:
-        return [slice(None)]
-    per = max(1, COLUMNS_PER_BLOCK // pixels)
-    return [slice(n, min(n + per, N)) for n in range(0, N, per)]
 
 
 def pixel_order(Wo: int) -> tuple:
@@ -95,6 +87,22 @@ def _hw(order, rows, cols, batch=slice(None)):
     index[order.index(2)] = rows
     index[order.index(3)] = cols
     return tuple(index)
+
+
+def _blocks(pixels, xp):
+    """Slices of the first of the ``pixels`` axes, each about :data:`COLUMNS_PER_BLOCK` output pixels."""
+    size, per_step = pixels[0], pixels[1] * pixels[2]
+    per = max(1, COLUMNS_PER_BLOCK // per_step) if xp is np else size
+    return [slice(start, min(start + per, size)) for start in range(0, size, per)]
+
+
+def _shifted(order, i, j, block, out_size, stride):
+    """The index of the padded input that kernel offset ``(i, j)`` reads for the outputs in ``block``,
+    a slice of the first pixel axis: images when batch first, output rows when batch last."""
+    (Ho, Wo), (SH, SW) = out_size, stride
+    if order == BATCH_FIRST:
+        return _hw(order, _window(i, Ho, SH), _window(j, Wo, SW), batch=block)
+    return _hw(order, _window(i + block.start * SH, block.stop - block.start, SH), _window(j, Wo, SW))
 
 
 def _inverse(order):
@@ -150,21 +158,25 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     stride, padding, (Ho, Wo) = check_conv_args(x, w, b, stride, padding)
     N = x.shape[0]
     F, C, KH, KW = w.shape
-    (SH, SW), K = stride, KH * KW * C
+    K = KH * KW * C
     order = pixel_order(Wo)
     pixels = (N, Ho, Wo) if order == BATCH_FIRST else (Ho, Wo, N)
     xpad = _stored(x, order, padding, xp)  # (C, N, Hp, Wp) or (C, Hp, Wp, N)
     cols = xp.empty((KH, KW, C) + pixels, dtype=x.dtype)
     out = xp.empty((F,) + pixels, dtype=x.dtype)
     w_mat = _w_matrix(w)  # (F, KH*KW*C)
-    for nb in _batch_blocks(N, Ho * Wo, order, xp):  # nb indexes the first pixel axis: all of it when batch last
+    for blk in _blocks(pixels, xp):  # a slice of the first pixel axis
         for i in range(KH):
             for j in range(KW):
-                cols[i, j, :, nb] = xpad[_hw(order, _window(i, Ho, SH), _window(j, Wo, SW), nb)]  # (C, *pixels)
-        block = out[:, nb].reshape(F, -1)  # (F, n*Ho*Wo), a view: the product lands in place
-        xp.matmul(w_mat, cols[:, :, :, nb].reshape(K, -1), out=block)  # im2col's matrix product
+                cols[i, j, :, blk] = xpad[_shifted(order, i, j, blk, (Ho, Wo), stride)]  # (C, *block's pixels)
+        block = out[:, blk].reshape(F, -1)  # (F, m), a view: the product lands in place
+        xp.matmul(w_mat, cols[:, :, :, blk].reshape(K, -1), out=block)  # im2col's matrix product
         block += b[:, None]
     out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
+    if order == BATCH_LAST:
+        # Pooling, ReLU and the loss run several times slower on batch-last views than on images one
+        # after another, so the output is copied back (one pass); batch first, the view is fine.
+        out = xp.ascontiguousarray(out)
     return out, (x, w, b, stride, padding, cols)
 
 
@@ -198,17 +210,18 @@ def conv2d_backward(dout, cache):
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)
     dw_t = xp.zeros((K, F), dtype=w.dtype)
     dxpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)  # stored like xpad
-    for nb in _batch_blocks(N, Ho * Wo, order, xp):
-        dout_mat = dout_o[:, nb].reshape(F, -1)  # (F, n*Ho*Wo)
-        cols_mat = cols[:, :, :, nb].reshape(K, -1)  # (K, n*Ho*Wo)
-        for m in range(0, cols_mat.shape[1], COLUMNS_PER_BLOCK):  # OpenBLAS is slow on one long inner dimension
-            dw_t += cols_mat[:, m:m + COLUMNS_PER_BLOCK] @ dout_mat[:, m:m + COLUMNS_PER_BLOCK].T  # (K, F)
-        dcols = (w_mat_t @ dout_mat).reshape(cols[:, :, :, nb].shape)  # (KH, KW, C, *pixels of the block)
+    for blk in _blocks(cols.shape[3:], xp):  # a slice of the first pixel axis
+        dout_mat = dout_o[:, blk].reshape(F, -1)  # (F, m)
+        cols_mat = cols[:, :, :, blk].reshape(K, -1)  # (K, m), a view
+        dw_t += cols_mat @ dout_mat.T  # (K, F)
+        dcols = (w_mat_t @ dout_mat).reshape(cols[:, :, :, blk].shape)  # (KH, KW, C, *block's pixels)
         for i in range(KH):
             for j in range(KW):
                 # col2im: overlapping windows add into the same pixels, one kernel offset at a time.
-                dxpad[_hw(order, _window(i, Ho, SH), _window(j, Wo, SW), nb)] += dcols[i, j]
+                dxpad[_shifted(order, i, j, blk, (Ho, Wo), stride)] += dcols[i, j]
     dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))].transpose(_inverse(order))  # (N, C, H, W), a view
+    if order == BATCH_LAST:
+        dx = xp.ascontiguousarray(dx)  # as the forward output: the layers before run faster on it
     dw = dw_t.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)  # (F, C, KH, KW)
     db = dout.sum(axis=(0, 2, 3))  # (F,)
     return dx, xp.ascontiguousarray(dw), db
