@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ["pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "cnnbook", "notebooks", "data"]
@@ -132,3 +134,35 @@ def test_test_extra_holds_everything_requirements_txt_holds(wheel):
         if line and not line.startswith("-"):
             listed.add(canonicalize_name(Requirement(line).name))
     assert listed - declared == set(), "add these to pyproject's dependencies or its [test] extra"
+
+
+# What CuPy itself requires, read from PyPI on 2026-12-01 with
+#   pip install --dry-run --no-deps --ignore-installed --report r.json cupy-cuda12x==VERSION      (NumPy)
+#   pip install --dry-run --no-deps --only-binary :all: --python-version 3.X --platform manylinux2014_x86_64 \
+#       --target t cupy-cuda12x==VERSION                                                          (wheels)
+CUPY = {  # version: (its NumPy requirement, the Pythons it has wheels for)
+    "13.3.0": (">=1.22,<2.3", ("3.10", "3.11", "3.12")),
+    "13.4.1": (">=1.22,<2.3", ("3.10", "3.11", "3.12", "3.13")),
+    "13.5.1": (">=1.22,<2.6", ("3.10", "3.11", "3.12", "3.13")),
+    "13.6.0": (">=1.22,<2.6", ("3.10", "3.11", "3.12", "3.13")),
+    "14.0.0": (">=2.0,<2.6", ("3.10", "3.11", "3.12", "3.13", "3.14")),
+    "14.2.0": (">=2.0,<2.6", ("3.10", "3.11", "3.12", "3.13", "3.14")),
+}
+NUMPY_1_PYTHONS = ("3.10", "3.11", "3.12")  # NumPy 1.26, the last 1.x, has wheels up to CPython 3.12
+
+
+@pytest.mark.parametrize("python", ["3.10", "3.11", "3.12", "3.13", "3.14"])
+def test_gpu_extra_resolves_without_moving_numpy(wheel, python):
+    """Where NumPy 1.x can be installed, every CuPy the extra admits accepts the package's NumPy floor (so pip
+    neither upgrades NumPy nor backtracks through CuPy wheels); on every Python some admitted CuPy has a wheel."""
+    meta = _metadata(wheel)
+    (numpy,) = _requirements(meta)["numpy"]
+    floor = Version(next(s.version for s in numpy.specifier if s.operator == ">="))
+    env = {"python_version": python, "python_full_version": python + ".0", "extra": "gpu"}
+    cupy = [r for r in _requirements(meta, "gpu")["cupy-cuda12x"] if r.marker.evaluate(env)]
+    assert len(cupy) == 1, f"on Python {python}, {len(cupy)} cupy-cuda12x requirements apply: {cupy}"
+    admitted = [v for v, (_, pythons) in CUPY.items() if Version(v) in cupy[0].specifier and python in pythons]
+    assert admitted, f"no CuPy wheel for Python {python} satisfies {cupy[0]}"
+    if python in NUMPY_1_PYTHONS:
+        forcing = [v for v in admitted if floor not in SpecifierSet(CUPY[v][0])]
+        assert not forcing, f"CuPy {forcing} would force NumPy {[CUPY[v][0] for v in forcing]} over numpy>={floor}"
