@@ -43,10 +43,13 @@ MEASURE_SVG = """(root) => {
     const svg = document.querySelector(root + ' svg.cnnbook-output-grid');
     const width = parseFloat(svg.getAttribute('width'));
     const shown = svg.getBoundingClientRect().width;
+    const s = svg.getBoundingClientRect();
     const outside = [...svg.querySelectorAll('text')].map(t => {
-        const b = t.getBBox();
-        return {text: t.textContent, right: b.x + b.width, left: b.x};
-    }).filter(t => t.right > width + 0.5 || t.left < -0.5).map(t => t.text);
+        const b = t.getBoundingClientRect();  // on screen, after any rotation
+        return {text: t.textContent, left: b.left - s.left, right: b.right - s.left,
+                top: b.top - s.top, bottom: b.bottom - s.top};
+    }).filter(t => t.left < -0.5 || t.right > s.width + 0.5 || t.top < -0.5 || t.bottom > s.height + 0.5)
+      .map(t => t.text);
     return {width, shown, outside};
 }"""
 
