@@ -42,6 +42,7 @@ import nbformat
 import psutil
 import requests
 import websocket
+from jupyter_server.services.kernels.connection.base import deserialize_binary_message
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
@@ -456,7 +457,8 @@ class Run:
         outputs, count, error, idle, reply = [], None, None, False, False
         last = time.perf_counter()
         while not (idle and reply):
-            msg = json.loads(ws.recv())
+            frame = ws.recv()       # text, or binary when the message carries buffers (widgets' images)
+            msg = json.loads(frame) if isinstance(frame, str) else deserialize_binary_message(frame)
             now = time.perf_counter()
             self.longest_silence_s = max(self.longest_silence_s, now - last)
             last = now
