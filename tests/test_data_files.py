@@ -399,3 +399,28 @@ def test_an_unreadable_subset_is_called_unreadable(tmp_path, monkeypatch, unread
     unreadable(copy)
     with pytest.raises(DataError, match=f"{copy} cannot be read: permission denied"):
         load_fashion_mnist("test")
+
+
+def test_a_full_disk_is_named_and_no_other_mirror_is_tried(tmp_path, server, monkeypatch):
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, fd, mode):
+            self.file = real_fdopen(fd, mode)
+
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    monkeypatch.setattr(download.os, "fdopen", Full)
+    with pytest.raises(DataError, match=f"cannot write the download to {tmp_path}/.tmp-t10k-images.*"
+                                        "No space left on device") as info:
+        load_fashion_mnist("test", full=True, root=tmp_path, mirrors=[server + "/good/", server + "/good/"],
+                           progress=False)
+    assert "network" not in str(info.value)
+    assert os.listdir(tmp_path) == []

@@ -35,16 +35,17 @@ class _LocalError(DataError):
     """A problem on this machine (the destination cannot be written): no other mirror would help."""
 
 
-def _write(out, chunk: bytes) -> None:
+def _write(out, chunk: bytes, path: str) -> None:
     try:
         out.write(chunk)
-    except OSError as exc:
-        raise _LocalError(f"cannot write {out.name}: {exc.strerror or exc}") from exc
+    except OSError as exc:  # a full disk, a quota: no other mirror would help
+        raise _LocalError(f"cannot write the download to {path}: {exc.strerror or exc}") from exc
 
 
-def _fetch(url: str, out, progress: bool, label: str, timeout: float, stall_seconds: float,
+def _fetch(url: str, out, path: str, progress: bool, label: str, timeout: float, stall_seconds: float,
            min_rate: float) -> None:
-    """Stream ``url`` into the open binary file ``out``; ``DataError`` when the transfer breaks off or stalls."""
+    """Stream ``url`` into ``out``, the open binary file ``path``; ``DataError`` when the transfer breaks off
+    or stalls."""
     try:
         response = urllib.request.urlopen(url, timeout=timeout)
     except TimeoutError:  # connected, but the server sent no reply
@@ -68,7 +69,7 @@ def _fetch(url: str, out, progress: bool, label: str, timeout: float, stall_seco
                                     f"abandoned the transfer") from None
                 if not chunk:
                     break
-                _write(out, chunk)
+                _write(out, chunk, path)
                 received += len(chunk)
                 bar.update(len(chunk))
                 now = time.monotonic()
@@ -157,7 +158,7 @@ def _download(filename, folder, mirrors, verify, progress, timeout, stall_second
                             f"choose a folder you may write (root=..., or $CNNBOOK_DATA)") from exc
         try:
             with os.fdopen(fd, "wb") as out:
-                _fetch(url, out, progress, filename, timeout, stall_seconds, min_rate)
+                _fetch(url, out, tmp, progress, filename, timeout, stall_seconds, min_rate)
             verify(tmp)
             os.replace(tmp, final)
             return final
