@@ -22,6 +22,9 @@ import pytest  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "tests"))
 
+# Every notebook nbval runs is also linted for unreadable figures and noisy outputs (tests/figure_lint_plugin.py).
+pytest_plugins = ["figure_lint_plugin"]
+
 from cnnbook import backend  # noqa: E402
 
 BACKENDS = ["numpy", "strict", "cupy"]
