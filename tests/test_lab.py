@@ -1,4 +1,5 @@
-"""python -m cnnbook lab: the README's first command opens JupyterLab on the notebooks, and stops cleanly."""
+"""python -m cnnbook lab: the README's first command opens JupyterLab on the learner's working copy, and stops
+cleanly."""
 import contextlib
 import json
 import os
@@ -50,6 +51,7 @@ def running_lab(tmp_path):
     port, token = free_port(), secrets.token_hex(16)
     runtime = tmp_path / "runtime"
     env = marked_env(JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(runtime),
+                     CNNBOOK_HOME=str(tmp_path / "work"),  # the learner's working copy, never the real ~
                      PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
     log = open(tmp_path / "lab.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "cnnbook", "lab", "--", "--no-browser", "--ip", "127.0.0.1",
@@ -100,6 +102,9 @@ def test_jupyterlab_lists_every_notebook_and_a_signal_stops_it_with_its_kernels(
         log = (tmp_path / "lab.log").read_text()
     assert names == sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
     assert names[0] == "00-start-here.ipynb"
+    # what it served is the learner's working copy of the student edition (tests/test_learner.py checks it)
+    assert sorted(p.name for p in (tmp_path / "work").glob("*.ipynb")) == names
+    assert "### BEGIN SOLUTION" not in (tmp_path / "work" / "03-convolution.ipynb").read_text()
     assert status is not None, "the command did not exit"
     assert not survivors, f"still running after {sig.name}: {survivors}"
     assert not leftover_files, f"stale runtime files: {leftover_files}"

@@ -92,7 +92,7 @@ def test_unbalanced_markers_name_the_cell(source, fragment):
 
 
 # ---- one notebook -------------------------------------------------------------------------------
-def test_student_notebook_clears_outputs_drops_hidden_cells_and_keeps_the_rest():
+def test_student_notebook_clears_outputs_empties_hidden_cells_and_keeps_the_rest():
     nb = notebook(("md", "# Title\n### BEGIN SOLUTION\nanswer\n### END SOLUTION"), "import numpy as np",
                   SOLUTION_CELL, "check(conv_output_size)",
                   "### BEGIN HIDDEN TESTS\nassert conv_output_size(5, 3) == 3\n### END HIDDEN TESTS")
@@ -101,7 +101,8 @@ def test_student_notebook_clears_outputs_drops_hidden_cells_and_keeps_the_rest()
     out, names = student_notebook(nb, "01-x.ipynb")
     assert nbformat.writes(nb) == before, "the source notebook must not change"
     assert names == ["this exercise", "conv_output_size"]
-    assert len(out.cells) == 4
+    assert len(out.cells) == 5, "a cell of hidden tests stays, empty, as nbgrader leaves it"
+    assert out.cells[4].source == "" and out.cells[4].id == nb.cells[4].id
     assert out.cells[0].source == "# Title\nYOUR ANSWER HERE"
     assert out.cells[1].metadata["tags"] == ["keep_output"] and out.cells[1].id == nb.cells[1].id
     assert out.cells[3].source == "check(conv_output_size)"

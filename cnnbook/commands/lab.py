@@ -1,8 +1,14 @@
-"""``python -m cnnbook lab``: open the workbook in JupyterLab, on the notebooks folder.
+"""``python -m cnnbook lab``: open the workbook in JupyterLab, on the learner's own working copy.
 
-The same as ``jupyter lab notebooks/`` from the repository root, from any folder, and also where
-learners work as root (lab containers, Docker), which JupyterLab refuses without ``--allow-root``.
-Arguments after ``--`` go to JupyterLab unchanged: ``python -m cnnbook lab -- --no-browser --port 8890``.
+By default it opens the learner's working copy of the student edition (exercises as stubs, no hidden tests),
+made on first use and refreshed at each start without ever writing over a notebook the learner changed
+(:mod:`cnnbook.course.learner`): ``--home DIR``, else ``$CNNBOOK_HOME``, else ``~/cnnbook-work``; the command
+prints where it is and what it changed. ``--solutions`` opens the instructor's edition instead, the workbook's
+own ``notebooks/`` with the solutions (as ``jupyter lab notebooks/``).
+
+It works from any folder, and also where learners work as root (lab containers, Docker), which JupyterLab
+refuses without ``--allow-root``. Arguments after ``--`` go to JupyterLab unchanged:
+``python -m cnnbook lab -- --no-browser --port 8890``.
 
 On POSIX the command becomes JupyterLab (``os.execv``): the PID that a container, a hub or a terminal
 signals is JupyterLab's own, so SIGTERM stops the server the way it stops itself: its kernels shut down and
@@ -22,18 +28,24 @@ NOTEBOOKS = workbook_dir("notebooks")  # the clone's notebooks/, or their copy i
 
 
 def add_arguments(parser) -> None:
+    parser.add_argument("--solutions", action="store_true",
+                        help="open the instructor's edition (the workbook's notebooks/, solutions included) "
+                             "instead of your working copy")
+    parser.add_argument("--home", metavar="DIR", default=None,
+                        help="your working copy of the student edition (default: $CNNBOOK_HOME, else "
+                             "~/cnnbook-work); made on first use, your changes are never overwritten")
     parser.add_argument("jupyter_args", nargs="*", metavar="ARG",
                         help="passed on to `jupyter lab`; put them after --")
     parser.epilog = "example: python -m cnnbook lab -- --no-browser --port 8890"
 
 
-def lab_command(extra=(), euid=None) -> list[str]:
-    """The ``jupyter lab`` command line that opens the workbook."""
+def lab_command(extra=(), euid=None, folder=None) -> list[str]:
+    """The ``jupyter lab`` command line that opens ``folder`` (default: the instructor's edition, NOTEBOOKS)."""
     if not NOTEBOOKS.is_dir():
         raise FileNotFoundError(f"no notebooks folder at {NOTEBOOKS}: run this from a clone of the "
                                 "repository, installed with `pip install -r requirements.txt`")
     euid = os.geteuid() if euid is None and hasattr(os, "geteuid") else euid
-    cmd = [sys.executable, "-m", "jupyterlab", str(NOTEBOOKS), *extra]
+    cmd = [sys.executable, "-m", "jupyterlab", str(NOTEBOOKS if folder is None else folder), *extra]
     if euid == 0 and "--allow-root" not in cmd:
         cmd.append("--allow-root")  # JupyterLab refuses root otherwise; lab containers often run as root
     return cmd
@@ -45,10 +57,13 @@ def run(args) -> int:
               "or `pip install -r requirements.txt` in a clone", file=sys.stderr)
         return 1
     try:
-        cmd = lab_command(args.jupyter_args)
-    except FileNotFoundError as exc:
+        folder = None if args.solutions else prepare_folder(args.home)
+        cmd = lab_command(args.jupyter_args, folder=folder)
+    except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if folder is None:
+        print(f"the instructor's edition, with the solutions: {NOTEBOOKS}", flush=True)
     print("starting:", " ".join(cmd), flush=True)
     sys.stderr.flush()
     if os.name == "posix":
@@ -56,6 +71,20 @@ def run(args) -> int:
         # does not return: this process is JupyterLab from here on
         os.execv(sys.executable, [sys.executable, "-m", "cnnbook.commands.lab", *cmd[3:]])
     return _call_forwarding_ctrl_c(cmd)
+
+
+def prepare_folder(home=None, source=None):
+    """Make or refresh the learner's working copy (:func:`cnnbook.course.learner.prepare_working_copy`), print
+    where it is and what changed, and return its path: the folder ``lab`` opens without ``--solutions``."""
+    from cnnbook.course.learner import prepare_working_copy  # imports nbformat: only when it runs
+    copy = prepare_working_copy(home, source=source)
+    print(f"your working copy (the student edition; your changes are kept): {copy.home}", flush=True)
+    print(f"  {copy.summary()}; the solutions: `python -m cnnbook lab --solutions`, or one at a time: "
+          "`from cnnbook.course.solutions import show_solution; show_solution(\"<exercise>\")`")
+    for change in copy.changes:
+        if change.message:
+            print("  " + change.message)
+    return copy.home
 
 
 def serve(argv) -> int:

@@ -11,8 +11,10 @@ In the source notebooks an exercise's solution sits between a line ``### BEGIN S
 
   naming the exercise from the cell's first line ``# Your turn: <name>``, else from the enclosing ``def``
   (a region in a Markdown cell becomes ``YOUR ANSWER HERE``);
-* removes hidden-test regions, markers included, and drops a cell left empty by that;
-* clears every output and execution count; everything else (metadata, cell ids, other cells) stays.
+* removes hidden-test regions, markers included; a cell that held only hidden tests stays, empty, as nbgrader
+  leaves it (nbgrader's autograder puts the tests back into it by its ``grade_id``);
+* clears every output and execution count; everything else (metadata, nbgrader's included, cell ids, other
+  cells) stays, so a learner's completed student notebook autogrades like one of nbgrader's release.
 
 :func:`write_student_edition` transforms and validates every notebook in memory first, then writes them to a
 temporary folder beside ``outdir`` and moves them in, so a failure leaves nothing half-written.
@@ -120,8 +122,6 @@ def student_notebook(nb, name: str):
         where = f"{name}, cell {index}" + (f" (id {cell['id']})" if cell.get("id") else "")
         source, stubbed = strip_cell(cell.source, where, cell.cell_type)
         names += stubbed
-        if not source.strip() and cell.source.strip():
-            continue  # the cell held only hidden tests
         cell.source = source
         if cell.cell_type == "code":
             cell.outputs = []
