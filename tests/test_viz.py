@@ -210,3 +210,25 @@ def test_live_loss_plot_shows_a_png_picture_from_the_first_call(monkeypatch):
     for obj in shown:
         assert isinstance(obj, IPython.display.Image) and obj.format == "png"
         assert obj.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_widget_pictures_are_drawn_at_twice_the_size_they_are_shown():
+    # 80 dpi stretched to the output's width was blurry; now the <img> gets its CSS width, half the PNG's pixels.
+    from cnnbook import widgets
+    box = widgets.pooling_explorer(np.arange(64, dtype=np.float32).reshape(8, 8))
+    png = bytes(box.drawing.value)
+    width_px = int.from_bytes(png[16:20], "big")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int(box.drawing.width) == round(width_px / 2)
+    assert 300 <= int(box.drawing.width) <= 1000  # about its size in inches at 96 CSS px per inch
+    assert box.drawing.layout.max_width == "100%"
+
+
+def test_output_grid_is_wide_enough_for_its_captions():
+    from cnnbook.viz.grid import CHAR_WIDTH
+    r = output_size_report(8, 3, 2, 0)  # does not fit: a third caption line names the dropped cells
+    root = ET.fromstring(viz.draw_output_grid(r))
+    width = float(root.get("width"))
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert any("never covered" in t for t in texts)
+    assert all(float(t.get("x")) + len(t.text) * CHAR_WIDTH <= width for t in root.iter("{http://www.w3.org/2000/svg}text")
+               if t.get("transform") is None)
