@@ -29,11 +29,12 @@ def test_doctor_reports_numpy_and_data():
     assert "jupyter lab notebooks/" not in result.stdout  # JupyterLab refuses to start as root
 
 
-def test_doctor_says_that_cnnbook_data_names_a_missing_folder(tmp_path):
+def test_doctor_says_that_cnnbook_data_names_a_missing_folder(tmp_path, monkeypatch):
+    from cnnbook.commands.doctor import _data_report  # in-process: a doctor subprocess takes seconds
     missing = tmp_path / "datsets"
-    result = _doctor(CNNBOOK_DATA=str(missing))
-    assert result.returncode == 1, result.stdout
-    assert f"$CNNBOOK_DATA='{missing}' does not exist" in result.stdout
+    monkeypatch.setenv("CNNBOOK_DATA", str(missing))
+    _, problems = _data_report()  # any problem makes doctor exit 1
+    assert len(problems) == 1 and problems[0].startswith(f"$CNNBOOK_DATA='{missing}' does not exist")
     assert not missing.exists()
 
 
