@@ -19,7 +19,7 @@ COMMANDS = {
     "train": "train the reference CNN on Fashion-MNIST",
     "bench": "time naive, fast (and PyTorch) convolution and print the ratios",
     "student": "write the student edition of every notebook (solutions removed) into OUTDIR",
-    "lab": "open the workbook in JupyterLab (like `jupyter lab notebooks/`, also as root)",
+    "lab": "open your working copy of the student edition in JupyterLab (--solutions: notebooks/), also as root",
     "claims": "the lecture notes' claims, audited: a table, or --json",
 }
 
