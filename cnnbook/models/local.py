@@ -9,8 +9,8 @@ output value, ``(F, Ho, Wo)``. It separates the two savings a convolution makes 
 
 With the same filter copied to every position it computes exactly ``Conv2d``; trained freely it is not
 translation-equivariant. Forward: gather the windows (one strided slice per kernel offset, as the fast
-convolution does) and take one dot product per position; backward: the same two products transposed and a
-slice-add per kernel offset (col2im).
+convolution does) and take one small matrix product per output position (a batched ``@``); backward: the same
+products transposed and a slice-add per kernel offset (col2im).
 """
 from __future__ import annotations
 
@@ -75,24 +75,28 @@ class LocallyConnected2d(Module):
         P, S = self.padding, self.stride
         (KH, KW), (Ho, Wo), F = self.kernel_size, self.output_size, self.out_channels
         xpad = xp.pad(x, ((0, 0), (0, 0), (P, P), (P, P))) if P else x  # (N, C, H+2P, W+2P)
-        cols = _windows(xpad, KH, KW, S, Ho, Wo, xp)  # (N, C, KH*KW, Ho, Wo)
-        w = self.weight.data.reshape(Ho, Wo, F, C, KH * KW)  # (Ho, Wo, F, C, KH*KW)
-        out = xp.einsum("nckij,ijfck->nfij", cols, w) + self.bias.data  # (N, F, Ho, Wo)
-        self._cache = (cols, xpad.shape)
+        N, P = x.shape[0], Ho * Wo
+        cols = _windows(xpad, KH, KW, S, Ho, Wo, xp).reshape(N, C * KH * KW, P)  # (N, C*KH*KW, Ho*Wo)
+        cols_p = cols.transpose(2, 0, 1)  # (P, N, C*KH*KW): one small matrix per output position
+        w_p = self.weight.data.reshape(P, F, C * KH * KW)  # (P, F, C*KH*KW)
+        out = cols_p @ w_p.transpose(0, 2, 1)  # (P, N, F): a batch of P matrix products
+        out = out.transpose(1, 2, 0).reshape(N, F, Ho, Wo) + self.bias.data  # (N, F, Ho, Wo)
+        self._cache = (cols_p, xpad.shape)
         return out
 
     def backward(self, dout):
-        cols, xpad_shape = self._cached()
+        cols_p, xpad_shape = self._cached()
         xp = backend.get_array_module(dout)
-        N = cols.shape[0]
+        N = cols_p.shape[1]
         P, S, C, F = self.padding, self.stride, self.in_channels, self.out_channels
         (KH, KW), (Ho, Wo), (H, W) = self.kernel_size, self.output_size, self.input_size
         if tuple(dout.shape) != (N, F, Ho, Wo):
             raise ValueError(f"dout has shape {tuple(dout.shape)}, expected {(N, F, Ho, Wo)} (the forward output)")
-        w = self.weight.data.reshape(Ho, Wo, F, C, KH * KW)
-        self.weight.grad += xp.einsum("nfij,nckij->ijfck", dout, cols).reshape(self.weight.shape)
+        dout_p = dout.reshape(N, F, Ho * Wo).transpose(2, 0, 1)  # (P, N, F)
+        w_p = self.weight.data.reshape(Ho * Wo, F, C * KH * KW)  # (P, F, C*KH*KW)
+        self.weight.grad += (dout_p.transpose(0, 2, 1) @ cols_p).reshape(self.weight.shape)  # (P, F, C*KH*KW)
         self.bias.grad += dout.sum(axis=0)
-        dcols = xp.einsum("nfij,ijfck->nckij", dout, w)  # (N, C, KH*KW, Ho, Wo)
+        dcols = (dout_p @ w_p).transpose(1, 2, 0).reshape(N, C, KH * KW, Ho, Wo)  # (N, C, KH*KW, Ho, Wo)
         dxpad = xp.zeros(xpad_shape, dtype=dout.dtype)
         for k in range(KH * KW):  # col2im: one strided slice-add per kernel offset
             di, dj = divmod(k, KW)
