@@ -100,9 +100,10 @@ def _shifted(order, i, j, block, out_size, stride):
     """The index of the padded input that kernel offset ``(i, j)`` reads for the outputs in ``block``,
     a slice of the first pixel axis: images when batch first, output rows when batch last."""
     (Ho, Wo), (SH, SW) = out_size, stride
-    if order == BATCH_FIRST:
-        return _hw(order, _window(i, Ho, SH), _window(j, Wo, SW), batch=block)
-    return _hw(order, _window(i + block.start * SH, block.stop - block.start, SH), _window(j, Wo, SW))
+    if order == BATCH_FIRST:  # (C, N, Hp, Wp)
+        return slice(None), block, _window(i, Ho, SH), _window(j, Wo, SW)
+    rows = _window(i + block.start * SH, block.stop - block.start, SH)  # (C, Hp, Wp, N)
+    return slice(None), rows, _window(j, Wo, SW), slice(None)
 
 
 def _inverse(order):
