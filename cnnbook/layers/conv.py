@@ -8,17 +8,16 @@
   ``out = w_mat @ cols`` is an ``(F, K) x (K, M)`` product that BLAS (or cuBLAS) runs at full speed.
 
 Besides that product, the time goes into the copies, and a copy's cost is set by the length of its
-contiguous rows: NumPy pays a fixed price per row, so rows of 7 or 14 numbers cost several times more
-per number than long ones. So the output pixels are kept in one of two orders (:func:`pixel_order`):
+contiguous rows: NumPy pays a fixed price per row, so rows of 7 numbers cost several times more per
+number than long ones. So the output pixels are kept in one of two orders (:func:`pixel_order`):
 
-* ``(N, Ho, Wo)``, images one after another: rows of ``Wo`` numbers; right for wide feature maps, and
-  ``x`` ``(N, C, H, W)`` gets there by a cheap swap of its first two axes;
-* ``(Ho, Wo, N)``, batch last: a row holds one output row of every image, ``Wo*N`` numbers, so on small
-  feature maps (7x7, 14x14) the copies run 3-7x faster, for the price of one transposed copy of ``x``
-  and one of ``dout`` (none when they come from a layer stored the same way).
+* ``(N, Ho, Wo)``, images one after another: rows of ``Wo`` numbers; ``x`` ``(N, C, H, W)`` gets there
+  by a cheap swap of its first two axes, and the output is a view of the ``(F, N, Ho, Wo)`` product;
+* ``(Ho, Wo, N)``, batch last, for narrow outputs (< :data:`SHORT_ROW` pixels, e.g. 7x7): a row holds
+  one output row of every image, ``Wo*N`` numbers, so im2col and col2im run 4-7x faster, for the
+  price of transposed copies of ``x`` and ``dout`` on the way in and of ``out`` and ``dx`` on the way
+  out (the layers around expect images one after another).
 
-The output is the product reshaped ``(F, *pixels)`` and *viewed* as ``(N, F, Ho, Wo)``: no copy, and
-the backward pass (or a next convolution) finds it already in the order it needs.
 The backward pass is two more products plus ``col2im``: ``KH*KW`` strided slice-adds
 (no ``np.add.at``, which is slow and missing from CuPy's core API).
 Only array-module functions that NumPy and CuPy share are used, so the same code runs on both.
@@ -63,8 +62,10 @@ def _window(offset, size, step):
 BATCH_FIRST = (1, 0, 2, 3)  # (C, N, H, W): images one after another
 BATCH_LAST = (1, 2, 3, 0)  # (C, H, W, N): one pixel of every image side by side
 
-# Outputs narrower than this (16 float32 numbers fill one 64-byte cache line) are stored batch last.
-SHORT_ROW = 16
+# Outputs narrower than this are stored batch last. Measured break-even: at 14 pixels the faster copies
+# just pay for the four transposed ones (a tie at batch 64, 9% slower at 128); at 12 and at 7 the
+# whole layer runs 25-30% faster. See benchmarks/README.md.
+SHORT_ROW = 14
 
 # NumPy: work in blocks of about this many output pixels (whole images when batch first, whole output
 # rows when batch last), so that a block's columns, product panels and col2im sums stay in the CPU's
@@ -149,8 +150,8 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     Returns:
         out: ``(N, F, Ho, Wo)`` with ``Ho = (H - KH + 2PH) / SH + 1`` and ``Wo = (W - KW + 2PW) / SW + 1``
             (see :func:`conv_output_size`; a stride that does not divide evenly is a ``ValueError``).
-            It is a view of an ``(F, N, Ho, Wo)`` or ``(F, Ho, Wo, N)`` buffer (:func:`pixel_order`);
-            ``x``'s dtype is kept.
+            Batch first (:func:`pixel_order`) it is a view of an ``(F, N, Ho, Wo)`` buffer, batch last a
+            contiguous copy; ``x``'s dtype is kept.
         cache: ``(x, w, b, (SH, SW), (PH, PW), cols)``; ``cols`` is the im2col array, ``(KH, KW, C, N, Ho, Wo)``
             or ``(KH, KW, C, Ho, Wo, N)``, ``cols[i, j, c, n, ho, wo] = xpad[n, c, ho*SH + i, wo*SW + j]``
             (pixel axes in the same order as the output's), kept for the backward pass.
@@ -189,7 +190,7 @@ def conv2d_backward(dout, cache):
         cache: from :func:`conv2d_forward` (or :func:`conv2d_forward_naive`, whose 5-tuple lacks ``cols``).
 
     Returns:
-        dx: ``(N, C, H, W)`` (a view, stored like the forward output); dw: ``(F, C, KH, KW)``; db: ``(F,)``,
+        dx: ``(N, C, H, W)`` (batch first a view, like the forward output); dw: ``(F, C, KH, KW)``; db: ``(F,)``,
         in the forward pass's dtypes.
 
     With ``dout_mat`` ``(F, M)`` and ``cols`` seen as ``(KH*KW*C, M)``, pixels in the same order:
