@@ -111,3 +111,68 @@ def test_receptive_field_is_what_backprop_reaches(layers):
         dout, _, _ = conv2d_backward(dout, cache)
     reached = np.flatnonzero(dout[0, 0, 0])
     assert reached[-1] - reached[0] + 1 == field
+
+
+def _dilated(w, D):
+    """``w`` ``(F, C, KH, KW)`` with ``D - 1`` zeros between neighbouring taps: ``(F, C, D(KH-1)+1, D(KW-1)+1)``."""
+    F, C, KH, KW = w.shape
+    out = np.zeros((F, C, D * (KH - 1) + 1, D * (KW - 1) + 1), dtype=w.dtype)
+    out[:, :, ::D, ::D] = w
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes, st.integers(1, 5), strides, paddings, st.integers(1, 4))
+def test_dilated_output_size_agrees_with_a_zero_inserted_kernel(W, K, S, P, D):
+    wd = _dilated(np.ones((1, 1, 1, K)), D)  # (1, 1, 1, D(K-1)+1)
+    try:
+        expected = conv_output_size(W, K, S, P, dilation=D)
+    except ValueError as err:
+        assert f"({W} - {D * (K - 1) + 1} + 2*{P}) / {S}" in str(err)
+        with pytest.raises(ValueError):
+            conv2d_forward(np.zeros((1, 1, 2, W)), wd, np.zeros(1), (1, S), (0, P))
+        return
+    out, _ = conv2d_forward(np.zeros((1, 1, 2, W)), wd, np.zeros(1), (1, S), (0, P))
+    assert out.shape == (1, 1, 2, expected)
+
+
+def test_dilation_one_is_the_ordinary_formula_and_bad_dilation_is_refused():
+    assert conv_output_size(28, 3, dilation=1) == conv_output_size(28, 3) == 26
+    assert conv_output_size(28, 3, dilation=2) == 24           # K_eff = 5
+    assert conv_output_size(28, 3, 1, 2, dilation=2) == 28     # same padding for K_eff = 5
+    with pytest.raises(ValueError, match=r"dilated kernel 9 \(3 taps, dilation 4\).*padded input 7"):
+        conv_output_size(7, 3, dilation=4)
+    with pytest.raises(ValueError, match="dilation must be >= 1, got 0"):
+        conv_output_size(28, 3, dilation=0)
+    with pytest.raises(TypeError, match="dilation must be an integer"):
+        receptive_field([(3, 1)], dilation=1.5)
+    with pytest.raises(ValueError, match=r"\(kernel_size, stride, dilation\) triple"):
+        receptive_field([(3, 1, 2, 1)])
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(kernels, strides, st.integers(1, 4)), max_size=6))
+def test_dilated_receptive_field_is_that_of_the_zero_inserted_kernels(layers):
+    as_dense = [(d * (k - 1) + 1, s) for k, s, d in layers]
+    assert receptive_field(layers) == receptive_field(as_dense) == _receptive_field_backwards(as_dense)
+    if layers:
+        pairs = [(k, s) for k, s, _ in layers]
+        assert receptive_field(pairs, dilation=2) == receptive_field([(k, s, 2) for k, s in pairs])
+
+
+def test_dilated_receptive_field_is_where_the_gradient_reaches():
+    """Two 3x3 layers with dilation 1 then 2 (stride 1): one output unit depends on a 7x7 patch, with holes."""
+    rng = np.random.default_rng(0)
+    w1 = rng.standard_normal((1, 1, 3, 3)) + 2.0   # no zero taps
+    w2 = _dilated(rng.standard_normal((1, 1, 3, 3)) + 2.0, 2)
+    x = rng.standard_normal((1, 1, 15, 15))
+    h, c1 = conv2d_forward(x, w1, np.zeros(1))
+    y, c2 = conv2d_forward(h, w2, np.zeros(1))
+    dout = np.zeros_like(y)
+    dout[0, 0, 4, 4] = 1.0
+    dh, _, _ = conv2d_backward(dout, c2)
+    dx, _, _ = conv2d_backward(dh, c1)
+    rows, cols = np.nonzero(dx[0, 0])
+    rf = receptive_field([(3, 1), (3, 1, 2)])
+    assert rf == 7
+    assert rows.max() - rows.min() + 1 == rf and cols.max() - cols.min() + 1 == rf

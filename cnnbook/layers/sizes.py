@@ -23,8 +23,11 @@ def _fitting_strides(span, stride, limit=2):
     return found[:limit]
 
 
-def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "input") -> int:
+def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "input", *, dilation=1) -> int:
     """Side length of a convolution's (or pool's) output: ``(W - K + 2P) / S + 1``.
+
+    With ``dilation`` D > 1 the kernel's taps sit D pixels apart, so it spans ``K_eff = D (K - 1) + 1``
+    pixels and ``K_eff`` replaces ``K`` in the formula.
 
     Args:
         input_size: ``W``, the input's height or width in pixels (int >= 1).
@@ -32,6 +35,7 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "
         stride: ``S`` (int >= 1).
         padding: ``P``, zeros added on each side (int >= 0).
         what: a word for error messages ("height", "width").
+        dilation: ``D``, pixels between neighbouring kernel taps (int >= 1; 1 is an ordinary convolution).
 
     Raises ``ValueError`` when the kernel does not fit the padded input, or when the
     stride does not divide ``W - K + 2P`` (the last window would hang off the edge);
@@ -41,12 +45,16 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "
     K = as_int(kernel_size, "kernel_size", 1)
     S = as_int(stride, "stride", 1)
     P = as_int(padding, "padding", 0)
+    D = as_int(dilation, "dilation", 1)
+    K = D * (K - 1) + 1  # the span of the dilated kernel; K itself when D = 1
     span = W - K + 2 * P
     sym = "H" if what == "height" else "W"
-    formula = f"({sym} - K + 2P) / S + 1 = ({W} - {K} + 2*{P}) / {S} + 1"
+    kname = "K" if D == 1 else "K_eff"
+    formula = f"({sym} - {kname} + 2P) / S + 1 = ({W} - {K} + 2*{P}) / {S} + 1"
     if span < 0:
         fits = _fitting_paddings(W, K, S, P)
-        raise ValueError(f"{what}: kernel {K} is larger than the padded {what} {W + 2 * P} "
+        kernel = f"kernel {K}" if D == 1 else f"dilated kernel {K} ({kernel_size} taps, dilation {D})"
+        raise ValueError(f"{what}: {kernel} is larger than the padded {what} {W + 2 * P} "
                          f"({W} + 2*{P} padding): {formula} < 1; use a kernel <= {W + 2 * P}"
                          + (f" or {fits[0]}" if fits else ""))
     if span % S != 0:
@@ -57,27 +65,33 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "
     return span // S + 1
 
 
-def receptive_field(layers) -> int:
+def receptive_field(layers, *, dilation=1) -> int:
     """Side length, in input pixels, of the patch that one unit of the last layer sees.
 
     Args:
         layers: a sequence of ``(kernel_size, stride)`` pairs, first layer first
-            (padding does not change the size, only where the patch sits).
+            (padding does not change the size, only where the patch sits); a
+            ``(kernel_size, stride, dilation)`` triple gives that layer its own dilation.
+        dilation: the dilation of every layer given as a pair (int >= 1; 1: ordinary convolutions).
 
     Each layer adds ``(K - 1)`` times the product of the strides before it:
-    ``RF = 1 + sum_i (K_i - 1) * S_1 * ... * S_{i-1}``. An empty sequence gives 1.
+    ``RF = 1 + sum_i (K_i - 1) * S_1 * ... * S_{i-1}``; a dilated layer adds ``D_i (K_i - 1)`` times it
+    (its kernel spans ``D (K - 1) + 1`` pixels). An empty sequence gives 1.
     """
     try:
         pairs = list(layers)
     except TypeError:
         raise TypeError(f"layers must be a sequence of (kernel_size, stride) pairs, "
                         f"got {type(layers).__name__}") from None
+    default_d = as_int(dilation, "dilation", 1)
     field, jump = 1, 1  # jump: input pixels between neighbouring units of the current layer
     for i, pair in enumerate(pairs):
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise ValueError(f"layers[{i}] must be a (kernel_size, stride) pair, got {pair!r}")
+        if not isinstance(pair, (tuple, list)) or len(pair) not in (2, 3):
+            raise ValueError(f"layers[{i}] must be a (kernel_size, stride) pair or a (kernel_size, stride, "
+                             f"dilation) triple, got {pair!r}")
         k = as_int(pair[0], f"layers[{i}] kernel_size", 1)
         s = as_int(pair[1], f"layers[{i}] stride", 1)
-        field += (k - 1) * jump
+        d = as_int(pair[2], f"layers[{i}] dilation", 1) if len(pair) == 3 else default_d
+        field += d * (k - 1) * jump
         jump *= s
     return field
