@@ -8,6 +8,8 @@ so everything a learner sees is unit-tested here (tests/test_explore.py) without
 * :data:`KERNELS`, :func:`parse_kernel`, :func:`activation_map` - the kernel explorer.
 * :func:`receptive_field_growth`, :func:`parse_layers`, :func:`input_region` - the receptive-field explorer.
 * :func:`pool_map` - the pooling explorer.
+* :func:`dilate_kernel`, :func:`compose_convolutions` - convolution variants: a dilated kernel as an
+  ordinary one with zeros between its taps, and two stacked convolutions as one.
 
 "Convolution" means cross-correlation here, as in CS231n and PyTorch: the kernel is not flipped.
 
@@ -342,3 +344,49 @@ def pool_map(x, kernel_size=2, stride=None, mode="max"):
     return out, {"input_shape": (H, W), "output_shape": (Ho, Wo), "kernel_size": kernel_size,
                  "stride": stride, "mode": mode, "reduction": H * W / (Ho * Wo), "dropped": dropped,
                  "text": text}
+
+
+# ---------------------------------------------------------------- kernels: dilation and composition
+def dilate_kernel(w, dilation):
+    """The dilated kernel as an ordinary one: ``w`` ``(F, C, KH, KW)`` with ``dilation - 1`` zeros between taps.
+
+    Returns ``(F, C, D (KH - 1) + 1, D (KW - 1) + 1)`` on ``w``'s backend; a convolution with it is the
+    dilated convolution (``torch.nn.Conv2d(..., dilation=D)``), so its output size is
+    ``conv_output_size(W, K, S, P, dilation=D)``.
+    """
+    D = _check_int("dilation", dilation, 1)
+    if getattr(w, "ndim", None) != 4:
+        raise ValueError(f"w must be conv weights (F, C, KH, KW), got shape {getattr(w, 'shape', None)}")
+    xp = get_array_module(w)
+    F, C, KH, KW = w.shape
+    out = xp.zeros((F, C, D * (KH - 1) + 1, D * (KW - 1) + 1), dtype=w.dtype)
+    out[:, :, ::D, ::D] = w
+    return out
+
+
+def compose_convolutions(w1, b1, w2, b2):
+    """One convolution ``(w, b)`` equal to ``conv(w2, b2)`` applied after ``conv(w1, b1)`` (stride 1, no padding).
+
+    ``w1`` ``(F1, C, K1H, K1W)``, ``w2`` ``(F2, F1, K2H, K2W)`` give ``w`` ``(F2, C, K1H + K2H - 1, K1W + K2W - 1)``:
+    ``w[g, c]`` is the sum over ``f`` of the full (flipped) convolution of ``w2[g, f]`` with ``w1[f, c]``
+    (``scipy.signal.convolve2d(w2[g, f], w1[f, c], mode="full")``), because
+    ``sum_a w2[a] sum_b w1[b] x[i + a + b] = sum_k (sum_{a + b = k} w2[a] w1[b]) x[i + k]``.
+    ``b[g] = b2[g] + sum_f b1[f] * w2[g, f].sum()``. With padding the two differ at the border, where the
+    first layer's padded zeros were not convolved.
+    """
+    for name, a, nd in (("w1", w1, 4), ("b1", b1, 1), ("w2", w2, 4), ("b2", b2, 1)):
+        if getattr(a, "ndim", None) != nd:
+            raise ValueError(f"{name} must have {nd} axes, got shape {getattr(a, 'shape', None)}")
+    F1, C, K1H, K1W = w1.shape
+    F2, F1b, K2H, K2W = w2.shape
+    if F1b != F1 or b1.shape != (F1,) or b2.shape != (F2,):
+        raise ValueError(f"shapes do not chain: w1 {tuple(w1.shape)}, b1 {tuple(b1.shape)}, w2 {tuple(w2.shape)}, "
+                         f"b2 {tuple(b2.shape)}; w2 needs {F1} input channels (w1's filters) and b1, b2 one bias "
+                         "per filter")
+    xp = get_array_module(w1, w2)
+    w = xp.zeros((F2, C, K1H + K2H - 1, K1W + K2W - 1), dtype=w1.dtype)
+    for a in range(K2H):
+        for c in range(K2W):  # tap (a, c) of the second kernel shifts the first by (a, c)
+            w[:, :, a:a + K1H, c:c + K1W] += xp.einsum("gf,fcij->gcij", w2[:, :, a, c], w1)
+    b = b2 + w2.sum(axis=(2, 3)) @ b1
+    return w, b
