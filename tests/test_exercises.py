@@ -11,6 +11,7 @@ from cnnbook.course.exercises import ExerciseError
 from cnnbook.course.exercises.sizes import _own_stride_too
 from exercise_helpers import rejects
 from test_exercises_more import RIGHT as RIGHT_MORE
+from test_exercises_predict import RIGHT as RIGHT_DEEPER
 
 gam = backend.get_array_module
 
@@ -139,8 +140,8 @@ RIGHT = [(exercises.check_softmax_loss, softmax_loss), (exercises.check_relu_bac
          (exercises.check_equivariance, shift_error), (exercises.check_cross_validation, kfold_indices)]
 IDS = [check.__name__ for check, _ in RIGHT]
 # The checks of notebooks 08, 10 and 11 (tests/test_exercises_more.py) share the generic tests below.
-ALL = RIGHT + RIGHT_MORE
-ALL_IDS = IDS + [f"{check.__name__}-{fn.__name__}" for check, fn in RIGHT_MORE]
+ALL = RIGHT + RIGHT_MORE + RIGHT_DEEPER
+ALL_IDS = IDS + [f"{check.__name__}-{fn.__name__}" for check, fn in RIGHT_MORE + RIGHT_DEEPER]
 
 
 # ---- every check: right answers pass, on every backend; the stub and crashes -----------------

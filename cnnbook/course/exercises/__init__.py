@@ -7,12 +7,17 @@ in :mod:`cnnbook.layers`. On success it prints one ``correct: ...`` line naming 
 wrong and the likely cause, e.g. ``out has shape (2, 4, 7, 9), expected (2, 4, 4, 5): is the stride applied?``.
 A function that raises ``NotImplementedError`` (the student edition's stub) lets it through unchanged.
 
+The *predict, then measure* checks (:mod:`cnnbook.course.exercises.predict`) take the learner's prediction and the
+notebook's measurement instead of a function: they print how far off the prediction was and why, and fail only
+for a missing or malformed prediction.
+
 | notebook | learner writes | check |
 | --- | --- | --- |
 | 01 | ``softmax_loss(scores, y) -> (loss, dscores)`` | :func:`check_softmax_loss` |
 | 02 | ``relu_backward(dout, x) -> dx`` | :func:`check_relu_backward` |
 | 02 | ``sgd_step(w, dw, lr) -> new_w`` | :func:`check_sgd_step` |
 | 03 | ``conv_forward_naive(x, w, b, stride=1, padding=0) -> out`` | :func:`check_conv_forward_naive` |
+| 03 | ``im2col(x, kernel_size, stride=1, padding=0) -> (N, C*K*K, Ho*Wo)`` | :func:`check_im2col` |
 | 04 | ``conv_output_size(input_size, kernel_size, stride=1, padding=0) -> int`` | :func:`check_conv_output_size` |
 | 04 | ``build_model() -> nn.Sequential``, ``(N, 1, 28, 28) -> (N, 16, 7, 7)`` | :func:`check_architecture` |
 | 05 | ``receptive_field(layers) -> int`` | :func:`check_receptive_field` |
@@ -21,18 +26,31 @@ A function that raises ``NotImplementedError`` (the student edition's stub) lets
 | 07 | ``conv_backward_naive(dout, x, w, stride=1, padding=0) -> (dx, dw, db)`` | :func:`check_conv_backward_naive` |
 | 08 | ``conv_param_count(in_channels, out_channels, kernel_size) -> int`` | :func:`check_conv_param_count` |
 | 09 | ``shift_error(feature_fn, x, k) -> float`` | :func:`check_equivariance` |
+| 09 | predict ``predicted_drop`` (a fraction), then measure | :func:`check_shift_drop_prediction` |
+| 09 | ``local_param_count(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0) -> int`` | :func:`check_local_param_count` |
 | 10 | ``patchify(x, patch_size) -> (N, T, C*P*P)`` | :func:`check_patchify` |
+| 10 | predict ``predicted_changes`` (``"yes"``/``"no"``), then measure | :func:`check_nopos_shuffle_prediction` |
+| 10 | predict ``predicted_most_hurt`` (a model), then measure | :func:`check_shuffle_most_hurt_prediction` |
+| 11 | predict ``predicted_accuracy_90`` (an accuracy), then measure | :func:`check_rotation_prediction` |
+| 11 | predict ``predicted_cue`` (``"shape"``/``"texture"``/``"neither"``), then measure | :func:`check_cue_prediction` |
 | 11 | ``cue_conflict_fraction(pred, shape_labels, texture_labels) -> (shape, texture)`` | :func:`check_cue_conflict_fraction` |
 | 12 | ``kfold_indices(num_samples, k, seed=0) -> [(train_idx, val_idx), ...]`` | :func:`check_cross_validation` |
 """
 from cnnbook.course.exercises._common import ExerciseError
 from cnnbook.course.exercises.basics import check_cross_validation, check_relu_backward, check_sgd_step, check_softmax_loss
+from cnnbook.course.exercises.deeper import check_im2col, check_local_param_count
 from cnnbook.course.exercises.conv import check_conv_backward_naive, check_conv_forward_naive
 from cnnbook.course.exercises.models import check_conv_param_count, check_cue_conflict_fraction, check_patchify
 from cnnbook.course.exercises.pooling import check_equivariance, check_max_pool_backward, check_max_pool_forward
+from cnnbook.course.exercises.predict import (check_cue_prediction, check_nopos_shuffle_prediction, check_prediction,
+                                              check_rotation_prediction, check_shift_drop_prediction,
+                                              check_shuffle_most_hurt_prediction)
 from cnnbook.course.exercises.sizes import check_architecture, check_conv_output_size, check_receptive_field
 
 __all__ = ["ExerciseError", "check_softmax_loss", "check_relu_backward", "check_sgd_step",
            "check_conv_forward_naive", "check_conv_output_size", "check_architecture", "check_receptive_field",
            "check_max_pool_forward", "check_max_pool_backward", "check_conv_backward_naive", "check_equivariance",
-           "check_cross_validation", "check_conv_param_count", "check_patchify", "check_cue_conflict_fraction"]
+           "check_cross_validation", "check_conv_param_count", "check_patchify", "check_cue_conflict_fraction",
+           "check_im2col", "check_local_param_count", "check_prediction", "check_shift_drop_prediction",
+           "check_nopos_shuffle_prediction", "check_shuffle_most_hurt_prediction", "check_cue_prediction",
+           "check_rotation_prediction"]

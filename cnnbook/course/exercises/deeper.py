@@ -1,0 +1,134 @@
+"""Checks for two exercises that go past a one-line formula: im2col by hand (03) and the parameters of a locally
+connected layer against a convolution's (09)."""
+from __future__ import annotations
+
+import numpy as np
+
+from cnnbook import backend, layers
+from cnnbook.course.exercises._common import (call, compare_array, describe_call, device, passed, require_array,
+                                              require_callable, require_unchanged, rng_for)
+from cnnbook.course.exercises.sizes import _explain, _whole_number
+
+
+# ---- 03: im2col ----------------------------------------------------------------------------------
+def _im2col_reference(x, K: int, stride: int, padding: int):
+    """``(N, C*K*K, Ho*Wo)`` through the package's convolution with identity filters.
+
+    Filter ``r`` of the identity picks number ``r`` of the window flattened ``(C, K, K)``, the order of
+    ``w.reshape(F, -1)``, so output channel ``r`` at position ``(i, j)`` is row ``r``, column ``i * Wo + j``.
+    """
+    xp = backend.get_array_module(x)
+    N, C = x.shape[:2]
+    D = C * K * K
+    eye = backend.to_device(np.eye(D, dtype=np.float64).reshape(D, C, K, K), xp)
+    out, _ = layers.conv2d_forward(x, eye, backend.to_device(np.zeros(D), xp), stride=stride, padding=padding)
+    return out.reshape(N, D, -1)  # (N, C*K*K, Ho*Wo)
+
+
+def check_im2col(im2col) -> bool:
+    """Check ``im2col(x, kernel_size, stride=1, padding=0) -> cols (N, C*K*K, Ho*Wo)``: column ``i * Wo + j``
+    holds the window under output position ``(i, j)`` flattened ``(C, K, K)``, so that
+    ``w.reshape(F, -1) @ cols`` is the convolution."""
+    require_callable(im2col, "check_im2col", "im2col(x, kernel_size, stride, padding)")
+    rng = rng_for("im2col")
+    cases = [("3x3 windows over a 2-channel 5x6 image", (2, 2, 5, 6), 3, 1, 0),
+             ("3x3 windows with padding 1", (1, 3, 4, 5), 3, 1, 1),
+             ("2x2 windows, stride 2 (no overlap)", (2, 2, 6, 8), 2, 2, 0),
+             ("3x3 windows, stride 2, padding 1", (1, 2, 7, 9), 3, 2, 1),
+             ("1x1 windows: one pixel per column", (2, 4, 3, 2), 1, 1, 0),
+             ("a 5x5 window covering the whole image", (3, 1, 5, 5), 5, 1, 0)]
+    for _, shape, K, S, P in cases:
+        N, C, H, W = shape
+        x_h = rng.standard_normal(shape)
+        x = device(x_h)
+        text = describe_call("im2col", ("x", x), K, stride=S, padding=P)
+        out = require_array(call(im2col, text, x, K, stride=S, padding=P), text, "cols", x)
+        require_unchanged(x_h, x, text, "x")
+        want = _im2col_reference(x, K, S, P)
+        Ho, Wo = (H - K + 2 * P) // S + 1, (W - K + 2 * P) // S + 1
+        D, L = C * K * K, Ho * Wo
+        grid = backend.to_numpy(want).reshape(N, C, K, K, Ho, Wo)
+        mistakes = [
+            ((N, L, D), "one column per output position: cols is (N, C*K*K, Ho*Wo), so that w.reshape(F, -1) "
+                        "(F, C*K*K) @ cols gives (N, F, Ho*Wo); transpose the last two axes"),
+            ((N, C, K, K, Ho, Wo), "flatten each window into one column of C*K*K numbers and the positions into "
+                                   "Ho*Wo columns: reshape to (N, C*K*K, Ho*Wo)"),
+            ((N, D, Ho, Wo), "merge the positions into one axis of Ho*Wo columns, row by row"),
+            ((N * L, D), "keep the batch axis first: cols is (N, C*K*K, Ho*Wo), one matrix per image"),
+            ((D, N * L), "keep the batch axis first: cols is (N, C*K*K, Ho*Wo), one matrix per image"),
+            ((N, D, ((H - K) // S + 1) * ((W - K) // S + 1)),
+             "is the padding applied? Pad x with P zeros on each side of H and W first (xp.pad)"),
+            ((N, D, (H + 2 * P - K + 1) * (W + 2 * P - K + 1)),
+             "is the stride applied? Window (i, j) starts at row i * stride, column j * stride"),
+            (grid.transpose(0, 2, 3, 1, 4, 5).reshape(N, D, L),
+             "each window is flattened (K, K, C), channels last; flatten it (C, K, K), channel first, the order "
+             "in which w.reshape(F, -1) flattens a filter (F, C, KH, KW)"),
+            (grid.transpose(0, 1, 3, 2, 4, 5).reshape(N, D, L),
+             "each window is flattened column by column (transposed); flatten it row by row, as w.reshape(F, -1) "
+             "does: the row offset di before the column offset dj"),
+            (grid.transpose(0, 1, 2, 3, 5, 4).reshape(N, D, L),
+             "the positions are numbered column by column; number them row by row, column = i * Wo + j, the "
+             "order in which (N, F, Ho*Wo).reshape(N, F, Ho, Wo) reads them"),
+        ]
+        compare_array(out, want, text, "cols", mistakes,
+                      fallback="column i * Wo + j is xpad[n, :, i*S:i*S+K, j*S:j*S+K].reshape(-1)")
+    return passed("im2col", [c[0] for c in cases])
+
+
+# ---- 09: a locally connected layer's parameters ----------------------------------------------------
+def _out(W: int, K: int, S: int, P: int) -> int:
+    return (W - K + 2 * P) // S + 1
+
+
+# Plausible wrong counts as functions of (C, F, K, W, S, P), with what to tell the learner.
+_LOCAL_MISTAKES = [
+    (lambda C, F, K, W, S, P: F * (C * K * K + 1),
+     "that is the convolution's count, one filter shared by all positions; a locally connected layer has its own "
+     "filters at every one of the Ho x Wo output positions"),
+    (lambda C, F, K, W, S, P: W * W * F * (C * K * K + 1),
+     "count the positions of the output, Ho x Wo with Ho = (W - K + 2P) / S + 1, not the pixels of the input"),
+    (lambda C, F, K, W, S, P: _out(W, K, S, P) ** 2 * F * C * K * K + F,
+     "the bias is not shared either: one bias per output value, F * Ho * Wo of them"),
+    (lambda C, F, K, W, S, P: _out(W, K, S, P) ** 2 * F * C * K * K,
+     "the biases are missing: one per output value, F * Ho * Wo of them"),
+    (lambda C, F, K, W, S, P: _out(W, K, S, 0) ** 2 * F * (C * K * K + 1),
+     "is the padding counted in the output size? Ho = (W - K + 2P) / S + 1"),
+    (lambda C, F, K, W, S, P: _out(W, K, 1, P) ** 2 * F * (C * K * K + 1),
+     "is the stride used in the output size? Ho = (W - K + 2P) / S + 1"),
+    (lambda C, F, K, W, S, P: _out(W, K, S, P) ** 2 * F * (K * K + 1),
+     "each filter spans all input channels: in_channels * K * K weights, not K * K"),
+    (lambda C, F, K, W, S, P: _out(W, K, S, P) * F * (C * K * K + 1),
+     "the output has Ho x Wo positions (square here): multiply by both sides, not one"),
+]
+
+
+def local_param_count_reference(C: int, F: int, K: int, W: int, S: int = 1, P: int = 0) -> int:
+    """Weights ``(Ho, Wo, F, C, K, K)`` plus biases ``(F, Ho, Wo)`` of ``LocallyConnected2d(C, F, K, W, S, P)``."""
+    Ho = layers.conv_output_size(W, K, S, P)
+    return Ho * Ho * F * C * K * K + F * Ho * Ho
+
+
+def check_local_param_count(local_param_count) -> bool:
+    """Check ``local_param_count(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0) -> int``:
+    the weights and biases of a locally connected layer on square ``input_size x input_size`` images."""
+    require_callable(local_param_count, "check_local_param_count",
+                     "local_param_count(in_channels, out_channels, kernel_size, input_size, stride, padding)")
+    cases = [("notebook 09's layer: 1 -> 16, 3x3, 28x28, padding 1", (1, 16, 3, 28), {"padding": 1}),
+             ("3 -> 8, 5x5 on 32x32, no padding", (3, 8, 5, 32), {}),
+             ("2 -> 4, 3x3 on 11x11, stride 2", (2, 4, 3, 11), {"stride": 2}),
+             ("8 -> 2, 3x3 on 9x9, stride 2, padding 1", (8, 2, 3, 9), {"stride": 2, "padding": 1}),
+             ("a 1x1 layer: 16 -> 32 on 7x7", (16, 32, 1, 7), {}),
+             ("one window covering the image: 4 -> 3, 6x6 on 6x6", (4, 3, 6, 6), {})]
+    results = []
+    for _, (C, F, K, W), kwargs in cases:
+        S, P = kwargs.get("stride", 1), kwargs.get("padding", 0)
+        text = describe_call("local_param_count", C, F, K, W, **kwargs)
+        got = _whole_number(call(local_param_count, text, C, F, K, W, **kwargs), text, "the parameter count")
+        results.append((text, got, local_param_count_reference(C, F, K, W, S, P), (C, F, K, W, S, P)))
+    _explain(results, _LOCAL_MISTAKES, "every output position (i, j) has its own F filters of in_channels * K * K "
+                                       "weights, and every output value its own bias: "
+                                       "Ho * Wo * F * (in_channels * K * K + 1)")
+    return passed("local_param_count", [c[0] for c in cases])
+
+
+__all__ = ["check_im2col", "check_local_param_count", "local_param_count_reference"]

@@ -1,0 +1,227 @@
+"""The predict-then-measure checks (09-11) and the two deeper exercises (im2col in 03, local_param_count in 09).
+
+A prediction check never fails a well-formed prediction, however far off; it fails a missing or malformed one
+with a hint. The deeper checks accept learner-style right answers and name plausible mistakes in words.
+"""
+import numpy as np
+import pytest
+
+from cnnbook import backend, exercises, layers
+from cnnbook.course.exercises import ExerciseError
+from cnnbook.course.exercises.deeper import local_param_count_reference
+from cnnbook.course.exercises.predict import PREDICTIONS
+from cnnbook.models.local import LocallyConnected2d
+from exercise_helpers import rejects
+
+gam = backend.get_array_module
+
+
+# ---- learner-style right answers ---------------------------------------------------------------
+def im2col(x, kernel_size, stride=1, padding=0):
+    xp, K, S, P = gam(x), kernel_size, stride, padding
+    N, C, H, W = x.shape
+    xpad = xp.pad(x, ((0, 0), (0, 0), (P, P), (P, P)))  # (N, C, H+2P, W+2P)
+    Ho, Wo = (H - K + 2 * P) // S + 1, (W - K + 2 * P) // S + 1
+    cols = xp.zeros((N, C * K * K, Ho * Wo), dtype=x.dtype)
+    for i in range(Ho):
+        for j in range(Wo):
+            cols[:, :, i * Wo + j] = xpad[:, :, i * S:i * S + K, j * S:j * S + K].reshape(N, -1)
+    return cols
+
+
+def local_param_count(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0):
+    Ho = (input_size - kernel_size + 2 * padding) // stride + 1
+    return Ho * Ho * out_channels * (in_channels * kernel_size ** 2 + 1)
+
+
+RIGHT = [(exercises.check_im2col, im2col), (exercises.check_local_param_count, local_param_count)]
+# tests/test_exercises.py runs its generic tests (every backend, the stub, crashes, non-functions) over these too
+
+
+# ---- im2col --------------------------------------------------------------------------------------
+def _variant(kind):
+    """im2col with one plausible mistake."""
+    def wrong(x, kernel_size, stride=1, padding=0):
+        K, S, P = kernel_size, stride, padding
+        if kind == "no_padding":
+            P = 0
+        if kind == "no_stride":
+            S = 1
+        cols = im2col(x, K, S, P)
+        N, D, L = cols.shape
+        C = x.shape[1]
+        Ho = (x.shape[2] - K + 2 * P) // S + 1
+        Wo = L // Ho
+        grid = cols.reshape(N, C, K, K, Ho, Wo)
+        if kind == "positions_first":
+            return cols.transpose(0, 2, 1)
+        if kind == "channels_last":
+            return grid.transpose(0, 2, 3, 1, 4, 5).reshape(N, D, L)
+        if kind == "window_transposed":
+            return grid.transpose(0, 1, 3, 2, 4, 5).reshape(N, D, L)
+        if kind == "column_order":
+            return grid.transpose(0, 1, 2, 3, 5, 4).reshape(N, D, L)
+        if kind == "unflattened":
+            return grid.reshape(N, D, Ho, Wo)
+        return cols
+    return wrong
+
+
+@pytest.mark.parametrize("kind, hint", [
+    ("positions_first", "transpose the last two axes"),
+    ("no_padding", "is the padding applied?"),
+    ("no_stride", "is the stride applied?"),
+    ("channels_last", "channels last; flatten it (C, K, K)"),
+    ("window_transposed", "flattened column by column (transposed)"),
+    ("column_order", "numbered column by column; number them row by row"),
+    ("unflattened", "merge the positions into one axis"),
+])
+def test_im2col_mistakes(kind, hint):
+    rejects(exercises.check_im2col, _variant(kind), hint)
+
+
+def test_im2col_gives_the_convolution_as_one_matrix_product():
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((2, 3, 7, 9)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    cols = im2col(x, 3, stride=2, padding=1)  # (2, 27, 4*5)
+    out = (w.reshape(4, -1) @ cols).reshape(2, 4, 4, 5) + b[:, None, None]
+    np.testing.assert_allclose(out, layers.conv2d_forward(x, w, b, stride=2, padding=1)[0], rtol=1e-10)
+
+
+def test_im2col_that_returns_a_list_is_named():
+    rejects(exercises.check_im2col, lambda x, k, stride=1, padding=0: [im2col(x, k, stride, padding)],
+            "returned a list of 1 items")
+
+
+# ---- local_param_count ---------------------------------------------------------------------------
+def _out(W, K, S, P):
+    return (W - K + 2 * P) // S + 1
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda C, F, K, W, stride=1, padding=0: F * (C * K * K + 1), "that is the convolution's count"),
+    (lambda C, F, K, W, stride=1, padding=0: W * W * F * (C * K * K + 1), "count the positions of the output"),
+    (lambda C, F, K, W, stride=1, padding=0: _out(W, K, stride, padding) ** 2 * F * C * K * K + F,
+     "the bias is not shared either"),
+    (lambda C, F, K, W, stride=1, padding=0: _out(W, K, stride, padding) ** 2 * F * C * K * K,
+     "the biases are missing"),
+    (lambda C, F, K, W, stride=1, padding=0: _out(W, K, stride, 0) ** 2 * F * (C * K * K + 1),
+     "is the padding counted"),
+    (lambda C, F, K, W, stride=1, padding=0: _out(W, K, 1, padding) ** 2 * F * (C * K * K + 1),
+     "is the stride used"),
+    (lambda C, F, K, W, stride=1, padding=0: _out(W, K, stride, padding) ** 2 * F * (K * K + 1),
+     "each filter spans all input channels"),
+    (lambda C, F, K, W, stride=1, padding=0: _out(W, K, stride, padding) * F * (C * K * K + 1),
+     "multiply by both sides"),
+])
+def test_local_param_count_mistakes(wrong, hint):
+    rejects(exercises.check_local_param_count, wrong, hint)
+
+
+def test_local_param_count_wants_an_int():
+    rejects(exercises.check_local_param_count,
+            lambda *a, **k: float(local_param_count(*a, **k)), "return an int")
+
+
+@pytest.mark.parametrize("args", [(1, 16, 3, 28, 1, 1), (3, 8, 5, 32, 1, 0), (2, 4, 3, 11, 2, 0),
+                                  (8, 2, 3, 9, 2, 1), (4, 3, 6, 6, 1, 0)])
+def test_the_reference_count_is_the_locally_connected_layers(args):
+    C, F, K, W, S, P = args
+    assert local_param_count_reference(*args) == LocallyConnected2d(C, F, K, W, S, P).num_parameters()
+
+
+# ---- predict, then measure -----------------------------------------------------------------------
+CHECKS = {"shift_drop": exercises.check_shift_drop_prediction,
+          "nopos_shuffle": exercises.check_nopos_shuffle_prediction,
+          "shuffle_most_hurt": exercises.check_shuffle_most_hurt_prediction,
+          "cue_followed": exercises.check_cue_prediction,
+          "rotation_90": exercises.check_rotation_prediction}
+
+
+def test_every_prediction_task_has_its_own_check():
+    assert set(CHECKS) == set(PREDICTIONS)
+    assert len({check.__name__ for check in CHECKS.values()}) == len(CHECKS)  # one nbgrader grade id each
+
+
+@pytest.mark.parametrize("predicted, measured, words", [
+    (0.5, 0.04, ["prediction 0.5, measured 0.04: off by 0.46 (too high", "you expected more loss",
+                 "why: every conv layer is equivariant"]),
+    (0.0, 0.04, ["off by 0.04 (close", "why: "]),
+    (0, 0.3, ["off by 0.3 (too low", "you expected less loss"]),
+    (np.float32(0.1), np.float64(0.1), ["(close"]),
+])
+def test_a_number_prediction_passes_however_far_off_and_says_how_far_and_why(predicted, measured, words, capsys):
+    assert exercises.check_shift_drop_prediction(predicted, measured) is True
+    out = capsys.readouterr().out
+    for w in words:
+        assert w in out, f"{w!r} not in {out!r}"
+
+
+def test_a_device_scalar_is_a_number(xp):
+    assert exercises.check_rotation_prediction(xp.asarray(0.3), xp.asarray(0.2)) is True
+
+
+@pytest.mark.parametrize("predicted, measured, words", [
+    ("shape", "texture", ["prediction 'shape', measured 'texture': not this time", "people answer by shape",
+                          "why: each unit of the last conv layer"]),
+    (" Texture ", "texture", ["prediction 'texture', measured 'texture': right"]),
+    ("neither", "texture", ["does pick one cue consistently"]),
+])
+def test_a_choice_prediction_passes_when_wrong_and_explains(predicted, measured, words, capsys):
+    assert exercises.check_cue_prediction(predicted, measured) is True
+    out = capsys.readouterr().out
+    for w in words:
+        assert w in out
+
+
+def test_yes_no_takes_a_bool_too(capsys):
+    assert exercises.check_nopos_shuffle_prediction(True, "no")
+    assert "prediction 'yes', measured 'no'" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(PREDICTIONS))
+@pytest.mark.parametrize("missing", [None, Ellipsis])
+def test_a_missing_prediction_fails_with_an_example(name, missing):
+    p = PREDICTIONS[name]
+    measured = 0.2 if p.kind == "number" else p.options[0]
+    with pytest.raises(ExerciseError, match=f"{p.variable} is {missing!r}: write down your prediction first"):
+        CHECKS[name](missing, measured)
+
+
+@pytest.mark.parametrize("predicted, hint", [
+    ("0.2", "is the string '0.2'; write the number itself without quotes"),
+    (3, "predicted_drop = 3 is outside [0, 1]"),
+    (30, "did you mean 0.3 (30 %)?"),
+    (-0.1, "is outside [0, 1]"),
+    (float("nan"), "write a finite number"),
+    (True, "a yes/no"),
+    ([0.1, 0.2], "is a list"),
+    (np.array([0.1, 0.2]), "write one number"),
+])
+def test_a_malformed_number_fails_with_a_hint(predicted, hint):
+    with pytest.raises(ExerciseError) as info:
+        exercises.check_shift_drop_prediction(predicted, 0.05)
+    assert hint in str(info.value)
+
+
+@pytest.mark.parametrize("check, predicted, hint", [
+    (exercises.check_cue_prediction, "colour", "is not one of the options: write one of 'shape' or 'texture' or"),
+    (exercises.check_cue_prediction, 1, "write one of 'shape'"),
+    (exercises.check_shuffle_most_hurt_prediction, "the CNN", "is not one of the options"),
+    (exercises.check_nopos_shuffle_prediction, "maybe", "write one of 'yes' or 'no'"),
+])
+def test_a_malformed_choice_fails_with_the_options(check, predicted, hint):
+    measured = {exercises.check_cue_prediction: "texture", exercises.check_shuffle_most_hurt_prediction: "cnn",
+                exercises.check_nopos_shuffle_prediction: "no"}[check]
+    with pytest.raises(ExerciseError) as info:
+        check(predicted, measured)
+    assert hint in str(info.value)
+
+
+def test_a_bad_measurement_or_task_is_the_notebooks_error_not_the_learners():
+    with pytest.raises(ValueError, match="no prediction task named 'shift'"):
+        exercises.check_prediction("shift", 0.1, 0.1)
+    with pytest.raises(ValueError, match="the measured value is"):
+        exercises.check_cue_prediction("shape", "colour")
+    with pytest.raises(ValueError, match="the measured value is a NoneType"):
+        exercises.check_shift_drop_prediction(0.1, None)
