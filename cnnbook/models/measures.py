@@ -1,4 +1,4 @@
-"""Measurements of learned weights that more than one notebook uses (08 and 12): one definition each."""
+"""Measurements of learned weights and units that more than one notebook uses (08 and 12): one definition each."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,3 +24,141 @@ def neighbour_correlation(w) -> float:
         raise ValueError("w is constant along its neighbours, so their correlation is undefined; "
                          "pass filters whose weights vary")
     return float(np.corrcoef(first, second)[0, 1])
+
+
+def _filters(w, name="w", channels=None) -> np.ndarray:
+    w = np.asarray(to_numpy(w), dtype=np.float64)
+    if w.ndim != 4 or w.shape[2] < 2 or w.shape[3] < 2 or (channels is not None and w.shape[1] != channels):
+        need = f"{channels} channels" if channels else "C channels"
+        raise ValueError(f"{name} has shape {w.shape}; expected (F, C, KH, KW) filters with {need} and KH, KW >= 2")
+    return w
+
+
+def channel_correlations(w) -> np.ndarray:
+    """Agreement between every pair of a filter's colour channels, position by position: their cosine.
+
+    ``w`` is ``(F, 3, KH, KW)``. For channels ``a`` and ``b`` (each ``KH * KW`` weights, not centred, so a
+    uniform red-against-green blob counts), ``sum(a * b) / (|a| |b|)``. Returns ``(F, 3)``: the pairs
+    (R, G), (R, B), (G, B). Near +1: the channels have the same pattern and sign (a grey, luminance filter);
+    near -1: where one channel weighs positively the other weighs negatively (colour-opponent, e.g. red
+    against green). Independent random weights give about 0 (spread ``1 / sqrt(KH * KW)``). An all-zero
+    channel gets 0.
+    """
+    w = _filters(w, channels=3)
+    flat = w.reshape(w.shape[0], 3, -1)                          # (F, 3, KH*KW)
+    norm = np.linalg.norm(flat, axis=2)                           # (F, 3)
+    out = np.zeros((w.shape[0], 3))
+    for p, (a, b) in enumerate([(0, 1), (0, 2), (1, 2)]):
+        denom = norm[:, a] * norm[:, b]
+        num = (flat[:, a] * flat[:, b]).sum(axis=1)
+        out[:, p] = np.divide(num, denom, out=np.zeros_like(num), where=denom > 0)
+    return out
+
+
+def colour_opponent_share(w, threshold: float = -0.5) -> float:
+    """Share of RGB filters ``(F, 3, KH, KW)`` that are colour-opponent: some pair of their channels
+    disagrees in sign, position by position: their cosine (:func:`channel_correlations`) is below
+    ``threshold`` (default -0.5). Independent random 5x5 weights give a few per cent."""
+    if not -1 < threshold < 0:
+        raise ValueError(f"threshold={threshold!r}; pass a cosine between -1 and 0 (e.g. -0.5)")
+    return float((channel_correlations(w).min(axis=1) < threshold).mean())
+
+
+def orientation_strength(w) -> np.ndarray:
+    """How strongly oriented each filter's grey component is: the coherence of its gradient structure tensor.
+
+    ``w`` is ``(F, C, KH, KW)``; the grey component is the mean over channels ``(KH, KW)``. Its gradients
+    ``(g_r, g_c)`` (``numpy.gradient``, in weight units per pixel) summed over the filter give the structure
+    tensor ``J = sum [[g_r^2, g_r g_c], [g_r g_c, g_c^2]]``, with eigenvalues ``l1 >= l2``; the coherence
+    ``(l1 - l2) / (l1 + l2)`` is 1 for a straight edge or bar (every gradient along one direction) and near
+    0 when the gradients point every way. Returns ``(F,)`` in [0, 1]; a constant filter gets 0.
+    """
+    grey = _filters(w).mean(axis=1)                                # (F, KH, KW)
+    g_r, g_c = np.gradient(grey, axis=(1, 2))
+    j_rr, j_cc, j_rc = (g_r ** 2).sum((1, 2)), (g_c ** 2).sum((1, 2)), (g_r * g_c).sum((1, 2))
+    trace = j_rr + j_cc
+    gap = np.sqrt((j_rr - j_cc) ** 2 + 4 * j_rc ** 2)              # l1 - l2
+    return np.divide(gap, trace, out=np.zeros_like(trace), where=trace > 0)
+
+
+def field_geometry(layers):
+    """Where a unit of the last layer looks: ``(size, jump, offset)`` in input pixels.
+
+    ``layers``: ``(kernel_size, stride, padding)`` triples, first layer first (convolutions and pools alike).
+    Unit ``i`` (along one side) of the last layer sees input pixels ``offset + jump * i`` to
+    ``offset + jump * i + size - 1``; ``size`` is :func:`cnnbook.layers.receptive_field` of the pairs.
+    """
+    size, jump, offset = 1, 1, 0
+    for layer in layers:
+        if len(layer) != 3 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in layer) \
+                or layer[0] < 1 or layer[1] < 1 or layer[2] < 0:
+            raise ValueError(f"layer {layer!r}; pass (kernel_size, stride, padding) ints, kernel and stride >= 1")
+        k, s, p = layer
+        offset -= p * jump
+        size += (k - 1) * jump
+        jump *= s
+    return size, jump, offset
+
+
+def top_patches(images, activations, size, jump, offset, k=8):
+    """The ``k`` input patches that most activate one unit, one per image, cropped to its receptive field.
+
+    ``images``: ``(N, C, H, W)``; ``activations``: ``(N, Ho, Wo)``, the unit's map on each image; ``size``,
+    ``jump``, ``offset``: its field (:func:`field_geometry`). Each image contributes its strongest position;
+    the ``k`` strongest images are kept. Pixels of the field outside the image (padding) are 0.
+    Returns ``(patches (k, C, size, size), values (k,), image indices (k,))``, host NumPy, strongest first.
+    """
+    X, A = np.asarray(to_numpy(images)), np.asarray(to_numpy(activations))
+    if X.ndim != 4 or A.ndim != 3 or A.shape[0] != X.shape[0]:
+        raise ValueError(f"images {X.shape} and activations {A.shape}: expected (N, C, H, W) and (N, Ho, Wo)")
+    if not 1 <= k <= X.shape[0]:
+        raise ValueError(f"k={k!r}; pass 1 <= k <= {X.shape[0]} (the number of images)")
+    N, C, H, W = X.shape
+    flat = A.reshape(N, -1)
+    best = flat.argmax(axis=1)                                    # strongest position per image
+    values = flat[np.arange(N), best]
+    chosen = np.argsort(-values, kind="stable")[:k]
+    rows, cols = np.divmod(best[chosen], A.shape[2])
+    return crop_fields(X, chosen, rows, cols, size, jump, offset), values[chosen], chosen
+
+
+def crop_fields(images, n, i, j, size, jump, offset):
+    """The receptive fields of units at positions ``(i, j)`` of images ``n`` (equal-length int arrays):
+    ``(len(n), C, size, size)`` host crops of ``images`` ``(N, C, H, W)``, 0 where a field leaves the image."""
+    X = np.asarray(to_numpy(images))
+    n, i, j = (np.asarray(to_numpy(a), dtype=np.int64).ravel() for a in (n, i, j))
+    if X.ndim != 4 or not n.shape == i.shape == j.shape:
+        raise ValueError(f"images {X.shape}, positions {n.shape}, {i.shape}, {j.shape}: expected (N, C, H, W) "
+                         "and three index arrays of one length")
+    pad = max(0, -offset) + size
+    padded = np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    r = offset + jump * i + pad                                  # top-left corner in the padded image
+    c = offset + jump * j + pad
+    d = np.arange(size)
+    return padded[n[:, None, None, None], np.arange(X.shape[1])[None, :, None, None],
+                  (r[:, None] + d)[:, None, :, None], (c[:, None] + d)[:, None, None, :]]  # (len(n), C, S, S)
+
+
+def linear_explained(patches, responses, seed=0) -> float:
+    """How much of a unit's response a linear function of its input patch explains, on held-out patches.
+
+    ``patches``: ``(n, ...)`` the unit's receptive-field crops; ``responses``: ``(n,)`` its outputs there.
+    A least-squares fit ``response ~ patch . v + c`` on a random half (seeded) is scored on the other half:
+    ``1 - residual variance / response variance`` (R^2, at most 1; 0 or below: no better than the mean).
+    A first-layer unit, ``relu(w . patch + b)``, is nearly linear; a unit that combines several
+    nonlinear features responds to more complex patterns and a linear template explains less of it.
+    """
+    P = np.asarray(to_numpy(patches), dtype=np.float64).reshape(len(patches), -1)
+    r = np.asarray(to_numpy(responses), dtype=np.float64).ravel()
+    if r.shape[0] != P.shape[0] or P.shape[0] < 2 * (P.shape[1] + 2):
+        raise ValueError(f"{P.shape[0]} patches of {P.shape[1]} values and {r.shape[0]} responses: pass one "
+                         f"response per patch and at least {2 * (P.shape[1] + 2)} patches")
+    order = np.random.default_rng(seed).permutation(P.shape[0])
+    fit_idx, test_idx = order[: P.shape[0] // 2], order[P.shape[0] // 2:]
+    design = np.hstack([P, np.ones((P.shape[0], 1))])
+    coef, *_ = np.linalg.lstsq(design[fit_idx], r[fit_idx], rcond=None)
+    resid = r[test_idx] - design[test_idx] @ coef
+    var = r[test_idx].var()
+    if var == 0:
+        raise ValueError("the responses on the held-out patches are constant; pass patches where the unit varies")
+    return float(1 - resid.var() / var)
