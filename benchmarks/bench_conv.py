@@ -4,6 +4,7 @@ Same as ``python -m cnnbook bench`` (this script forwards its arguments), e.g.::
 
     python benchmarks/bench_conv.py --repeats 30
     python benchmarks/bench_conv.py --shapes 16->32:14x14 --batch 128
+    python benchmarks/bench_conv.py --threads 1 --clock cpu --cs231n /tmp/peers/cs231n/assignment2 --dlfs /tmp/peers/dlfs
 
 See benchmarks/README.md for how the numbers were taken and what they were.
 """

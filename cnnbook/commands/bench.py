@@ -133,7 +133,7 @@ def _peers(args) -> dict:
             continue
         try:
             found[name] = make(folder)
-        except Exception as err:  # a peer that cannot run is reported and skipped, never fatal
+        except Exception as err:  # noqa: BLE001 (a peer that cannot run is reported and skipped, never fatal)
             print(f"{name}: skipped, cannot import it from {folder} ({type(err).__name__}: {err})")
     return found
 
