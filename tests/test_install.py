@@ -20,6 +20,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from cnnbook.data.fashion import DEBIAN_DIR, locate_fashion_mnist
+
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ["pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE", "cnnbook", "notebooks", "data"]
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*-ubyte", "*-ubyte.gz", ".tmp*",
@@ -96,7 +98,13 @@ def test_installed_doctor_finds_notebooks_and_data(installed):
     count = len(list((REPO / "notebooks").glob("*.ipynb")))
     assert f"notebooks: {count} in {bundled / 'notebooks'}" in out
     assert f"subset verified (2000 test images) in {bundled / 'data'}" in out
-    assert f"download them into {env['XDG_CACHE_HOME']}" in out  # not into the installed package
+    if all(locate_fashion_mnist(DEBIAN_DIR).values()):
+        assert f"found in {DEBIAN_DIR}" in out  # Debian's dataset-fashion-mnist is installed (as in CI)
+    else:
+        assert f"download them into {env['XDG_CACHE_HOME']}" in out  # not into the installed package
+    code = "from cnnbook.data import fashion; print(fashion.DOWNLOAD_DIR)"
+    download_dir = _run([sys.executable, "-c", code], cwd=elsewhere, env=env).stdout.strip()
+    assert download_dir.startswith(env["XDG_CACHE_HOME"]), download_dir  # never inside the installed package
     assert "All good" in out
 
 
