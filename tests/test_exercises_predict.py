@@ -157,6 +157,17 @@ def test_a_number_prediction_passes_however_far_off_and_says_how_far_and_why(pre
         assert w in out, f"{w!r} not in {out!r}"
 
 
+@pytest.mark.parametrize("measured, words", [
+    (0.03, "well below chance (0.1): the answers are not random guesses"),
+    (0.4, "the measurement is 4 times chance (0.1)"),
+])
+def test_an_accuracy_is_compared_with_chance(measured, words, capsys):
+    assert exercises.check_rotation_prediction(0.2, measured)
+    out = capsys.readouterr().out
+    assert words in out
+    assert ("you expected the CNN to cope with rotation better" in out) == (measured < 0.1)
+
+
 def test_a_device_scalar_is_a_number(xp):
     assert exercises.check_rotation_prediction(xp.asarray(0.3), xp.asarray(0.2)) is True
 

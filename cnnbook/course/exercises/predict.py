@@ -29,7 +29,7 @@ class Prediction:
     ``variable``: the name the learner assigns (``predicted_drop``); ``question``: what is predicted.
     A number: ``low``/``high`` the range a well-formed answer lies in, ``unit`` its wording, ``close`` the
     distance counted as a good prediction, ``why`` the explanation, ``if_high``/``if_low`` what to add when the
-    prediction was above/below the measurement. A choice: ``options`` (lower-case strings), ``why`` the
+    prediction was above/below the measurement, ``chance`` (an accuracy) the level of random guessing. A choice: ``options`` (lower-case strings), ``why`` the
     explanation, ``if_wrong`` ``{predicted option: what that expectation misses}``.
     """
     name: str
@@ -44,6 +44,7 @@ class Prediction:
     if_high: str = ""
     if_low: str = ""
     if_wrong: dict = field(default_factory=dict)
+    chance: float | None = None
 
     @property
     def kind(self) -> str:
@@ -104,12 +105,10 @@ PREDICTIONS = {p.name: p for p in [
         unit="an accuracy (a fraction between 0 and 1; chance is 0.1)", close=0.1,
         why="a convolution shares its filters across positions, not orientations: the filters learned on upright "
             "clothes meet edges turned by 90 degrees, and the fully connected layer expects the parts of a garment "
-            "at upright positions; how far above chance it stays depends on which garments still look like "
-            "their class when turned",
+            "at upright positions",
         if_high="you expected the CNN to cope with rotation better than it does: nothing in its layers ties a "
                 "filter to its rotated copies, and it never saw a rotated garment",
-        if_low="you expected less than it keeps: some turned garments still resemble their class, which keeps "
-               "it above the worst case"),
+        if_low="it keeps more on turned images than you expected", chance=0.1),
 ]}
 
 
@@ -163,6 +162,11 @@ def _check_number(p: Prediction, predicted, measured) -> str:
     elif verdict == "too low" and p.if_low:
         lines.append(p.if_low)
     lines.append("why: " + p.why)
+    if p.chance is not None and value < p.chance / 2:
+        lines.append(f"the measurement is well below chance ({p.chance:g}): the answers are not random guesses, "
+                     "the images are systematically taken for other classes")
+    elif p.chance is not None:
+        lines.append(f"the measurement is {value / p.chance:.3g} times chance ({p.chance:g})")
     return "\n".join(lines)
 
 
