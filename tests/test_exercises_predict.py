@@ -1,12 +1,17 @@
-"""The predict-then-measure checks (09-11) and the two deeper exercises (im2col in 03, local_param_count in 09).
+"""The predict-then-measure checks (09-11) and the two deeper exercises (im2col in 07, local_param_count in 09).
 
 A prediction check never fails a well-formed prediction, however far off; it fails a missing or malformed one
 with a hint. The deeper checks accept learner-style right answers and name plausible mistakes in words.
 """
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
 
 from cnnbook import backend, exercises, layers
+from cnnbook.course.grading import graded_cells
+from cnnbook.course.student import student_notebook
 from cnnbook.course.exercises import ExerciseError
 from cnnbook.course.exercises.deeper import local_param_count_reference
 from cnnbook.course.exercises.predict import PREDICTIONS
@@ -236,3 +241,70 @@ def test_a_bad_measurement_or_task_is_the_notebooks_error_not_the_learners():
         exercises.check_cue_prediction("shape", "colour")
     with pytest.raises(ValueError, match="the measured value is a NoneType"):
         exercises.check_shift_drop_prediction(0.1, None)
+
+
+# ---- the notebooks: every new exercise is graded, and its student stub stops at it ----------------
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+# exercise (the grade id of its answer cell) -> (notebook, check, what the learner writes)
+NEW_EXERCISES = {
+    "im2col": ("07-backprop-through-conv", "check_im2col", "def"),
+    "predict_shift_drop": ("09-equivariance-invariance-sharing", "check_shift_drop_prediction", "predicted_drop"),
+    "local_param_count": ("09-equivariance-invariance-sharing", "check_local_param_count", "def"),
+    "predict_nopos_shuffle": ("10-cnn-vs-transformer", "check_nopos_shuffle_prediction", "predicted_changes"),
+    "predict_shuffle_most_hurt": ("10-cnn-vs-transformer", "check_shuffle_most_hurt_prediction",
+                                  "predicted_most_hurt"),
+    "predict_rotation_90": ("11-cnn-limitations", "check_rotation_prediction", "predicted_accuracy_90"),
+    "predict_cue": ("11-cnn-limitations", "check_cue_prediction", "predicted_cue"),
+}
+
+
+def _cells(stem):
+    nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    return nb, graded_cells(nb)
+
+
+def test_the_workbook_has_at_least_22_exercises_and_4_in_notebooks_09_to_11():
+    answers = {}
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        _, cells = _cells(path.stem)
+        answers[path.stem[:2]] = [g for _, role, g in cells if role == "solution"]
+    assert sum(map(len, answers.values())) >= 22, answers
+    assert sum(len(answers[n]) for n in ("09", "10", "11")) >= 4
+    predictions = [g for n in ("09", "10", "11") for g in answers[n] if g.startswith("predict_")]
+    assert len(predictions) >= 3, predictions
+
+
+@pytest.mark.parametrize("name", sorted(NEW_EXERCISES))
+def test_each_new_exercise_is_answered_then_checked_by_its_own_check(name):
+    stem, check, _ = NEW_EXERCISES[name]
+    _, cells = _cells(stem)
+    roles = [(role, grade_id) for _, role, grade_id in cells]
+    i = roles.index(("solution", name))
+    assert roles[i + 1] == ("tests", check), f"{stem}: {name} is followed by {roles[i + 1]}, not {check}"
+
+
+@pytest.mark.parametrize("name", sorted(NEW_EXERCISES))
+def test_the_student_stub_of_each_new_exercise_stops_with_its_name(name):
+    """The student edition's stub of the answer cell raises NotImplementedError naming the exercise: for a
+    prediction when the cell runs (the variable is never set), for a function when the check calls it."""
+    stem, check, variable = NEW_EXERCISES[name]
+    nb, cells = _cells(stem)
+    student, names = student_notebook(nb, f"{stem}.ipynb")
+    assert name in names
+    index = next(i for i, role, g in cells if role == "solution" and g == name)
+    source = student.cells[index].source
+    assert "### BEGIN SOLUTION" not in source and "raise NotImplementedError" in source
+    namespace = {"get_array_module": backend.get_array_module}
+    if variable == "def":
+        exec(source, namespace)
+        with pytest.raises(NotImplementedError, match=f"Your turn: {name}:"):
+            getattr(exercises, check)(namespace[name])
+    else:
+        with pytest.raises(NotImplementedError, match=f"Your turn: {name}:"):
+            exec(source, namespace)
+        assert variable not in namespace
+        # the instructor's answer is a well-formed prediction (the check passes it, whatever the measurement)
+        solved = {}
+        exec(nb.cells[index].source, solved)
+        task = next(p for p in PREDICTIONS.values() if p.variable == variable)
+        assert getattr(exercises, check)(solved[variable], 0.5 if task.kind == "number" else task.options[0])

@@ -17,13 +17,13 @@ for a missing or malformed prediction.
 | 02 | ``relu_backward(dout, x) -> dx`` | :func:`check_relu_backward` |
 | 02 | ``sgd_step(w, dw, lr) -> new_w`` | :func:`check_sgd_step` |
 | 03 | ``conv_forward_naive(x, w, b, stride=1, padding=0) -> out`` | :func:`check_conv_forward_naive` |
-| 03 | ``im2col(x, kernel_size, stride=1, padding=0) -> (N, C*K*K, Ho*Wo)`` | :func:`check_im2col` |
 | 04 | ``conv_output_size(input_size, kernel_size, stride=1, padding=0) -> int`` | :func:`check_conv_output_size` |
 | 04 | ``build_model() -> nn.Sequential``, ``(N, 1, 28, 28) -> (N, 16, 7, 7)`` | :func:`check_architecture` |
 | 05 | ``receptive_field(layers) -> int`` | :func:`check_receptive_field` |
 | 06 | ``max_pool_forward(x, kernel_size=2, stride=None) -> out`` | :func:`check_max_pool_forward` |
 | 06 | ``max_pool_backward(dout, x, kernel_size=2, stride=None) -> dx`` | :func:`check_max_pool_backward` |
 | 07 | ``conv_backward_naive(dout, x, w, stride=1, padding=0) -> (dx, dw, db)`` | :func:`check_conv_backward_naive` |
+| 07 | ``im2col(x, kernel_size, stride=1, padding=0) -> (N, C*K*K, Ho*Wo)`` | :func:`check_im2col` |
 | 08 | ``conv_param_count(in_channels, out_channels, kernel_size) -> int`` | :func:`check_conv_param_count` |
 | 09 | ``shift_error(feature_fn, x, k) -> float`` | :func:`check_equivariance` |
 | 09 | predict ``predicted_drop`` (a fraction), then measure | :func:`check_shift_drop_prediction` |

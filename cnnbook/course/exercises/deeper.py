@@ -1,4 +1,4 @@
-"""Checks for two exercises that go past a one-line formula: im2col by hand (03) and the parameters of a locally
+"""Checks for two exercises that go past a one-line formula: im2col by hand (07) and the parameters of a locally
 connected layer against a convolution's (09)."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from cnnbook.course.exercises._common import (call, compare_array, describe_call
 from cnnbook.course.exercises.sizes import _explain, _whole_number
 
 
-# ---- 03: im2col ----------------------------------------------------------------------------------
+# ---- 07: im2col ----------------------------------------------------------------------------------
 def _im2col_reference(x, K: int, stride: int, padding: int):
     """``(N, C*K*K, Ho*Wo)`` through the package's convolution with identity filters.
 
