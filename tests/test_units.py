@@ -67,3 +67,15 @@ def test_colour_filter_image_scale_and_figures():
     assert len([ax for ax in fig.axes if ax.images]) == 2 * 3 and fig.axes[-1].get_ylabel() == "pixel intensity"
     with pytest.raises(ValueError, match="values"):
         show_top_patches(np.zeros((2, 3, 1, 8, 8)), np.ones((3, 2)))
+
+
+def test_linear_explained_many_units_at_once_matches_one_by_one():
+    rng = np.random.default_rng(3)
+    P = rng.normal(size=(600, 1, 3, 3))
+    R = np.stack([np.maximum(P.reshape(600, -1) @ rng.normal(size=9), 0) for _ in range(4)], axis=1)  # (600, 4)
+    together = linear_explained(P, R, seed=1)
+    assert together.shape == (4,)
+    assert np.allclose(together, [linear_explained(P, R[:, u], seed=1) for u in range(4)])
+    R[:, 2] = 0
+    with pytest.raises(ValueError, match=r"unit\(s\) \[2\]"):
+        linear_explained(P, R)

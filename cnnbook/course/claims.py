@@ -311,7 +311,7 @@ CLAIMS = (
        "Hyperparameters are found by cross-validation (or taken from earlier work).",
        "|test accuracy of the setting chosen by 3-fold cross-validation - its cross-validation estimate|: must be "
        "below 0.05. Caveat: the best settings lie within about one standard deviation, so 'the optimum' is not "
-       "well defined; earlier work is not tested"),
+       "well defined; earlier work: C63"),
     _c("C47", 5, LECTURE, NB12, HOLDS,
        "여러 크기의 필터를 동시에 적용한 후 그 결과(활성화 맵)를 합쳐서 다음 계층으로 전달하는 구조입니다.",
        "One layer can apply filters of several sizes and concatenate their maps (Inception).",
@@ -346,6 +346,29 @@ CLAIMS = (
        "So networks sometimes leave out the ReLU around max pooling (but not around average pooling).",
        "additivity gap of conv -> max pool -> conv without any ReLU: must exceed 0.1 (nonlinear), where conv -> "
        "average pool -> conv gives below 1e-5 (one linear map)"),
+    _c("C60", 3, LECTURE, NB12, CAVEAT,
+       "첫 번째 계층의 필터들은 주로 색상 대비나",
+       "First-layer filters learn colour contrast (on colour images).",
+       "share of sixteen 5x5x3 first-layer filters that are colour-opponent (two channels with cosine below -0.5), "
+       "trained two epochs on colour patches of six photos, minus the same share at initialisation: must exceed "
+       "0.3. Caveat: initial weights scaled down tenfold; at the usual scale two epochs show less"),
+    _c("C61", 3, LECTURE, NB12, CAVEAT,
+       "특정 방향의 엣지(edge)처럼 단순한 특징을 학습하고",
+       "First-layer filters learn edges of particular orientations (on colour images).",
+       "mean orientation strength (structure-tensor coherence of the grey component, 1 for a straight edge) of "
+       "the same filters trained minus at initialisation: must exceed 0.1. Caveat: the same small run"),
+    _c("C62", 4, ADDED, NB08, CAVEAT,
+       "층을 깊게 쌓아가면서 이들을 조합해 더 복잡하고 전역적(global)인 특징을 이해하는",
+       "Stacked layers combine local features into more complex, global ones.",
+       "median held-out R^2 of a linear template of the receptive field predicting a unit's output, conv1 minus "
+       "conv2 of notebook 08's CNN: must exceed 0.1 (conv2 units see 8 x 8 pixels, conv1 units 3 x 3). Caveat: "
+       "two layers on clothing; 'complex' measured as 'less linear'"),
+    _c("C63", 5, LECTURE, NB12, CAVEAT,
+       "보통은 기존에 좋은 성능을 보인 다른 연구들의 설정을 참고하거나",
+       "Hyperparameters are often taken from earlier work that did well.",
+       "3-fold cross-validation accuracy of the best of filter size {3, 5, 7} x padding {0, same} minus that of "
+       "earlier work's 3x3, stride 1, padding 1: must be below 0.03 (and within two fold standard deviations). "
+       "Caveat: one small data set; a good start, not the optimum"),
 )
 """Every claim of the notes, in the notes' order."""
 

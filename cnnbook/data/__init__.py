@@ -6,6 +6,7 @@
 | :mod:`cnnbook.data.idx` | the IDX file format, read and checked (``DataError``) |
 | :mod:`cnnbook.data.download` | downloads written to a temporary file, renamed only once verified |
 | :mod:`cnnbook.data.images` | sample photos and faces from scikit-image; patch shuffles, rotations, scalings |
+| :mod:`cnnbook.data.colour` | ``load_colour_patches``: RGB patches of six bundled colour photos, labelled by photo |
 | :mod:`cnnbook.data.shapes` | seeded synthetic shapes with textures, for the controlled experiments |
 | :mod:`cnnbook.data.augment` | random shifts and flips for training |
 

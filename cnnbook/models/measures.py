@@ -139,26 +139,32 @@ def crop_fields(images, n, i, j, size, jump, offset):
                   (r[:, None] + d)[:, None, :, None], (c[:, None] + d)[:, None, None, :]]  # (len(n), C, S, S)
 
 
-def linear_explained(patches, responses, seed=0) -> float:
+def linear_explained(patches, responses, seed=0):
     """How much of a unit's response a linear function of its input patch explains, on held-out patches.
 
-    ``patches``: ``(n, ...)`` the unit's receptive-field crops; ``responses``: ``(n,)`` its outputs there.
-    A least-squares fit ``response ~ patch . v + c`` on a random half (seeded) is scored on the other half:
+    ``patches``: ``(n, ...)`` the unit's receptive-field crops; ``responses``: ``(n,)`` its outputs there, or
+    ``(n, U)`` for ``U`` units that share these fields (one least-squares solve for all). A least-squares fit
+    ``response ~ patch . v + c`` on a random half (seeded) is scored on the other half:
     ``1 - residual variance / response variance`` (R^2, at most 1; 0 or below: no better than the mean).
-    A first-layer unit, ``relu(w . patch + b)``, is nearly linear; a unit that combines several
-    nonlinear features responds to more complex patterns and a linear template explains less of it.
+    Returns a float, or ``(U,)`` for ``(n, U)`` responses. A first-layer unit, ``relu(w . patch + b)``, is
+    nearly linear; a unit that combines several nonlinear features responds to more complex patterns and a
+    linear template explains less of it.
     """
     P = np.asarray(to_numpy(patches), dtype=np.float64).reshape(len(patches), -1)
-    r = np.asarray(to_numpy(responses), dtype=np.float64).ravel()
-    if r.shape[0] != P.shape[0] or P.shape[0] < 2 * (P.shape[1] + 2):
-        raise ValueError(f"{P.shape[0]} patches of {P.shape[1]} values and {r.shape[0]} responses: pass one "
-                         f"response per patch and at least {2 * (P.shape[1] + 2)} patches")
+    r = np.asarray(to_numpy(responses), dtype=np.float64)
+    single = r.ndim == 1
+    r = r.reshape(r.shape[0], -1) if r.ndim in (1, 2) else r
+    if r.ndim != 2 or r.shape[0] != P.shape[0] or P.shape[0] < 2 * (P.shape[1] + 2):
+        raise ValueError(f"{P.shape[0]} patches of {P.shape[1]} values and responses of shape {np.shape(responses)}: "
+                         f"pass one response per patch, (n,) or (n, U), and at least {2 * (P.shape[1] + 2)} patches")
     order = np.random.default_rng(seed).permutation(P.shape[0])
     fit_idx, test_idx = order[: P.shape[0] // 2], order[P.shape[0] // 2:]
-    design = np.hstack([P, np.ones((P.shape[0], 1))])
-    coef, *_ = np.linalg.lstsq(design[fit_idx], r[fit_idx], rcond=None)
+    design = np.hstack([P, np.ones((P.shape[0], 1))])           # (n, D + 1)
+    coef, *_ = np.linalg.lstsq(design[fit_idx], r[fit_idx], rcond=None)   # (D + 1, U)
     resid = r[test_idx] - design[test_idx] @ coef
-    var = r[test_idx].var()
-    if var == 0:
-        raise ValueError("the responses on the held-out patches are constant; pass patches where the unit varies")
-    return float(1 - resid.var() / var)
+    var = r[test_idx].var(axis=0)
+    if np.any(var == 0):
+        raise ValueError(f"the responses of unit(s) {np.flatnonzero(var == 0).tolist()} are constant on the "
+                         "held-out patches; pass units that vary there")
+    score = 1 - resid.var(axis=0) / var
+    return float(score[0]) if single else score
