@@ -1,4 +1,5 @@
-"""The predict-then-measure checks (09-11) and the two deeper exercises (im2col in 07, local_param_count in 09).
+"""The predict-then-measure checks (09-11) and the deeper exercises (dilated_receptive_field in 05, im2col in 07,
+local_param_count in 09).
 
 A prediction check never fails a well-formed prediction, however far off; it fails a missing or malformed one
 with a hint. The deeper checks accept learner-style right answers and name plausible mistakes in words.
@@ -39,8 +40,61 @@ def local_param_count(in_channels, out_channels, kernel_size, input_size, stride
     return Ho * Ho * out_channels * (in_channels * kernel_size ** 2 + 1)
 
 
-RIGHT = [(exercises.check_im2col, im2col), (exercises.check_local_param_count, local_param_count)]
+def dilated_receptive_field(stack):
+    field, jump = 1, 1
+    for k, s, d in stack:
+        field += d * (k - 1) * jump
+        jump *= s
+    return field
+
+
+RIGHT = [(exercises.check_dilated_receptive_field, dilated_receptive_field), (exercises.check_im2col, im2col),
+         (exercises.check_local_param_count, local_param_count)]
 # tests/test_exercises.py runs its generic tests (every backend, the stub, crashes, non-functions) over these too
+
+
+# ---- dilated receptive field ---------------------------------------------------------------------
+def _field(stack, span=lambda k, d: d * (k - 1), jump_factor=lambda s, d: s):
+    field, jump = 1, 1
+    for k, s, d in stack:
+        field += span(k, d) * jump
+        jump *= jump_factor(s, d)
+    return field
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda stack: _field(stack, span=lambda k, d: k - 1), "the dilations are missing"),
+    (lambda stack: _field(stack, span=lambda k, d: d * k - 1), "not d * K"),
+    (lambda stack: _field(stack, span=lambda k, d: k - 1, jump_factor=lambda s, d: s * d), "dilation is not stride"),
+    (lambda stack: _field([(k, 1, d) for k, _, d in stack]), "the strides are missing"),
+    (lambda stack: float(dilated_receptive_field(stack)), "return an int"),
+])
+def test_dilated_receptive_field_mistakes(wrong, hint):
+    rejects(exercises.check_dilated_receptive_field, wrong, hint)
+
+
+def test_dilation_carried_over_to_later_layers_is_named():
+    def wrong(stack):
+        field, jump = 1, 1
+        for k, s, d in stack:
+            jump *= d
+            field += (k - 1) * jump
+            jump *= s
+        return field
+    rejects(exercises.check_dilated_receptive_field, wrong, "it does not carry over to later layers")
+
+
+def test_dilated_field_without_dilation_is_the_plain_field():
+    stack = [(3, 1), (2, 2), (5, 1), (3, 2), (3, 1)]
+    assert dilated_receptive_field([(k, s, 1) for k, s in stack]) == layers.receptive_field(stack)
+
+
+def test_a_dilated_field_that_changes_its_list_is_named():
+    def wrong(stack):
+        value = dilated_receptive_field(stack)
+        stack.clear()
+        return value
+    rejects(exercises.check_dilated_receptive_field, wrong, "changed the list it was given")
 
 
 # ---- im2col --------------------------------------------------------------------------------------
@@ -247,6 +301,7 @@ def test_a_bad_measurement_or_task_is_the_notebooks_error_not_the_learners():
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 # exercise (the grade id of its answer cell) -> (notebook, check, what the learner writes)
 NEW_EXERCISES = {
+    "dilated_receptive_field": ("05-receptive-field", "check_dilated_receptive_field", "def"),
     "im2col": ("07-backprop-through-conv", "check_im2col", "def"),
     "predict_shift_drop": ("09-equivariance-invariance-sharing", "check_shift_drop_prediction", "predicted_drop"),
     "local_param_count": ("09-equivariance-invariance-sharing", "check_local_param_count", "def"),

@@ -20,6 +20,7 @@ for a missing or malformed prediction.
 | 04 | ``conv_output_size(input_size, kernel_size, stride=1, padding=0) -> int`` | :func:`check_conv_output_size` |
 | 04 | ``build_model() -> nn.Sequential``, ``(N, 1, 28, 28) -> (N, 16, 7, 7)`` | :func:`check_architecture` |
 | 05 | ``receptive_field(layers) -> int`` | :func:`check_receptive_field` |
+| 05 | ``dilated_receptive_field(layers) -> int``, layers ``(kernel, stride, dilation)`` | :func:`check_dilated_receptive_field` |
 | 06 | ``max_pool_forward(x, kernel_size=2, stride=None) -> out`` | :func:`check_max_pool_forward` |
 | 06 | ``max_pool_backward(dout, x, kernel_size=2, stride=None) -> dx`` | :func:`check_max_pool_backward` |
 | 07 | ``conv_backward_naive(dout, x, w, stride=1, padding=0) -> (dx, dw, db)`` | :func:`check_conv_backward_naive` |
@@ -38,7 +39,7 @@ for a missing or malformed prediction.
 """
 from cnnbook.course.exercises._common import ExerciseError
 from cnnbook.course.exercises.basics import check_cross_validation, check_relu_backward, check_sgd_step, check_softmax_loss
-from cnnbook.course.exercises.deeper import check_im2col, check_local_param_count
+from cnnbook.course.exercises.deeper import check_dilated_receptive_field, check_im2col, check_local_param_count
 from cnnbook.course.exercises.conv import check_conv_backward_naive, check_conv_forward_naive
 from cnnbook.course.exercises.models import check_conv_param_count, check_cue_conflict_fraction, check_patchify
 from cnnbook.course.exercises.pooling import check_equivariance, check_max_pool_backward, check_max_pool_forward
@@ -51,6 +52,6 @@ __all__ = ["ExerciseError", "check_softmax_loss", "check_relu_backward", "check_
            "check_conv_forward_naive", "check_conv_output_size", "check_architecture", "check_receptive_field",
            "check_max_pool_forward", "check_max_pool_backward", "check_conv_backward_naive", "check_equivariance",
            "check_cross_validation", "check_conv_param_count", "check_patchify", "check_cue_conflict_fraction",
-           "check_im2col", "check_local_param_count", "check_prediction", "check_shift_drop_prediction",
+           "check_dilated_receptive_field", "check_im2col", "check_local_param_count", "check_prediction", "check_shift_drop_prediction",
            "check_nopos_shuffle_prediction", "check_shuffle_most_hurt_prediction", "check_cue_prediction",
            "check_rotation_prediction"]

@@ -1,13 +1,81 @@
-"""Checks for two exercises that go past a one-line formula: im2col by hand (07) and the parameters of a locally
-connected layer against a convolution's (09)."""
+"""Checks for exercises that go past a one-line formula: a receptive field through a dilated stack (05), im2col by
+hand (07) and the parameters of a locally connected layer against a convolution's (09)."""
 from __future__ import annotations
 
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.course.exercises._common import (call, compare_array, describe_call, device, passed, require_array,
+from cnnbook.course.exercises._common import (ExerciseError, call, compare_array, describe_call, device, passed, require_array,
                                               require_callable, require_unchanged, rng_for)
 from cnnbook.course.exercises.sizes import _explain, _whole_number
+
+
+# ---- 05: the receptive field of a dilated stack --------------------------------------------------
+def dilated_receptive_field_reference(stack) -> int:
+    """``stack``: ``(kernel_size, stride, dilation)`` triples, first layer first. A dilated kernel spans
+    ``dilation * (K - 1) + 1`` input pixels of its layer, so it adds ``dilation * (K - 1)`` times the jump."""
+    field, jump = 1, 1
+    for k, s, d in stack:
+        field += d * (k - 1) * jump
+        jump *= s
+    return field
+
+
+def _dilation_as_stride(stack):
+    field, jump = 1, 1
+    for k, s, d in stack:
+        field += (k - 1) * jump
+        jump *= s * d
+    return field
+
+
+def _dilation_own_layer_too(stack):
+    field, jump = 1, 1
+    for k, s, d in stack:
+        jump *= d
+        field += (k - 1) * jump
+        jump *= s
+    return field
+
+
+_DILATED_MISTAKES = [
+    (lambda stack: dilated_receptive_field_reference([(k, s, 1) for k, s, _ in stack]),
+     "the dilations are missing: a K x K kernel with dilation d spans d * (K - 1) + 1 pixels of its input, so it "
+     "adds d * (K - 1) times the jump, not K - 1"),
+    (lambda stack: dilated_receptive_field_reference([(d * k, s, 1) for k, s, d in stack]),
+     "a dilated kernel spans d * (K - 1) + 1 pixels, not d * K: the gaps lie between the K taps, not after the last"),
+    (_dilation_as_stride,
+     "dilation is not stride: it spreads one layer's taps apart, widening that layer's span, and leaves the output "
+     "as dense as its input, so it does not multiply the jump of later layers"),
+    (_dilation_own_layer_too,
+     "dilation widens its own layer's span (d * (K - 1)), but it does not carry over to later layers: only strides "
+     "multiply the jump"),
+    (lambda stack: dilated_receptive_field_reference([(k, 1, d) for k, _, d in stack]),
+     "the strides are missing: after a stride-s layer neighbouring units are s input pixels apart, so the jump "
+     "multiplies by s"),
+]
+
+
+def check_dilated_receptive_field(dilated_receptive_field) -> bool:
+    """Check ``dilated_receptive_field(layers) -> int`` for ``layers`` a list of ``(kernel_size, stride, dilation)``
+    triples, first layer first."""
+    require_callable(dilated_receptive_field, "check_dilated_receptive_field", "dilated_receptive_field(layers)")
+    cases = [("one 3x3 conv, dilation 2", [(3, 1, 2)]),
+             ("dilations 1, 2, 4 (a context module)", [(3, 1, 1), (3, 1, 2), (3, 1, 4)]),
+             ("no dilation: the plain stack", [(3, 1, 1), (3, 2, 1), (3, 1, 1)]),
+             ("stride 2, then dilation 2", [(3, 2, 1), (3, 1, 2), (3, 1, 1)]),
+             ("dilation 2 with stride 2, then a 5x5", [(3, 2, 2), (5, 1, 1)]),
+             ("pooling, then dilations 2 and 3", [(3, 1, 1), (2, 2, 1), (3, 1, 2), (3, 1, 3)])]
+    results = []
+    for _, stack in cases:
+        given = [tuple(t) for t in stack]
+        text = f"dilated_receptive_field({stack})"
+        got = _whole_number(call(dilated_receptive_field, text, given), text, "the receptive field")
+        if given != stack:
+            raise ExerciseError(f"{text} changed the list it was given; read the layers without modifying them")
+        results.append((text, got, dilated_receptive_field_reference(stack), (stack,)))
+    _explain(results, _DILATED_MISTAKES, "RF = 1 + sum over layers of d_i * (K_i - 1) * S_1 * ... * S_(i-1)")
+    return passed("dilated_receptive_field", [c[0] for c in cases])
 
 
 # ---- 07: im2col ----------------------------------------------------------------------------------
@@ -131,4 +199,4 @@ def check_local_param_count(local_param_count) -> bool:
     return passed("local_param_count", [c[0] for c in cases])
 
 
-__all__ = ["check_im2col", "check_local_param_count", "local_param_count_reference"]
+__all__ = ["check_dilated_receptive_field", "dilated_receptive_field_reference", "check_im2col", "check_local_param_count", "local_param_count_reference"]
