@@ -346,6 +346,12 @@ CLAIMS = (
        "So networks sometimes leave out the ReLU around max pooling (but not around average pooling).",
        "additivity gap of conv -> max pool -> conv without any ReLU: must exceed 0.1 (nonlinear), where conv -> "
        "average pool -> conv gives below 1e-5 (one linear map)"),
+    _c("C54", 2, LECTURE, NB03, HOLDS,
+       "5x5처럼 작은 크기의 필터가 이미지의 한 부분과 내적(dot product) 연산을 수행합니다.",
+       "A small filter such as 5x5 takes a dot product with one part of the image.",
+       "products summed into each output value of a 5x5 filter on a 32x32x3 image, counted by the convolution "
+       "itself (inputs and weights 1, bias 0): must be 5 * 5 * 3 = 75 (the filter spans all channels); six "
+       "such filters give 28x28x6 and 6 * (75 + 1) = 456 parameters (nn.summary)"),
     _c("C60", 3, LECTURE, NB12, CAVEAT,
        "첫 번째 계층의 필터들은 주로 색상 대비나",
        "First-layer filters learn colour contrast (on colour images).",
