@@ -141,7 +141,7 @@ CLAIMS = (
        "First-layer filters learn simple features such as colour contrast and oriented edges.",
        "neighbour correlation (cnnbook.models.measures) of what training added to the first-layer filters, minus "
        "that of the random start: must exceed 0.1 (smoother: ramps and blobs). Caveat: grey 28 x 28 images and a "
-       "short run; no colour to contrast, and no clean oriented edges are claimed"),
+       "short run; no colour to contrast, and no clean oriented edges are claimed (colour images: C60, C61)"),
     _c("C15", 3, LECTURE, NB08, UNTESTABLE,
        "더 깊은 계층으로 갈수록 눈, 텍스트, 원과 같이 더 복잡하고 추상적인 특징을 학습하게 됩니다.",
        "Deeper layers learn more complex, abstract features such as eyes, text and circles.",
