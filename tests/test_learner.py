@@ -59,7 +59,8 @@ def _run_lab(monkeypatch, argv):
 
     monkeypatch.setattr(lab, "_has_jupyterlab", lambda: True)
     monkeypatch.setattr(lab.os, "execv", execv)
-    monkeypatch.setattr(lab, "_call_forwarding_ctrl_c", lambda cmd: handed.append([cmd[0], "-m", "cnnbook.commands.lab", *cmd[3:]]) or 0)
+    monkeypatch.setattr(lab, "_call_forwarding_ctrl_c",  # elsewhere than POSIX: the same command line
+                        lambda cmd: handed.append([cmd[0], "-m", "cnnbook.commands.lab", *cmd[3:]]) or 0)
     try:
         main(["lab", *argv])
     except Handed:

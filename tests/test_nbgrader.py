@@ -181,7 +181,9 @@ def _wrong_stride(source):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """The course after generate_assignment, four autogradings and one feedback: ``(course, seconds)``."""
+    """The course after generate_assignment, four autogradings and one feedback:
+    ``(course, seconds, submissions)``. The notebooks are copied once, at the start: the tests compare with
+    that copy, ``course/source/cnnbook/``."""
     root = tmp_path_factory.mktemp("nbgrader")
     course = root / "course"
     (course / "source" / ASSIGNMENT).mkdir(parents=True)
@@ -195,9 +197,10 @@ def graded(tmp_path_factory):
     try:
         seconds["generate_assignment"] = _run(["generate_assignment", ASSIGNMENT], course, env, log)
         release = course / "release" / ASSIGNMENT
-        solutions = {_nbgrader(c)["grade_id"]: c.source for path in NOTEBOOKS
+        source = sorted((course / "source" / ASSIGNMENT).glob("*.ipynb"))  # as copied, while others edit
+        solutions = {_nbgrader(c)["grade_id"]: c.source for path in source
                      for c in nbformat.read(path, as_version=4).cells if _nbgrader(c).get("solution")}
-        edition = write_student_edition(root / "student")
+        edition = write_student_edition(root / "student", source=course / "source" / ASSIGNMENT)
         submissions = {
             "complete": {p.stem: _fill_in(nbformat.read(p, as_version=4), solutions)
                          for p in sorted(release.glob("*.ipynb"))},
@@ -224,6 +227,10 @@ def graded(tmp_path_factory):
         check_no_leftovers()
 
 
+def _source(course):
+    return sorted((course / "source" / ASSIGNMENT).glob("*.ipynb"))
+
+
 def _scores(course, student):
     """``{notebook: (score, max_score)}`` and ``{grade_id: score}`` of one student, from the gradebook."""
     from nbgrader.api import Gradebook
@@ -238,7 +245,8 @@ def _scores(course, student):
 def test_generate_assignment_releases_every_notebook_without_solutions(graded):
     course, _, _ = graded
     release = course / "release" / ASSIGNMENT
-    assert sorted(p.name for p in release.glob("*.ipynb")) == [p.name for p in NOTEBOOKS]
+    assert sorted(p.name for p in release.glob("*.ipynb")) == [p.name for p in _source(course)]
+    assert len(_source(course)) == len(NOTEBOOKS)
     text = "\n".join(p.read_text() for p in release.glob("*.ipynb"))
     assert BEGIN_SOLUTION not in text and BEGIN_HIDDEN not in text
     assert "out[n, f, i, j] = (window * w[f]).sum() + b[f]" not in text
@@ -248,9 +256,10 @@ def test_generate_assignment_releases_every_notebook_without_solutions(graded):
 def test_the_release_with_the_solutions_filled_in_scores_full_marks_on_every_notebook(graded):
     course, seconds, _ = graded
     notebooks, cells = _scores(course, "complete")
-    assert sorted(notebooks) == [p.stem for p in NOTEBOOKS]
+    assert sorted(notebooks) == [p.stem for p in _source(course)]
     total = sum(m for _, m in notebooks.values())
-    points = sum(_nbgrader(c).get("points", 0) for p in NOTEBOOKS for c in nbformat.read(p, as_version=4).cells)
+    points = sum(_nbgrader(c).get("points", 0)
+                 for p in _source(course) for c in nbformat.read(p, as_version=4).cells)
     assert total == points >= 16, f"the gradebook holds {total} points, the notebooks {points}: {notebooks}"
     assert {name: s for name, (s, m) in notebooks.items() if s != m} == {}, notebooks
     print(f"complete: {sum(s for s, _ in notebooks.values()):g}/{total:g} in {seconds['autograde complete']:.0f} s")
