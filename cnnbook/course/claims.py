@@ -352,6 +352,12 @@ CLAIMS = (
        "products summed into each output value of a 5x5 filter on a 32x32x3 image, counted by the convolution "
        "itself (inputs and weights 1, bias 0): must be 5 * 5 * 3 = 75 (the filter spans all channels); six "
        "such filters give 28x28x6 and 6 * (75 + 1) = 456 parameters (nn.summary)"),
+    _c("C55", 5, LECTURE, NB06, CAVEAT,
+       "비선형성을 추가하기 위해 주변에 ReLU를 함께 사용하는 것이 좋습니다.",
+       "Average pooling is linear, so a ReLU should go around it to add nonlinearity.",
+       "test accuracy of [conv -> ReLU -> avgpool] x 2 -> linear minus the same stack without ReLU (exactly one "
+       "linear map M x + c), 6,000 bundled training images, 2 epochs: must exceed 0.01. Caveat: after so short "
+       "a run the gain is small; the linear stack is a linear classifier and still learns"),
     _c("C60", 3, LECTURE, NB12, CAVEAT,
        "첫 번째 계층의 필터들은 주로 색상 대비나",
        "First-layer filters learn colour contrast (on colour images).",
