@@ -14,7 +14,7 @@ from cnnbook import backend, exercises, layers
 from cnnbook.course.grading import graded_cells
 from cnnbook.course.student import student_notebook
 from cnnbook.course.exercises import ExerciseError
-from cnnbook.course.exercises.deeper import local_param_count_reference
+from cnnbook.course.exercises.deeper import _dilation_own_layer_too, local_param_count_reference
 from cnnbook.course.exercises.predict import PREDICTIONS
 from cnnbook.models.local import LocallyConnected2d
 from exercise_helpers import rejects
@@ -74,14 +74,7 @@ def test_dilated_receptive_field_mistakes(wrong, hint):
 
 
 def test_dilation_carried_over_to_later_layers_is_named():
-    def wrong(stack):
-        field, jump = 1, 1
-        for k, s, d in stack:
-            jump *= d
-            field += (k - 1) * jump
-            jump *= s
-        return field
-    rejects(exercises.check_dilated_receptive_field, wrong, "it does not carry over to later layers")
+    rejects(exercises.check_dilated_receptive_field, _dilation_own_layer_too, "it does not carry over to later layers")
 
 
 def test_dilated_field_without_dilation_is_the_plain_field():

@@ -13,7 +13,6 @@ from pathlib import Path
 import matplotlib
 import nbformat
 import numpy as np
-import pytest
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402

@@ -4,7 +4,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from cnnbook.layers import conv2d_forward, max_pool2d_forward, receptive_field
+from cnnbook.layers import conv2d_forward, receptive_field
 from cnnbook.models.measures import crop_fields, field_geometry, linear_explained, top_patches
 from cnnbook.viz.units import colour_filter_image, show_colour_filters, show_top_patches
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.course.exercises._common import (ExerciseError, call, compare_array, describe_call, device, passed, require_array,
+from cnnbook.course.exercises._common import (call, compare_array, describe_call, device, passed, require_array,
                                               require_callable, require_unchanged, rng_for)
-from cnnbook.course.exercises.sizes import _explain, _whole_number
+from cnnbook.course.exercises.sizes import _explain, _field_results, _whole_number
 
 
 # ---- 05: the receptive field of a dilated stack --------------------------------------------------
@@ -66,14 +66,8 @@ def check_dilated_receptive_field(dilated_receptive_field) -> bool:
              ("stride 2, then dilation 2", [(3, 2, 1), (3, 1, 2), (3, 1, 1)]),
              ("dilation 2 with stride 2, then a 5x5", [(3, 2, 2), (5, 1, 1)]),
              ("pooling, then dilations 2 and 3", [(3, 1, 1), (2, 2, 1), (3, 1, 2), (3, 1, 3)])]
-    results = []
-    for _, stack in cases:
-        given = [tuple(t) for t in stack]
-        text = f"dilated_receptive_field({stack})"
-        got = _whole_number(call(dilated_receptive_field, text, given), text, "the receptive field")
-        if given != stack:
-            raise ExerciseError(f"{text} changed the list it was given; read the layers without modifying them")
-        results.append((text, got, dilated_receptive_field_reference(stack), (stack,)))
+    results = _field_results(dilated_receptive_field, "dilated_receptive_field", cases,
+                             dilated_receptive_field_reference)
     _explain(results, _DILATED_MISTAKES, "RF = 1 + sum over layers of d_i * (K_i - 1) * S_1 * ... * S_(i-1)")
     return passed("dilated_receptive_field", [c[0] for c in cases])
 

@@ -144,6 +144,21 @@ def check_architecture(build_model) -> bool:
                                   f"{len(convs)} Conv2d and {len(pools)} pooling layers", "backward runs"])
 
 
+
+def _field_results(fn, name, cases, reference):
+    """Run the learner's ``fn`` on each case's layer list (a fresh copy, which it must not change); returns
+    ``(call text, its answer, the reference answer, (stack,))`` rows for :func:`_explain`."""
+    results = []
+    for _, stack in cases:
+        given = [tuple(t) for t in stack]
+        text = f"{name}({stack})"
+        got = _whole_number(call(fn, text, given), text, "the receptive field")
+        if given != stack:
+            raise ExerciseError(f"{text} changed the list it was given; read the layers without modifying them")
+        results.append((text, got, reference(stack), (stack,)))
+    return results
+
+
 def check_receptive_field(receptive_field) -> bool:
     """Check ``receptive_field(layers) -> int`` for ``layers`` a list of ``(kernel_size, stride)`` pairs."""
     require_callable(receptive_field, "check_receptive_field", "receptive_field(layers)")
@@ -152,14 +167,7 @@ def check_receptive_field(receptive_field) -> bool:
              ("conv, 2x2 pool, conv", [(3, 1), (2, 2), (3, 1)]),
              ("LeNet: 5x5 conv, pool, 5x5 conv, pool", [(5, 1), (2, 2), (5, 1), (2, 2)]),
              ("a strided stem: 7x7 stride 2, 3x3 stride 2, two 3x3", [(7, 2), (3, 2), (3, 1), (3, 1)])]
-    results = []
-    for _, stack in cases:
-        given = [tuple(pair) for pair in stack]
-        text = f"receptive_field({stack})"
-        got = _whole_number(call(receptive_field, text, given), text, "the receptive field")
-        if given != stack:
-            raise ExerciseError(f"{text} changed the list it was given; read the layers without modifying them")
-        results.append((text, got, layers.receptive_field(stack), (stack,)))
+    results = _field_results(receptive_field, "receptive_field", cases, layers.receptive_field)
     _explain(results, _FIELD_MISTAKES, "RF = 1 + sum over layers of (K_i - 1) * S_1 * ... * S_(i-1)")
     return passed("receptive_field", [c[0] for c in cases])
 
