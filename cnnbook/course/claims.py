@@ -159,8 +159,8 @@ CLAIMS = (
        "\\frac{(W - K + 2P)}{S} + 1",
        "Output size = (W - K + 2P) / S + 1.",
        "output sizes of the package's convolution for strides 1, 2 and 4 that disagree with the formula: must be "
-       "0. Caveat: when S does not divide W - K + 2P there is no whole answer; PyTorch floors it and ignores "
-       "the last rows and columns"),
+       "0 (also per side on the non-square 129 x 193 input with a 3x5 kernel). Caveat: when S does not divide "
+       "W - K + 2P there is no whole answer; PyTorch floors it and ignores the last rows and columns"),
     _c("C19", 3, LECTURE, NB05, HOLDS,
        "출력 맵의 한 픽셀에 영향을 미치는 입력 이미지의 영역입니다.",
        "A receptive field is the region of the input that affects one pixel of the output map.",
