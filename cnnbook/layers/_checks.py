@@ -44,8 +44,9 @@ def check_array(a, name: str, ndim: int | tuple, layout: str, floating: bool = T
         contiguous = len(ndims) > 2 and list(ndims) == list(range(ndims[0], ndims[-1] + 1))
         want = f"at least {ndims[0]}-D" if contiguous else " or ".join(f"{d}-D" for d in ndims)
         raise ValueError(f"{name} must be {want} with shape {layout}, got shape {tuple(a.shape)} ({a.ndim}-D)")
-    # A layout of axis names, e.g. "(N, C, H, W)": every axis but the batch N must be non-empty.
-    if re.fullmatch(r"\(\s*[A-Za-z]\w*(\s*,\s*[A-Za-z]\w*)*\s*,?\s*\)", layout):
+    # A layout of axis names, e.g. "(N, C, H, W)": every axis but the batch N must be non-empty. The layout is
+    # parsed only when an axis is empty, so the layers' hot path pays one tuple scan, not two regexes.
+    if 0 in a.shape and re.fullmatch(r"\(\s*[A-Za-z]\w*(\s*,\s*[A-Za-z]\w*)*\s*,?\s*\)", layout):
         axes = re.findall(r"[A-Za-z]\w*", layout)
         empty = [f"{axis}=0" for axis, n in zip(axes, a.shape) if n == 0 and axis != "N"]
         if len(axes) == a.ndim and empty:
