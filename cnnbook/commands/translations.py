@@ -1,0 +1,69 @@
+"""``python -m cnnbook translations``: keep the Korean edition (``notebooks/ko/``) in step with the English.
+
+* ``status`` (the default) lists every stale or untranslated Markdown cell and every code cell that differs,
+  notebook by notebook; exit status 1 when anything is out of step.
+* ``sync`` copies the English code cells over and follows the English cell structure (a new notebook or cell
+  is added with its English text, marked untranslated); translations are never touched.
+* ``export NAME`` prints a notebook's Markdown cells as text for a translator (``--pending``: only the stale
+  and untranslated ones); ``import NAME FILE`` puts the edited text back and records, for each cell, the
+  version of the English cell it now translates.
+
+See :mod:`cnnbook.course.translations`.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ACTIONS = ("status", "sync", "export", "import")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("action", nargs="?", default="status", choices=ACTIONS,
+                        help="status (default), sync, export NAME, import NAME FILE")
+    parser.add_argument("name", nargs="?", metavar="NAME",
+                        help="a notebook, e.g. 03-convolution.ipynb or 03 (status and sync: default all)")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="import: the edited text ('-' for stdin)")
+    parser.add_argument("--lang", default="ko", help="the edition (default: ko)")
+    parser.add_argument("--pending", action="store_true", help="export: only stale and untranslated cells")
+
+
+def _names(arg, all_names) -> list[str]:
+    if arg is None:
+        return all_names
+    matches = [n for n in all_names if n == arg or n.startswith(arg.rstrip("-") + "-") or n == arg + ".ipynb"]
+    if len(matches) != 1:
+        raise ValueError(f"no single notebook called {arg!r}; the notebooks are {', '.join(all_names)}")
+    return matches
+
+
+def run(args) -> int:
+    from cnnbook.course import translations as tr
+    try:
+        tr.edition_dir(args.lang)
+        names = _names(args.name, tr.notebook_names())
+        if args.action in ("export", "import") and args.name is None:
+            raise ValueError(f"{args.action} needs a notebook: python -m cnnbook translations {args.action} 03")
+        if args.action == "status":
+            found = [p for name in names for p in tr.problems(name, args.lang)]
+            for problem in found:
+                print(problem)
+            print(f"{len(names)} notebooks checked: " + (f"{len(found)} cells out of step" if found
+                                                          else "the edition is in step with the English"))
+            return 1 if found else 0
+        if args.action == "sync":
+            changes = [line for name in names for line in tr.sync(name, args.lang)]
+            print("\n".join(changes) if changes else "nothing to sync: the structure and code match")
+            return 0
+        if args.action == "export":
+            sys.stdout.write(tr.export_text(names[0], args.lang, only_pending=args.pending))
+            return 0
+        if args.file is None:
+            raise ValueError("import needs the edited text: python -m cnnbook translations import 03 FILE")
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        written = tr.import_text(names[0], text, args.lang)
+        print(f"{names[0]}: {len(written)} translated cells written")
+        return 0
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
