@@ -14,12 +14,19 @@ A notebook checks a claim where it measures it::
 which asserts that the measured number is on the side the verdict says, and prints one line, for example
 ``C38 does not hold: ... measured 0.7071 (> 0.5)``. ``note_claim("C15")`` prints why a claim is not
 testable here. ``python -m cnnbook claims`` prints the ledger as a table, ``--json`` as JSON.
+
+The data is English. In the Korean edition (:func:`cnnbook.course.language.get_language` is ``"ko"``) the checks
+print and raise in Korean, and ``claims --lang ko`` shows the Korean ledger: :func:`ledger_text` looks each
+English text (a claim, what is measured, a verdict, a source, one of :data:`MESSAGES`) up in
+``locale/ko/claims.po``, whose msgids are exactly :func:`ledger_texts`; ids, numbers and code stay as they are.
 """
 from __future__ import annotations
 
 import math
 import numbers
 from dataclasses import dataclass
+
+from cnnbook.course.language import LANGUAGES, catalog, get_language
 
 VERDICTS = ("holds", "holds with a caveat", "does not hold", "not testable here")
 """The four verdicts a claim can get."""
@@ -56,9 +63,15 @@ class Claim:
     measured: str
     verdict: str
 
-    def as_dict(self) -> dict:
-        """The claim as the JSON object of ``python -m cnnbook claims --json`` (keys :data:`JSON_KEYS`)."""
-        return {key: getattr(self, key) for key in JSON_KEYS}
+    def as_dict(self, lang: str = "en") -> dict:
+        """The claim as the JSON object of ``python -m cnnbook claims --json`` (keys :data:`JSON_KEYS`).
+
+        ``lang="ko"`` gives ``claim``, ``measured`` and ``verdict`` in Korean; the keys stay the same.
+        """
+        row = {key: getattr(self, key) for key in JSON_KEYS}
+        for key in ("claim", "measured", "verdict"):
+            row[key] = ledger_text(row[key], lang)
+        return row
 
 
 def _c(id, section, source, notebook, verdict, notes, claim, measured):
@@ -386,18 +399,60 @@ CLAIMS = (
 
 _BY_ID = {c.id: c for c in CLAIMS}
 
+MESSAGES = {
+    "passed": "{id} {verdict}: measured {value} ({needs}). {claim}",
+    "failed": "{id} ({verdict} in the ledger): measured {value}, which is not {needs}. Claim: {claim} "
+              "Measured: {measured}",
+    "noted": "{id} {verdict}: {claim} ({measured})",
+    "both": "{above} and {below}",
+    "unknown": "unknown claim id {given}; the ledger has {first} .. {last} (python -m cnnbook claims lists them)",
+    "not_real": "{name}={value} must be a real number (a measured value or a threshold)",
+    "untestable": "{id} is marked '{verdict}' in the ledger; call note_claim({call})",
+    "no_threshold": "check_claim({call}, ...) needs a threshold: above=..., below=... or both",
+    "testable": "{id} has the verdict '{verdict}'; check it with check_claim({call}, measured, above=..., below=...)",
+    "notebook": "notebook",
+    "source": "source",
+    "verdict": "verdict",
+    "claim": "claim",
+    "summary": "{n} claims: {counts}",
+    "count": "{n} {verdict}",
+}
+"""The templates of what the checks print and raise and of the command's table (``{fields}`` as ``str.format``)."""
+
+
+def ledger_texts() -> list[str]:
+    """Every English text the ledger shows, once each: the claims and what each measures (in ledger order), the
+    verdicts, the sources and :data:`MESSAGES`. ``locale/ko/claims.po`` holds exactly these msgids."""
+    texts = [text for c in CLAIMS for text in (c.claim, c.measured)] + [*VERDICTS, *SOURCES, *MESSAGES.values()]
+    return list(dict.fromkeys(texts))
+
+
+def ledger_text(text: str, lang: str | None = None) -> str:
+    """The ledger's English ``text`` in ``lang`` (default: the language in use); English where it has no translation.
+
+    Unlike :func:`cnnbook.course.language.tr` this fills in nothing: ledger texts may hold braces (``{3, 5, 7}``).
+    """
+    lang = get_language() if lang is None else lang
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang={lang!r}: choose one of {', '.join(map(repr, LANGUAGES))}")
+    return catalog(lang).get(text, text)
+
+
+def _say(key: str, **values) -> str:
+    """Message ``key`` of :data:`MESSAGES` in the language in use, filled in."""
+    return ledger_text(MESSAGES[key]).format(**values)
+
 
 def get_claim(claim_id: str) -> Claim:
     """The :class:`Claim` with this id; ``ValueError`` naming the known ids for an unknown one."""
     if not isinstance(claim_id, str) or claim_id not in _BY_ID:
-        raise ValueError(f"unknown claim id {claim_id!r}; the ledger has {CLAIMS[0].id} .. {CLAIMS[-1].id} "
-                         "(python -m cnnbook claims lists them)")
+        raise ValueError(_say("unknown", given=repr(claim_id), first=CLAIMS[0].id, last=CLAIMS[-1].id))
     return _BY_ID[claim_id]
 
 
 def _number(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(float(value)):
-        raise TypeError(f"{name}={value!r} must be a real number (a measured value or a threshold)")
+        raise TypeError(_say("not_real", name=name, value=repr(value)))
     return float(value)
 
 
@@ -412,29 +467,31 @@ def check_claim(claim_id: str, measured, *, above=None, below=None) -> None:
     """
     claim = get_claim(claim_id)
     if claim.verdict == UNTESTABLE:
-        raise ValueError(f"{claim_id} is marked '{UNTESTABLE}' in the ledger; call note_claim({claim_id!r})")
+        raise ValueError(_say("untestable", id=claim_id, verdict=ledger_text(UNTESTABLE), call=repr(claim_id)))
     if above is None and below is None:
-        raise ValueError(f"check_claim({claim_id!r}, ...) needs a threshold: above=..., below=... or both")
+        raise ValueError(_say("no_threshold", call=repr(claim_id)))
     value = _number(float(measured) if hasattr(measured, "item") else measured, "measured")
     conditions = []
     if above is not None:
         conditions.append((value > _number(above, "above"), f"> {above:.4g}"))
     if below is not None:
         conditions.append((value < _number(below, "below"), f"< {below:.4g}"))
-    needs = " and ".join(text for _, text in conditions)
+    texts = [text for _, text in conditions]
+    needs = texts[0] if len(texts) == 1 else _say("both", above=texts[0], below=texts[1])
+    verdict, said = ledger_text(claim.verdict), ledger_text(claim.claim)
     if not all(ok for ok, _ in conditions):
-        raise AssertionError(f"{claim_id} ({claim.verdict} in the ledger): measured {value:.4g}, which is not "
-                             f"{needs}. Claim: {claim.claim} Measured: {claim.measured}")
-    print(f"{claim_id} {claim.verdict}: measured {value:.4g} ({needs}). {claim.claim}")
+        raise AssertionError(_say("failed", id=claim_id, verdict=verdict, value=f"{value:.4g}", needs=needs,
+                                  claim=said, measured=ledger_text(claim.measured)))
+    print(_say("passed", id=claim_id, verdict=verdict, value=f"{value:.4g}", needs=needs, claim=said))
 
 
 def note_claim(claim_id: str) -> None:
     """Print why claim ``claim_id`` (verdict ``not testable here``) is not measured."""
     claim = get_claim(claim_id)
     if claim.verdict != UNTESTABLE:
-        raise ValueError(f"{claim_id} has the verdict '{claim.verdict}'; check it with check_claim({claim_id!r}, "
-                         "measured, above=..., below=...)")
-    print(f"{claim_id} {claim.verdict}: {claim.claim} ({claim.measured})")
+        raise ValueError(_say("testable", id=claim_id, verdict=ledger_text(claim.verdict), call=repr(claim_id)))
+    print(_say("noted", id=claim_id, verdict=ledger_text(claim.verdict), claim=ledger_text(claim.claim),
+               measured=ledger_text(claim.measured)))
 
 
 def verdict_counts() -> dict:
