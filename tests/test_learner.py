@@ -3,6 +3,7 @@
 No JupyterLab is started here: ``lab`` prepares its folder with :func:`cnnbook.commands.lab.prepare_folder`
 and then hands over to JupyterLab with ``os.execv``, which these tests replace to read the command line.
 """
+import os
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from cnnbook.__main__ import main
 from cnnbook.commands import lab
 from cnnbook.course.learner import MANIFEST, default_home, prepare_working_copy
 from cnnbook.course.solutions import find_solution, list_exercises, show_solution
-from cnnbook.course.student import BEGIN_HIDDEN, BEGIN_SOLUTION, MarkerError
+from cnnbook.course import language
+from cnnbook.course.student import BEGIN_HIDDEN, BEGIN_SOLUTION, MarkerError, student_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -223,3 +225,36 @@ def test_every_exercise_has_a_solution_to_show():
     assert len(names) == len(set(names)) and "conv_forward_naive" in names
     for name in names:
         assert BEGIN_SOLUTION not in find_solution(name).source
+
+
+# ---- the Korean edition -------------------------------------------------------------------------------
+def test_lab_lang_ko_opens_the_korean_working_copy_and_its_checks_speak_korean(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "work"
+    monkeypatch.setenv("CNNBOOK_LANG", "en")  # restored after the test, whatever the command sets
+    argv = _run_lab(monkeypatch, ["--lang", "ko", "--home", str(home)])
+    ko_home = (home / "ko").resolve()
+    assert argv[3] == str(ko_home)
+    assert os.environ.get("CNNBOOK_LANG") == "ko", "the server's kernels must speak Korean"
+    written = _sources(ko_home)
+    korean = NOTEBOOKS / "ko"
+    assert sorted(written) == sorted(p.name for p in korean.glob("*.ipynb"))
+    assert BEGIN_SOLUTION not in "\n".join(written.values())
+    # the same code as the English working copy, Korean prose; the folder itself says Korean
+    en_nb = student_notebook(nbformat.read(NOTEBOOKS / "03-convolution.ipynb", as_version=4), "03")[0]
+    ko_nb = nbformat.read(ko_home / "03-convolution.ipynb", as_version=4)
+    assert [c.source for c in ko_nb.cells if c.cell_type == "code"] == \
+        [c.source for c in en_nb.cells if c.cell_type == "code"]
+    assert (ko_home / "glossary.md").is_file()
+    assert language.edition_of(ko_home) == "ko"
+    argv = _run_lab(monkeypatch, ["--lang", "ko", "--solutions"])
+    assert argv[3] == str(korean)
+
+
+def test_the_korean_working_copy_keeps_the_learners_edits_like_the_english(tmp_path):
+    first = prepare_working_copy(tmp_path, lang="ko")
+    assert first.home == (tmp_path / "ko").resolve() and {c.status for c in first.changes} == {"added"}
+    mine = first.home / "03-convolution.ipynb"
+    mine.write_text(mine.read_text(encoding="utf-8").replace("합성곱", "합성곱!", 1), encoding="utf-8")
+    again = prepare_working_copy(tmp_path, lang="ko")
+    assert {c.name: c.status for c in again.changes}["03-convolution.ipynb"] == "kept"
+    assert "합성곱!" in mine.read_text(encoding="utf-8")

@@ -215,3 +215,31 @@ def test_student_edition_stops_at_its_first_exercise(path, student_edition):
     assert info.value.ename == "NotImplementedError", \
         f"{path.name} student edition failed with {info.value.ename}, not at its first exercise:\n{info.value}"
     assert message in str(info.value), f"{path.name} stopped with a different message than {message!r}"
+
+
+def test_the_korean_student_edition_has_the_english_code_korean_text_and_speaks_korean(tmp_path, capsys):
+    from cnnbook.course import language
+    assert main(["student", str(tmp_path / "ko"), "--lang", "ko"]) == 0
+    assert "wrote 13 Korean student notebooks with" in capsys.readouterr().out
+    out = tmp_path / "ko"
+    en = tmp_path / "en"
+    assert main(["student", str(en)]) == 0
+    for path in sorted(en.glob("*.ipynb")):
+        en_cells = nbformat.read(path, as_version=4).cells
+        ko_cells = nbformat.read(out / path.name, as_version=4).cells
+        assert [(c.cell_type, c.source) for c in en_cells if c.cell_type == "code"] == \
+            [(c.cell_type, c.source) for c in ko_cells if c.cell_type == "code"], path.name
+        assert [c.get("id") for c in en_cells] == [c.get("id") for c in ko_cells], path.name
+    assert (out / "glossary.md").is_file()
+    # the folder tells the checks to speak Korean even where it is not called ko (the marker file)
+    renamed = out.rename(tmp_path / "학생용")
+    assert language.edition_of(renamed) == "ko" and language.edition_of(en) == "en"
+
+
+def test_an_unknown_edition_is_refused_naming_the_choices(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["student", str(tmp_path / "x"), "--lang", "fr"])
+    assert stop.value.code == 2 and "invalid choice: 'fr' (choose from 'en', 'ko')" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="lang='fr'"):
+        write_student_edition(tmp_path / "x", lang="fr")
+    assert not (tmp_path / "x").exists()

@@ -4,7 +4,9 @@ By default it opens the learner's working copy of the student edition (exercises
 made on first use and refreshed at each start without ever writing over a notebook the learner changed
 (:mod:`cnnbook.course.learner`): ``--home DIR``, else ``$CNNBOOK_HOME``, else ``~/cnnbook-work``; the command
 prints where it is and what it changed. ``--solutions`` opens the instructor's edition instead, the workbook's
-own ``notebooks/`` with the solutions (as ``jupyter lab notebooks/``).
+own ``notebooks/`` with the solutions (as ``jupyter lab notebooks/``). ``--lang ko`` does the same with the
+Korean edition: the working copy's ``ko/`` folder (or ``notebooks/ko/`` with ``--solutions``), and the checks
+speak Korean (``$CNNBOOK_LANG=ko`` for the server and its kernels).
 
 It works from any folder, and also where learners work as root (lab containers, Docker), which JupyterLab
 refuses without ``--allow-root``. Arguments after ``--`` go to JupyterLab unchanged:
@@ -34,6 +36,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--home", metavar="DIR", default=None,
                         help="your working copy of the student edition (default: $CNNBOOK_HOME, else "
                              "~/cnnbook-work); made on first use, your changes are never overwritten")
+    parser.add_argument("--lang", choices=("en", "ko"), default="en",
+                        help="the edition: en (default) or ko, the Korean edition")
     parser.add_argument("jupyter_args", nargs="*", metavar="ARG",
                         help="passed on to `jupyter lab`; put them after --")
     parser.epilog = "example: python -m cnnbook lab -- --no-browser --port 8890"
@@ -57,13 +61,18 @@ def run(args) -> int:
               "or `pip install -r requirements.txt` in a clone", file=sys.stderr)
         return 1
     try:
-        folder = None if args.solutions else prepare_folder(args.home)
+        if args.solutions:
+            folder = None if args.lang == "en" else NOTEBOOKS / args.lang
+        else:
+            folder = prepare_folder(args.home, lang=args.lang)
         cmd = lab_command(args.jupyter_args, folder=folder)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    if folder is None:
-        print(f"the instructor's edition, with the solutions: {NOTEBOOKS}", flush=True)
+    if args.solutions:
+        print(f"the instructor's edition, with the solutions: {folder or NOTEBOOKS}", flush=True)
+    if args.lang != "en":
+        os.environ["CNNBOOK_LANG"] = args.lang  # the server's kernels inherit it
     print("starting:", " ".join(cmd), flush=True)
     sys.stderr.flush()
     if os.name == "posix":
@@ -73,11 +82,11 @@ def run(args) -> int:
     return _call_forwarding_ctrl_c(cmd)
 
 
-def prepare_folder(home=None, source=None):
+def prepare_folder(home=None, source=None, lang="en"):
     """Make or refresh the learner's working copy (:func:`cnnbook.course.learner.prepare_working_copy`), print
     where it is and what changed, and return its path: the folder ``lab`` opens without ``--solutions``."""
     from cnnbook.course.learner import prepare_working_copy  # imports nbformat: only when it runs
-    copy = prepare_working_copy(home, source=source)
+    copy = prepare_working_copy(home, source=source, lang=lang)
     print(f"your working copy (the student edition; your changes are kept): {copy.home}", flush=True)
     print(f"  {copy.summary()}; the solutions: `python -m cnnbook lab --solutions`, or one at a time: "
           "`from cnnbook.course.solutions import show_solution; show_solution(\"<exercise>\")`")

@@ -1,4 +1,6 @@
-"""``python -m cnnbook student OUTDIR``: write the student edition of every notebook into OUTDIR.
+"""``python -m cnnbook student OUTDIR [--lang ko]``: write the student edition of every notebook into OUTDIR.
+
+``--lang ko`` writes the Korean edition (from ``notebooks/ko/``), whose checks give their hints in Korean.
 
 Solutions become ``NotImplementedError`` stubs naming the exercise, hidden tests are removed and outputs
 cleared (see :mod:`cnnbook.course.student`). Exit status 0 when written, 1 with a reason on stderr otherwise.
@@ -13,7 +15,10 @@ def add_arguments(parser) -> None:
                                                          "must not be inside the source notebooks folder)")
     parser.add_argument("--force", action="store_true", help="overwrite student notebooks already in OUTDIR")
     parser.add_argument("--source", metavar="DIR", default=None,
-                        help="folder of the source notebooks (default: the repository's notebooks/)")
+                        help="folder of the source notebooks (default: the repository's notebooks/, "
+                             "or notebooks/ko/ with --lang ko)")
+    parser.add_argument("--lang", choices=("en", "ko"), default="en",
+                        help="the edition: en (default) or ko, the Korean edition (Korean text and hints)")
 
 
 def run(args) -> int:
@@ -21,7 +26,7 @@ def run(args) -> int:
 
     from cnnbook.course.student import write_student_edition
     try:
-        written = write_student_edition(args.outdir, source=args.source, force=args.force)
+        written = write_student_edition(args.outdir, source=args.source, force=args.force, lang=args.lang)
     except (ValueError, OSError, nbformat.ValidationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -29,5 +34,6 @@ def run(args) -> int:
         exercises = f"{len(names)} exercise(s): {', '.join(names)}" if names else "no exercises"
         print(f"{path.name}: {exercises}")
     total = sum(len(names) for _, names in written)
-    print(f"wrote {len(written)} student notebooks with {total} exercises to {written[0][0].parent}")
+    edition = " Korean" if args.lang == "ko" else ""
+    print(f"wrote {len(written)}{edition} student notebooks with {total} exercises to {written[0][0].parent}")
     return 0

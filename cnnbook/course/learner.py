@@ -4,7 +4,9 @@
 each exercise as a stub (``raise NotImplementedError("Your turn: ...")``) and no hidden tests, and edits files
 that ``git pull`` in a clone never touches.
 
-Where: ``--home DIR``, else ``$CNNBOOK_HOME``, else ``~/cnnbook-work`` (:func:`default_home`).
+Where: ``--home DIR``, else ``$CNNBOOK_HOME``, else ``~/cnnbook-work`` (:func:`default_home`). The Korean
+edition (``lab --lang ko``) is the folder ``ko/`` inside it, with the glossary and the marker that makes the
+checks speak Korean (:func:`cnnbook.course.student.edition_extras`).
 
 What a start does (:func:`prepare_working_copy`): it builds the student edition of the workbook's notebooks in
 memory (:mod:`cnnbook.course.student`), then, notebook by notebook,
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnnbook.course.student import default_source, student_notebook
+from cnnbook.course.student import default_source, edition_extras, student_notebook
 
 __all__ = ["MANIFEST", "Change", "WorkingCopy", "default_home", "prepare_working_copy", "updated_name"]
 
@@ -112,8 +114,9 @@ def _read_manifest(home: Path) -> dict[str, str]:
     return dict(files)
 
 
-def _edition(source: Path) -> dict[str, bytes]:
-    """The student edition of every notebook in ``source``, as the bytes a start writes."""
+def _edition(source: Path, lang: str = "en") -> dict[str, bytes]:
+    """The student edition of every notebook in ``source``, as the bytes a start writes, with the edition's
+    extra files."""
     paths = sorted(source.glob("*.ipynb"))
     if not paths:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {source}")
@@ -122,20 +125,23 @@ def _edition(source: Path) -> dict[str, bytes]:
         nb, _ = student_notebook(nbformat.read(path, as_version=4), path.name)
         text = nbformat.writes(nb)
         edition[path.name] = (text if text.endswith("\n") else text + "\n").encode("utf-8")
-    return edition
+    return {**edition, **edition_extras(lang)}
 
 
-def prepare_working_copy(home=None, source=None) -> WorkingCopy:
-    """Make or refresh the learner's working copy in ``home`` (default :func:`default_home`) from the
-    notebooks in ``source`` (default: the workbook's, :func:`cnnbook.course.student.default_source`).
+def prepare_working_copy(home=None, source=None, lang: str = "en") -> WorkingCopy:
+    """Make or refresh the learner's working copy in ``home`` (default :func:`default_home`, with ``ko/``
+    inside it for ``lang="ko"``) from the notebooks in ``source`` (default: the workbook's edition in
+    ``lang``, :func:`cnnbook.course.student.default_source`).
 
     Returns the :class:`WorkingCopy` with one :class:`Change` per notebook of the edition. Raises
     ``ValueError`` when ``home`` is the source folder or inside it, or its manifest is damaged,
     ``NotADirectoryError`` when ``home`` is a file, ``FileNotFoundError`` for a missing or empty source, and
     :class:`cnnbook.course.student.MarkerError` for unbalanced markers (then nothing is written).
     """
-    source = Path(default_source() if source is None else source).resolve()
+    source = Path(default_source(lang) if source is None else source).resolve()
     home = Path(default_home() if home is None else home).expanduser().resolve()
+    if lang == "ko":
+        home = home / "ko"
     if not source.is_dir():
         raise FileNotFoundError(f"no notebooks folder at {source}")
     if home == source or source in home.parents:
@@ -145,7 +151,7 @@ def prepare_working_copy(home=None, source=None) -> WorkingCopy:
     if home.exists() and not home.is_dir():
         raise NotADirectoryError(f"{home} exists and is not a folder; choose a folder for your working copy "
                                  f"with --home or ${ENV}")
-    edition = _edition(source)  # everything is transformed before anything is written
+    edition = _edition(source, lang)  # everything is transformed before anything is written
     recorded = _read_manifest(home) if home.is_dir() else {}
     home.mkdir(parents=True, exist_ok=True)
     copy, manifest = WorkingCopy(home), dict(recorded)

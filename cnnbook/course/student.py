@@ -42,10 +42,29 @@ class MarkerError(ValueError):
     """Exercise markers that do not pair up; the message names the notebook and the cell."""
 
 
-def default_source() -> Path:
-    """The workbook's notebooks: the clone's ``notebooks/``, or their copy in a regular install
-    (:func:`cnnbook.data.workbook.workbook_dir`)."""
-    return workbook_dir("notebooks")
+EDITIONS = ("en", "ko")
+"""The editions: English (``notebooks/``) and Korean (``notebooks/ko/``)."""
+
+
+def default_source(lang: str = "en") -> Path:
+    """The workbook's notebooks in ``lang``: the clone's ``notebooks/`` (Korean: ``notebooks/ko/``), or their
+    copy in a regular install (:func:`cnnbook.data.workbook.workbook_dir`)."""
+    if lang not in EDITIONS:
+        raise ValueError(f"lang={lang!r}: the editions are {', '.join(map(repr, EDITIONS))}")
+    return workbook_dir("notebooks") / ("ko" if lang == "ko" else "")
+
+
+def edition_extras(lang: str) -> dict[str, bytes]:
+    """The files besides the notebooks that an edition's folder holds: for Korean, the marker that makes the
+    checks speak Korean there (:data:`cnnbook.course.language.MARKER`) and the glossary."""
+    if lang != "ko":
+        return {}
+    from cnnbook.course.language import MARKER
+    extras = {MARKER: b"ko\n"}
+    glossary = default_source("ko") / "glossary.md"
+    if glossary.is_file():
+        extras[glossary.name] = glossary.read_bytes()
+    return extras
 
 
 def _indent(line: str) -> str:
@@ -136,15 +155,17 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def write_student_edition(outdir, source=None, force: bool = False) -> list[tuple[Path, list[str]]]:
-    """Write the student edition of every ``*.ipynb`` in ``source`` (default: the repository's notebooks/)
-    into ``outdir``; return ``[(written_path, exercise_names), ...]``.
+def write_student_edition(outdir, source=None, force: bool = False, lang: str = "en") -> list[tuple[Path, list[str]]]:
+    """Write the student edition of every ``*.ipynb`` in ``source`` (default: the repository's notebooks/ in
+    ``lang``, ``notebooks/ko/`` for ``"ko"``) into ``outdir``; return ``[(written_path, exercise_names), ...]``.
+    The Korean edition's folder also gets :func:`edition_extras` (the language marker and the glossary).
 
     Raises ``ValueError`` when ``outdir`` is the source folder or inside it, ``FileExistsError`` when a
     notebook it would write exists already (unless ``force``), ``FileNotFoundError`` for a missing source,
     ``NotADirectoryError`` when ``outdir`` is a file, and :class:`MarkerError` for unbalanced markers.
     """
-    source = Path(default_source() if source is None else source).resolve()
+    extras = edition_extras(lang)  # refuses an unknown lang before anything else
+    source = Path(default_source(lang) if source is None else source).resolve()
     outdir = Path(outdir).resolve()
     if not source.is_dir():
         raise FileNotFoundError(f"no notebooks folder at {source}; pass the folder that holds the source "
@@ -169,8 +190,10 @@ def write_student_edition(outdir, source=None, force: bool = False) -> list[tupl
     try:
         for name, nb, _ in editions:
             nbformat.write(nb, tmp / name)
+        for name, data in extras.items():
+            (tmp / name).write_bytes(data)
         if outdir.exists():
-            for name, _, _ in editions:
+            for name in [name for name, _, _ in editions] + list(extras):
                 os.replace(tmp / name, outdir / name)
         else:
             os.replace(tmp, outdir)
