@@ -22,6 +22,7 @@ Each nbgrader command runs in its own session with a timeout and is stopped in `
 """
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -302,3 +303,63 @@ def test_the_lab_guide_says_what_the_round_trip_runs():
         assert line in section, f"docs/LAB-GUIDE.md's nbgrader section does not say {line!r}"
     assert "c.ClearSolutions.enforce_metadata = False" not in section, "the guide must not switch off its checks"
     assert "otter" in guide.lower() and "not supported" in guide
+
+
+# ---- the Korean edition through the same round trip ----------------------------------------------------
+KO_SUBSET = ["03-convolution", "07-backprop-through-conv"]
+
+
+@pytest.fixture(scope="module")
+def graded_ko(tmp_path_factory):
+    """The Korean edition's 03 and 07 through generate_assignment, autograde (complete, wrong stride) and
+    feedback, with ``CNNBOOK_LANG=ko`` as docs/LAB-GUIDE.ko.md tells the instructor to set:
+    ``(course, solutions)``."""
+    root = tmp_path_factory.mktemp("nbgrader-ko")
+    course = root / "course"
+    (course / "source" / ASSIGNMENT).mkdir(parents=True)
+    for stem in KO_SUBSET:
+        shutil.copy(REPO / "notebooks" / "ko" / f"{stem}.ipynb", course / "source" / ASSIGNMENT)
+    (course / "nbgrader_config.py").write_text("\n".join(
+        ["c = get_config()", *CONFIG, f"c.Exchange.root = {str(root / 'exchange')!r}", ""]))
+    env = marked_env(JUPYTER_CONFIG_DIR=str(root / "jupyter-config"), JUPYTER_RUNTIME_DIR=str(root / "runtime"),
+                     JUPYTER_DATA_DIR=str(root / "jupyter-data"), CNNBOOK_LANG="ko")
+    log = root / "nbgrader.log"
+    try:
+        _run(["generate_assignment", ASSIGNMENT], course, env, log)
+        release = course / "release" / ASSIGNMENT
+        solutions = {_nbgrader(c)["grade_id"]: c.source for p in sorted((course / "source" / ASSIGNMENT).glob("*"))
+                     for c in nbformat.read(p, as_version=4).cells if _nbgrader(c).get("solution")}
+        wrong = dict(solutions, conv_forward_naive=_wrong_stride(solutions["conv_forward_naive"]))
+        for student, answers, stems in [("complete", solutions, KO_SUBSET),
+                                        ("wrong_stride", wrong, ["03-convolution"])]:
+            folder = course / "submitted" / student / ASSIGNMENT
+            folder.mkdir(parents=True)
+            for stem in stems:
+                nbformat.write(_fill_in(nbformat.read(release / f"{stem}.ipynb", as_version=4), answers),
+                               folder / f"{stem}.ipynb")
+            _run(["autograde", ASSIGNMENT, "--student", student], course, env, log)
+        _run(["generate_feedback", ASSIGNMENT, "--student", "wrong_stride"], course, env, log)
+        yield course, release
+    finally:
+        check_no_leftovers()
+
+
+@pytest.mark.slow
+def test_the_korean_edition_releases_grades_and_gives_korean_feedback(graded_ko):
+    course, release = graded_ko
+    released = (release / "03-convolution.ipynb").read_text(encoding="utf-8")
+    assert BEGIN_SOLUTION not in released and "합성곱" in released
+    notebooks, _ = _scores(course, "complete")
+    assert sorted(notebooks) == KO_SUBSET and all(s == m > 0 for s, m in notebooks.values()), notebooks
+    notebooks, cells = _scores(course, "wrong_stride")
+    assert notebooks["03-convolution"] == (0, 1) and cells["check_conv_forward_naive"] == 0
+    feedback = (course / "feedback" / "wrong_stride" / ASSIGNMENT / "03-convolution.html").read_text()
+    error = next(line for line in feedback.splitlines() if "ExerciseError" in line and ":" in line)
+    assert re.search("[\uac00-\ud7a3]", feedback.split("ExerciseError", 1)[1][:2000]), \
+        f"the hint in the Korean feedback is not Korean: {error[:300]}"
+
+
+def test_the_korean_lab_guide_says_what_the_round_trip_runs():
+    guide = (REPO / "docs" / "LAB-GUIDE.ko.md").read_text(encoding="utf-8")
+    for line in [*CONFIG, *COMMANDS, "CNNBOOK_LANG=ko", "student", "--lang ko"]:
+        assert line in guide, f"docs/LAB-GUIDE.ko.md does not say {line!r}"

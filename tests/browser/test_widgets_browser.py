@@ -189,3 +189,35 @@ def test_06_pooling_explorer(page, lab):
     page.locator(f"{root} .cnnbook-pool-mode button", has_text="avg").click()
     wait_text(page, f"{root} .cnnbook-result", explore.pool_map(x, 3, 1, mode="avg")[1]["text"])
     wait_new_drawing(page, root, before)
+
+
+HANGUL_RENDERS = """(family) => {
+    // Two different Hangul syllables drawn in the page's own font differ, and neither is the box a missing
+    // glyph is drawn as (that of an unassigned code point): true only where a Hangul font is installed.
+    const canvas = document.createElement('canvas');
+    canvas.width = 64; canvas.height = 64;
+    const ctx = canvas.getContext('2d');
+    const draw = (text) => {
+        ctx.clearRect(0, 0, 64, 64);
+        ctx.font = `40px ${family}`;
+        ctx.fillText(text, 4, 48);
+        return Array.from(ctx.getImageData(0, 0, 64, 64).data).join(',');
+    };
+    const han = draw('한'), guk = draw('국'), none = draw('\\u{10FFFD}');
+    return han !== guk && han !== none && guk !== none;
+}"""
+
+
+def test_the_korean_edition_runs_its_widget_and_renders_hangul(page, lab):
+    """ko/00: the same hello widget, in the Korean notebook, and its Korean text drawn with a Hangul font."""
+    open_and_run(page, lab, "ko/00-start-here.ipynb")
+    root = ".cnnbook-hello"
+    page.wait_for_selector(root)
+    set_slider(page, root, "cnnbook-kernel-size", 5)
+    r = explore.output_size_report(7, 5)
+    wait_text(page, f"{root} .cnnbook-result", f"{r.output_size} x {r.output_size} = 7 - 5 + 1")
+    heading = page.locator(".jp-RenderedMarkdown h1").first
+    assert re.search("[\uac00-\ud7a3]", heading.inner_text()), heading.inner_text()
+    family = heading.evaluate("e => getComputedStyle(e).fontFamily")
+    assert page.evaluate(HANGUL_RENDERS, family), \
+        f"Hangul is drawn as boxes in {family!r}: install a Hangul font (Debian: fonts-nanum)"
