@@ -6,6 +6,11 @@ A check builds its hidden cases on the host from a fixed seed, moves them to the
 answer a plausible wrong implementation would give (computed with the package's reference functions)
 and what to tell the learner when theirs matches it. ``expected_if_wrong`` may be a shape tuple when
 only the shape of the mistake is known.
+
+Every text a learner reads goes through :func:`cnnbook.course.language.tr`, an English template with named
+fields, so the Korean edition shows the same hints in Korean (``cnnbook/course/locale/ko/exercises.po``).
+A text kept in a table and shown later is marked with :func:`N_` where it is written, and passed to ``tr``
+where it is shown.
 """
 from __future__ import annotations
 
@@ -14,10 +19,20 @@ import zlib
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.course.language import tr
 
 
 class ExerciseError(AssertionError):
     """A learner's answer is wrong; the message says what is wrong and the likely cause."""
+
+
+def N_(template: str) -> str:
+    """``template`` unchanged: marks a text that a table keeps, for the catalog; ``tr(text)`` shows it later.
+
+    gettext's convention: the translation is looked up when the text is shown, in the language in use then,
+    not when the module is imported.
+    """
+    return template
 
 
 def rng_for(name: str) -> np.random.Generator:
@@ -35,8 +50,10 @@ def device(a):
 
 def require_callable(fn, check_name: str, what: str) -> None:
     if not callable(fn):
-        raise TypeError(f"{check_name} takes your function {what}, not {type(fn).__name__} {fn!r}; "
-                        f"pass the function itself, without calling it: {check_name}({what.split('(')[0]})")
+        raise TypeError(tr("{check} takes your function {what}, not {kind} {value!r}; "
+                           "pass the function itself, without calling it: {check}({name})",
+                           check=check_name, what=what, kind=type(fn).__name__, value=fn,
+                           name=what.split("(")[0]))
 
 
 def shape_text(a) -> str:
@@ -72,8 +89,9 @@ def call(fn, call_text: str, *args, **kwargs):
     except ExerciseError:
         raise
     except Exception as exc:
-        raise ExerciseError(f"{call_text} raised {type(exc).__name__}: {exc}\n"
-                            "The traceback above shows the line in your function where it happened.") from exc
+        raise ExerciseError(tr("{call} raised {error}: {message}\n"
+                               "The traceback above shows the line in your function where it happened.",
+                               call=call_text, error=type(exc).__name__, message=exc)) from exc
 
 
 def module_name(xp) -> str:
@@ -84,19 +102,21 @@ def module_name(xp) -> str:
 def require_array(out, call_text: str, what: str, like):
     """Check that ``out`` is an array of ``like``'s backend; return it."""
     if out is None:
-        raise ExerciseError(f"{call_text} returned None: does your function end with `return {what}`? "
-                            "(Changing an array in place and returning nothing is not enough.)")
+        raise ExerciseError(tr("{call} returned None: does your function end with `return {what}`? "
+                               "(Changing an array in place and returning nothing is not enough.)",
+                               call=call_text, what=what))
     if isinstance(out, (tuple, list)) and len(out) and hasattr(out[0], "shape"):
-        raise ExerciseError(f"{call_text} returned a {type(out).__name__} of {len(out)} items; "
-                            f"return only {what}, one array")
+        raise ExerciseError(tr("{call} returned a {kind} of {count} items; return only {what}, one array",
+                               call=call_text, kind=type(out).__name__, count=len(out), what=what))
     if not hasattr(out, "shape") or not hasattr(out, "dtype") or isinstance(out, np.generic):
-        raise ExerciseError(f"{call_text} returned {type(out).__name__} {_short(out)}; {what} should be an "
-                            "array: build it with xp.zeros(...) where xp = cnnbook.backend.get_array_module(x)")
+        raise ExerciseError(tr("{call} returned {kind} {value}; {what} should be an array: build it with "
+                               "xp.zeros(...) where xp = cnnbook.backend.get_array_module(x)",
+                               call=call_text, kind=type(out).__name__, value=_short(out), what=what))
     xp_in, xp_out = backend.get_array_module(like), _module_of(out)
     if xp_out is not xp_in:
-        raise ExerciseError(f"{call_text} returned a {module_name(xp_out)} array for {module_name(xp_in)} input: "
-                            "create arrays with the input's module, xp = cnnbook.backend.get_array_module(x), "
-                            "then xp.zeros(...), not np.zeros(...)")
+        raise ExerciseError(tr("{call} returned a {got} array for {given} input: create arrays with the input's "
+                               "module, xp = cnnbook.backend.get_array_module(x), then xp.zeros(...), "
+                               "not np.zeros(...)", call=call_text, got=module_name(xp_out), given=module_name(xp_in)))
     return out
 
 
@@ -115,8 +135,9 @@ def _short(value) -> str:
 def require_unchanged(before_host: np.ndarray, after, call_text: str, label: str) -> None:
     """Fail when the learner's function changed its input array ``label`` in place."""
     if not np.array_equal(before_host, backend.to_numpy(after), equal_nan=True):
-        raise ExerciseError(f"{call_text} changed its input {label} in place: work on a copy "
-                            f"({label}.copy()) or build a new array, so the caller's {label} stays as it was")
+        raise ExerciseError(tr("{call} changed its input {label} in place: work on a copy ({label}.copy()) "
+                               "or build a new array, so the caller's {label} stays as it was",
+                               call=call_text, label=label))
 
 
 def close(a, b, rtol: float = 1e-5) -> bool:
@@ -135,29 +156,41 @@ def compare_array(out, expected, call_text: str, what: str, mistakes=(), factor_
     ``mistakes``: ``(answer_of_a_mistake, hint)`` pairs; an answer may be a shape tuple.
     ``factor_hints``: ``{factor: hint}`` for answers off by a constant factor (e.g. ``{N: "divide by N"}``).
     ``fallback``: the likely cause to add when the values are wrong in no recognised way.
+    ``what`` and the hints come translated (``tr(...)`` where they are written).
     """
     got, want = backend.to_numpy(out), backend.to_numpy(expected)
     mistakes = [(m if isinstance(m, tuple) else backend.to_numpy(m), hint) for m, hint in mistakes]
     if got.shape != want.shape:
         for mistake, hint in mistakes:
             if (mistake if isinstance(mistake, tuple) else mistake.shape) == got.shape:
-                raise ExerciseError(f"{call_text}: {what} has shape {got.shape}, expected {want.shape}: {hint}")
-        raise ExerciseError(f"{call_text}: {what} has shape {got.shape}, expected {want.shape}")
+                raise ExerciseError(tr("{call}: {what} has shape {got}, expected {want}: {hint}",
+                                       call=call_text, what=what, got=got.shape, want=want.shape, hint=hint))
+        raise ExerciseError(tr("{call}: {what} has shape {got}, expected {want}",
+                               call=call_text, what=what, got=got.shape, want=want.shape))
     if not np.all(np.isfinite(got)) and np.all(np.isfinite(want)):
-        raise ExerciseError(f"{call_text}: {what} contains nan or inf where the right answer is finite; "
-                            "look for a division by zero or an overflowing exp")
+        raise ExerciseError(tr("{call}: {what} contains nan or inf where the right answer is finite; "
+                               "look for a division by zero or an overflowing exp", call=call_text, what=what))
     if close(got, want):
         return
     for mistake, hint in mistakes:
         if not isinstance(mistake, tuple) and close(got, mistake):
-            raise ExerciseError(f"{call_text}: {what} has the right shape {want.shape} but wrong values: {hint}")
+            raise ExerciseError(tr("{call}: {what} has the right shape {shape} but wrong values: {hint}",
+                                   call=call_text, what=what, shape=want.shape, hint=hint))
     factor = _constant_factor(got, want)
     if factor is not None:
         hint = next((h for f, h in (factor_hints or {}).items() if np.isclose(factor, f, rtol=1e-4)), None)
-        raise ExerciseError(f"{call_text}: {what} is {factor:.4g} times the right values"
-                            + (f": {hint}" if hint else "; look for a missing or extra constant factor"))
-    raise ExerciseError(f"{call_text}: {what} has the right shape {want.shape} but wrong values: "
-                        + _first_difference(got, want) + (f". {fallback}" if fallback else ""))
+        if hint:
+            raise ExerciseError(tr("{call}: {what} is {factor:.4g} times the right values: {hint}",
+                                   call=call_text, what=what, factor=factor, hint=hint))
+        raise ExerciseError(tr("{call}: {what} is {factor:.4g} times the right values; look for a missing or "
+                               "extra constant factor", call=call_text, what=what, factor=factor))
+    difference = _first_difference(got, want)
+    if fallback:
+        raise ExerciseError(tr("{call}: {what} has the right shape {shape} but wrong values: {difference}. "
+                               "{fallback}", call=call_text, what=what, shape=want.shape, difference=difference,
+                               fallback=fallback))
+    raise ExerciseError(tr("{call}: {what} has the right shape {shape} but wrong values: {difference}",
+                           call=call_text, what=what, shape=want.shape, difference=difference))
 
 
 def _constant_factor(got: np.ndarray, want: np.ndarray):
@@ -174,11 +207,12 @@ def _first_difference(got: np.ndarray, want: np.ndarray) -> str:
     scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
     bad = ~np.isclose(got, want, rtol=1e-5, atol=1e-5 * scale)
     index = tuple(int(i) for i in np.argwhere(bad)[0])
-    return (f"{int(bad.sum())} of {bad.size} entries differ; the first at index {index}: "
-            f"got {got[index]:.6g}, expected {want[index]:.6g}")
+    return tr("{count} of {size} entries differ; the first at index {index}: got {got:.6g}, expected {want:.6g}",
+              count=int(bad.sum()), size=bad.size, index=index, got=got[index], want=want[index])
 
 
 def passed(name: str, cases) -> bool:
-    """Print the success line naming what was tested; return True."""
-    print(f"correct: {name} passed {len(cases)} hidden test cases ({'; '.join(cases)})")
+    """Print the success line naming what was tested (``cases``: their descriptions, translated); return True."""
+    print(tr("correct: {name} passed {count} hidden test cases ({cases})",
+             name=name, count=len(cases), cases="; ".join(cases)))
     return True

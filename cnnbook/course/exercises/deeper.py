@@ -8,6 +8,7 @@ from cnnbook import backend, layers
 from cnnbook.course.exercises._common import (call, compare_array, describe_call, device, passed, require_array,
                                               require_callable, require_unchanged, rng_for)
 from cnnbook.course.exercises.sizes import _explain, _field_results, _whole_number
+from cnnbook.course.language import tr
 
 
 # ---- 05: the receptive field of a dilated stack --------------------------------------------------
@@ -38,37 +39,41 @@ def _dilation_own_layer_too(stack):
     return field
 
 
-_DILATED_MISTAKES = [
-    (lambda stack: dilated_receptive_field_reference([(k, s, 1) for k, s, _ in stack]),
-     "the dilations are missing: a K x K kernel with dilation d spans d * (K - 1) + 1 pixels of its input, so it "
-     "adds d * (K - 1) times the jump, not K - 1"),
-    (lambda stack: dilated_receptive_field_reference([(d * k, s, 1) for k, s, d in stack]),
-     "a dilated kernel spans d * (K - 1) + 1 pixels, not d * K: the gaps lie between the K taps, not after the last"),
-    (_dilation_as_stride,
-     "dilation is not stride: it spreads one layer's taps apart, widening that layer's span, and leaves the output "
-     "as dense as its input, so it does not multiply the jump of later layers"),
-    (_dilation_own_layer_too,
-     "dilation widens its own layer's span (d * (K - 1)), but it does not carry over to later layers: only strides "
-     "multiply the jump"),
-    (lambda stack: dilated_receptive_field_reference([(k, 1, d) for k, _, d in stack]),
-     "the strides are missing: after a stride-s layer neighbouring units are s input pixels apart, so the jump "
-     "multiplies by s"),
-]
+def _dilated_mistakes():
+    """Plausible wrong receptive fields of a dilated stack, as functions of the stack, with what to tell the learner."""
+    return [
+        (lambda stack: dilated_receptive_field_reference([(k, s, 1) for k, s, _ in stack]),
+         tr("the dilations are missing: a K x K kernel with dilation d spans d * (K - 1) + 1 pixels of its input, "
+            "so it adds d * (K - 1) times the jump, not K - 1")),
+        (lambda stack: dilated_receptive_field_reference([(d * k, s, 1) for k, s, d in stack]),
+         tr("a dilated kernel spans d * (K - 1) + 1 pixels, not d * K: the gaps lie between the K taps, not after "
+            "the last")),
+        (_dilation_as_stride,
+         tr("dilation is not stride: it spreads one layer's taps apart, widening that layer's span, and leaves the "
+            "output as dense as its input, so it does not multiply the jump of later layers")),
+        (_dilation_own_layer_too,
+         tr("dilation widens its own layer's span (d * (K - 1)), but it does not carry over to later layers: only "
+            "strides multiply the jump")),
+        (lambda stack: dilated_receptive_field_reference([(k, 1, d) for k, _, d in stack]),
+         tr("the strides are missing: after a stride-s layer neighbouring units are s input pixels apart, so the "
+            "jump multiplies by s")),
+    ]
 
 
 def check_dilated_receptive_field(dilated_receptive_field) -> bool:
     """Check ``dilated_receptive_field(layers) -> int`` for ``layers`` a list of ``(kernel_size, stride, dilation)``
     triples, first layer first."""
     require_callable(dilated_receptive_field, "check_dilated_receptive_field", "dilated_receptive_field(layers)")
-    cases = [("one 3x3 conv, dilation 2", [(3, 1, 2)]),
-             ("dilations 1, 2, 4 (a context module)", [(3, 1, 1), (3, 1, 2), (3, 1, 4)]),
-             ("no dilation: the plain stack", [(3, 1, 1), (3, 2, 1), (3, 1, 1)]),
-             ("stride 2, then dilation 2", [(3, 2, 1), (3, 1, 2), (3, 1, 1)]),
-             ("dilation 2 with stride 2, then a 5x5", [(3, 2, 2), (5, 1, 1)]),
-             ("pooling, then dilations 2 and 3", [(3, 1, 1), (2, 2, 1), (3, 1, 2), (3, 1, 3)])]
+    cases = [(tr("one 3x3 conv, dilation 2"), [(3, 1, 2)]),
+             (tr("dilations 1, 2, 4 (a context module)"), [(3, 1, 1), (3, 1, 2), (3, 1, 4)]),
+             (tr("no dilation: the plain stack"), [(3, 1, 1), (3, 2, 1), (3, 1, 1)]),
+             (tr("stride 2, then dilation 2"), [(3, 2, 1), (3, 1, 2), (3, 1, 1)]),
+             (tr("dilation 2 with stride 2, then a 5x5"), [(3, 2, 2), (5, 1, 1)]),
+             (tr("pooling, then dilations 2 and 3"), [(3, 1, 1), (2, 2, 1), (3, 1, 2), (3, 1, 3)])]
     results = _field_results(dilated_receptive_field, "dilated_receptive_field", cases,
                              dilated_receptive_field_reference)
-    _explain(results, _DILATED_MISTAKES, "RF = 1 + sum over layers of d_i * (K_i - 1) * S_1 * ... * S_(i-1)")
+    _explain(results, _dilated_mistakes(),
+             tr("RF = 1 + sum over layers of d_i * (K_i - 1) * S_1 * ... * S_(i-1)"))
     return passed("dilated_receptive_field", [c[0] for c in cases])
 
 
@@ -93,12 +98,12 @@ def check_im2col(im2col) -> bool:
     ``w.reshape(F, -1) @ cols`` is the convolution."""
     require_callable(im2col, "check_im2col", "im2col(x, kernel_size, stride, padding)")
     rng = rng_for("im2col")
-    cases = [("3x3 windows over a 2-channel 5x6 image", (2, 2, 5, 6), 3, 1, 0),
-             ("3x3 windows with padding 1", (1, 3, 4, 5), 3, 1, 1),
-             ("2x2 windows, stride 2 (no overlap)", (2, 2, 6, 8), 2, 2, 0),
-             ("3x3 windows, stride 2, padding 1", (1, 2, 7, 9), 3, 2, 1),
-             ("1x1 windows: one pixel per column", (2, 4, 3, 2), 1, 1, 0),
-             ("a 5x5 window covering the whole image", (3, 1, 5, 5), 5, 1, 0)]
+    cases = [(tr("3x3 windows over a 2-channel 5x6 image"), (2, 2, 5, 6), 3, 1, 0),
+             (tr("3x3 windows with padding 1"), (1, 3, 4, 5), 3, 1, 1),
+             (tr("2x2 windows, stride 2 (no overlap)"), (2, 2, 6, 8), 2, 2, 0),
+             (tr("3x3 windows, stride 2, padding 1"), (1, 2, 7, 9), 3, 2, 1),
+             (tr("1x1 windows: one pixel per column"), (2, 4, 3, 2), 1, 1, 0),
+             (tr("a 5x5 window covering the whole image"), (3, 1, 5, 5), 5, 1, 0)]
     for _, shape, K, S, P in cases:
         N, C, H, W = shape
         x_h = rng.standard_normal(shape)
@@ -110,30 +115,31 @@ def check_im2col(im2col) -> bool:
         Ho, Wo = (H - K + 2 * P) // S + 1, (W - K + 2 * P) // S + 1
         D, L = C * K * K, Ho * Wo
         grid = backend.to_numpy(want).reshape(N, C, K, K, Ho, Wo)
+        batch_first = tr("keep the batch axis first: cols is (N, C*K*K, Ho*Wo), one matrix per image")
         mistakes = [
-            ((N, L, D), "one column per output position: cols is (N, C*K*K, Ho*Wo), so that w.reshape(F, -1) "
-                        "(F, C*K*K) @ cols gives (N, F, Ho*Wo); transpose the last two axes"),
-            ((N, C, K, K, Ho, Wo), "flatten each window into one column of C*K*K numbers and the positions into "
-                                   "Ho*Wo columns: reshape to (N, C*K*K, Ho*Wo)"),
-            ((N, D, Ho, Wo), "merge the positions into one axis of Ho*Wo columns, row by row"),
-            ((N * L, D), "keep the batch axis first: cols is (N, C*K*K, Ho*Wo), one matrix per image"),
-            ((D, N * L), "keep the batch axis first: cols is (N, C*K*K, Ho*Wo), one matrix per image"),
+            ((N, L, D), tr("one column per output position: cols is (N, C*K*K, Ho*Wo), so that w.reshape(F, -1) "
+                           "(F, C*K*K) @ cols gives (N, F, Ho*Wo); transpose the last two axes")),
+            ((N, C, K, K, Ho, Wo), tr("flatten each window into one column of C*K*K numbers and the positions into "
+                                      "Ho*Wo columns: reshape to (N, C*K*K, Ho*Wo)")),
+            ((N, D, Ho, Wo), tr("merge the positions into one axis of Ho*Wo columns, row by row")),
+            ((N * L, D), batch_first),
+            ((D, N * L), batch_first),
             ((N, D, ((H - K) // S + 1) * ((W - K) // S + 1)),
-             "is the padding applied? Pad x with P zeros on each side of H and W first (xp.pad)"),
+             tr("is the padding applied? Pad x with P zeros on each side of H and W first (xp.pad)")),
             ((N, D, (H + 2 * P - K + 1) * (W + 2 * P - K + 1)),
-             "is the stride applied? Window (i, j) starts at row i * stride, column j * stride"),
+             tr("is the stride applied? Window (i, j) starts at row i * stride, column j * stride")),
             (grid.transpose(0, 2, 3, 1, 4, 5).reshape(N, D, L),
-             "each window is flattened (K, K, C), channels last; flatten it (C, K, K), channel first, the order "
-             "in which w.reshape(F, -1) flattens a filter (F, C, KH, KW)"),
+             tr("each window is flattened (K, K, C), channels last; flatten it (C, K, K), channel first, the order "
+                "in which w.reshape(F, -1) flattens a filter (F, C, KH, KW)")),
             (grid.transpose(0, 1, 3, 2, 4, 5).reshape(N, D, L),
-             "each window is flattened column by column (transposed); flatten it row by row, as w.reshape(F, -1) "
-             "does: the row offset di before the column offset dj"),
+             tr("each window is flattened column by column (transposed); flatten it row by row, as "
+                "w.reshape(F, -1) does: the row offset di before the column offset dj")),
             (grid.transpose(0, 1, 2, 3, 5, 4).reshape(N, D, L),
-             "the positions are numbered column by column; number them row by row, column = i * Wo + j, the "
-             "order in which (N, F, Ho*Wo).reshape(N, F, Ho, Wo) reads them"),
+             tr("the positions are numbered column by column; number them row by row, column = i * Wo + j, the "
+                "order in which (N, F, Ho*Wo).reshape(N, F, Ho, Wo) reads them")),
         ]
         compare_array(out, want, text, "cols", mistakes,
-                      fallback="column i * Wo + j is xpad[n, :, i*S:i*S+K, j*S:j*S+K].reshape(-1)")
+                      fallback=tr("column i * Wo + j is xpad[n, :, i*S:i*S+K, j*S:j*S+K].reshape(-1)"))
     return passed("im2col", [c[0] for c in cases])
 
 
@@ -142,26 +148,28 @@ def _out(W: int, K: int, S: int, P: int) -> int:
     return (W - K + 2 * P) // S + 1
 
 
-# Plausible wrong counts as functions of (C, F, K, W, S, P), with what to tell the learner.
-_LOCAL_MISTAKES = [
-    (lambda C, F, K, W, S, P: F * (C * K * K + 1),
-     "that is the convolution's count, one filter shared by all positions; a locally connected layer has its own "
-     "filters at every one of the Ho x Wo output positions"),
-    (lambda C, F, K, W, S, P: W * W * F * (C * K * K + 1),
-     "count the positions of the output, Ho x Wo with Ho = (W - K + 2P) / S + 1, not the pixels of the input"),
-    (lambda C, F, K, W, S, P: _out(W, K, S, P) ** 2 * F * C * K * K + F,
-     "the bias is not shared either: one bias per output value, F * Ho * Wo of them"),
-    (lambda C, F, K, W, S, P: _out(W, K, S, P) ** 2 * F * C * K * K,
-     "the biases are missing: one per output value, F * Ho * Wo of them"),
-    (lambda C, F, K, W, S, P: _out(W, K, S, 0) ** 2 * F * (C * K * K + 1),
-     "is the padding counted in the output size? Ho = (W - K + 2P) / S + 1"),
-    (lambda C, F, K, W, S, P: _out(W, K, 1, P) ** 2 * F * (C * K * K + 1),
-     "is the stride used in the output size? Ho = (W - K + 2P) / S + 1"),
-    (lambda C, F, K, W, S, P: _out(W, K, S, P) ** 2 * F * (K * K + 1),
-     "each filter spans all input channels: in_channels * K * K weights, not K * K"),
-    (lambda C, F, K, W, S, P: _out(W, K, S, P) * F * (C * K * K + 1),
-     "the output has Ho x Wo positions (square here): multiply by both sides, not one"),
-]
+def _local_mistakes():
+    """Plausible wrong counts as functions of (C, F, K, W, S, P), with what to tell the learner."""
+    return [
+        (lambda C, F, K, W, S, P: F * (C * K * K + 1),
+         tr("that is the convolution's count, one filter shared by all positions; a locally connected layer has "
+            "its own filters at every one of the Ho x Wo output positions")),
+        (lambda C, F, K, W, S, P: W * W * F * (C * K * K + 1),
+         tr("count the positions of the output, Ho x Wo with Ho = (W - K + 2P) / S + 1, not the pixels of the "
+            "input")),
+        (lambda C, F, K, W, S, P: _out(W, K, S, P) ** 2 * F * C * K * K + F,
+         tr("the bias is not shared either: one bias per output value, F * Ho * Wo of them")),
+        (lambda C, F, K, W, S, P: _out(W, K, S, P) ** 2 * F * C * K * K,
+         tr("the biases are missing: one per output value, F * Ho * Wo of them")),
+        (lambda C, F, K, W, S, P: _out(W, K, S, 0) ** 2 * F * (C * K * K + 1),
+         tr("is the padding counted in the output size? Ho = (W - K + 2P) / S + 1")),
+        (lambda C, F, K, W, S, P: _out(W, K, 1, P) ** 2 * F * (C * K * K + 1),
+         tr("is the stride used in the output size? Ho = (W - K + 2P) / S + 1")),
+        (lambda C, F, K, W, S, P: _out(W, K, S, P) ** 2 * F * (K * K + 1),
+         tr("each filter spans all input channels: in_channels * K * K weights, not K * K")),
+        (lambda C, F, K, W, S, P: _out(W, K, S, P) * F * (C * K * K + 1),
+         tr("the output has Ho x Wo positions (square here): multiply by both sides, not one")),
+    ]
 
 
 def local_param_count_reference(C: int, F: int, K: int, W: int, S: int = 1, P: int = 0) -> int:
@@ -175,21 +183,21 @@ def check_local_param_count(local_param_count) -> bool:
     the weights and biases of a locally connected layer on square ``input_size x input_size`` images."""
     require_callable(local_param_count, "check_local_param_count",
                      "local_param_count(in_channels, out_channels, kernel_size, input_size, stride, padding)")
-    cases = [("notebook 09's layer: 1 -> 16, 3x3, 28x28, padding 1", (1, 16, 3, 28), {"padding": 1}),
-             ("3 -> 8, 5x5 on 32x32, no padding", (3, 8, 5, 32), {}),
-             ("2 -> 4, 3x3 on 11x11, stride 2", (2, 4, 3, 11), {"stride": 2}),
-             ("8 -> 2, 3x3 on 9x9, stride 2, padding 1", (8, 2, 3, 9), {"stride": 2, "padding": 1}),
-             ("a 1x1 layer: 16 -> 32 on 7x7", (16, 32, 1, 7), {}),
-             ("one window covering the image: 4 -> 3, 6x6 on 6x6", (4, 3, 6, 6), {})]
+    cases = [(tr("notebook 09's layer: 1 -> 16, 3x3, 28x28, padding 1"), (1, 16, 3, 28), {"padding": 1}),
+             (tr("3 -> 8, 5x5 on 32x32, no padding"), (3, 8, 5, 32), {}),
+             (tr("2 -> 4, 3x3 on 11x11, stride 2"), (2, 4, 3, 11), {"stride": 2}),
+             (tr("8 -> 2, 3x3 on 9x9, stride 2, padding 1"), (8, 2, 3, 9), {"stride": 2, "padding": 1}),
+             (tr("a 1x1 layer: 16 -> 32 on 7x7"), (16, 32, 1, 7), {}),
+             (tr("one window covering the image: 4 -> 3, 6x6 on 6x6"), (4, 3, 6, 6), {})]
     results = []
     for _, (C, F, K, W), kwargs in cases:
         S, P = kwargs.get("stride", 1), kwargs.get("padding", 0)
         text = describe_call("local_param_count", C, F, K, W, **kwargs)
-        got = _whole_number(call(local_param_count, text, C, F, K, W, **kwargs), text, "the parameter count")
+        got = _whole_number(call(local_param_count, text, C, F, K, W, **kwargs), text, tr("the parameter count"))
         results.append((text, got, local_param_count_reference(C, F, K, W, S, P), (C, F, K, W, S, P)))
-    _explain(results, _LOCAL_MISTAKES, "every output position (i, j) has its own F filters of in_channels * K * K "
-                                       "weights, and every output value its own bias: "
-                                       "Ho * Wo * F * (in_channels * K * K + 1)")
+    _explain(results, _local_mistakes(), tr("every output position (i, j) has its own F filters of "
+                                            "in_channels * K * K weights, and every output value its own bias: "
+                                            "Ho * Wo * F * (in_channels * K * K + 1)"))
     return passed("local_param_count", [c[0] for c in cases])
 
 

@@ -7,42 +7,47 @@ from cnnbook import backend, layers
 from cnnbook.course.exercises._common import (ExerciseError, call, close, compare_array, describe_call, device, passed,
                                        require_array, require_callable, require_unchanged, rng_for)
 from cnnbook.course.exercises.sizes import _explain, _whole_number
+from cnnbook.course.language import tr
 
 
 # ---- 08: parameters of a conv layer ------------------------------------------------------------
-# Plausible wrong counts, as functions of (C, F, K), with what to tell the learner.
-_PARAM_MISTAKES = [
-    (lambda C, F, K: F * C * K * K, "the biases are missing: each of the out_channels filters has one bias, "
-                                    "so add out_channels"),
-    (lambda C, F, K: F * K * K + F, "each filter spans all input channels: it holds in_channels * K * K weights, "
-                                    "not K * K"),
-    (lambda C, F, K: F * K * K, "each filter holds in_channels * K * K weights (it spans all input channels), "
-                                "plus one bias"),
-    (lambda C, F, K: F * C * K * K + 1, "there is one bias per filter (out_channels of them), not one per layer"),
-    (lambda C, F, K: F * C * K * K + C, "there is one bias per filter, so out_channels biases, not in_channels"),
-    (lambda C, F, K: F * C * K + F, "a K x K kernel has K * K weights per input channel: square the kernel size"),
-    (lambda C, F, K: C * K * K + 1, "that is one filter's parameters; the layer has out_channels filters"),
-]
+def _param_mistakes():
+    """Plausible wrong counts, as functions of (C, F, K), with what to tell the learner."""
+    return [
+        (lambda C, F, K: F * C * K * K, tr("the biases are missing: each of the out_channels filters has one bias, "
+                                           "so add out_channels")),
+        (lambda C, F, K: F * K * K + F, tr("each filter spans all input channels: it holds in_channels * K * K "
+                                           "weights, not K * K")),
+        (lambda C, F, K: F * K * K, tr("each filter holds in_channels * K * K weights (it spans all input "
+                                       "channels), plus one bias")),
+        (lambda C, F, K: F * C * K * K + 1, tr("there is one bias per filter (out_channels of them), not one per "
+                                               "layer")),
+        (lambda C, F, K: F * C * K * K + C, tr("there is one bias per filter, so out_channels biases, not "
+                                               "in_channels")),
+        (lambda C, F, K: F * C * K + F, tr("a K x K kernel has K * K weights per input channel: square the kernel "
+                                           "size")),
+        (lambda C, F, K: C * K * K + 1, tr("that is one filter's parameters; the layer has out_channels filters")),
+    ]
 
 
 def check_conv_param_count(conv_param_count) -> bool:
     """Check ``conv_param_count(in_channels, out_channels, kernel_size) -> int``: weights plus biases."""
     require_callable(conv_param_count, "check_conv_param_count",
                      "conv_param_count(in_channels, out_channels, kernel_size)")
-    cases = [("AlexNet's first layer: 3 -> 96, 11x11", (3, 96, 11)),
-             ("a VGG layer: 64 -> 128, 3x3", (64, 128, 3)),
-             ("a 1x1 bottleneck: 256 -> 64", (256, 64, 1)),
-             ("a ResNet stem: 3 -> 64, 7x7", (3, 64, 7)),
-             ("a single 3x3 filter over 8 channels", (8, 1, 3)),
-             ("2 -> 5 channels, 5x5", (2, 5, 5))]
+    cases = [(tr("AlexNet's first layer: 3 -> 96, 11x11"), (3, 96, 11)),
+             (tr("a VGG layer: 64 -> 128, 3x3"), (64, 128, 3)),
+             (tr("a 1x1 bottleneck: 256 -> 64"), (256, 64, 1)),
+             (tr("a ResNet stem: 3 -> 64, 7x7"), (3, 64, 7)),
+             (tr("a single 3x3 filter over 8 channels"), (8, 1, 3)),
+             (tr("2 -> 5 channels, 5x5"), (2, 5, 5))]
     results = []
     for _, (C, F, K) in cases:
         text = describe_call("conv_param_count", C, F, K)
-        got = _whole_number(call(conv_param_count, text, C, F, K), text, "the parameter count")
+        got = _whole_number(call(conv_param_count, text, C, F, K), text, tr("the parameter count"))
         want = F * C * K * K + F  # the weight (F, C, K, K) and the bias (F,) of nn.Conv2d(C, F, K)
         results.append((text, got, want, (C, F, K)))
-    _explain(results, _PARAM_MISTAKES, "a conv layer has out_channels filters, each with in_channels * K * K "
-                                       "weights and one bias: (in_channels * K * K + 1) * out_channels")
+    _explain(results, _param_mistakes(), tr("a conv layer has out_channels filters, each with in_channels * K * K "
+                                            "weights and one bias: (in_channels * K * K + 1) * out_channels"))
     return passed("conv_param_count", [c[0] for c in cases])
 
 
@@ -79,43 +84,47 @@ def check_patchify(patchify) -> bool:
     as ``(C, P, P)``."""
     require_callable(patchify, "check_patchify", "patchify(x, patch_size)")
     rng = rng_for("patchify")
-    cases = [("28x28 grey images in 7x7 patches, as the ViT", (2, 1, 28, 28), 7),
-             ("8x12 RGB images in 4x4 patches (a 2x3 grid)", (2, 3, 8, 12), 4),
-             ("6x9 two-channel images in 3x3 patches", (1, 2, 6, 9), 3),
-             ("1x1 patches: every pixel a token", (2, 3, 3, 4), 1),
-             ("one patch covering the whole image", (3, 2, 5, 5), 5)]
+    cases = [(tr("28x28 grey images in 7x7 patches, as the ViT"), (2, 1, 28, 28), 7),
+             (tr("8x12 RGB images in 4x4 patches (a 2x3 grid)"), (2, 3, 8, 12), 4),
+             (tr("6x9 two-channel images in 3x3 patches"), (1, 2, 6, 9), 3),
+             (tr("1x1 patches: every pixel a token"), (2, 3, 3, 4), 1),
+             (tr("one patch covering the whole image"), (3, 2, 5, 5), 5)]
     for _, shape, P in cases:
         N, C, H, W = shape
         x_h = rng.standard_normal(shape)
         x = device(x_h)
         text = describe_call("patchify", ("x", x), P)
-        out = require_array(call(patchify, text, x, P), text, "the patches", x)
+        out = require_array(call(patchify, text, x, P), text, tr("the patches"), x)
         require_unchanged(x_h, x, text, "x")
         T, D = (H // P) * (W // P), C * P * P
         mistakes = [
-            ((N, D, T), "put the tokens first, (N, T, C*P*P): one row per patch (transpose the last two axes)"),
-            ((N, T, C, P, P), "flatten each patch into one vector of C*P*P numbers"),
-            ((N, H // P, W // P, D), "merge the patch grid into one token axis: T = (H / P) * (W / P)"),
-            ((N, C, T, P * P), "a token holds all channels of its patch: (N, T, C*P*P), channels inside the token"),
-            ((N, (H - P + 1) * (W - P + 1), D), "the patches overlap: a ViT's patches do not, step P pixels at a "
-                                                "time, not 1"),
-            (x_h.reshape(N, T, D), "reshape alone does not cut out patches: P*P numbers next to each other in "
-                                   "memory are a piece of one image row. Split H into (H/P, P) and W into (W/P, P), "
-                                   "move the grid axes forward with transpose, then reshape: "
-                                   "x.reshape(N, C, H//P, P, W//P, P).transpose(0, 2, 4, 1, 3, 5)"),
-            (_patches(x_h, P, "transposed_image"), "rows and columns are swapped everywhere: in (N, C, H, W), "
-                                                   "H (rows) is axis 2 and W (columns) axis 3"),
-            (_patches(x_h, P, "column_order"), "the patches are numbered column by column; number them row by row "
-                                               "(left to right, then top to bottom), token = row * (W/P) + col, "
-                                               "the order the ViT's strided convolution gives"),
-            (_patches(x_h, P, "transposed_patch"), "each patch is flattened column by column (transposed); flatten "
-                                                   "it row by row, (C, P, P) with the row index before the column "
-                                                   "index, as the conv weight (D, C, P, P) is flattened"),
-            (_patches(x_h, P, "channels_last"), "each patch is flattened (P, P, C), channels last; flatten it as "
-                                                "(C, P, P), channel first, as the conv weight (D, C, P, P) is"),
+            ((N, D, T), tr("put the tokens first, (N, T, C*P*P): one row per patch (transpose the last two "
+                           "axes)")),
+            ((N, T, C, P, P), tr("flatten each patch into one vector of C*P*P numbers")),
+            ((N, H // P, W // P, D), tr("merge the patch grid into one token axis: T = (H / P) * (W / P)")),
+            ((N, C, T, P * P), tr("a token holds all channels of its patch: (N, T, C*P*P), channels inside the "
+                                  "token")),
+            ((N, (H - P + 1) * (W - P + 1), D), tr("the patches overlap: a ViT's patches do not, step P pixels at "
+                                                   "a time, not 1")),
+            (x_h.reshape(N, T, D), tr("reshape alone does not cut out patches: P*P numbers next to each other in "
+                                      "memory are a piece of one image row. Split H into (H/P, P) and W into "
+                                      "(W/P, P), move the grid axes forward with transpose, then reshape: "
+                                      "x.reshape(N, C, H//P, P, W//P, P).transpose(0, 2, 4, 1, 3, 5)")),
+            (_patches(x_h, P, "transposed_image"), tr("rows and columns are swapped everywhere: in (N, C, H, W), "
+                                                      "H (rows) is axis 2 and W (columns) axis 3")),
+            (_patches(x_h, P, "column_order"), tr("the patches are numbered column by column; number them row by "
+                                                  "row (left to right, then top to bottom), token = row * (W/P) + "
+                                                  "col, the order the ViT's strided convolution gives")),
+            (_patches(x_h, P, "transposed_patch"), tr("each patch is flattened column by column (transposed); "
+                                                      "flatten it row by row, (C, P, P) with the row index before "
+                                                      "the column index, as the conv weight (D, C, P, P) is "
+                                                      "flattened")),
+            (_patches(x_h, P, "channels_last"), tr("each patch is flattened (P, P, C), channels last; flatten it as "
+                                                   "(C, P, P), channel first, as the conv weight (D, C, P, P) is")),
         ]
-        compare_array(out, _patchify_reference(x, P), text, "the result", mistakes,
-                      fallback="patch t is x[n, :, i*P:(i+1)*P, j*P:(j+1)*P].reshape(-1) with t = i * (W//P) + j")
+        compare_array(out, _patchify_reference(x, P), text, tr("the result"), mistakes,
+                      fallback=tr("patch t is x[n, :, i*P:(i+1)*P, j*P:(j+1)*P].reshape(-1) with "
+                                  "t = i * (W//P) + j"))
     note = _misfit_note(patchify, rng)
     result = passed("patchify", [c[0] for c in cases])
     if note:
@@ -134,11 +143,11 @@ def _misfit_note(patchify, rng) -> str:
     except ValueError:
         return ""
     except Exception as exc:
-        return (f"tip: {text} raised {type(exc).__name__}; 4x4 patches do not tile a width of 10, and a "
-                "ValueError saying so would be clearer")
-    return (f"tip: {text} returned shape {tuple(np.shape(out))}, but 4x4 patches do not tile a width of 10: "
-            "the last 2 columns were dropped (or made up). Raising ValueError when H or W is not a multiple "
-            "of patch_size, as the ViT's PatchEmbedding does, catches such mistakes early")
+        return tr("tip: {call} raised {error}; 4x4 patches do not tile a width of 10, and a ValueError saying "
+                  "so would be clearer", call=text, error=type(exc).__name__)
+    return tr("tip: {call} returned shape {shape}, but 4x4 patches do not tile a width of 10: the last 2 columns "
+              "were dropped (or made up). Raising ValueError when H or W is not a multiple of patch_size, as the "
+              "ViT's PatchEmbedding does, catches such mistakes early", call=text, shape=tuple(np.shape(out)))
 
 
 # ---- 11: the cue-conflict test -----------------------------------------------------------------
@@ -146,20 +155,26 @@ def _fraction(value, text: str, which: str) -> float:
     try:
         host = backend.to_numpy(value)
     except Exception:
-        raise ExerciseError(f"{text}: {which} is a {type(value).__name__}; return a number") from None
+        raise ExerciseError(tr("{call}: {which} is a {kind}; return a number",
+                               call=text, which=which, kind=type(value).__name__)) from None
     if host.size != 1 or host.dtype.kind not in "biuf":
-        raise ExerciseError(f"{text}: {which} is {type(value).__name__} of shape {host.shape}; return one number, "
-                            "e.g. float((pred == shape_labels)[conflict].mean())")
+        raise ExerciseError(tr("{call}: {which} is {kind} of shape {shape}; return one number, "
+                               "e.g. float((pred == shape_labels)[conflict].mean())",
+                               call=text, which=which, kind=type(value).__name__, shape=host.shape))
     return float(host.reshape(()))
 
 
 def _fractions(result, text: str) -> tuple:
     if result is None:
-        raise ExerciseError(f"{text} returned None; end with `return shape_fraction, texture_fraction`")
+        raise ExerciseError(tr("{call} returned None; end with `return shape_fraction, texture_fraction`",
+                               call=text))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        shown = f"a {type(result).__name__}" + (f" of {len(result)} items" if isinstance(result, (tuple, list))
-                                                 else "")
-        raise ExerciseError(f"{text} returned {shown}; return two numbers: (shape_fraction, texture_fraction)")
+        if isinstance(result, (tuple, list)):
+            raise ExerciseError(tr("{call} returned a {kind} of {count} items; return two numbers: "
+                                   "(shape_fraction, texture_fraction)",
+                                   call=text, kind=type(result).__name__, count=len(result)))
+        raise ExerciseError(tr("{call} returned a {kind}; return two numbers: (shape_fraction, texture_fraction)",
+                               call=text, kind=type(result).__name__))
     return _fraction(result[0], text, "shape_fraction"), _fraction(result[1], text, "texture_fraction")
 
 
@@ -172,17 +187,18 @@ def _cue_mistakes(pred, s, t):
     either = shape_hits + texture_hits
     return [
         ((float(np.mean(pred == s)), float(np.mean(pred == t))),
-         "count only the conflict images, where shape_labels != texture_labels: on an image whose cues agree, a "
-         "prediction matches both and says nothing about which cue the network followed"),
+         tr("count only the conflict images, where shape_labels != texture_labels: on an image whose cues agree, "
+            "a prediction matches both and says nothing about which cue the network followed")),
         ((shape_hits / pred.size, texture_hits / pred.size),
-         "divide by the number of conflict images, not by the number of all images"),
-        ((right[1], right[0]), "the two fractions are swapped: return (shape_fraction, texture_fraction)"),
+         tr("divide by the number of conflict images, not by the number of all images")),
+        ((right[1], right[0]), tr("the two fractions are swapped: return (shape_fraction, texture_fraction)")),
         ((float(shape_hits), float(texture_hits)),
-         "those are counts; divide them by the number of conflict images to get fractions"),
-        ((100 * right[0], 100 * right[1]), "return fractions between 0 and 1, not percentages"),
+         tr("those are counts; divide them by the number of conflict images to get fractions")),
+        ((100 * right[0], 100 * right[1]), tr("return fractions between 0 and 1, not percentages")),
         ((shape_hits / max(either, 1), texture_hits / max(either, 1)),
-         "divide by the number of conflict images, not by the number that follow one of the two cues (that "
-         "ratio is Geirhos et al.'s shape bias, a different measure); 'neither' answers count in the denominator"),
+         tr("divide by the number of conflict images, not by the number that follow one of the two cues (that "
+            "ratio is Geirhos et al.'s shape bias, a different measure); 'neither' answers count in the "
+            "denominator")),
     ]
 
 
@@ -205,11 +221,11 @@ def check_cue_conflict_fraction(cue_conflict_fraction) -> bool:
     require_callable(cue_conflict_fraction, "check_cue_conflict_fraction",
                      "cue_conflict_fraction(pred, shape_labels, texture_labels)")
     rng = rng_for("cue_conflict_fraction")
-    cases = [("40 images, 24 in conflict", (40, 4, 24, 0.3, 0.5)),
-             ("all 30 images in conflict", (30, 4, 30, 0.2, 0.6)),
-             ("10 classes, 9 conflicts among 50", (50, 10, 9, 0.4, 0.3)),
-             ("a network that never follows the texture", (25, 4, 15, 0.6, 0.0)),
-             ("one conflict image among 12", (12, 3, 1, 0.0, 1.0))]
+    cases = [(tr("40 images, 24 in conflict"), (40, 4, 24, 0.3, 0.5)),
+             (tr("all 30 images in conflict"), (30, 4, 30, 0.2, 0.6)),
+             (tr("10 classes, 9 conflicts among 50"), (50, 10, 9, 0.4, 0.3)),
+             (tr("a network that never follows the texture"), (25, 4, 15, 0.6, 0.0)),
+             (tr("one conflict image among 12"), (12, 3, 1, 0.0, 1.0))]
     results = []
     for _, params in cases:
         pred_h, s_h, t_h = _cue_case(rng, *params)
@@ -230,10 +246,11 @@ def check_cue_conflict_fraction(cue_conflict_fraction) -> bool:
         text, got, want, mistakes = wrong[0]
         if hint is None:
             hint = next((h for answer, h in mistakes if close(got, answer)),
-                        "keep the images with shape_labels != texture_labels, then take the mean of "
-                        "pred == shape_labels and of pred == texture_labels over them")
-        raise ExerciseError(f"{text} returned ({got[0]:.4g}, {got[1]:.4g}), expected ({want[0]:.4g}, "
-                            f"{want[1]:.4g}): {hint}")
+                        tr("keep the images with shape_labels != texture_labels, then take the mean of "
+                           "pred == shape_labels and of pred == texture_labels over them"))
+        raise ExerciseError(tr("{call} returned ({shape:.4g}, {texture:.4g}), expected ({want_shape:.4g}, "
+                               "{want_texture:.4g}): {hint}", call=text, shape=got[0], texture=got[1],
+                               want_shape=want[0], want_texture=want[1], hint=hint))
     return passed("cue_conflict_fraction", [c[0] for c in cases])
 
 

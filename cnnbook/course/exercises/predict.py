@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnbook import backend
-from cnnbook.course.exercises._common import ExerciseError
+from cnnbook.course.exercises._common import N_, ExerciseError
+from cnnbook.course.language import tr
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Prediction:
     distance counted as a good prediction, ``why`` the explanation, ``if_high``/``if_low`` what to add when the
     prediction was above/below the measurement, ``chance`` (an accuracy) the level of random guessing. A choice: ``options`` (lower-case strings), ``why`` the
     explanation, ``if_wrong`` ``{predicted option: what that expectation misses}``.
+    The texts are English, marked with ``N_`` for the catalog; the checks show them through ``tr``.
     """
     name: str
     variable: str
@@ -54,61 +56,61 @@ class Prediction:
 PREDICTIONS = {p.name: p for p in [
     Prediction(
         "shift_drop", "predicted_drop",
-        "the fraction of its centred accuracy the global-pooling CNN loses on test images shifted by 1 to 3 pixels",
-        unit="a fraction of the centred accuracy (0 = nothing lost, 1 = all of it)", close=0.05,
-        why="every conv layer is equivariant, so a shifted garment gives shifted feature maps, and global average "
-            "pooling forgets where they are; what is lost comes from the two 2 x 2 max pools (a shift by an odd "
-            "number of pixels changes what they keep, section 2) and from the part of the garment the shift "
-            "pushes out of the image",
-        if_high="you expected more loss than a network that never saw a shifted image shows: equivariance plus "
-                "global pooling gives most of the invariance for free",
-        if_low="you expected less loss: the pooling stages alias odd shifts, and the network was trained only on "
-               "centred images, so it is nearly, not exactly, invariant"),
+        N_("the fraction of its centred accuracy the global-pooling CNN loses on test images shifted by 1 to 3 pixels"),
+        unit=N_("a fraction of the centred accuracy (0 = nothing lost, 1 = all of it)"), close=0.05,
+        why=N_("every conv layer is equivariant, so a shifted garment gives shifted feature maps, and global average "
+               "pooling forgets where they are; what is lost comes from the two 2 x 2 max pools (a shift by an odd "
+               "number of pixels changes what they keep, section 2) and from the part of the garment the shift "
+               "pushes out of the image"),
+        if_high=N_("you expected more loss than a network that never saw a shifted image shows: equivariance plus "
+                   "global pooling gives most of the invariance for free"),
+        if_low=N_("you expected less loss: the pooling stages alias odd shifts, and the network was trained only on "
+                  "centred images, so it is nearly, not exactly, invariant")),
     Prediction(
         "nopos_shuffle", "predicted_changes",
-        "whether the ViT without position embeddings changes any answer when the 7x7 patches are shuffled",
+        N_("whether the ViT without position embeddings changes any answer when the 7x7 patches are shuffled"),
         options=("yes", "no"),
-        why="without position embeddings nothing in the ViT knows where a token came from: attention compares "
-            "every token with every other, the MLP acts on each token alone, and the class token collects them "
-            "by weights that move with the tokens; shuffling the patches permutes the tokens and leaves the "
-            "class token's output the same, up to float32 rounding",
-        if_wrong={"yes": "shuffling destroys the image for a viewer, but the model without position embeddings "
-                         "sees a set of tokens, not a grid: the same set in another order gives the same output"}),
+        why=N_("without position embeddings nothing in the ViT knows where a token came from: attention compares "
+               "every token with every other, the MLP acts on each token alone, and the class token collects them "
+               "by weights that move with the tokens; shuffling the patches permutes the tokens and leaves the "
+               "class token's output the same, up to float32 rounding"),
+        if_wrong={"yes": N_("shuffling destroys the image for a viewer, but the model without position embeddings "
+                            "sees a set of tokens, not a grid: the same set in another order gives the same output")}),
     Prediction(
         "shuffle_most_hurt", "predicted_most_hurt",
-        "which model loses the most accuracy when the 7x7 patches are shuffled",
+        N_("which model loses the most accuracy when the 7x7 patches are shuffled"),
         options=("cnn", "vit", "vit without position embeddings"),
-        why="the CNN's final fully connected layer reads each feature at a fixed place of the grid, and its 3x3 "
-            "filters meet new edges at every patch border, so shuffling breaks what it learned twice over; the "
-            "ViT with position embeddings sees each 7x7 patch intact and uses positions only as far as it "
-            "learned to; the ViT without them cannot tell the orders apart at all",
-        if_wrong={"vit": "the ViT does learn positions, but its 7x7 patches stay whole inside and attention can "
-                         "still match them; the CNN's last layer is tied to where every feature sits",
-                  "vit without position embeddings": "with no position embeddings the ViT is exactly invariant to "
-                                                     "the order of its patches: it loses nothing"}),
+        why=N_("the CNN's final fully connected layer reads each feature at a fixed place of the grid, and its 3x3 "
+               "filters meet new edges at every patch border, so shuffling breaks what it learned twice over; the "
+               "ViT with position embeddings sees each 7x7 patch intact and uses positions only as far as it "
+               "learned to; the ViT without them cannot tell the orders apart at all"),
+        if_wrong={"vit": N_("the ViT does learn positions, but its 7x7 patches stay whole inside and attention can "
+                            "still match them; the CNN's last layer is tied to where every feature sits"),
+                  "vit without position embeddings": N_("with no position embeddings the ViT is exactly invariant to "
+                                                        "the order of its patches: it loses nothing")}),
     Prediction(
         "cue_followed", "predicted_cue",
-        "which cue the small-receptive-field CNN follows on cue-conflict images (shape of one class, texture of "
-        "another)",
+        N_("which cue the small-receptive-field CNN follows on cue-conflict images (shape of one class, texture of "
+           "another)"),
         options=("shape", "texture", "neither"),
-        why="each unit of the last conv layer sees a window smaller than a whole shape, and global pooling "
-            "averages the units: the network can recognise a texture in "
-            "any small window, but a whole outline never fits in one; in training both cues were right, and the "
-            "local one was the easier to learn",
-        if_wrong={"shape": "people answer by shape, but this network's units never see a whole outline, and in "
-                           "training the texture was just as right and easier to detect locally",
-                  "neither": "the network does pick one cue consistently: a texture fills every small window, and "
-                             "it learned to read it"}),
+        why=N_("each unit of the last conv layer sees a window smaller than a whole shape, and global pooling "
+               "averages the units: the network can recognise a texture in "
+               "any small window, but a whole outline never fits in one; in training both cues were right, and the "
+               "local one was the easier to learn"),
+        if_wrong={"shape": N_("people answer by shape, but this network's units never see a whole outline, and in "
+                              "training the texture was just as right and easier to detect locally"),
+                  "neither": N_("the network does pick one cue consistently: a texture fills every small window, and "
+                                "it learned to read it")}),
     Prediction(
         "rotation_90", "predicted_accuracy_90",
-        "the test accuracy of the CNN trained on upright images, on test images turned by 90 degrees",
-        unit="an accuracy (a fraction between 0 and 1; chance is 0.1)", close=0.1,
-        why="a convolution shares its filters across positions, not orientations: the filters learned on upright "
-            "clothes meet edges turned by 90 degrees, and the fully connected layer expects the parts of a garment "
-            "at upright positions",
-        if_high="you expected the CNN to cope with rotation better than it does: nothing in its layers ties a "
-                "filter to its rotated copies, and it never saw a rotated garment",
-        if_low="it keeps more on turned images than you expected", chance=0.1),
+        N_("the test accuracy of the CNN trained on upright images, on test images turned by 90 degrees"),
+        unit=N_("an accuracy (a fraction between 0 and 1; chance is 0.1)"), close=0.1,
+        why=N_("a convolution shares its filters across positions, not orientations: the filters learned on upright "
+               "clothes meet edges turned by 90 degrees, and the fully connected layer expects the parts of a garment "
+               "at upright positions"),
+        if_high=N_("you expected the CNN to cope with rotation better than it does: nothing in its layers ties a "
+                   "filter to its rotated copies, and it never saw a rotated garment"),
+        if_low=N_("it keeps more on turned images than you expected"), chance=0.1),
 ]}
 
 
@@ -118,27 +120,32 @@ def _missing(value) -> bool:
 
 def _as_number(value, p: Prediction, role: str) -> float:
     """A host float from ``value`` (a Python, NumPy or device scalar); ``ExerciseError`` naming ``role`` if not."""
-    where = p.variable if role == "prediction" else "the measured value"
+    where = p.variable if role == "prediction" else tr("the measured value")
+    unit = tr(p.unit)
     if isinstance(value, (bool, np.bool_)):
-        raise ExerciseError(f"{where} is {value!r}, a yes/no; {p.question} is a number: {p.unit}")
+        raise ExerciseError(tr("{where} is {value!r}, a yes/no; {question} is a number: {unit}",
+                               where=where, value=value, question=tr(p.question), unit=unit))
     if isinstance(value, str):
-        raise ExerciseError(f"{where} is the string {value!r}; write the number itself without quotes, e.g. "
-                            f"{p.variable} = 0.2 ({p.unit})")
+        raise ExerciseError(tr("{where} is the string {value!r}; write the number itself without quotes, e.g. "
+                               "{variable} = 0.2 ({unit})", where=where, value=value, variable=p.variable, unit=unit))
     if isinstance(value, (list, tuple, dict, set)):
-        raise ExerciseError(f"{where} is a {type(value).__name__} {_short(value)}; write one number, e.g. "
-                            f"{p.variable} = 0.2 ({p.unit})")
+        raise ExerciseError(tr("{where} is a {kind} {value}; write one number, e.g. {variable} = 0.2 ({unit})",
+                               where=where, kind=type(value).__name__, value=_short(value), variable=p.variable,
+                               unit=unit))
     if not isinstance(value, numbers.Real):
         try:
             host = backend.to_numpy(value)
         except Exception:
             host = None
         if host is None or host.size != 1 or host.dtype.kind not in "iuf":
-            raise ExerciseError(f"{where} is a {type(value).__name__} {_short(value)}; write one number, e.g. "
-                                f"{p.variable} = 0.2 ({p.unit})")
+            raise ExerciseError(tr("{where} is a {kind} {value}; write one number, e.g. {variable} = 0.2 ({unit})",
+                                   where=where, kind=type(value).__name__, value=_short(value),
+                                   variable=p.variable, unit=unit))
         value = host.reshape(())
     number = float(value)
     if not math.isfinite(number):
-        raise ExerciseError(f"{where} is {number}; write a finite number ({p.unit})")
+        raise ExerciseError(tr("{where} is {number}; write a finite number ({unit})",
+                               where=where, number=number, unit=unit))
     return number
 
 
@@ -150,37 +157,42 @@ def _short(value) -> str:
 def _check_number(p: Prediction, predicted, measured) -> str:
     guess = _as_number(predicted, p, "prediction")
     if not p.low <= guess <= p.high:
-        hint = f"; did you mean {guess / 100:g} ({guess:g} %)?" if p.high == 1.0 and 1 < guess <= 100 else ""
-        raise ExerciseError(f"{p.variable} = {guess:g} is outside [{p.low:g}, {p.high:g}]: it is {p.unit}{hint}")
+        hint = (tr("; did you mean {fraction:g} ({percent:g} %)?", fraction=guess / 100, percent=guess)
+                if p.high == 1.0 and 1 < guess <= 100 else "")
+        raise ExerciseError(tr("{variable} = {guess:g} is outside [{low:g}, {high:g}]: it is {unit}{hint}",
+                               variable=p.variable, guess=guess, low=p.low, high=p.high, unit=tr(p.unit), hint=hint))
     value = _as_number(measured, p, "measurement")
     off = guess - value
     verdict = "close" if abs(off) <= p.close else ("too high" if off > 0 else "too low")
-    lines = [f"prediction {guess:.3g}, measured {value:.3g}: off by {abs(off):.3g} ({verdict}; within "
-             f"{p.close:g} counts as close)"]
+    verdict_text = {"close": tr("close"), "too high": tr("too high"), "too low": tr("too low")}[verdict]
+    lines = [tr("prediction {guess:.3g}, measured {value:.3g}: off by {off:.3g} ({verdict}; within {close:g} "
+                "counts as close)", guess=guess, value=value, off=abs(off), verdict=verdict_text, close=p.close)]
     if verdict == "too high" and p.if_high:
-        lines.append(p.if_high)
+        lines.append(tr(p.if_high))
     elif verdict == "too low" and p.if_low:
-        lines.append(p.if_low)
-    lines.append("why: " + p.why)
+        lines.append(tr(p.if_low))
+    lines.append(tr("why: {why}", why=tr(p.why)))
     if p.chance is not None and value < p.chance / 2:
-        lines.append(f"the measurement is well below chance ({p.chance:g}): the answers are not random guesses, "
-                     "the images are systematically taken for other classes")
+        lines.append(tr("the measurement is well below chance ({chance:g}): the answers are not random guesses, "
+                        "the images are systematically taken for other classes", chance=p.chance))
     elif p.chance is not None:
-        lines.append(f"the measurement is {value / p.chance:.3g} times chance ({p.chance:g})")
+        lines.append(tr("the measurement is {ratio:.3g} times chance ({chance:g})",
+                        ratio=value / p.chance, chance=p.chance))
     return "\n".join(lines)
 
 
 def _as_choice(value, p: Prediction, role: str) -> str:
-    where = p.variable if role == "prediction" else "the measured value"
-    options = " or ".join(repr(o) for o in p.options)
+    where = p.variable if role == "prediction" else tr("the measured value")
+    options = tr(" or ").join(repr(o) for o in p.options)
     if p.options == ("yes", "no") and isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if not isinstance(value, str):
-        raise ExerciseError(f"{where} is {type(value).__name__} {_short(value)}; write one of {options} "
-                            f"(a string in quotes)")
+        raise ExerciseError(tr("{where} is {kind} {value}; write one of {options} (a string in quotes)",
+                               where=where, kind=type(value).__name__, value=_short(value), options=options))
     choice = " ".join(value.strip().lower().split())
     if choice not in p.options:
-        raise ExerciseError(f"{where} is {value!r}, which is not one of the options: write one of {options}")
+        raise ExerciseError(tr("{where} is {value!r}, which is not one of the options: write one of {options}",
+                               where=where, value=value, options=options))
     return choice
 
 
@@ -188,12 +200,12 @@ def _check_choice(p: Prediction, predicted, measured) -> str:
     guess = _as_choice(predicted, p, "prediction")
     value = _as_choice(measured, p, "measurement")
     if guess == value:
-        lines = [f"prediction {guess!r}, measured {value!r}: right"]
+        lines = [tr("prediction {guess!r}, measured {value!r}: right", guess=guess, value=value)]
     else:
-        lines = [f"prediction {guess!r}, measured {value!r}: not this time"]
+        lines = [tr("prediction {guess!r}, measured {value!r}: not this time", guess=guess, value=value)]
         if guess in p.if_wrong:
-            lines.append(p.if_wrong[guess])
-    lines.append("why: " + p.why)
+            lines.append(tr(p.if_wrong[guess]))
+    lines.append(tr("why: {why}", why=tr(p.why)))
     return "\n".join(lines)
 
 
@@ -205,13 +217,15 @@ def check_prediction(name: str, predicted, measured) -> bool:
     ``ValueError`` for an unknown ``name``.
     """
     if name not in PREDICTIONS:
-        raise ValueError(f"no prediction task named {name!r}; the tasks are {', '.join(sorted(PREDICTIONS))}")
+        raise ValueError(tr("no prediction task named {name!r}; the tasks are {tasks}",
+                            name=name, tasks=", ".join(sorted(PREDICTIONS))))
     p = PREDICTIONS[name]
     if _missing(predicted):
         example = f"{p.variable} = 0.2" if p.kind == "number" else f"{p.variable} = {p.options[0]!r}"
-        raise ExerciseError(f"{p.variable} is {predicted!r}: write down your prediction first ({p.question}), "
-                            f"e.g. {example}; any reasonable guess passes, the point is to commit to one "
-                            "before the measurement")
+        raise ExerciseError(tr("{variable} is {predicted!r}: write down your prediction first ({question}), "
+                               "e.g. {example}; any reasonable guess passes, the point is to commit to one "
+                               "before the measurement",
+                               variable=p.variable, predicted=predicted, question=tr(p.question), example=example))
     try:  # the measurement comes from the notebook, not the learner: a bad one is the notebook's bug
         (_as_number if p.kind == "number" else _as_choice)(measured, p, "measurement")
     except ExerciseError as exc:

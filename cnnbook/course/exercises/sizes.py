@@ -8,29 +8,35 @@ import numpy as np
 from cnnbook import backend, layers
 from cnnbook.course.exercises._common import (ExerciseError, call, describe_call, device, module_name, passed,
                                        require_callable, rng_for)
+from cnnbook.course.language import tr
 
 
 def _whole_number(value, text: str, what: str) -> int:
     if value is None:
-        raise ExerciseError(f"{text} returned None; does your function end with `return ...`?")
+        raise ExerciseError(tr("{call} returned None; does your function end with `return ...`?", call=text))
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        shown = f"{value!r} (a {type(value).__name__})"
         if isinstance(value, numbers.Real) and float(value).is_integer():
-            raise ExerciseError(f"{text} returned {shown}; {what} is a count, return an int: "
-                                "use // for the division, or int(...)")
-        raise ExerciseError(f"{text} returned {shown}; {what} is a whole number, return an int")
+            raise ExerciseError(tr("{call} returned {value!r} (a {kind}); {what} is a count, return an int: "
+                                   "use // for the division, or int(...)",
+                                   call=text, value=value, kind=type(value).__name__, what=what))
+        raise ExerciseError(tr("{call} returned {value!r} (a {kind}); {what} is a whole number, return an int",
+                               call=text, value=value, kind=type(value).__name__, what=what))
     return int(value)
 
 
-# Plausible wrong formulas for the output size, as functions of (W, K, S, P), with what to tell the learner.
-_SIZE_MISTAKES = [
-    (lambda W, K, S, P: (W - K) // S + 1, "is the padding counted? It adds 2P: (W - K + 2P) / S + 1"),
-    (lambda W, K, S, P: (W - K + P) // S + 1, "the padding goes on both sides, so it adds 2P, not P"),
-    (lambda W, K, S, P: (W - K + 2 * P) // S, "the + 1 is missing: a window at the first position counts too"),
-    (lambda W, K, S, P: W - K + 2 * P + 1, "is the stride used? The span (W - K + 2P) is divided by the stride"),
-    (lambda W, K, S, P: (W + K + 2 * P) // S + 1, "the kernel size is subtracted, not added: (W - K + 2P) / S + 1"),
-    (lambda W, K, S, P: (W - K + 2 * P + 1) // S, "the + 1 comes after the division: (W - K + 2P) / S + 1"),
-]
+def _size_mistakes():
+    """Plausible wrong formulas for the output size, as functions of (W, K, S, P), with what to tell the learner."""
+    return [
+        (lambda W, K, S, P: (W - K) // S + 1, tr("is the padding counted? It adds 2P: (W - K + 2P) / S + 1")),
+        (lambda W, K, S, P: (W - K + P) // S + 1, tr("the padding goes on both sides, so it adds 2P, not P")),
+        (lambda W, K, S, P: (W - K + 2 * P) // S, tr("the + 1 is missing: a window at the first position counts "
+                                                     "too")),
+        (lambda W, K, S, P: W - K + 2 * P + 1, tr("is the stride used? The span (W - K + 2P) is divided by the "
+                                                  "stride")),
+        (lambda W, K, S, P: (W + K + 2 * P) // S + 1, tr("the kernel size is subtracted, not added: "
+                                                         "(W - K + 2P) / S + 1")),
+        (lambda W, K, S, P: (W - K + 2 * P + 1) // S, tr("the + 1 comes after the division: (W - K + 2P) / S + 1")),
+    ]
 
 
 def _explain(results, mistakes, default_hint: str) -> None:
@@ -42,26 +48,27 @@ def _explain(results, mistakes, default_hint: str) -> None:
     hint = next((h for formula, h in mistakes if all(formula(*args) == got for _, got, _, args in results)),
                 default_hint)
     text, got, want, _ = wrong[0]
-    raise ExerciseError(f"{text} returned {got}, expected {want}: {hint}")
+    raise ExerciseError(tr("{call} returned {got}, expected {want}: {hint}", call=text, got=got, want=want,
+                           hint=hint))
 
 
 def check_conv_output_size(conv_output_size) -> bool:
     """Check ``conv_output_size(input_size, kernel_size, stride=1, padding=0) -> int``."""
     require_callable(conv_output_size, "check_conv_output_size",
                      "conv_output_size(input_size, kernel_size, stride, padding)")
-    cases = [("a 3x3 conv with padding 1 keeps 32", (32, 3), {"padding": 1}),
-             ("a 5x5 conv, default stride and padding", (28, 5), {}),
-             ("stride 2 with padding 1", (7, 3), {"stride": 2, "padding": 1}),
-             ("AlexNet's first layer, 11x11 stride 4", (227, 11), {"stride": 4, "padding": 0}),
-             ("a 4x4 kernel, stride 2, padding 1", (10, 4), {"stride": 2, "padding": 1}),
-             ("a 1x1 conv", (14, 1), {})]
+    cases = [(tr("a 3x3 conv with padding 1 keeps 32"), (32, 3), {"padding": 1}),
+             (tr("a 5x5 conv, default stride and padding"), (28, 5), {}),
+             (tr("stride 2 with padding 1"), (7, 3), {"stride": 2, "padding": 1}),
+             (tr("AlexNet's first layer, 11x11 stride 4"), (227, 11), {"stride": 4, "padding": 0}),
+             (tr("a 4x4 kernel, stride 2, padding 1"), (10, 4), {"stride": 2, "padding": 1}),
+             (tr("a 1x1 conv"), (14, 1), {})]
     results = []
     for _, (W, K), kwargs in cases:
         S, P = kwargs.get("stride", 1), kwargs.get("padding", 0)
         text = describe_call("conv_output_size", W, K, **kwargs)
-        got = _whole_number(call(conv_output_size, text, W, K, **kwargs), text, "the output size")
+        got = _whole_number(call(conv_output_size, text, W, K, **kwargs), text, tr("the output size"))
         results.append((text, got, layers.conv_output_size(W, K, S, P), (W, K, S, P)))
-    _explain(results, _SIZE_MISTAKES, "the formula is (W - K + 2P) / S + 1")
+    _explain(results, _size_mistakes(), tr("the formula is (W - K + 2P) / S + 1"))
     note = _no_fit_note(conv_output_size)
     result = passed("conv_output_size", [c[0] for c in cases])
     if note:
@@ -79,10 +86,11 @@ def _no_fit_note(conv_output_size) -> str:
     except ValueError:
         return ""
     except Exception as exc:
-        return f"tip: {text} raised {type(exc).__name__}; a ValueError explaining the misfit would be clearer"
-    return (f"tip: {text} returned {value!r}, but (28 - 3 + 0) / 2 + 1 = 13.5 is not whole: the last window "
-            "hangs off the edge. Raising ValueError there, as cnnbook.layers.conv_output_size does, catches "
-            "such mistakes early")
+        return tr("tip: {call} raised {error}; a ValueError explaining the misfit would be clearer",
+                  call=text, error=type(exc).__name__)
+    return tr("tip: {call} returned {value!r}, but (28 - 3 + 0) / 2 + 1 = 13.5 is not whole: the last window "
+              "hangs off the edge. Raising ValueError there, as cnnbook.layers.conv_output_size does, catches "
+              "such mistakes early", call=text, value=value)
 
 
 def _layer_counts(model):
@@ -100,48 +108,54 @@ def check_architecture(build_model) -> bool:
     text = "build_model()"
     model = call(build_model, text)
     if model is None:
-        raise ExerciseError("build_model() returned None; end it with `return model` (an nn.Sequential)")
+        raise ExerciseError(tr("build_model() returned None; end it with `return model` (an nn.Sequential)"))
     if not isinstance(model, nn.Module):
-        raise ExerciseError(f"build_model() returned a {type(model).__name__}; return a model built from "
-                            "cnnbook.nn modules, e.g. nn.Sequential(nn.Conv2d(...), nn.ReLU(), nn.MaxPool2d(2), ...)")
+        raise ExerciseError(tr("build_model() returned a {kind}; return a model built from cnnbook.nn modules, "
+                               "e.g. nn.Sequential(nn.Conv2d(...), nn.ReLU(), nn.MaxPool2d(2), ...)",
+                               kind=type(model).__name__))
     rng = rng_for("architecture")
     x_h = rng.standard_normal((3, 1, 28, 28)).astype(np.float32)
     x = device(x_h)
     model.to(backend_name=backend.get_array_module(x))
-    call_text = "model(x) with x of shape (3, 1, 28, 28)"
+    call_text = tr("model(x) with x of shape (3, 1, 28, 28)")
     out = call(model, call_text, x)
     shape = tuple(np.shape(out))
     if len(shape) != 4:
-        raise ExerciseError(f"{call_text} gives shape {shape}; the model should end at a feature map (N, 16, 7, 7): "
-                            "leave out Flatten and Linear here")
+        raise ExerciseError(tr("{call} gives shape {shape}; the model should end at a feature map (N, 16, 7, 7): "
+                               "leave out Flatten and Linear here", call=call_text, shape=shape))
     _, F, H, W = shape
     if (H, W) != (7, 7):
         if (H, W) == (28, 28):
-            hint = "nothing shrinks the image: each MaxPool2d(2) halves height and width, and two take 28 to 7"
+            hint = tr("nothing shrinks the image: each MaxPool2d(2) halves height and width, and two take 28 to 7")
         elif (H, W) == (14, 14):
-            hint = "one pooling halves 28 to 14; a second conv+pool stage takes it to 7"
+            hint = tr("one pooling halves 28 to 14; a second conv+pool stage takes it to 7")
         elif H < 7:
-            hint = ("the convolutions shrink the image too: give each Conv2d padding=(kernel_size - 1) // 2, "
-                    "e.g. kernel_size=3, padding=1, so only the pooling changes the size")
+            hint = tr("the convolutions shrink the image too: give each Conv2d padding=(kernel_size - 1) // 2, "
+                      "e.g. kernel_size=3, padding=1, so only the pooling changes the size")
         else:
-            hint = "two 2x2 max-poolings (stride 2) take 28 to 14 to 7, with size-keeping convolutions"
-        raise ExerciseError(f"{call_text} gives shape {shape}, expected (3, 16, 7, 7): {hint}")
+            hint = tr("two 2x2 max-poolings (stride 2) take 28 to 14 to 7, with size-keeping convolutions")
+        raise ExerciseError(tr("{call} gives shape {shape}, expected (3, 16, 7, 7): {hint}",
+                               call=call_text, shape=shape, hint=hint))
     if F != 16:
-        raise ExerciseError(f"{call_text} gives {F} channels, expected 16: the last Conv2d's out_channels sets the "
-                            "number of feature maps")
+        raise ExerciseError(tr("{call} gives {F} channels, expected 16: the last Conv2d's out_channels sets the "
+                               "number of feature maps", call=call_text, F=F))
     convs, pools = _layer_counts(model)
     if len(convs) < 2 or len(pools) < 2:
-        raise ExerciseError(f"the model has {len(convs)} Conv2d and {len(pools)} pooling layer(s); the exercise asks "
-                            "for two stages, each a Conv2d (then ReLU) followed by a MaxPool2d")
+        raise ExerciseError(tr("the model has {convs} Conv2d and {pools} pooling layer(s); the exercise asks "
+                               "for two stages, each a Conv2d (then ReLU) followed by a MaxPool2d",
+                               convs=len(convs), pools=len(pools)))
     if backend.get_array_module(out) is not backend.get_array_module(x):
-        raise ExerciseError(f"{call_text} returned a {module_name(backend.get_array_module(out))} array for "
-                            f"{module_name(backend.get_array_module(x))} input")
-    dx = call(model.backward, "model.backward(dout) with dout of shape (3, 16, 7, 7)",
+        raise ExerciseError(tr("{call} returned a {got} array for {given} input", call=call_text,
+                               got=module_name(backend.get_array_module(out)),
+                               given=module_name(backend.get_array_module(x))))
+    dx = call(model.backward, tr("model.backward(dout) with dout of shape (3, 16, 7, 7)"),
               device(rng.standard_normal(shape).astype(np.float32)))
     if tuple(np.shape(dx)) != x_h.shape:
-        raise ExerciseError(f"model.backward(dout) gives shape {tuple(np.shape(dx))}, expected {x_h.shape}")
+        raise ExerciseError(tr("model.backward(dout) gives shape {got}, expected {want}",
+                               got=tuple(np.shape(dx)), want=x_h.shape))
     return passed("build_model", ["(3, 1, 28, 28) -> (3, 16, 7, 7)",
-                                  f"{len(convs)} Conv2d and {len(pools)} pooling layers", "backward runs"])
+                                  tr("{convs} Conv2d and {pools} pooling layers", convs=len(convs), pools=len(pools)),
+                                  tr("backward runs")])
 
 
 
@@ -152,9 +166,10 @@ def _field_results(fn, name, cases, reference):
     for _, stack in cases:
         given = [tuple(t) for t in stack]
         text = f"{name}({stack})"
-        got = _whole_number(call(fn, text, given), text, "the receptive field")
+        got = _whole_number(call(fn, text, given), text, tr("the receptive field"))
         if given != stack:
-            raise ExerciseError(f"{text} changed the list it was given; read the layers without modifying them")
+            raise ExerciseError(tr("{call} changed the list it was given; read the layers without modifying them",
+                                   call=text))
         results.append((text, got, reference(stack), (stack,)))
     return results
 
@@ -162,13 +177,13 @@ def _field_results(fn, name, cases, reference):
 def check_receptive_field(receptive_field) -> bool:
     """Check ``receptive_field(layers) -> int`` for ``layers`` a list of ``(kernel_size, stride)`` pairs."""
     require_callable(receptive_field, "check_receptive_field", "receptive_field(layers)")
-    cases = [("one 3x3 conv", [(3, 1)]),
-             ("three stacked 3x3 convs (VGG)", [(3, 1), (3, 1), (3, 1)]),
-             ("conv, 2x2 pool, conv", [(3, 1), (2, 2), (3, 1)]),
-             ("LeNet: 5x5 conv, pool, 5x5 conv, pool", [(5, 1), (2, 2), (5, 1), (2, 2)]),
-             ("a strided stem: 7x7 stride 2, 3x3 stride 2, two 3x3", [(7, 2), (3, 2), (3, 1), (3, 1)])]
+    cases = [(tr("one 3x3 conv"), [(3, 1)]),
+             (tr("three stacked 3x3 convs (VGG)"), [(3, 1), (3, 1), (3, 1)]),
+             (tr("conv, 2x2 pool, conv"), [(3, 1), (2, 2), (3, 1)]),
+             (tr("LeNet: 5x5 conv, pool, 5x5 conv, pool"), [(5, 1), (2, 2), (5, 1), (2, 2)]),
+             (tr("a strided stem: 7x7 stride 2, 3x3 stride 2, two 3x3"), [(7, 2), (3, 2), (3, 1), (3, 1)])]
     results = _field_results(receptive_field, "receptive_field", cases, layers.receptive_field)
-    _explain(results, _FIELD_MISTAKES, "RF = 1 + sum over layers of (K_i - 1) * S_1 * ... * S_(i-1)")
+    _explain(results, _field_mistakes(), tr("RF = 1 + sum over layers of (K_i - 1) * S_1 * ... * S_(i-1)"))
     return passed("receptive_field", [c[0] for c in cases])
 
 
@@ -180,14 +195,17 @@ def _own_stride_too(stack):
     return field
 
 
-_FIELD_MISTAKES = [
-    (lambda stack: 1 + sum(k - 1 for k, _ in stack),
-     "the strides are missing: after a stride-s layer, neighbouring units are s input pixels apart, so each later "
-     "layer adds (K - 1) times the product of the earlier strides"),
-    (_own_stride_too, "a layer's own stride does not widen its field: multiply (K - 1) by the strides of the "
-                      "layers before it only"),
-    (lambda stack: int(np.prod([k for k, _ in stack])), "kernel sizes do not multiply: each layer adds "
-                                                         "(K - 1) * (product of earlier strides), starting from 1"),
-    (lambda stack: sum(k for k, _ in stack), "start from 1 and add (K - 1) per layer (times the earlier strides), "
-                                              "not K"),
-]
+def _field_mistakes():
+    """Plausible wrong receptive fields, as functions of the layer list, with what to tell the learner."""
+    return [
+        (lambda stack: 1 + sum(k - 1 for k, _ in stack),
+         tr("the strides are missing: after a stride-s layer, neighbouring units are s input pixels apart, so each "
+            "later layer adds (K - 1) times the product of the earlier strides")),
+        (_own_stride_too, tr("a layer's own stride does not widen its field: multiply (K - 1) by the strides of the "
+                             "layers before it only")),
+        (lambda stack: int(np.prod([k for k, _ in stack])), tr("kernel sizes do not multiply: each layer adds "
+                                                               "(K - 1) * (product of earlier strides), starting "
+                                                               "from 1")),
+        (lambda stack: sum(k for k, _ in stack), tr("start from 1 and add (K - 1) per layer (times the earlier "
+                                                    "strides), not K")),
+    ]
