@@ -7,6 +7,9 @@
 * ``export NAME`` prints a notebook's Markdown cells as text for a translator (``--pending``: only the stale
   and untranslated ones); ``import NAME FILE`` puts the edited text back and records, for each cell, the
   version of the English cell it now translates.
+* ``catalog`` brings the message catalogs (``cnnbook/course/locale/<lang>/*.po``) in step with the code: every
+  ``tr("...")`` template is added (untranslated) where missing and an unused one is marked obsolete; prints the
+  counts of each file (:mod:`cnnbook.course.catalog`).
 
 See :mod:`cnnbook.course.translations`.
 """
@@ -15,12 +18,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-ACTIONS = ("status", "sync", "export", "import")
+ACTIONS = ("status", "sync", "export", "import", "catalog")
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("action", nargs="?", default="status", choices=ACTIONS,
-                        help="status (default), sync, export NAME, import NAME FILE")
+                        help="status (default), sync, export NAME, import NAME FILE, catalog")
     parser.add_argument("name", nargs="?", metavar="NAME",
                         help="a notebook, e.g. 03-convolution.ipynb or 03 (status and sync: default all)")
     parser.add_argument("file", nargs="?", metavar="FILE", help="import: the edited text ('-' for stdin)")
@@ -40,6 +43,8 @@ def _names(arg, all_names) -> list[str]:
 def run(args) -> int:
     from cnnbook.course import translations as tr
     try:
+        if args.action == "catalog":
+            return _catalog(args.lang)
         tr.edition_dir(args.lang)
         names = _names(args.name, tr.notebook_names())
         if args.action in ("export", "import") and args.name is None:
@@ -67,3 +72,12 @@ def run(args) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _catalog(lang: str) -> int:
+    from cnnbook.course import catalog
+    for counts in catalog.update(lang):
+        print(counts)
+    for t in catalog.unassigned():
+        print(f"{t.path}:{t.line}: a tr() template in no catalog (add its folder to catalog.LITERAL_SOURCES)")
+    return 0
