@@ -114,7 +114,7 @@ def update(lang: str, write: bool = True) -> list[Counts]:
     import polib
 
     if lang not in LANGUAGES or lang == "en":
-        raise ValueError(f"lang={lang!r}: choose one of {', '.join(repr(l) for l in LANGUAGES if l != 'en')} "
+        raise ValueError(f"lang={lang!r}: choose one of {', '.join(repr(code) for code in LANGUAGES if code != 'en')} "
                          "(English is the templates themselves)")
     folder = CATALOG_DIR / lang
     managed = {*LITERAL_SOURCES, *TEMPLATE_FUNCTIONS}
