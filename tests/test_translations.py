@@ -250,3 +250,16 @@ def test_the_command_names_an_unknown_notebook_and_edition(capsys):
     assert "no single notebook called '99'" in capsys.readouterr().err
     assert main(["translations", "status", "--lang", "fr"]) == 1
     assert "lang='fr'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_korean_notebook_has_the_shape_of_a_lesson(name):
+    """NOTEBOOKS.md's shape, in Korean: title, learning goals first, key terms, summary, what's next."""
+    cells = nbformat.read(KO_DIR / name, as_version=4).cells
+    text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    assert cells[0].cell_type == "markdown" and cells[0].source.lstrip().startswith("# ")
+    assert HANGUL.search(cells[0].source.splitlines()[0]), f"{name}: the title is not Korean"
+    for heading in ("학습 목표", "핵심 용어", "요약", "다음으로"):
+        assert heading in text, f"{name}: no {heading!r}"
+    first_goals = next(i for i, c in enumerate(cells) if "학습 목표" in c.source)
+    assert first_goals <= 2, f"{name}: 학습 목표 (learning goals) come first"
