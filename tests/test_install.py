@@ -174,3 +174,25 @@ def test_gpu_extra_resolves_without_moving_numpy(wheel, python):
     if python in NUMPY_1_PYTHONS:
         forcing = [v for v in admitted if floor not in SpecifierSet(CUPY[v][0])]
         assert not forcing, f"CuPy {forcing} would force NumPy {[CUPY[v][0] for v in forcing]} over numpy>={floor}"
+
+
+def test_the_wheel_carries_the_korean_edition_its_catalogs_and_the_book_theme(wheel):
+    with zipfile.ZipFile(wheel) as whl:
+        names = set(whl.namelist())
+    korean = sorted(p.name for p in (REPO / "notebooks" / "ko").glob("*.ipynb"))
+    assert korean and {f"cnnbook/data/bundled/notebooks/ko/{name}" for name in korean} <= names
+    assert "cnnbook/data/bundled/notebooks/ko/glossary.md" in names
+    assert {"cnnbook/course/locale/ko/exercises.po", "cnnbook/course/locale/ko/claims.po",
+            "cnnbook/course/book/conf.py", "cnnbook/course/book/_templates/lang-switch.html",
+            "cnnbook/course/book/_static/cnnbook-book.css"} <= names
+
+
+def test_installed_student_lang_ko_writes_the_korean_edition_that_speaks_korean(installed):
+    _, env, elsewhere = installed
+    out = _run([sys.executable, "-m", "cnnbook", "student", "KO", "--lang", "ko"], cwd=elsewhere, env=env).stdout
+    written = sorted(p.name for p in (elsewhere / "KO").glob("*.ipynb"))
+    assert written == sorted(p.name for p in (REPO / "notebooks" / "ko").glob("*.ipynb"))
+    assert f"wrote {len(written)} Korean student notebooks" in out
+    code = ("from cnnbook.course.language import get_language; from cnnbook.course.claims import ledger_text;"
+            "print(get_language(), ledger_text('does not hold'))")
+    assert _run([sys.executable, "-c", code], cwd=elsewhere / "KO", env=env).stdout.split() == ["ko", "성립하지", "않음"]
