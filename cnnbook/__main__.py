@@ -1,4 +1,4 @@
-"""The command line: ``python -m cnnbook {doctor,train,bench,student,lab,claims,translations}``.
+"""The command line: ``python -m cnnbook {doctor,train,bench,student,lab,claims,book,translations}``.
 
 Each command lives in ``cnnbook/commands/<name>.py`` with ``add_arguments(parser)`` and
 ``run(args) -> int`` (the exit status), and is imported only when it runs. A command-line mistake is one
@@ -21,6 +21,7 @@ COMMANDS = {
     "student": "write the student edition of every notebook (solutions removed) into OUTDIR",
     "lab": "open your working copy of the student edition in JupyterLab (--solutions: notebooks/), also as root",
     "claims": "the lecture notes' claims, audited: a table, or --json",
+    "book": "build the web book (static HTML, English and Korean in ko/) into OUTDIR",
     "translations": "keep the Korean edition in step with the English: status, sync, export, import",
 }
 

@@ -1,0 +1,124 @@
+"""The web book's parts that need no build (``tests/book`` builds the whole book with ``pytest -m book``).
+
+Widget stills from a saved widget state, link rewriting, the nbgitpuller launch link, a staged edition's
+pages, a failing notebook named with its cell, and the command's refusals.
+"""
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import nbformat
+import pytest
+
+from cnnbook.__main__ import main
+from cnnbook.course import book
+from cnnbook.course.book.execute import NotebookFailed, cache_key, run_notebook
+from cnnbook.course.book.stills import VIEW, freeze_widgets
+from cnnbook.data.workbook import CLONE
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _state(models):
+    return {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": models, "version_major": 2,
+                                                                        "version_minor": 0}}}
+
+
+def test_a_widget_view_becomes_its_still_picture_with_a_note_and_the_state_goes():
+    models = {
+        "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_s", "IPY_MODEL_h", "IPY_MODEL_i",
+                                                                  "IPY_MODEL_d"]}},
+        "s": {"model_name": "IntSliderModel", "state": {"description": "kernel size", "value": 3}},
+        "h": {"model_name": "HTMLModel", "state": {"value": "output <b>5 x 5</b>"}},
+        "i": {"model_name": "ImageModel", "state": {"format": "png", "width": "300"},
+              "buffers": [{"path": ["value"], "encoding": "base64", "data": "iVBORw0KGgo="}]},
+        "d": {"model_name": "DropdownModel", "state": {"description": "preset", "index": 1,
+                                                       "_options_labels": ["edge", "blur"]}},
+    }
+    cell = nbformat.v4.new_code_cell("explorer()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={VIEW: {"model_id": "box"}, "text/plain": "VBox()"})]
+    nb = nbformat.v4.new_notebook(cells=[cell], metadata=_state(models))
+    assert freeze_widgets(nb, "ko") == 1
+    data = nb.cells[0].outputs[0]["data"]
+    assert list(data) == ["text/html"]
+    still = data["text/html"]
+    for part in ["kernel size: <b>3</b>", "output <b>5 x 5</b>", 'src="data:image/png;base64,iVBORw0KGgo="',
+                 'width="300"', "preset: <b>blur</b>", "대화형 위젯"]:
+        assert part in still, part
+    assert "widgets" not in nb.metadata
+
+
+def test_links_point_at_the_book_pages_or_the_repository():
+    origin = CLONE / "README.md"
+    page_of = {(CLONE / "notebooks/03-convolution.ipynb").resolve(): "notebooks/03-convolution.ipynb",
+               ("other", (CLONE / "README.ko.md").resolve()): "index.md"}
+    text = ("[03](notebooks/03-convolution.ipynb#setup) [web](https://example.org) [here](#top) "
+            "[ko](README.ko.md) [bench](benchmarks/README.md)")
+    out = book._rewrite_links(text, origin, "index.md", page_of, "en", None)
+    assert "[03](notebooks/03-convolution.ipynb#setup)" in out
+    assert "[web](https://example.org)" in out and "[here](#top)" in out
+    assert '<a href="ko/index.html">ko</a>' in out
+    assert "bench (`benchmarks/README.md`, in the repository)" in out
+    linked = book._rewrite_links(text, origin, "index.md", page_of, "en", "https://github.com/o/cnnbook")
+    assert "[bench](https://github.com/o/cnnbook/blob/main/benchmarks/README.md)" in linked
+    from_ko = book._rewrite_links("[en](../03-convolution.ipynb)", CLONE / "notebooks/ko/03-convolution.ipynb",
+                                  "notebooks/03-convolution.ipynb",
+                                  {("other", (CLONE / "notebooks/03-convolution.ipynb").resolve()):
+                                   "notebooks/03-convolution.ipynb"}, "ko", None)
+    assert from_ko == '<a href="../../notebooks/03-convolution.html">en</a>'
+
+
+def test_the_launch_link_is_an_nbgitpuller_link_to_the_notebook():
+    url = book.hub_link("https://hub.example.edu/", "https://github.com/o/cnnbook", "notebooks/ko/03-convolution.ipynb")
+    parts = urlsplit(url)
+    assert parts.netloc == "hub.example.edu" and parts.path == "/hub/user-redirect/git-pull"
+    query = parse_qs(parts.query)
+    assert query == {"repo": ["https://github.com/o/cnnbook"], "branch": ["main"],
+                     "urlpath": ["lab/tree/cnnbook/notebooks/ko/03-convolution.ipynb"]}
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_staged_edition_has_every_page_the_run_note_and_the_launch_link(tmp_path, lang):
+    _, notebooks = book._sources(lang)
+    executed = {path: nbformat.read(path, as_version=4) for path in notebooks.values()}
+    src = tmp_path / lang
+    book.stage(lang, executed, src, hub_url="https://hub.example.edu", repo_url="https://github.com/o/cnnbook")
+    names = sorted(p.name for p in (src / "notebooks").glob("*.ipynb"))
+    assert names == sorted(p.name for p in (REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    index = (src / "index.md").read_text(encoding="utf-8")
+    assert "```{toctree}" in index and "notebooks/00-start-here" in index and "claims" in index
+    nb = nbformat.read(src / "notebooks" / "03-convolution.ipynb", as_version=4)
+    note = nb.cells[1].source
+    assert "cnnbook-run-note" in note and "/hub/user-redirect/git-pull?" in note
+    assert ("python -m cnnbook lab --lang ko" in note) == (lang == "ko")
+    claims = (src / "claims.md").read_text(encoding="utf-8")
+    assert claims.count("\n| C") == 59
+    css = (src / "_static" / "cnnbook-book.css").read_text()
+    assert "@FONT_URL@" not in css
+
+
+def test_a_failing_notebook_is_named_with_its_cell(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                         nbformat.v4.new_code_cell("raise ValueError('broken on purpose')")])
+    path = tmp_path / "99-broken.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(NotebookFailed, match=r"99-broken.ipynb: a cell failed(.|\n)*broken on purpose"):
+        run_notebook(str(path))
+
+
+def test_the_cache_key_follows_the_notebook_and_the_code(tmp_path):
+    path = tmp_path / "a.ipynb"
+    path.write_text("{}")
+    first = cache_key(path, "code-1")
+    assert cache_key(path, "code-1") == first and cache_key(path, "code-2") != first
+    path.write_text('{"x": 1}')
+    assert cache_key(path, "code-1") != first
+
+
+def test_the_command_refuses_a_folder_that_is_not_a_book_and_a_half_launch_link(tmp_path, capsys):
+    (tmp_path / "mine.txt").write_text("keep me")
+    assert main(["book", str(tmp_path), "--no-cache"]) == 1
+    assert "is not a book built here" in capsys.readouterr().err
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+    assert main(["book", str(tmp_path / "new"), "--hub-url", "https://hub.example.edu"]) == 1
+    assert "needs both --hub-url and --repo-url" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
