@@ -2,7 +2,8 @@
 
 The table shows each claim's id, the notebook that checks it, its source, its verdict and the claim;
 ``--json`` prints a JSON list of objects with the keys ``id, notes, claim, notebook, measured, verdict``.
-``--lang ko`` gives the claims, what is measured and the verdicts in Korean (the JSON keys stay the same);
+``--lang ko`` gives the claims, what is measured and (in the table) the verdicts in Korean; in the JSON the keys
+and the ``verdict`` values stay the same in every language (one of ``cnnbook.course.claims.VERDICTS``);
 the default is the language in use (:func:`cnnbook.course.language.get_language`).
 """
 from __future__ import annotations

@@ -66,10 +66,11 @@ class Claim:
     def as_dict(self, lang: str = "en") -> dict:
         """The claim as the JSON object of ``python -m cnnbook claims --json`` (keys :data:`JSON_KEYS`).
 
-        ``lang="ko"`` gives ``claim``, ``measured`` and ``verdict`` in Korean; the keys stay the same.
+        ``lang="ko"`` gives ``claim`` and ``measured`` in Korean; the keys stay the same, and ``verdict`` stays one
+        of :data:`VERDICTS` in every language, so that programs reading the JSON can rely on it.
         """
         row = {key: getattr(self, key) for key in JSON_KEYS}
-        for key in ("claim", "measured", "verdict"):
+        for key in ("claim", "measured"):
             row[key] = ledger_text(row[key], lang)
         return row
 

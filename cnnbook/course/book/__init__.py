@@ -150,7 +150,8 @@ def _claims_page(lang: str) -> str:
              "| " + " | ".join(words["cols"]) + " |", "|" + "---|" * len(words["cols"])]
     for c in CLAIMS:
         row = c.as_dict(lang)
-        cells = [c.id, f"[{c.notebook[:2]}](notebooks/{c.notebook})", row["verdict"], row["claim"], row["measured"]]
+        cells = [c.id, f"[{c.notebook[:2]}](notebooks/{c.notebook})", ledger_text(c.verdict, lang), row["claim"],
+                 row["measured"]]
         lines.append("| " + " | ".join(str(x).replace("|", "\\|").replace("\n", " ") for x in cells) + " |")
     return "\n".join(lines) + "\n"
 
