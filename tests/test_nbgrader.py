@@ -21,6 +21,7 @@ notebook, hidden tests in a cell of their own), short enough that the whole roun
 Each nbgrader command runs in its own session with a timeout and is stopped in ``finally``.
 """
 import ast
+import html
 import json
 import re
 import shutil
@@ -354,7 +355,9 @@ def test_the_korean_edition_releases_grades_and_gives_korean_feedback(graded_ko)
     notebooks, cells = _scores(course, "wrong_stride")
     assert notebooks["03-convolution"] == (0, 1) and cells["check_conv_forward_naive"] == 0
     feedback = (course / "feedback" / "wrong_stride" / ASSIGNMENT / "03-convolution.html").read_text()
-    message = feedback.rsplit("ExerciseError:", 1)[-1][:600]  # the exception's line, after the traceback
+    text = html.unescape(re.sub(r"<[^>]+>", "", feedback))  # the traceback's colours are markup
+    assert "ExerciseError" in text, text[-2000:]
+    message = text.rsplit("ExerciseError", 1)[-1][:600]  # the exception's own line, after the traceback
     assert re.search("[\uac00-\ud7a3]", message), f"the hint in the Korean feedback is not Korean: {message}"
 
 
