@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
+from hangul_check import HANGUL_RENDERS
 from process_helpers import check_no_leftovers, marked_env, stop_popen
 
 from cnnbook.course.claims import CLAIMS
@@ -203,19 +204,6 @@ def test_widgets_are_still_pictures_with_a_note(book):
 
 
 # ---- in Chromium -------------------------------------------------------------------------------------
-HANGUL_RENDERS = """(family) => {
-    const canvas = document.createElement('canvas');
-    canvas.width = 64; canvas.height = 64;
-    const ctx = canvas.getContext('2d');
-    const draw = (text) => {
-        ctx.clearRect(0, 0, 64, 64);
-        ctx.font = `40px ${family}`;
-        ctx.fillText(text, 4, 48);
-        return Array.from(ctx.getImageData(0, 0, 64, 64).data).join(',');
-    };
-    const han = draw('한'), guk = draw('국'), none = draw('\\u{10FFFD}');
-    return han !== guk && han !== none && guk !== none;
-}"""
 
 
 @pytest.fixture(scope="module")

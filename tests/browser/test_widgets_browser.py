@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from hangul_check import HANGUL_RENDERS
 
 from cnnbook import explore
 
@@ -189,23 +190,6 @@ def test_06_pooling_explorer(page, lab):
     page.locator(f"{root} .cnnbook-pool-mode button", has_text="avg").click()
     wait_text(page, f"{root} .cnnbook-result", explore.pool_map(x, 3, 1, mode="avg")[1]["text"])
     wait_new_drawing(page, root, before)
-
-
-HANGUL_RENDERS = """(family) => {
-    // Two different Hangul syllables drawn in the page's own font differ, and neither is the box a missing
-    // glyph is drawn as (that of an unassigned code point): true only where a Hangul font is installed.
-    const canvas = document.createElement('canvas');
-    canvas.width = 64; canvas.height = 64;
-    const ctx = canvas.getContext('2d');
-    const draw = (text) => {
-        ctx.clearRect(0, 0, 64, 64);
-        ctx.font = `40px ${family}`;
-        ctx.fillText(text, 4, 48);
-        return Array.from(ctx.getImageData(0, 0, 64, 64).data).join(',');
-    };
-    const han = draw('한'), guk = draw('국'), none = draw('\\u{10FFFD}');
-    return han !== guk && han !== none && guk !== none;
-}"""
 
 
 def test_the_korean_edition_runs_its_widget_and_renders_hangul(page, lab):
