@@ -18,13 +18,16 @@ except ImportError:  # then only the child's own process group is stopped; an or
     psutil = None
 
 
-def run(cmd, timeout: float, **kwargs) -> subprocess.CompletedProcess:
+def run(cmd, timeout: float, on_start=None, **kwargs) -> subprocess.CompletedProcess:
     """``subprocess.run(cmd, capture_output=True, text=True)`` that leaves nothing running.
 
+    ``on_start(proc)``, when given, is called with the started ``Popen`` (to watch it while it runs).
     Raises ``subprocess.TimeoutExpired`` after ``timeout`` seconds, once everything is stopped.
     """
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True, **kwargs)
+    if on_start is not None:
+        on_start(proc)
     try:
         out, err = proc.communicate(timeout=timeout)
     finally:
