@@ -24,6 +24,9 @@ def test_doctor_reports_numpy_and_data():
     assert "numpy" in result.stdout and "GPU:" in result.stdout
     assert "bundled Fashion-MNIST subset verified" in result.stdout
     assert f"notebooks: {len(list(NOTEBOOKS.glob('*.ipynb')))} in {NOTEBOOKS}" in result.stdout
+    assert f"Korean edition: {len(list((NOTEBOOKS / 'ko').glob('*.ipynb')))} notebooks in {NOTEBOOKS / 'ko'}" \
+        in result.stdout
+    assert "web book: Hangul font" in result.stdout or "web book: no Hangul font to bundle" in result.stdout
     # the README's command, which also works as root
     assert "open the workbook with `python -m cnnbook lab`" in result.stdout
     assert "jupyter lab notebooks/" not in result.stdout  # JupyterLab refuses to start as root

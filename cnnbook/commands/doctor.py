@@ -50,6 +50,14 @@ def _data_report() -> tuple[list[str], list[str]]:
         lines.append(f"notebooks: {count} in {notebooks}")
     else:
         problems.append(f"no notebooks in {notebooks}. {restore_hint('notebooks')}")
+    korean = len(list((notebooks / "ko").glob("*.ipynb")))
+    lines.append(f"Korean edition: {korean} notebooks in {notebooks / 'ko'} (`python -m cnnbook lab --lang ko`)"
+                 if korean else f"Korean edition: missing from {notebooks / 'ko'}. {restore_hint('notebooks')}")
+    from cnnbook.course.book import find_font
+    font = find_font()
+    lines.append(f"web book: Hangul font {font}" if font else
+                 "web book: no Hangul font to bundle (`apt-get install fonts-nanum`, or "
+                 "`python -m cnnbook book OUTDIR --font FILE`); the Korean pages would use the reader's fonts")
     try:
         found = data.locate_fashion_mnist()
     except data.DataError as exc:  # $CNNBOOK_DATA names no folder, or a folder sits where a file should
