@@ -131,7 +131,7 @@ def _rewrite_links(text: str, origin: Path, page: str, page_of: dict, lang: str,
             other = page_of[("other", resolved)]
             prefix = "ko/" if lang == "en" else "../"
             rel = os.path.relpath(prefix + other, here).replace(".md", ".html").replace(".ipynb", ".html")
-            return f'<a href="{rel}">{text_}</a>'
+            return f'<a href="{rel}{"#" + anchor if anchor else ""}">{text_}</a>'
         try:
             repo_path = resolved.relative_to(CLONE).as_posix()
         except ValueError:
