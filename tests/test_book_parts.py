@@ -122,3 +122,10 @@ def test_the_command_refuses_a_folder_that_is_not_a_book_and_a_half_launch_link(
     assert main(["book", str(tmp_path / "new"), "--hub-url", "https://hub.example.edu"]) == 1
     assert "needs both --hub-url and --repo-url" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
+
+
+def test_an_installed_package_says_the_book_needs_a_clone(tmp_path, monkeypatch):
+    monkeypatch.setattr(book, "in_clone", lambda: False)
+    with pytest.raises(ValueError, match="built from a clone of the repository"):
+        book.build_book(tmp_path / "site")
+    assert not (tmp_path / "site").exists()

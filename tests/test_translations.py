@@ -263,3 +263,16 @@ def test_the_korean_notebook_has_the_shape_of_a_lesson(name):
         assert heading in text, f"{name}: no {heading!r}"
     first_goals = next(i for i, c in enumerate(cells) if "학습 목표" in c.source)
     assert first_goals <= 2, f"{name}: 학습 목표 (learning goals) come first"
+
+
+def test_written_notebooks_get_the_mode_of_a_new_file(copy_of_editions):
+    """Written through a temporary file, but not left private as mkstemp makes it (umask 022: 0644)."""
+    import os
+    import stat
+    en, name = copy_of_editions
+    previous = os.umask(0o022)
+    try:
+        tr.import_text(name, tr.export_text(name))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((en / "ko" / name).stat().st_mode) == 0o644

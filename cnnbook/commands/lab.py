@@ -62,7 +62,8 @@ def run(args) -> int:
         return 1
     try:
         if args.solutions:
-            folder = None if args.lang == "en" else NOTEBOOKS / args.lang
+            from cnnbook.course.student import default_source
+            folder = None if args.lang == "en" else default_source(args.lang)
         else:
             folder = prepare_folder(args.home, lang=args.lang)
         cmd = lab_command(args.jupyter_args, folder=folder)

@@ -27,12 +27,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from cnnbook.course.files import write_atomic
 from cnnbook.course.student import default_source, edition_extras, student_notebook
 
 __all__ = ["MANIFEST", "Change", "WorkingCopy", "default_home", "prepare_working_copy", "updated_name"]
@@ -84,20 +84,6 @@ def _file_hash(path: Path) -> str | None:
         return _sha256(path.read_bytes())
     except FileNotFoundError:
         return None
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the learner's notebook should not be
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _read_manifest(home: Path) -> dict[str, str]:
@@ -164,19 +150,19 @@ def prepare_working_copy(home=None, source=None, lang: str = "en") -> WorkingCop
             body = json.dumps({"about": "cnnbook's record of the notebooks it wrote here (name: SHA-256); "
                                         "a notebook whose hash differs is yours and is never overwritten",
                                "files": dict(sorted(manifest.items()))}, indent=1)
-            _write_atomic(home / MANIFEST, (body + "\n").encode("utf-8"))
+            write_atomic(home / MANIFEST, (body + "\n").encode("utf-8"))
     return copy
 
 
 def _refresh(home: Path, name: str, data: bytes, manifest: dict[str, str]) -> Change:
     new, written, current = _sha256(data), manifest.get(name), _file_hash(home / name)
     if current is None:
-        _write_atomic(home / name, data)
+        write_atomic(home / name, data)
         manifest[name] = new
         return Change(name, "added")
     if current == written or current == new:  # the learner has not changed it (or has the same bytes)
         if current != new:
-            _write_atomic(home / name, data)
+            write_atomic(home / name, data)
         manifest[name] = new
         return Change(name, "updated" if current != new else "unchanged")
     # the learner's own version: never written over
@@ -190,7 +176,7 @@ def _refresh(home: Path, name: str, data: bytes, manifest: dict[str, str]) -> Ch
     if offered is not None and offered != manifest.get(offer):
         return Change(name, "blocked", f"{name}: you changed it, so it was kept; a newer version exists but "
                                        f"{offer} is yours too: rename or delete {offer} and start again to get it")
-    _write_atomic(home / offer, data)
+    write_atomic(home / offer, data)
     manifest[offer] = new
     return Change(name, "offered", f"{name}: you changed it, so it was kept; the workbook's newer version is "
                                    f"beside it in {offer} (compare them, copy what you need)")

@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from cnnbook.data.workbook import workbook_dir
+from cnnbook.course.files import write_atomic
+from cnnbook.course.student import default_source
 
 LANGUAGES = ("ko",)
 """The translated editions, each a subfolder of ``notebooks/``."""
@@ -38,12 +37,12 @@ _CELL_MARK = re.compile(r"^<!-- cell (?P<id>[A-Za-z0-9_-]+)(?: (?P<state>.*?))? 
 
 
 def english_dir() -> Path:
-    """The English notebooks (:func:`cnnbook.data.workbook.workbook_dir`)."""
-    return workbook_dir("notebooks")
+    """The English notebooks (:func:`cnnbook.course.student.default_source`)."""
+    return default_source("en")
 
 
 def edition_dir(lang: str) -> Path:
-    """The folder of one translated edition, ``notebooks/<lang>/``."""
+    """The folder of one translated edition, ``notebooks/<lang>/`` (inside :func:`english_dir`)."""
     if lang not in LANGUAGES:
         raise ValueError(f"lang={lang!r}: the translated editions are {', '.join(map(repr, LANGUAGES))}")
     return english_dir() / lang
@@ -182,17 +181,11 @@ def sync(name: str, lang: str = "ko") -> list[str]:
 
 
 def write_notebook(nb, path: Path) -> None:
-    """Validate ``nb`` and write it to ``path`` through a temporary file, so a failure leaves the old file."""
+    """Validate ``nb`` and write it to ``path`` in one step (:func:`cnnbook.course.files.write_atomic`)."""
     nbformat.validate(nb)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(nb, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = nbformat.writes(nb)
+    write_atomic(path, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
 
 
 def export_text(name: str, lang: str = "ko", only_pending: bool = False) -> str:

@@ -34,6 +34,7 @@ NAMES = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 EDITIONS = {"en": "", "ko": "ko/"}
 CHROMIUM = os.environ.get("CNNBOOK_CHROMIUM", "/usr/bin/chromium")
 HANGUL = re.compile("[\uac00-\ud7a3]")
+CACHE = Path(os.environ.get("CNNBOOK_BOOK_CACHE", ROOT / "artifacts" / "book-cache"))  # executed runs
 
 
 class Page(html.parser.HTMLParser):
@@ -66,9 +67,8 @@ def parse(path: Path) -> Page:
 def book(tmp_path_factory):
     """``(folder, build log, seconds)`` of one build of the whole book."""
     out = tmp_path_factory.mktemp("book") / "site"
-    cache = Path(os.environ.get("CNNBOOK_BOOK_CACHE", ROOT / "artifacts" / "book-cache"))
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "cnnbook", "book", str(out), "--cache", str(cache)],
+    proc = subprocess.Popen([sys.executable, "-m", "cnnbook", "book", str(out), "--cache", str(CACHE)],
                             cwd=ROOT, env=marked_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -106,13 +106,12 @@ def _figures(nb_path: Path) -> int:
 def test_pages_show_the_figures_their_notebooks_draw(book):
     """Each page holds at least as many pictures as its notebook's run drew (cached runs are the ones used)."""
     out, _, _ = book
-    cache = Path(os.environ.get("CNNBOOK_BOOK_CACHE", ROOT / "artifacts" / "book-cache"))
     with_figures = 0
     for lang, prefix in EDITIONS.items():
         folder = "ko" if lang == "ko" else "notebooks"
         for name in NAMES:
-            runs = sorted(cache.glob(f"{folder}-{name}-*.ipynb"), key=lambda p: p.stat().st_mtime)
-            assert runs, f"no executed {lang} {name} in the cache {cache}"
+            runs = sorted(CACHE.glob(f"{folder}-{name}-*.ipynb"), key=lambda p: p.stat().st_mtime)
+            assert runs, f"no executed {lang} {name} in the cache {CACHE}"
             drawn = _figures(runs[-1])
             shown = parse(out / f"{prefix}notebooks/{name}.html").imgs
             assert shown >= drawn, f"{lang} {name}: the run drew {drawn} figures, the page shows {shown}"

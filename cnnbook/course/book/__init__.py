@@ -33,7 +33,8 @@ import nbformat
 
 from cnnbook.course.book.execute import execute_all
 from cnnbook.course.book.stills import freeze_widgets
-from cnnbook.data.workbook import CLONE, workbook_dir
+from cnnbook.course.student import default_source
+from cnnbook.data.workbook import CLONE, in_clone
 
 HERE = Path(__file__).resolve().parent
 EDITIONS = ("en", "ko")
@@ -83,7 +84,7 @@ class Book:
 
 def _sources(lang: str) -> dict:
     """Where each page of an edition comes from (repository paths), in reading order."""
-    nb_dir = workbook_dir("notebooks") / ("ko" if lang == "ko" else "")
+    nb_dir = default_source(lang)
     root = CLONE
     pages = {"index.md": root / ("README.ko.md" if lang == "ko" else "README.md")}
     guide = root / "docs" / ("LAB-GUIDE.ko.md" if lang == "ko" else "LAB-GUIDE.md")
@@ -221,6 +222,10 @@ def build_book(outdir, langs=EDITIONS, jobs: int = 2, cache=None, hub_url=None, 
         raise ValueError(f"langs={langs!r}: the book has English first and optionally Korean: ('en', 'ko')")
     if bool(hub_url) != bool(repo_url):
         raise ValueError("a launch link needs both --hub-url and --repo-url (the repository the hub clones)")
+    if not in_clone():
+        raise ValueError("the web book is built from a clone of the repository (it uses README.md and docs/, "
+                         "which an installed package does not carry): git clone it, "
+                         "`pip install -r requirements.txt`, then python -m cnnbook book OUTDIR there")
     outdir = Path(outdir).resolve()
     if outdir.exists() and (not outdir.is_dir() or (any(outdir.iterdir()) and not (outdir / MARKER).exists()
                                                     and not force)):

@@ -11,11 +11,12 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+
+from cnnbook.course.files import write_atomic
 
 PACKAGE = Path(__file__).resolve().parents[2]  # cnnbook/
 CELL_TIMEOUT_S = 600
@@ -85,22 +86,11 @@ def execute_all(paths, cache_dir: Path | None, jobs: int = 2, log=print) -> dict
                     log(f"  {path.parent.name}/{path.name}: {seconds:.1f} s")
                     results[path] = nbformat.reads(text, as_version=4)
                     if cached is not None:
-                        _write_text(cached, text)
+                        cached.parent.mkdir(parents=True, exist_ok=True)
+                        write_atomic(cached, text.encode("utf-8"))
         finally:
             if env_before is None:
                 os.environ.pop("MPLBACKEND", None)
             else:
                 os.environ["MPLBACKEND"] = env_before
     return results
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
