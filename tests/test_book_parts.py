@@ -129,3 +129,26 @@ def test_an_installed_package_says_the_book_needs_a_clone(tmp_path, monkeypatch)
     with pytest.raises(ValueError, match="built from a clone of the repository"):
         book.build_book(tmp_path / "site")
     assert not (tmp_path / "site").exists()
+
+
+def test_a_new_run_replaces_the_notebooks_older_runs_in_the_cache(tmp_path):
+    import os
+    import stat
+
+    from cnnbook.course.book.execute import execute_all
+    path = tmp_path / "nb" / "98-tiny.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")]), path)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "nb-98-tiny-0123456789abcdef01234567.ipynb").write_text("{}")  # a run of an older version
+    (cache / "nb-97-other-0123456789abcdef01234567.ipynb").write_text("{}")  # another notebook's run
+    executed = execute_all([path], cache, jobs=1, log=lambda line: None)
+    assert executed[path].cells[0].outputs[0]["text"] == "42\n"
+    runs = sorted(p.name for p in cache.iterdir())
+    assert len(runs) == 2 and "nb-97-other-0123456789abcdef01234567.ipynb" in runs
+    fresh = next(cache.glob("nb-98-tiny-*.ipynb"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask, "a cached run gets a new file's mode, not 0600"
+    assert execute_all([path], cache, jobs=1, log=lambda line: None)[path].cells[0].outputs  # from the cache now

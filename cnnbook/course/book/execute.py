@@ -64,7 +64,7 @@ def run_notebook(path: str) -> tuple[str, str, float]:
 
 def execute_all(paths, cache_dir: Path | None, jobs: int = 2, log=print) -> dict[Path, object]:
     """``{path: executed notebook}`` for every path, from the cache where it is current, else run (``jobs``
-    at a time). New results are written to the cache atomically."""
+    at a time). New results are written to the cache atomically, replacing older runs of the same notebook."""
     code_hash = package_hash()
     results, todo = {}, []
     for path in map(Path, paths):
@@ -88,6 +88,9 @@ def execute_all(paths, cache_dir: Path | None, jobs: int = 2, log=print) -> dict
                     if cached is not None:
                         cached.parent.mkdir(parents=True, exist_ok=True)
                         write_atomic(cached, text.encode("utf-8"))
+                        for old in cached.parent.glob(f"{path.parent.name}-{path.stem}-*.ipynb"):
+                            if old != cached:  # an earlier run of this notebook, now out of date
+                                old.unlink(missing_ok=True)
         finally:
             if env_before is None:
                 os.environ.pop("MPLBACKEND", None)
