@@ -39,8 +39,9 @@ def test_bench_compares_with_torch_when_installed(capsys, monkeypatch):
     status, out = _run(capsys, "--batch", "2", "--repeats", "1", "--shapes", "3->4:8x8", "--no-naive", "--threads", "1",
                        "--clock", "cpu")
     assert status == 0
-    # fast ms, GFLOP/s, % of sgemm, torch ms, fast/torch
-    assert re.search(r"^3->4 8x8\s+\d+\.\d\d\s+\d+\.\d\s+\d+\s+\d+\.\d\d\s+\d+\.\d\d$", out, re.M)
+    # fast ms, GFLOP/s, % of sgemm, torch ms, torch's % of sgemm, fast/torch
+    assert re.search(r"^3->4 8x8\s+\d+\.\d\d\s+\d+\.\d\s+\d+\s+\d+\.\d\d\s+\d+\s+\d+\.\d\d$", out, re.M)
+    assert re.search(r"^layer\s+fast ms\s+GFLOP/s\s+%sgemm\s+torch ms\s+%sgemm\s+fast/torch$", out, re.M)
     assert re.search(r"^fast/torch ratio: median \d+\.\d\d, worst \d+\.\d\d$", out, re.M)
     assert "naive" not in out
     assert "median cpu time" in out and "threads: 1" in out

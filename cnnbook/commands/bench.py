@@ -4,7 +4,9 @@ Every implementation runs the same float32 layers (batch 64, 3x3 kernels, paddin
 Runs are interleaved (fast, torch, fast, torch, ...) so a busy machine slows all of them alike,
 and each time reported is a median. Every layer gets its own line: the fast version's time, its
 GFLOP/s and their share of this machine's float32 matrix-product (sgemm) rate, measured first (the
-ceiling for an im2col convolution), then every other implementation's time as a ratio to PyTorch's.
+ceiling for an im2col convolution), PyTorch's time and share of that rate (for the same operation
+count: to come within 1.5x of PyTorch, the fast version needs at least two thirds of PyTorch's
+share), then every other implementation's time as a ratio to PyTorch's.
 
 Two public peers join when their code is on this machine (none of it is part of the workbook):
 ``--cs231n DIR`` (or ``$CNNBOOK_BENCH_CS231N``), the folder that holds CS231n assignment 2's ``cs231n``
@@ -246,7 +248,7 @@ def _report(args, torch) -> int:
     print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s (float32 1024x1024 matrix product)")
     base = "torch" if torch is not None else "fast"  # every ratio is a time over this one's
     compared = [name for name in ["fast", *peers] if name != base]
-    print(f"{'layer':<16}{'fast ms':>9}{'GFLOP/s':>9}{'%sgemm':>8}" + (f"{'torch ms':>10}" if torch else "")
+    print(f"{'layer':<16}{'fast ms':>9}{'GFLOP/s':>9}{'%sgemm':>8}" + (f"{'torch ms':>10}{'%sgemm':>8}" if torch else "")
           + "".join(f"{f'{name}/{base}':>14}" for name in compared))
     medians = []
     for C, F, H, W in args.shapes:
@@ -263,9 +265,10 @@ def _report(args, torch) -> int:
                 return 1
         med = _interleaved_medians(steps, args.repeats, clock)
         medians.append(med)
-        rate = _conv_flops(args.batch, C, F, H, W) / med["fast"] / 1e9
-        print(f"{f'{C}->{F} {H}x{W}':<16}{med['fast'] * 1e3:>9.2f}{rate:>9.1f}{100 * rate / sgemm:>8.0f}"
-              + (f"{med['torch'] * 1e3:>10.2f}" if torch else "")
+        flops = _conv_flops(args.batch, C, F, H, W)
+        share = {name: 100 * flops / med[name] / 1e9 / sgemm for name in med}  # % of the ceiling, im2col's count
+        print(f"{f'{C}->{F} {H}x{W}':<16}{med['fast'] * 1e3:>9.2f}{flops / med['fast'] / 1e9:>9.1f}{share['fast']:>8.0f}"
+              + (f"{med['torch'] * 1e3:>10.2f}{share['torch']:>8.0f}" if torch else "")
               + "".join(f"{med[name] / med[base]:>14.2f}" for name in compared))
     for name in compared:
         ratios = [med[name] / med[base] for med in medians]
