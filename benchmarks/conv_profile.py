@@ -1,0 +1,96 @@
+"""Where cnnbook's convolution spends its time, line by line (line_profiler on the real layer).
+
+Runs ``conv2d_forward`` + ``conv2d_backward`` on the bench's layers (float32, batch 64, 3x3, padding 1)
+on one BLAS thread under ``line_profiler``, then sums the lines into the stages that
+``benchmarks/README.md`` discusses: the three matrix products, the im2col copies, the col2im adds,
+and everything else (padding, transposed copies, bias, checks, Python). The profiler itself costs
+a few microseconds a line, so the layer runs somewhat slower than in ``python -m cnnbook bench``;
+what this is for is the split. ``--lines`` also prints every line's share.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_profile.py --repeats 20
+"""
+from __future__ import annotations
+
+import argparse
+import linecache
+import sys
+import time
+
+import numpy as np
+
+from cnnbook.commands import bench
+from cnnbook.commands._cli import positive_int
+from cnnbook.layers import conv as conv_module
+
+# Each stage, and a piece of source text that only its lines of conv.py contain.
+STAGES = (("products", ("xp.matmul(", " @ ")), ("im2col", ("cols[i, j, :, blk] =",)), ("col2im", ("+= dcols[i, j]",)))
+
+
+def stage_of(source: str) -> str:
+    """The stage a line of ``conv.py`` belongs to: one of :data:`STAGES`, else ``"other"``."""
+    for stage, marks in STAGES:
+        if any(mark in source for mark in marks):
+            return stage
+    return "other"
+
+
+def profile_layer(x, w, b, dout, repeats: int):
+    """``{(function, line number): seconds per call}`` of the layer's own lines, and the source of each line."""
+    from line_profiler import LineProfiler
+
+    profiler = LineProfiler(conv_module.conv2d_forward, conv_module.conv2d_backward)
+    for _ in range(2):  # warm-up outside the profile
+        conv_module.conv2d_backward(dout, conv_module.conv2d_forward(x, w, b, 1, 1)[1])
+    profiler.enable_by_count()
+    try:
+        for _ in range(repeats):
+            conv_module.conv2d_backward(dout, conv_module.conv2d_forward(x, w, b, 1, 1)[1])
+    finally:
+        profiler.disable_by_count()
+    stats = profiler.get_stats()
+    lines, sources = {}, {}
+    for (filename, _, function), timings in stats.timings.items():
+        for lineno, _, total in timings:
+            lines[(function, lineno)] = total * stats.unit / repeats
+            sources[(function, lineno)] = linecache.getline(filename, lineno).strip()
+    return lines, sources
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=positive_int, default=64)
+    parser.add_argument("--repeats", type=positive_int, default=10)
+    parser.add_argument("--shapes", type=bench._parse_shape, nargs="+", metavar="C->F:HxW",
+                        default=list(bench.DEFAULT_SHAPES))
+    parser.add_argument("--lines", action="store_true", help="also print every line of at least 1%% of a layer")
+    args = parser.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
+    stage_names = [stage for stage, _ in STAGES] + ["other"]
+    rng = np.random.default_rng(0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        sgemm = bench._sgemm_rate(time.process_time)
+        print(f"conv2d forward+backward under line_profiler, float32, batch {args.batch}, 3x3, padding 1, "
+              f"one BLAS thread; ms per call, mean of {args.repeats}")
+        print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s; {bench._blas_line()}")
+        print(f"{'layer':<16}{'total':>8}" + "".join(f"{name:>10}" for name in stage_names) + f"{'products GFLOP/s':>18}")
+        for C, F, H, W in args.shapes:
+            x, w, b, dout = bench._layer(rng, args.batch, C, F, H, W)
+            lines, sources = profile_layer(x, w, b, dout, args.repeats)
+            total = sum(lines.values())
+            per_stage = {name: 0.0 for name in stage_names}
+            for key, seconds in lines.items():
+                per_stage[stage_of(sources[key])] += seconds
+            rate = bench._conv_flops(args.batch, C, F, H, W) / max(per_stage["products"], 1e-12) / 1e9
+            print(f"{f'{C}->{F} {H}x{W}':<16}{total * 1e3:>8.2f}"
+                  + "".join(f"{per_stage[name] * 1e3:>10.2f}" for name in stage_names) + f"{rate:>18.1f}")
+            if args.lines:
+                for key in sorted(lines, key=lambda k: (k[0] != "conv2d_forward", k[1])):
+                    if lines[key] >= 0.01 * total:
+                        print(f"    {lines[key] * 1e3:7.3f} ms {100 * lines[key] / total:5.1f}%  {key[0]}:{key[1]}  "
+                              f"{sources[key][:90]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
