@@ -108,7 +108,7 @@ def step_functions(batch: int) -> dict:
     return steps
 
 
-def bench_step(batch: int, repeats: int, burst: int = 3) -> dict:
+def bench_step(batch: int, repeats: int, burst: int = 3, clock=time.perf_counter) -> dict:
     """Median seconds per step of each backend, in alternating rounds of one untimed hand-over call
     (the previous library's thread pool may still spin on the cores) and ``burst`` timed calls."""
     steps = step_functions(batch)
@@ -118,18 +118,29 @@ def bench_step(batch: int, repeats: int, burst: int = 3) -> dict:
             step()
             sync()
             for _ in range(burst):
-                t0 = time.perf_counter()
+                t0 = clock()
                 step()
                 sync()
-                times[name].append(time.perf_counter() - t0)
+                times[name].append(clock() - t0)
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def _load() -> str:
+    """The load average over 1, 5 and 15 minutes, two decimals each."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def threadpool_info_blas() -> list:
+    """threadpoolctl's entries for NumPy's BLAS (how many threads each runs)."""
+    from threadpoolctl import threadpool_info
+    return [i for i in threadpool_info() if i.get("user_api") == "blas"]
 
 
 COMMAND_TIMEOUT_S = 3600  # the full command is stopped (with a message) if it runs longer than this
 
 
 def run_command(args: list[str]) -> None:
-    load_before = os.getloadavg()
+    load_before = _load()
     t0 = time.perf_counter()
     try:  # in its own session: a timeout, Ctrl-C or SIGTERM here stops it too (processes.run)
         result = processes.run([sys.executable, "-m", "cnnbook", "train", *args], COMMAND_TIMEOUT_S)
@@ -139,7 +150,7 @@ def run_command(args: list[str]) -> None:
     wall = time.perf_counter() - t0
     print("\n".join(result.stdout.strip().splitlines()[-12:]))
     print(f"exit {result.returncode}; wall {wall:.1f} s; load average (1, 5, 15 min) before "
-          f"{load_before}, after {os.getloadavg()} on {os.cpu_count()} CPUs")
+          f"{load_before}, after {_load()} on {os.cpu_count()} CPUs")
     if result.returncode:
         print(result.stderr[-2000:])
 
@@ -151,13 +162,22 @@ def main(argv=None) -> int:
     parser.add_argument("--command", action="store_true", help="also time `python -m cnnbook train --full`")
     parser.add_argument("--command-args", default="--full --no-progress",
                         help="arguments of the timed train command (default: --full --no-progress)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both NumPy's BLAS and PyTorch (default: each library's own)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: this process's CPU time, steadier on a shared machine with --threads 1")
     args = parser.parse_args(argv)
-    print(f"load average before: {os.getloadavg()} on {os.cpu_count()} CPUs; torch threads: ", end="")
     import torch
-    print(torch.get_num_threads())
+    from threadpoolctl import threadpool_limits
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+        threadpool_limits(limits=args.threads, user_api="blas")
+    print(f"load average before: {_load()} on {os.cpu_count()} CPUs; torch threads: "
+          f"{torch.get_num_threads()}; BLAS threads: {[i['num_threads'] for i in threadpool_info_blas()]}")
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     for batch in args.batch:
-        med = bench_step(batch, args.repeats)
-        print(f"one training step, batch {batch}, float32, median of {args.repeats} (interleaved):")
+        med = bench_step(batch, args.repeats, clock=clock)
+        print(f"one training step, batch {batch}, float32, median {args.clock} time of {args.repeats} (interleaved):")
         for name, t in med.items():
             print(f"  {name:<14} {t * 1e3:8.1f} ms")
         print(f"  cnnbook-numpy / torch-cpu = {med['cnnbook-numpy'] / med['torch-cpu']:.2f}x (goal: <= 2x)")
