@@ -31,7 +31,6 @@ import time
 import numpy as np
 
 from cnnbook.commands import bench
-from cnnbook.commands._cli import positive_int
 from cnnbook.layers import conv2d_backward, conv2d_forward
 
 # Winograd F(2x2, 3x3): filter transform G (4x3); the input transform B^T and the output transform
@@ -219,10 +218,7 @@ def _step(forward, backward, x, w, b, dout):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=positive_int, default=64)
-    parser.add_argument("--repeats", type=positive_int, default=15)
-    parser.add_argument("--shapes", type=bench._parse_shape, nargs="+", metavar="C->F:HxW",
-                        default=list(bench.DEFAULT_SHAPES))
+    bench.add_layer_arguments(parser, repeats=15)
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
     try:

@@ -19,7 +19,6 @@ import time
 import numpy as np
 
 from cnnbook.commands import bench
-from cnnbook.commands._cli import positive_int
 from cnnbook.layers import conv as conv_module
 
 # Each stage, and a piece of source text that only its lines of conv.py contain.
@@ -58,10 +57,7 @@ def profile_layer(x, w, b, dout, repeats: int):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=positive_int, default=64)
-    parser.add_argument("--repeats", type=positive_int, default=10)
-    parser.add_argument("--shapes", type=bench._parse_shape, nargs="+", metavar="C->F:HxW",
-                        default=list(bench.DEFAULT_SHAPES))
+    bench.add_layer_arguments(parser, repeats=10)
     parser.add_argument("--lines", action="store_true", help="also print every line of at least 1%% of a layer")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits

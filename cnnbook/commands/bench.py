@@ -47,11 +47,18 @@ def _parse_shape(text: str) -> tuple[int, int, int, int]:
     return shape
 
 
-def add_arguments(parser) -> None:
+def add_layer_arguments(parser, repeats: int = 15) -> None:
+    """``--batch``, ``--repeats`` and ``--shapes``: which layers to time, and how often (also used by
+    ``benchmarks/conv_profile.py`` and ``benchmarks/conv_alternatives.py``)."""
     parser.add_argument("--batch", type=positive_int, default=64, help="batch size N (default 64)")
-    parser.add_argument("--repeats", type=positive_int, default=15, help="timed runs per implementation and shape")
+    parser.add_argument("--repeats", type=positive_int, default=repeats,
+                        help=f"timed runs per implementation and shape (default {repeats})")
     parser.add_argument("--shapes", type=_parse_shape, nargs="+", metavar="C->F:HxW",
                         default=list(DEFAULT_SHAPES), help="layers to time (default: five CNN layers)")
+
+
+def add_arguments(parser) -> None:
+    add_layer_arguments(parser)
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
     parser.add_argument("--no-naive", action="store_true", help="skip the (slow) naive comparison")
     parser.add_argument("--threads", type=positive_int, default=None,
