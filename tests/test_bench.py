@@ -43,8 +43,18 @@ def test_bench_compares_with_torch_when_installed(capsys, monkeypatch):
     assert re.search(r"^3->4 8x8\s+\d+\.\d\d\s+\d+\.\d\s+\d+\s+\d+\.\d\d\s+\d+\s+\d+\.\d\d$", out, re.M)
     assert re.search(r"^layer\s+fast ms\s+GFLOP/s\s+%sgemm\s+torch ms\s+%sgemm\s+fast/torch$", out, re.M)
     assert re.search(r"^fast/torch ratio: median \d+\.\d\d, worst \d+\.\d\d$", out, re.M)
+    assert re.search(r"^fast is more than 1\.5x torch's time on: (no layer|3->4 8x8)$", out, re.M)
     assert "naive" not in out
     assert "median cpu time" in out and "threads: 1" in out
+
+
+def test_bench_names_the_layers_over_the_goal(capsys, monkeypatch):
+    pytest.importorskip("torch")
+    argv = ("--batch", "2", "--repeats", "1", "--shapes", "3->4:8x8", "2->2:5x5", "--no-naive", "--threads", "1")
+    monkeypatch.setattr(bench, "GOAL_RATIO", 0.0)  # every layer is over a goal of 0
+    assert "fast is more than 0.0x torch's time on: 3->4 8x8, 2->2 5x5\n" in _run(capsys, *argv)[1]
+    monkeypatch.setattr(bench, "GOAL_RATIO", 1e9)
+    assert "fast is more than 1000000000.0x torch's time on: no layer\n" in _run(capsys, *argv)[1]
 
 
 def test_bench_without_torch(capsys):
