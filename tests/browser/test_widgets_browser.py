@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from hangul_check import HANGUL_RENDERS
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from cnnbook import explore
 
 pytestmark = pytest.mark.browser
@@ -76,6 +78,21 @@ def count(page, selector: str) -> int:
     return page.locator(selector).count()
 
 
+def wait_counts(page, expected: dict, timeout_ms: int = 20_000) -> dict:
+    """``{selector: number of matching elements}``, once every count is as ``expected`` or ``timeout_ms`` ran out.
+
+    A widget sets its text and then its drawing, two messages to the browser: right after the text changed,
+    the drawing may still be the previous one, so the counts are waited for, not read once.
+    """
+    try:
+        page.wait_for_function("(expected) => Object.entries(expected).every("
+                               "([sel, n]) => document.querySelectorAll(sel).length === n)",
+                               arg=expected, timeout=timeout_ms)
+    except PlaywrightTimeout:
+        pass  # the comparison the caller asserts shows which count is off
+    return {selector: count(page, selector) for selector in expected}
+
+
 def drawing_src(page, root: str) -> str:
     return page.locator(f"{root} img.cnnbook-drawing, {root} .cnnbook-drawing img").first.get_attribute("src")
 
@@ -131,13 +148,12 @@ def test_04_output_size_explorer(page, lab):
         shown = text_of(page, f"{root} .cnnbook-result")
         assert html.unescape(r.message) in shown
         assert ("Does not fit" in shown) == (r.numerator >= 0 and not r.fits)
-        assert count(page, f"{root} svg rect.cnnbook-output-cell") == r.output_size ** 2
-        n = r.padded_size
-        cells = count(page, f"{root} svg rect.cnnbook-input-cell") + count(page, f"{root} svg rect.cnnbook-pad-cell")
-        assert cells == n * n
-        covered = n - r.dropped
-        assert count(page, f"{root} svg rect.cnnbook-dropped-cell") == n * n - covered * covered
-        assert count(page, f"{root} svg rect.cnnbook-kernel-cell") == (K * K if r.output_size else 0)
+        n, covered = r.padded_size, r.padded_size - r.dropped
+        expected = {f"{root} svg rect.cnnbook-output-cell": r.output_size ** 2,
+                    f"{root} svg rect.cnnbook-input-cell, {root} svg rect.cnnbook-pad-cell": n * n,
+                    f"{root} svg rect.cnnbook-dropped-cell": n * n - covered * covered,
+                    f"{root} svg rect.cnnbook-kernel-cell": K * K if r.output_size else 0}
+        assert wait_counts(page, expected) == expected
     # back to a misfit, then let the button apply the suggested fix
     set_slider(page, root, "cnnbook-input-size", 8)
     set_slider(page, root, "cnnbook-kernel-size", 3)
@@ -149,7 +165,8 @@ def test_04_output_size_explorer(page, lab):
     p, s, out = r.suggestions[0]
     fixed = explore.output_size_report(8, 3, s, p)
     wait_text(page, f"{root} .cnnbook-result", fixed.formula)
-    assert count(page, f"{root} svg rect.cnnbook-output-cell") == out ** 2
+    expected = {f"{root} svg rect.cnnbook-output-cell": out ** 2}
+    assert wait_counts(page, expected) == expected
     # the kernel moves with the position slider
     first_x = page.locator(f"{root} svg rect.cnnbook-kernel-cell").first.get_attribute("x")
     set_slider(page, root, "cnnbook-position", 1)
