@@ -35,12 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "hub"))
 import rehearsal  # noqa: E402
 
+from cnnbook.commands.bench import load_average  # noqa: E402
+
 NOTEBOOK = "08-training-a-cnn.ipynb"
 GIB = 1024
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _run_one(hub: rehearsal.Hub, name: str, notebook: str) -> dict:
@@ -70,7 +68,7 @@ def _with_hub(names: list[str], work: Path, job):
 
 
 def measure(learners: int, session: bool, work: Path) -> dict:
-    figures = {"load_before": _load(), "cpus": os.cpu_count()}
+    figures = {"load_before": load_average(), "cpus": os.cpu_count()}
 
     def solo(hub):
         out = {"nb08": _run_one(hub, "solo", NOTEBOOK)}
@@ -85,7 +83,7 @@ def measure(learners: int, session: bool, work: Path) -> dict:
     figures.update(_with_hub(["solo"], work / "solo", solo)[0])
     figures["crowd"], hub_side = _with_hub([f"learner-{i + 1}" for i in range(learners)], work / "crowd", crowd)
     figures.update(hub_side)
-    figures["load_after"] = _load()
+    figures["load_after"] = load_average()
     return figures
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import processes
 
 from cnnbook import backend, nn
+from cnnbook.commands.bench import _blas_line, load_average
 from cnnbook.layers import softmax_cross_entropy
 from cnnbook.models import reference_cnn
 
@@ -125,22 +126,11 @@ def bench_step(batch: int, repeats: int, burst: int = 3, clock=time.perf_counter
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def _load() -> str:
-    """The load average over 1, 5 and 15 minutes, two decimals each."""
-    return " ".join(f"{v:.2f}" for v in os.getloadavg())
-
-
-def threadpool_info_blas() -> list:
-    """threadpoolctl's entries for NumPy's BLAS (how many threads each runs)."""
-    from threadpoolctl import threadpool_info
-    return [i for i in threadpool_info() if i.get("user_api") == "blas"]
-
-
 COMMAND_TIMEOUT_S = 3600  # the full command is stopped (with a message) if it runs longer than this
 
 
 def run_command(args: list[str]) -> None:
-    load_before = _load()
+    load_before = load_average()
     t0 = time.perf_counter()
     try:  # in its own session: a timeout, Ctrl-C or SIGTERM here stops it too (processes.run)
         result = processes.run([sys.executable, "-m", "cnnbook", "train", *args], COMMAND_TIMEOUT_S)
@@ -150,7 +140,7 @@ def run_command(args: list[str]) -> None:
     wall = time.perf_counter() - t0
     print("\n".join(result.stdout.strip().splitlines()[-12:]))
     print(f"exit {result.returncode}; wall {wall:.1f} s; load average (1, 5, 15 min) before "
-          f"{load_before}, after {_load()} on {os.cpu_count()} CPUs")
+          f"{load_before}, after {load_average()} on {os.cpu_count()} CPUs")
     if result.returncode:
         print(result.stderr[-2000:])
 
@@ -172,8 +162,8 @@ def main(argv=None) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
         threadpool_limits(limits=args.threads, user_api="blas")
-    print(f"load average before: {_load()} on {os.cpu_count()} CPUs; torch threads: "
-          f"{torch.get_num_threads()}; BLAS threads: {[i['num_threads'] for i in threadpool_info_blas()]}")
+    print(f"load average before: {load_average()} on {os.cpu_count()} CPUs; torch threads: "
+          f"{torch.get_num_threads()}; {_blas_line()}")
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     for batch in args.batch:
         med = bench_step(batch, args.repeats, clock=clock)

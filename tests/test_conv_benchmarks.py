@@ -1,4 +1,4 @@
-"""benchmarks/conv_alternatives.py and conv_profile.py: the two convolutions timed against cnnbook's must compute
+"""benchmarks/conv_alternatives.py and conv_profile.py: the three convolutions timed against cnnbook's must compute
 the same layer, or the README's comparison would time the wrong thing; the profile must find the stages in conv.py."""
 import ast
 import inspect

@@ -227,6 +227,14 @@ def run(args) -> int:
             limiter.restore_original_limits()
 
 
+def load_average() -> str:
+    """The load average over 1, 5 and 15 minutes, two decimals each ("unknown" where the system has none);
+    every benchmark prints it, since other processes on the machine slow the runs down."""
+    if not hasattr(os, "getloadavg"):
+        return "unknown"
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def _blas_line() -> str:
     """Which BLAS kernel NumPy runs, and on how many threads (threadpoolctl), or why that is unknown."""
     try:
@@ -251,8 +259,7 @@ def _report(args, torch) -> int:
     print(_blas_line())
     if args.threads is not None:
         print(f"threads: {args.threads} for BLAS and PyTorch")
-    if hasattr(os, "getloadavg"):
-        print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()) + f" on {os.cpu_count()} CPUs")
+    print(f"load average (1, 5, 15 min): {load_average()} on {os.cpu_count()} CPUs")
     sgemm = _sgemm_rate(clock)
     print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s (float32 1024x1024 matrix product)")
     base = "torch" if torch is not None else "fast"  # every ratio is a time over this one's
