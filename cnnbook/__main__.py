@@ -14,6 +14,8 @@ import sys
 
 from cnnbook.commands._cli import describe_stop, signal_of, stop_on_sigterm
 
+DESCRIPTION = "cnnbook, a Jupyter workbook on image classification with CNNs (CS231n): its command line."
+
 COMMANDS = {
     "doctor": "check that the workbook can run here: versions, backend, GPU, data",
     "train": "train the reference CNN on Fashion-MNIST",
@@ -38,7 +40,8 @@ def main(argv=None) -> int:
 
 
 def _main(argv) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnnbook", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cnnbook", description=DESCRIPTION,
+                                     epilog="`python -m cnnbook COMMAND --help` describes one command.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     modules, parsers = {}, {}
     for name, help_text in COMMANDS.items():

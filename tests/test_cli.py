@@ -162,3 +162,29 @@ def test_install_hints_are_quoted_for_zsh(monkeypatch):
     found = [f"{path.relative_to(ROOT)}: {m.group(0)}" for path in files
              for m in unquoted.finditer(path.read_text(encoding="utf-8"))]
     assert not found, found
+
+
+def _help_texts():
+    """The top-level help and every command's, as a user sees them."""
+    from cnnbook.__main__ import COMMANDS
+    yield "python -m cnnbook --help", cnnbook("--help").stdout
+    for name in COMMANDS:
+        yield f"python -m cnnbook {name} --help", cnnbook(name, "--help").stdout
+
+
+def test_help_is_plain_text_without_markup():
+    for command, text in _help_texts():
+        assert text.startswith("usage: python -m cnnbook"), (command, text[:200])
+        for markup in ("``", ":func:", ":class:", ":mod:", ":data:"):
+            assert markup not in text, f"{command} shows reStructuredText markup {markup!r}:\n{text}"
+
+
+@pytest.mark.parametrize("readme, heading", [("README.md", "### The command line"), ("README.ko.md", "### 명령줄")])
+def test_readme_lists_every_command_of_the_parser(readme, heading):
+    """The README's command table names every command the parser has, and none it lacks."""
+    from cnnbook.__main__ import COMMANDS
+    text = open(os.path.join(ROOT, readme), encoding="utf-8").read()
+    assert heading in text, f"{readme} has no section {heading!r}"
+    text = text.split(heading, 1)[1].split("\n#", 1)[0]
+    listed = re.findall(r"^\| `(\w+)[^`]*` \|", text, flags=re.MULTILINE)
+    assert sorted(set(listed)) == sorted(COMMANDS), f"{readme}'s command table lists {listed}, the parser has {list(COMMANDS)}"

@@ -64,3 +64,52 @@ def test_cli_without_a_command_shows_usage():
     assert helped.returncode == 0
     for command in ("doctor", "train", "bench", "student"):
         assert command in helped.stdout
+
+
+def test_doctor_says_which_extras_are_installed_and_what_each_adds():
+    from cnnbook.commands.doctor import EXTRAS
+    out = _doctor().stdout
+    for extra, adds in EXTRAS.items():
+        assert f"  {extra:<11} " in out and adds in out, extra
+    # the test environment has the [test] extra, and with it [lab], [instructor] and [book]
+    for extra in ("lab", "instructor", "book", "test"):
+        assert f"  {extra:<11} installed: " in out, (extra, out)
+
+
+REQUIRES = ["numpy>=1.24", 'jupyterlab>=4; extra == "lab"', 'nbgrader<0.10,>=0.9; extra == "instructor"',
+            'cupy-cuda12x<14,>=13.5; python_version < "3.0" and extra == "gpu"',
+            'cupy-cuda13x; python_version >= "3.0" and extra == "gpu"',
+            'cnnbook[instructor,lab]; extra == "test"', 'pytest>=7.4; extra == "test"']
+
+
+@pytest.mark.parametrize("extra, names", [
+    ("lab", {"jupyterlab"}),
+    ("instructor", {"nbgrader"}),
+    ("gpu", {"cupy-cuda13x"}),  # the other requirement's marker excludes every Python 3
+    ("test", {"pytest", "jupyterlab", "nbgrader"}),  # the package's own extras, expanded
+    ("nothing", set()),
+])
+def test_an_extras_requirements_come_from_the_package_metadata(extra, names):
+    from cnnbook.commands.doctor import extra_requirements
+    assert extra_requirements(REQUIRES, extra) == names
+
+
+def test_a_missing_extra_is_named_with_what_is_missing(monkeypatch):
+    from cnnbook.commands import doctor
+    monkeypatch.setattr(doctor.importlib.metadata, "requires", lambda name: REQUIRES)
+    monkeypatch.setattr(doctor, "_installed", lambda name: name != "nbgrader")
+    lines = doctor.extras_report()
+    assert any(line.startswith("  instructor  not installed (missing nbgrader): nbgrader") for line in lines), lines
+    assert any(line.startswith("  lab         installed: JupyterLab") for line in lines), lines
+
+
+def test_the_book_names_the_extra_when_its_tools_are_missing(monkeypatch, tmp_path):
+    import importlib.util
+
+    from cnnbook.course import book
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "myst_nb" else real(name, *a))
+    assert book.missing_tools() == ["myst_nb"]
+    with pytest.raises(ValueError, match=r'needs myst_nb, not installed here: `pip install -e "\.\[book\]"`'):
+        book.build_book(tmp_path / "out", langs=("en",))
+    assert not (tmp_path / "out").exists()  # nothing written

@@ -3,8 +3,9 @@
 The wheel is built from a copy of the sources (so the checkout's ``build/`` and egg-info stay untouched) with
 ``pip wheel --no-deps --no-build-isolation`` and installed with ``pip install --no-deps --target`` (its
 dependencies are this environment's). Then ``doctor``, ``student`` and ``load_fashion_mnist()`` run from an
-empty folder. The package metadata is checked too: the ``[test]`` extra holds what ``requirements.txt`` holds
-(so ``pip install -e ".[test]" && pytest`` works), and the ``[gpu]`` extra never forces a NumPy upgrade.
+empty folder. The package metadata is checked too: ``requirements.txt`` (the learner's) is the package with ``[lab]`` and
+holds no test, grading or book tools, ``requirements-test.txt`` is ``[test]``, which holds the other extras,
+and the ``[gpu]`` extra never forces a NumPy upgrade.
 """
 import os
 import shutil
@@ -133,15 +134,36 @@ def _requirements(metadata, extra=None):
     return out
 
 
-def test_test_extra_holds_everything_requirements_txt_holds(wheel):
+def _requirement_lines(name):
+    return [line.split("#")[0].strip() for line in (REPO / name).read_text().splitlines()
+            if line.split("#")[0].strip()]
+
+
+def test_requirement_files_are_the_package_and_one_extra():
+    """One source of truth: the learner's file installs the package with [lab], the tests' file with [test]."""
+    assert _requirement_lines("requirements.txt") == ["-e .[lab]"]
+    assert _requirement_lines("requirements-test.txt") == ["-e .[test]"]
+
+
+# What the learner's install must not pull in: the tools for testing, grading and building the web book.
+NOT_FOR_LEARNERS = {"nbgrader", "pytest", "pytest-xdist", "nbval", "hypothesis", "playwright", "line-profiler",
+                    "sphinx", "myst-nb", "sphinx-book-theme", "sphinx-mathjax-offline", "setuptools", "psutil"}
+
+
+def test_the_learner_install_declares_no_test_grading_or_book_tools(wheel):
     meta = _metadata(wheel)
-    declared = set(_requirements(meta)) | set(_requirements(meta, "test"))
-    listed = set()
-    for line in (REPO / "requirements.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line and not line.startswith("-"):
-            listed.add(canonicalize_name(Requirement(line).name))
-    assert listed - declared == set(), "add these to pyproject's dependencies or its [test] extra"
+    learner = set(_requirements(meta)) | set(_requirements(meta, "lab"))
+    assert {"numpy", "scipy", "matplotlib", "ipywidgets", "jupyterlab", "ipykernel"} <= learner
+    assert learner & NOT_FOR_LEARNERS == set(), "the learner's install (requirements.txt) must stay lean"
+    assert set(_requirements(meta, "instructor")) == {"nbgrader"}
+    assert {"sphinx", "myst-nb", "nbclient"} <= set(_requirements(meta, "book"))
+
+
+def test_the_test_extra_holds_the_learner_instructor_and_book_extras(wheel):
+    meta = _metadata(wheel)
+    (itself,) = _requirements(meta, "test")["cnnbook"]
+    assert itself.extras == {"lab", "instructor", "book"}
+    assert {"pytest", "nbval", "pytest-xdist", "playwright"} <= set(_requirements(meta, "test"))
 
 
 # What CuPy itself requires, read from PyPI on 2026-12-01 with

@@ -1,12 +1,15 @@
 """``python -m cnnbook doctor``: can the workbook run here, and on what?
 
-Prints versions, the backend in use, whether a GPU works and where the data was found.
+Prints versions, the backend in use, whether a GPU works, where the data was found, and which of the
+package's extras (``pip install -e ".[NAME]"``) are installed and what each adds.
 Exit status 1, with the reason, when the workbook cannot run.
 """
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
+import re
 import platform
 import sys
 
@@ -22,6 +25,64 @@ PACKAGES = [
     ("cupy", "cupy-cuda12x / cupy-cuda13x", False),
     ("torch", "torch", False),
 ]
+
+
+EXTRAS = {  # the package's extras (pyproject.toml) and what each adds, in the order a learner meets them
+    "lab": "JupyterLab, to open the notebooks (`python -m cnnbook lab`)",
+    "instructor": "nbgrader, to generate and autograde the exercises (docs/LAB-GUIDE.md)",
+    "book": "Sphinx and MyST-NB, to build the web book (`python -m cnnbook book OUTDIR`)",
+    "gpu": "CuPy, to run on an NVIDIA GPU (`CNNBOOK_BACKEND=cupy`)",
+    "bench": "PyTorch, which `python -m cnnbook bench` compares with",
+    "test": "pytest, nbval, Playwright and the rest: everything the tests need",
+}
+_REQUIREMENT = re.compile(r"^\s*(?P<name>[A-Za-z0-9._-]+)\s*(?:\[(?P<extras>[^\]]*)\])?")
+
+
+def extra_requirements(requires, extra: str) -> set[str]:
+    """The distributions that ``extra`` adds, from the package's ``Requires-Dist`` lines ``requires``.
+
+    An extra that names the package's own extras (``cnnbook[lab,book]``) adds theirs too; a requirement whose
+    other markers (e.g. ``python_version``) exclude this Python is left out.
+    """
+    from packaging.markers import Marker  # packaging comes with pip and JupyterLab; only for this report
+    names = set()
+    for line in requires:
+        spec, _, marker = line.partition(";")
+        if not marker or not Marker(marker).evaluate({"extra": extra}):
+            continue
+        match = _REQUIREMENT.match(spec)
+        if match["name"].lower() == "cnnbook":
+            for inner in (match["extras"] or "").split(","):
+                names |= extra_requirements(requires, inner.strip()) if inner.strip() else set()
+        else:
+            names.add(match["name"])
+    return names
+
+
+def extras_report() -> list[str]:
+    """One line per extra: installed or not, and what it adds."""
+    try:
+        requires = importlib.metadata.requires("cnnbook") or []
+        import packaging.markers  # noqa: F401
+    except importlib.metadata.PackageNotFoundError:
+        return ["extras: unknown, cnnbook is not installed (`pip install -r requirements.txt` in a clone)"]
+    except ImportError:
+        return ["extras: unknown, reading them needs `packaging` (`pip install packaging`)"]
+    lines = ['extras (pip install -e ".[NAME]" in a clone, "cnnbook[NAME]" from a wheel):']
+    for extra, adds in EXTRAS.items():
+        missing = sorted(name for name in extra_requirements(requires, extra) if not _installed(name))
+        state = "installed" if not missing else f"not installed (missing {', '.join(missing[:3])}" + \
+            (", ..." if len(missing) > 3 else "") + ")"
+        lines.append(f"  {extra:<11} {state}: {adds}")
+    return lines
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def add_arguments(parser) -> None:
@@ -94,6 +155,9 @@ def run(args) -> int:
             print(f"  {module_name:<11} missing{'' if needed else ' (optional)'}")
             if needed:
                 problems.append(f"{module_name} does not import ({error}); run `pip install -r requirements.txt`")
+
+    for line in extras_report():
+        print(line)
 
     works, reason = backend.gpu_status()
     print(f"GPU: {'yes, ' + reason if works else 'no (' + reason + ')'}")

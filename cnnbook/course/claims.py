@@ -1,7 +1,8 @@
 """The lecture notes' claims, audited: one machine-readable ledger, and the check the notebooks call.
 
-The workbook follows a Korean study note of CS231n's lecture *Image Classification with CNNs*
-(``../shared/lecture-notes/cs231n-lecture5-notes.ko.txt``, velog post by 김성윤 (Jack), 9 September 2025).
+The workbook follows a Korean study note of CS231n's lecture *Image Classification with CNNs*: the velog post
+"[CV] CS231N 5강 정리 [Image Classification with CNNs]" by 김성윤 (Jack), 9 September 2025 (:data:`NOTES_SOURCE`).
+The notes are not part of the workbook; the ledger keeps short verbatim quotes of them with that attribution.
 :data:`CLAIMS` lists every claim it makes: the notes' own words (a short verbatim quote), the claim in
 English, the notebook that measures it, what is measured, and a verdict, one of :data:`VERDICTS`.
 ``source`` says whether the claim is the lecture's or, as far as the public outline of the lecture shows,
@@ -27,6 +28,19 @@ import numbers
 from dataclasses import dataclass
 
 from cnnbook.course.language import LANGUAGES, catalog, get_language
+
+NOTES_SOURCE = {
+    "title": "[CV] CS231N 5강 정리 [Image Classification with CNNs]",
+    "author": "김성윤 (Jack)",
+    "date": "2025-09-09",
+    "site": "velog",
+    "url": "https://velog.io/search?q=CS231N%205%EA%B0%95%20%EC%A0%95%EB%A6%AC%20Image%20Classification%20with%20CNNs",
+    "lecture": "https://cs231n.stanford.edu/",
+}
+"""Where the quotes in :data:`CLAIMS` come from: the study note the workbook follows, and the course it notes."""
+
+NOTES_ENV = "CNNBOOK_LECTURE_NOTES"
+"""The environment variable naming a local copy of the notes' full text (a file), for checking every quote."""
 
 VERDICTS = ("holds", "holds with a caveat", "does not hold", "not testable here")
 """The four verdicts a claim can get."""

@@ -19,6 +19,7 @@ leaves an earlier book as it was.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import re
@@ -225,7 +226,11 @@ def build_book(outdir, langs=EDITIONS, jobs: int = 2, cache=None, hub_url=None, 
     if not in_clone():
         raise ValueError("the web book is built from a clone of the repository (it uses README.md and docs/, "
                          "which an installed package does not carry): git clone it, "
-                         "`pip install -r requirements.txt`, then python -m cnnbook book OUTDIR there")
+                         "`pip install -e \".[book]\"`, then python -m cnnbook book OUTDIR there")
+    missing = missing_tools()
+    if missing:
+        raise ValueError(f"the web book needs {', '.join(missing)}, not installed here: "
+                         "`pip install -e \".[book]\"` in the clone adds them (the [book] extra)")
     outdir = Path(outdir).resolve()
     if outdir.exists() and (not outdir.is_dir() or (any(outdir.iterdir()) and not (outdir / MARKER).exists()
                                                     and not force)):
@@ -285,6 +290,15 @@ def _docnames(lang: str) -> list[str]:
     """The page names (Sphinx docnames) of an edition, with the pages Sphinx makes itself."""
     pages, notebooks = _sources(lang)
     return [p.rsplit(".", 1)[0] for p in [*pages, *notebooks, "claims.md"]] + ["search", "genindex"]
+
+
+BOOK_TOOLS = ("sphinx", "myst_nb", "sphinx_book_theme", "sphinx-mathjax-offline", "nbclient")  # as Sphinx imports them
+"""The modules the book's build imports: the ``[book]`` extra."""
+
+
+def missing_tools() -> list[str]:
+    """The modules of :data:`BOOK_TOOLS` that are not installed (the learner's install has none of them)."""
+    return [name for name in BOOK_TOOLS if importlib.util.find_spec(name) is None]
 
 
 def _sphinx(src: Path, out: Path, doctrees: Path, lang: str, log, other_pages=()) -> None:
