@@ -84,7 +84,7 @@ def test_the_profile_finds_every_stage_in_the_layers_code():
 
 
 def test_the_profile_splits_the_layer_into_stages(capsys):
-    pytest.importorskip("line_profiler")  # in requirements.txt; the skip is for a bare pip install -e .
+    pytest.importorskip("line_profiler")  # in requirements-test.txt; the skip is for a learner's install
     assert conv_profile.main(["--batch", "3", "--repeats", "2", "--shapes", "4->5:9x9", "--lines"]) == 0
     out = capsys.readouterr().out
     row = re.search(r"^4->5 9x9\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", out, re.M)

@@ -4,7 +4,7 @@ The first tests read the notebooks only (fast): every exercise cell is an autogr
 (and 07's hidden tests) an autograder test with points, ``grade_id`` s unique, and the student edition keeps
 all of it. They keep the metadata complete when an exercise is added.
 
-The round trip runs nbgrader itself (0.9, a test dependency in requirements.txt) in a temporary course with
+The round trip runs nbgrader itself (0.9, the [instructor] extra, in requirements-test.txt) in a temporary course with
 nbgrader's default configuration plus the cell timeout and the exchange, exactly as docs/LAB-GUIDE.md says
 (the guide's commands are checked against :data:`COMMANDS` and :data:`CONFIG`):
 
