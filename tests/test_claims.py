@@ -72,7 +72,8 @@ def test_every_claim_is_checked_in_its_notebook(claim):
 def test_check_claim_asserts_and_prints(capsys):
     assert check_claim("C38", np.float64(0.7071), above=0.5) is None  # nothing for a notebook cell to echo
     out = capsys.readouterr().out
-    assert out.startswith("C38 does not hold: measured 0.7071 (> 0.5).")
+    assert out.splitlines() == [f"C38 the notes say: {get_claim('C38').claim}",
+                                "    measured 0.7071 (> 0.5), so this claim of the notes does not hold."]
     with pytest.raises(AssertionError, match="C38.*not > 0.9"):
         check_claim("C38", 0.7071, above=0.9)
     with pytest.raises(AssertionError, match="not > 0 and < 1"):
@@ -90,6 +91,21 @@ def test_check_claim_asserts_and_prints(capsys):
 def test_check_claim_refuses_bad_calls(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
+def test_a_claim_line_says_the_claim_the_measurement_and_the_caveat_in_short_lines(claim, capsys):
+    if claim.verdict == "not testable here":
+        return
+    check_claim(claim.id, 1.0, above=0.5)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{claim.id} the notes say: {claim.claim}"
+    ending = {"holds": "holds.", "holds with a caveat": "holds, with a caveat:", "does not hold": "does not hold."}
+    assert lines[1] == f"    measured 1 (> 0.5), so this claim of the notes {ending[claim.verdict]}"
+    if claim.verdict == "holds with a caveat":  # the caveat itself, not a pointer to it
+        assert len(lines) == 3 and 10 < len(lines[2].strip()) < 200 and lines[2].strip() in claim.measured
+    else:
+        assert len(lines) == 2
 
 
 def test_note_claim_prints_why(capsys):

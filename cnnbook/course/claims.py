@@ -12,8 +12,12 @@ A notebook checks a claim where it measures it::
 
     check_claim("C38", relative_response_at_45, above=0.5)
 
-which asserts that the measured number is on the side the verdict says, and prints one line, for example
-``C38 does not hold: ... measured 0.7071 (> 0.5)``. ``note_claim("C15")`` prints why a claim is not
+which asserts that the measured number is on the side the verdict says, and prints two short lines a learner
+can read: what the notes say, then the measurement and what it means for the claim, with a claim's caveat in
+its own words, for example::
+
+    C38 the notes say: A vertical-line filter does not respond to a 45-degree line.
+        measured 0.7071 (> 0.5), so this claim of the notes does not hold. ``note_claim("C15")`` prints why a claim is not
 testable here. ``python -m cnnbook claims`` prints the ledger as a table, ``--json`` as JSON.
 
 The data is English. In the Korean edition (:func:`cnnbook.course.language.get_language` is ``"ko"``) the checks
@@ -77,6 +81,15 @@ class Claim:
     measured: str
     verdict: str
 
+    def caveat(self, lang: str | None = None) -> str:
+        """The caveat of a claim that holds with one, in ``lang``: the ``measured`` text after ``Caveat:``
+        (Korean ``주의:``); ``""`` for a claim without one."""
+        text = ledger_text(self.measured, lang)
+        for marker in CAVEAT_MARKERS:
+            if marker in text:
+                return text.split(marker, 1)[1].strip()
+        return ""
+
     def as_dict(self, lang: str = "en") -> dict:
         """The claim as the JSON object of ``python -m cnnbook claims --json`` (keys :data:`JSON_KEYS`).
 
@@ -94,6 +107,7 @@ def _c(id, section, source, notebook, verdict, notes, claim, measured):
 
 
 HOLDS, CAVEAT, FAILS, UNTESTABLE = VERDICTS
+CAVEAT_MARKERS = ("Caveat: ", "주의: ")  # where a ``measured`` text's caveat starts, in English and Korean
 LECTURE, ADDED = SOURCES
 
 CLAIMS = (
@@ -415,7 +429,10 @@ CLAIMS = (
 _BY_ID = {c.id: c for c in CLAIMS}
 
 MESSAGES = {
-    "passed": "{id} {verdict}: measured {value} ({needs}). {claim}",
+    "said": "{id} the notes say: {claim}",
+    "holds": "measured {value} ({needs}), so this claim of the notes holds.",
+    "caveat": "measured {value} ({needs}), so this claim of the notes holds, with a caveat:",
+    "fails": "measured {value} ({needs}), so this claim of the notes does not hold.",
     "failed": "{id} ({verdict} in the ledger): measured {value}, which is not {needs}. Claim: {claim} "
               "Measured: {measured}",
     "noted": "{id} {verdict}: {claim} ({measured})",
@@ -497,7 +514,19 @@ def check_claim(claim_id: str, measured, *, above=None, below=None) -> None:
     if not all(ok for ok, _ in conditions):
         raise AssertionError(_say("failed", id=claim_id, verdict=verdict, value=f"{value:.4g}", needs=needs,
                                   claim=said, measured=ledger_text(claim.measured)))
-    print(_say("passed", id=claim_id, verdict=verdict, value=f"{value:.4g}", needs=needs, claim=said))
+    print(claim_lines(claim, f"{value:.4g}", needs))
+
+
+def claim_lines(claim: Claim, value: str, needs: str) -> str:
+    """What :func:`check_claim` prints for a measurement that is where the ledger says: the notes' claim, then the
+    measured value and what it means for the claim, then a caveat in its own words (each line short)."""
+    indent = " " * (len(claim.id) + 1)
+    key = {HOLDS: "holds", CAVEAT: "caveat", FAILS: "fails"}[claim.verdict]
+    lines = [_say("said", id=claim.id, claim=ledger_text(claim.claim)),
+             indent + _say(key, value=value, needs=needs)]
+    if claim.verdict == CAVEAT:
+        lines.append(indent + claim.caveat())
+    return "\n".join(lines)
 
 
 def note_claim(claim_id: str) -> None:
