@@ -132,3 +132,15 @@ def test_readme_summary_matches_the_ledger():
     assert summary in " ".join(readme.split()), f"README's Claims section should say: {summary}"
     failing = [c.id for c in CLAIMS if c.verdict == "does not hold"]
     assert all(i in readme for i in failing)
+
+
+def test_an_illustrated_claim_says_it_is_no_measurement():
+    from dataclasses import replace
+
+    from cnnbook.course.claims import EVIDENCE, claim_lines, evidence_counts
+    assert {c.evidence for c in CLAIMS} <= set(EVIDENCE)
+    shown = replace(get_claim("C07"), evidence="illustrated")
+    assert claim_lines(shown, "1e-06", "< 0.0001").splitlines()[1] == \
+        "    an illustration, not a measurement: 1e-06 (< 0.0001) by construction, so this claim of the notes holds."
+    counts = evidence_counts()
+    assert sum(counts.values()) == sum(c.verdict != "not testable here" for c in CLAIMS)

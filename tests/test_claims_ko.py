@@ -11,7 +11,7 @@ import pytest
 
 from cnnbook.__main__ import main
 from cnnbook.course import language
-from cnnbook.course.claims import CLAIMS, JSON_KEYS, MESSAGES, SOURCES, VERDICTS, check_claim, get_claim, \
+from cnnbook.course.claims import CLAIMS, evidence_counts, JSON_KEYS, MESSAGES, SOURCES, VERDICTS, check_claim, get_claim, \
     ledger_text, ledger_texts, note_claim, verdict_counts
 
 REPO = Path(__file__).resolve().parents[1]
@@ -132,7 +132,10 @@ def test_english_is_unchanged(capsys):
     table = capsys.readouterr().out
     assert not HANGUL.search(table)
     counts = verdict_counts()
-    assert table.rstrip().endswith(f"{len(CLAIMS)} claims: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+    summary, evidence = table.rstrip().splitlines()[-2:]
+    assert summary == f"{len(CLAIMS)} claims: " + ", ".join(f"{n} {v}" for v, n in counts.items())
+    assert evidence == "checked by a measurement: {measured}; shown by an illustration only: {illustrated}".format(
+        **evidence_counts())
     assert main(["claims", "--lang", "en"]) == 0 and capsys.readouterr().out == table
     assert main(["claims", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == [c.as_dict() for c in CLAIMS]

@@ -1,7 +1,8 @@
 """``python -m cnnbook claims [--json] [--lang en|ko]``: the lecture notes' claims, audited (:mod:`cnnbook.course.claims`).
 
-The table shows each claim's id, the notebook that checks it, its source, its verdict and the claim;
-``--json`` prints a JSON list of objects with the keys ``id, notes, claim, notebook, measured, verdict``.
+The table shows each claim's id, the notebook that checks it, its source, its verdict, whether the notebook
+measures it or only illustrates it, and the claim; ``--json`` prints a JSON list of objects with the keys
+``id, notes, claim, notebook, measured, verdict, evidence``.
 ``--lang ko`` gives the claims, what is measured and (in the table) the verdicts in Korean; in the JSON the keys
 and the ``verdict`` values stay the same in every language (one of ``cnnbook.course.claims.VERDICTS``);
 the default is the language in use (:func:`cnnbook.course.language.get_language`).
@@ -12,7 +13,7 @@ import json
 import textwrap
 import unicodedata
 
-from cnnbook.course.claims import CLAIMS, MESSAGES, ledger_text, verdict_counts
+from cnnbook.course.claims import CLAIMS, MESSAGES, UNTESTABLE, evidence_counts, ledger_text, verdict_counts
 from cnnbook.course.language import LANGUAGES, get_language
 
 
@@ -49,9 +50,10 @@ def table(lang: str = "en") -> str:
     def say(key, **values):
         return ledger_text(MESSAGES[key], lang).format(**values)
 
-    header = ("id", say("notebook"), say("source"), say("verdict"))
-    rows = [(c.id, c.notebook[:2], ledger_text(c.source, lang), ledger_text(c.verdict, lang)) for c in CLAIMS]
-    widths = (4, 9, 10, 20) if lang == "en" else [max(map(_width, column)) for column in zip(header, *rows)]
+    header = ("id", say("notebook"), say("source"), say("verdict"), say("evidence"))
+    rows = [(c.id, c.notebook[:2], ledger_text(c.source, lang), ledger_text(c.verdict, lang),
+             "" if c.verdict == UNTESTABLE else ledger_text(c.evidence, lang)) for c in CLAIMS]
+    widths = (4, 9, 10, 20, 12) if lang == "en" else [max(map(_width, column)) for column in zip(header, *rows)]
     indent = " " * (sum(widths) + len(widths))
     lines = [" ".join(map(_pad, header, widths)) + " " + say("claim"), "-" * 100]
     for c, cells in zip(CLAIMS, rows):
@@ -61,6 +63,7 @@ def table(lang: str = "en") -> str:
     counts = ", ".join(say("count", n=n, verdict=ledger_text(v, lang)) for v, n in verdict_counts().items())
     lines.append("-" * 100)
     lines.append(say("summary", n=len(CLAIMS), counts=counts))
+    lines.append(say("evidence_summary", **evidence_counts()))
     return "\n".join(lines)
 
 

@@ -52,7 +52,11 @@ VERDICTS = ("holds", "holds with a caveat", "does not hold", "not testable here"
 SOURCES = ("lecture", "note-taker")
 """Where a claim comes from: the lecture, or the note-taker's addition."""
 
-JSON_KEYS = ("id", "notes", "claim", "notebook", "measured", "verdict")
+EVIDENCE = ("measured", "illustrated")
+"""How a notebook supports a claim: a measurement that could disagree with the claim, or an illustration (the
+number follows from the code's construction or from arithmetic, so it shows the claim without testing it)."""
+
+JSON_KEYS = ("id", "notes", "claim", "notebook", "measured", "verdict", "evidence")
 """The keys of each object in ``python -m cnnbook claims --json``."""
 
 NB01 = "01-five-step-recipe.ipynb"
@@ -80,6 +84,7 @@ class Claim:
     notebook: str
     measured: str
     verdict: str
+    evidence: str = "measured"
 
     def caveat(self, lang: str | None = None) -> str:
         """The caveat of a claim that holds with one, in ``lang``: the ``measured`` text after ``Caveat:``
@@ -102,8 +107,8 @@ class Claim:
         return row
 
 
-def _c(id, section, source, notebook, verdict, notes, claim, measured):
-    return Claim(id, section, source, notes, claim, notebook, measured, verdict)
+def _c(id, section, source, notebook, verdict, notes, claim, measured, evidence="measured"):
+    return Claim(id, section, source, notes, claim, notebook, measured, verdict, evidence)
 
 
 HOLDS, CAVEAT, FAILS, UNTESTABLE = VERDICTS
@@ -430,9 +435,11 @@ _BY_ID = {c.id: c for c in CLAIMS}
 
 MESSAGES = {
     "said": "{id} the notes say: {claim}",
-    "holds": "measured {value} ({needs}), so this claim of the notes holds.",
-    "caveat": "measured {value} ({needs}), so this claim of the notes holds, with a caveat:",
-    "fails": "measured {value} ({needs}), so this claim of the notes does not hold.",
+    "measured": "measured {value} ({needs})",
+    "illustrated": "an illustration, not a measurement: {value} ({needs}) by construction",
+    "holds": "{evidence}, so this claim of the notes holds.",
+    "caveat": "{evidence}, so this claim of the notes holds, with a caveat:",
+    "fails": "{evidence}, so this claim of the notes does not hold.",
     "failed": "{id} ({verdict} in the ledger): measured {value}, which is not {needs}. Claim: {claim} "
               "Measured: {measured}",
     "noted": "{id} {verdict}: {claim} ({measured})",
@@ -446,7 +453,9 @@ MESSAGES = {
     "source": "source",
     "verdict": "verdict",
     "claim": "claim",
+    "evidence": "evidence",
     "summary": "{n} claims: {counts}",
+    "evidence_summary": "checked by a measurement: {measured}; shown by an illustration only: {illustrated}",
     "count": "{n} {verdict}",
 }
 """The templates of what the checks print and raise and of the command's table (``{fields}`` as ``str.format``)."""
@@ -455,7 +464,8 @@ MESSAGES = {
 def ledger_texts() -> list[str]:
     """Every English text the ledger shows, once each: the claims and what each measures (in ledger order), the
     verdicts, the sources and :data:`MESSAGES`. ``locale/ko/claims.po`` holds exactly these msgids."""
-    texts = [text for c in CLAIMS for text in (c.claim, c.measured)] + [*VERDICTS, *SOURCES, *MESSAGES.values()]
+    texts = [text for c in CLAIMS for text in (c.claim, c.measured)] + [*VERDICTS, *SOURCES, *EVIDENCE,
+                                                                         *MESSAGES.values()]
     return list(dict.fromkeys(texts))
 
 
@@ -522,8 +532,8 @@ def claim_lines(claim: Claim, value: str, needs: str) -> str:
     measured value and what it means for the claim, then a caveat in its own words (each line short)."""
     indent = " " * (len(claim.id) + 1)
     key = {HOLDS: "holds", CAVEAT: "caveat", FAILS: "fails"}[claim.verdict]
-    lines = [_say("said", id=claim.id, claim=ledger_text(claim.claim)),
-             indent + _say(key, value=value, needs=needs)]
+    evidence = _say(claim.evidence, value=value, needs=needs)
+    lines = [_say("said", id=claim.id, claim=ledger_text(claim.claim)), indent + _say(key, evidence=evidence)]
     if claim.verdict == CAVEAT:
         lines.append(indent + claim.caveat())
     return "\n".join(lines)
@@ -536,6 +546,11 @@ def note_claim(claim_id: str) -> None:
         raise ValueError(_say("testable", id=claim_id, verdict=ledger_text(claim.verdict), call=repr(claim_id)))
     print(_say("noted", id=claim_id, verdict=ledger_text(claim.verdict), claim=ledger_text(claim.claim),
                measured=ledger_text(claim.measured)))
+
+
+def evidence_counts() -> dict:
+    """``{evidence: number of checked claims}`` for each of :data:`EVIDENCE` (claims not testable here left out)."""
+    return {e: sum(c.evidence == e and c.verdict != UNTESTABLE for c in CLAIMS) for e in EVIDENCE}
 
 
 def verdict_counts() -> dict:
