@@ -3,7 +3,10 @@
 Arrays of either backend come back to the host in exactly one place, :func:`host`.
 Every function draws a new figure and returns it (``matplotlib.figure.Figure``); in a notebook write
 ``fig = show_images(X)`` (or end the line with ``;``) so Jupyter shows it once.
-Nothing here changes matplotlib's global settings.
+One global setting changes, on the first plot: a Hangul font found on the machine is added to the end of
+matplotlib's font families (``font.family``, :func:`hangul_font`), as a glyph-by-glyph fallback for the Korean edition's text. English text
+is drawn as before (DejaVu Sans comes first and has every Latin glyph); Hangul, which DejaVu Sans lacks, is drawn
+with that font instead of empty boxes.
 """
 from __future__ import annotations
 
@@ -17,9 +20,49 @@ def host(a) -> np.ndarray:
     return backend.to_numpy(a)
 
 
+# Fonts with Hangul that learners' machines have: Debian/Ubuntu's fonts-nanum, Noto CJK (many Linux systems),
+# Windows' Malgun Gothic, macOS's Apple SD Gothic Neo / AppleGothic. The first one installed is used.
+HANGUL_FONTS = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo",
+                "AppleGothic", "NanumBarunGothic", "UnDotum")
+HANGUL_FONT_HINT = ("no Hangul font found for matplotlib: Korean text in figures would be drawn as boxes. "
+                    "Install one (Debian/Ubuntu: `sudo apt-get install fonts-nanum`, then restart the kernel); "
+                    "Windows and macOS come with one")
+
+
+def hangul_font(installed=None) -> str | None:
+    """The first font of :data:`HANGUL_FONTS` that matplotlib knows (``installed``: the names it knows, default
+    its font list), or ``None``."""
+    if installed is None:
+        from matplotlib import font_manager
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in HANGUL_FONTS if name in installed), None)
+
+
+_hangul_ready = False
+
+
 def _plt():
     import matplotlib.pyplot as plt  # imported on first plot, so importing cnnbook.viz stays cheap
+    global _hangul_ready
+    if not _hangul_ready:
+        _hangul_ready = True
+        _add_hangul_fallback(plt.rcParams)
     return plt
+
+
+def _add_hangul_fallback(rc) -> None:
+    """Append a Hangul font to ``rc["font.family"]`` (matplotlib falls back along that list glyph by glyph, while
+    a generic name such as ``sans-serif`` resolves to one font only); warn in the Korean edition when the
+    machine has none."""
+    font = hangul_font()
+    if font is None:
+        from cnnbook.course.language import get_language
+        if get_language() == "ko":
+            import warnings
+            warnings.warn(HANGUL_FONT_HINT, stacklevel=3)
+        return
+    if font not in rc["font.family"]:
+        rc["font.family"] = [*rc["font.family"], font]
 
 
 # Readability limits every figure here keeps (NOTEBOOKS.md; tests/figure_lint.py measures them): a figure at
