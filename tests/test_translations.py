@@ -1,6 +1,6 @@
 """The Korean edition (notebooks/ko/) stays in step with the English, and its terms follow the glossary.
 
-* Every notebook has a Korean edition with the same cells in the same order, code cells identical, and every
+* Every notebook has a Korean edition with the same cells in the same order, code cells the same apart from the text they show (strings, comments), and every
   Markdown cell a translation of the English cell's current version (``cnnbook.translates``): an edit to the
   English text fails here, naming the cell, until the translation is updated.
 * ``notebooks/ko/glossary.md`` gives one Korean term per English term: a term from its "do not use" column
@@ -276,3 +276,35 @@ def test_written_notebooks_get_the_mode_of_a_new_file(copy_of_editions):
     finally:
         os.umask(previous)
     assert stat.S_IMODE((en / "ko" / name).stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("english, korean, same", [
+    ('fig = show(x, title="One image per class")', 'fig = show(x, title="클래스마다 이미지 하나")', True),
+    ('print(f"{n} images of class {c}")', 'print(f"클래스 {c}의 이미지 {n}개")', True),  # placeholders reordered
+    ('x = f(1)  # (N, C, H, W)', 'x = f(1)  # (N, C, H, W) 모양', True),  # comments
+    ('fig = show(x, title="One")', 'fig = show(x, title="하나", size=3)', False),  # an argument added
+    ('print(f"{n} images")', 'print(f"{m}개의 이미지")', False),  # another value shown
+    ('y = g(x, mode="same")', 'y = g(x, 2)', False),
+    ('%matplotlib inline\nx = 1', '%matplotlib inline\nx = 1', True),  # not Python: must match exactly
+    ('%matplotlib inline\nx = "a"', '%matplotlib inline\nx = "가"', False),
+])
+def test_code_cells_may_differ_only_in_the_text_they_show(english, korean, same):
+    assert tr.same_code(english, korean) is same
+
+
+def test_translated_strings_pass_status_survive_sync_and_a_code_change_is_named(copy_of_editions):
+    en, name = copy_of_editions
+    ko_path = en / "ko" / name
+    nb = nbformat.read(ko_path, as_version=4)
+    index = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and 'print("backend:"' in c.source)
+    korean = nb.cells[index].source.replace('print("backend:"', 'print("사용 중인 백엔드:"')
+    cid = _set_cell(ko_path, index, korean)
+    assert tr.problems(name) == []  # only the text differs
+    assert tr.sync(name) == []  # and sync keeps the translation
+    assert nbformat.read(ko_path, as_version=4).cells[index].source == korean
+    _set_cell(ko_path, index, korean + "\nrng = None")  # the code drifted
+    assert [(p.kind, p.cell) for p in tr.problems(name)] == [("code", cid)]
+    assert "beyond its strings and comments" in tr.problems(name)[0].detail
+    assert tr.sync(name) == [f"{name} cell {cid}: code copied from the English (its Korean strings are gone: "
+                             "translate them again)"]
+    assert tr.problems(name) == []

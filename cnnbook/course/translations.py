@@ -1,7 +1,10 @@
 """The Korean edition (``notebooks/ko/``) kept in step with the English notebooks (``notebooks/``).
 
 A Korean notebook has the English notebook's cells, in the same order, with the same cell ids. Its code
-cells are the English code cells, identical (source and metadata, nbgrader's included), so both editions
+cells are the English code cells with only the text they show translated: string literals (figure titles,
+printed labels, messages) and comments may differ, the code may not. :func:`same_code` proves it by comparing
+the two cells' syntax trees with every string literal masked (an f-string's placeholders must stay, in any
+order, since Korean word order differs); the metadata, nbgrader's included, is identical. So both editions
 compute the same things. Its Markdown cells are translations, and each records which version of its English
 cell it translates, in its metadata::
 
@@ -19,6 +22,7 @@ follows. ``python -m cnnbook translations`` is the command for all of these.
 """
 from __future__ import annotations
 
+import ast
 import copy
 import hashlib
 import re
@@ -56,6 +60,35 @@ def notebook_names() -> list[str]:
 def version(source: str) -> str:
     """The version of an English cell's text: 16 hex digits of the SHA-256 of its source."""
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+class _MaskText(ast.NodeTransformer):
+    """Replaces every string literal by one placeholder, and an f-string by its sorted placeholders."""
+
+    def visit_Constant(self, node):
+        return ast.Constant("<text>") if isinstance(node.value, str) else node
+
+    def visit_JoinedStr(self, node):
+        fields = sorted(ast.dump(self.visit(v.value)) for v in node.values if isinstance(v, ast.FormattedValue))
+        return ast.Constant("<f-string " + " | ".join(fields) + ">")
+
+
+def code_shape(source: str) -> str | None:
+    """The syntax of ``source`` with its text masked (see :func:`same_code`); None when it is not plain Python
+    (an IPython magic, say), which then has to match exactly."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    return ast.dump(_MaskText().visit(tree))
+
+
+def same_code(english: str, translated: str) -> bool:
+    """Whether two code cells differ only in the text they show: string literals and comments."""
+    if english == translated:
+        return True
+    shape = code_shape(english)
+    return shape is not None and shape == code_shape(translated)
 
 
 def translates(cell) -> str | None:
@@ -102,9 +135,11 @@ def problems(name: str, lang: str = "ko") -> list[Problem]:
     for en_cell, tr_cell in zip(en.cells, tr.cells):
         cid = en_cell.get("id")
         if en_cell.cell_type == "code":
-            if en_cell.source != tr_cell.source or en_cell.metadata != tr_cell.metadata:
-                what = "source" if en_cell.source != tr_cell.source else "metadata"
-                found.append(Problem(name, "code", cid, f"the code cell's {what} differs from the English "
+            if not same_code(en_cell.source, tr_cell.source):
+                found.append(Problem(name, "code", cid, "the code differs from the English beyond its strings "
+                                     f"and comments ({_first_line(en_cell)!r}); sync copies the English over"))
+            elif en_cell.metadata != tr_cell.metadata:
+                found.append(Problem(name, "code", cid, "the code cell's metadata differs from the English "
                                      f"({_first_line(en_cell)!r}); sync copies it over"))
         elif en_cell.cell_type == "markdown":
             recorded = translates(tr_cell)
@@ -126,11 +161,14 @@ def _structure_difference(en, tr) -> str:
 
 
 def _translated_cell(en_cell, old=None):
-    """The Korean cell for ``en_cell``: code copied; Markdown kept from ``old`` or marked untranslated."""
+    """The Korean cell for ``en_cell``: code copied, keeping ``old``'s translated strings where its code is still
+    the same (:func:`same_code`); Markdown kept from ``old`` or marked untranslated."""
     if en_cell.cell_type != "markdown":
         cell = copy.deepcopy(en_cell)
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            if old is not None and old.cell_type == "code" and same_code(en_cell.source, old.source):
+                cell.source = old.source
         return cell
     if old is not None and old.cell_type == "markdown":
         cell = copy.deepcopy(old)
@@ -169,8 +207,11 @@ def sync(name: str, lang: str = "ko") -> list[str]:
             cid, before = c.get("id"), old_cells.get(c.get("id"))
             if before is None:
                 changes.append(f"{name} cell {cid}: added ({c.cell_type}: {_first_line(c)!r})")
-            elif c.cell_type == "code" and (before.source != c.source or before.metadata != c.metadata):
-                changes.append(f"{name} cell {cid}: code copied from the English")
+            elif c.cell_type == "code" and not same_code(c.source, before.source):
+                lost = " (its Korean strings are gone: translate them again)" if _has_text(before.source) else ""
+                changes.append(f"{name} cell {cid}: code copied from the English{lost}")
+            elif c.cell_type == "code" and before.metadata != c.metadata:
+                changes.append(f"{name} cell {cid}: code cell metadata copied from the English")
         changes += [f"{name} cell {cid}: dropped (no longer in the English)" for cid in old_cells if cid not in en_ids]
         if [c.get("id") for c in old.cells if c.get("id") in en_ids] != [c.get("id") for c in en.cells
                                                                            if c.get("id") in old_cells]:
@@ -178,6 +219,11 @@ def sync(name: str, lang: str = "ko") -> list[str]:
     if changes:
         write_notebook(new, tr_path)
     return changes
+
+
+def _has_text(source: str) -> bool:
+    """Whether a code cell shows Hangul (so a copy from the English loses a translation)."""
+    return re.search("[\uac00-\ud7a3]", source) is not None
 
 
 def write_notebook(nb, path: Path) -> None:
