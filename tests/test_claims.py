@@ -101,7 +101,9 @@ def test_a_claim_line_says_the_claim_the_measurement_and_the_caveat_in_short_lin
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{claim.id} the notes say: {claim.claim}"
     ending = {"holds": "holds.", "holds with a caveat": "holds, with a caveat:", "does not hold": "does not hold."}
-    assert lines[1] == f"    measured 1 (> 0.5), so this claim of the notes {ending[claim.verdict]}"
+    evidence = {"measured": "measured 1 (> 0.5)",
+                "illustrated": "an illustration, not a measurement: 1 (> 0.5) by construction"}[claim.evidence]
+    assert lines[1] == f"    {evidence}, so this claim of the notes {ending[claim.verdict]}"
     if claim.verdict == "holds with a caveat":  # the caveat itself, not a pointer to it
         assert len(lines) == 3 and 10 < len(lines[2].strip()) < 200 and lines[2].strip() in claim.measured
     else:

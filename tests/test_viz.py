@@ -232,3 +232,15 @@ def test_output_grid_is_wide_enough_for_its_captions():
     assert any("never covered" in t for t in texts)
     assert all(float(t.get("x")) + len(t.text) * CHAR_WIDTH <= width for t in root.iter("{http://www.w3.org/2000/svg}text")
                if t.get("transform") is None)
+
+
+def test_show_gradient_field_draws_each_square_and_the_profile(xp):
+    from cnnbook.viz.fields import show_gradient_field
+    g = xp.zeros((40, 40), dtype=xp.float32)
+    g[10:30, 10:30] = 1.0
+    fig = show_gradient_field(g, {"theoretical field": (10, 10, 20), "half": (15, 15, 10)}, title="t")
+    image_ax, profile = fig.axes[0], fig.axes[1]
+    assert len(image_ax.patches) == 2 and "input column (pixels)" in _texts(fig)
+    assert {t.get_text() for t in profile.get_legend().get_texts()} >= {"theoretical field: 20 px", "half: 10 px"}
+    with pytest.raises(ValueError, match="one \\(H, W\\) map"):
+        show_gradient_field(xp.zeros((2, 3, 4)), {"a": (0, 0, 1)})

@@ -159,20 +159,24 @@ CLAIMS = (
        "입력: 이미지를 3차원 텐서(높이 x 너비 x 채널) 형태 그대로 받습니다.",
        "The input is the image as it is, a 3-D tensor of height x width x channels.",
        "a photo file is (H, W, C); layers here and in PyTorch take a batch (N, C, H, W): the transposed array "
-       "holds the same numbers (largest difference must be 0). Caveat: channels come first, not last"),
-    _c("C09", 2, LECTURE, NB03, HOLDS,
+       "holds the same numbers (largest difference must be 0). Caveat: channels come first, not last",
+       evidence="illustrated"),
+    _c("C09", 2, LECTURE, NB03, CAVEAT,
        "이는 그 부분과 필터(템플릿)가 얼마나 닮았는지를 측정하는 것과 같습니다.",
        "The dot product measures how much a patch looks like the filter (a template).",
        "distance in pixels between the peak of an eye template's activation map and where the patch was cut: "
-       "must be 0"),
+       "must be 0. Caveat: the dot product also grows with contrast; once another patch has twice its contrast the "
+       "map peaks there, and only the normalised correlation still peaks at the eye"),
     _c("C10", 2, LECTURE, NB03, HOLDS,
        "필터가 이미지 전체를 훑고 지나가며 계산한 결과들을 모아놓은 2차원 평면입니다.",
        "An activation map is the 2-D plane of one filter's results over the whole image.",
-       "number of axes of one filter's map on one image: must be 2, of size (H - K + 1, W - K + 1)"),
+       "share of the image's pixels read by at least one window of one filter's map (the gradient of the map's sum "
+       "with every weight 1): must be 1; the map has 2 axes, (H - K + 1, W - K + 1)"),
     _c("C11", 2, LECTURE, NB03, HOLDS,
        "여러 개의 필터를 사용하면, 그 수만큼의 활성화 맵이 쌓여 새로운 3차원 텐서가 출력됩니다.",
        "With several filters, one activation map per filter is stacked into a new 3-D tensor.",
-       "channels of the output of 5 filters: must be 5, an output volume (1, 5, 94, 142)"),
+       "largest difference between each channel of the output of 5 filters and that filter's map computed alone: "
+       "must be below 1e-5, an output volume (1, 5, 94, 142)"),
     # 3. Building blocks and hyperparameters
     _c("C12", 3, LECTURE, NB08, HOLDS,
        "일반적으로 [CONV -> RELU -> POOL]과 같은 블록을 여러 겹 쌓아서",
@@ -197,16 +201,18 @@ CLAIMS = (
     _c("C16", 3, LECTURE, NB04, HOLDS,
        "스트라이드가 1보다 크면 출력의 크기가 작아지는 다운샘플링(downsampling) 효과가 있습니다.",
        "A stride above 1 makes the output smaller: it downsamples.",
-       "values of the stride-1 map per value of the stride-2 map of the same filter: must lie between 3.8 and 4.2"),
+       "products the same filter sums with stride 1 per product with stride 2, counted by running both on an image "
+       "of ones: must lie between 3.8 and 4.2; the stride-2 map is every second value of the stride-1 map"),
     _c("C17", 3, LECTURE, NB04, HOLDS,
        "이를 방지하기 위해 입력 이미지의 가장자리에 0과 같은 값을 채워 넣는 것입니다.",
        "Padding the border with zeros keeps a convolution from shrinking the output.",
-       "size after three 3x3 convolutions with padding 1 on 28 px: must stay 28 (22 without padding)"),
+       "width of a 28 x 28 image after running three 3x3 convolutions with padding 1: must stay 28 (22 without "
+       "padding)"),
     _c("C18", 3, LECTURE, NB04, CAVEAT,
        "\\frac{(W - K + 2P)}{S} + 1",
        "Output size = (W - K + 2P) / S + 1.",
-       "output sizes of the package's convolution for strides 1, 2 and 4 that disagree with the formula: must be "
-       "0 (also per side on the non-square 129 x 193 input with a 3x5 kernel). Caveat: when S does not divide "
+       "output sizes of the package's convolution for strides 1, 2 and 4 that disagree with the formula or with "
+       "the window positions counted by sliding a window along each side: must be 0 (also per side on the non-square 129 x 193 input with a 3x5 kernel). Caveat: when S does not divide "
        "W - K + 2P there is no whole answer; PyTorch floors it and ignores the last rows and columns"),
     _c("C19", 3, LECTURE, NB05, HOLDS,
        "출력 맵의 한 픽셀에 영향을 미치는 입력 이미지의 영역입니다.",
@@ -216,14 +222,17 @@ CLAIMS = (
     _c("C20", 3, LECTURE, NB05, CAVEAT,
        "층을 깊게 쌓고, 스트라이드를 사용하면 수용장이 기하급수적으로 넓어져서",
        "Stacking layers and using stride makes the receptive field grow exponentially.",
-       "field after 8 layers of 3x3: with stride 2 at every layer 2^9 - 1 = 511 (geometric); with stride 1 "
-       "2L + 1 = 17 (linear). Caveat: depth alone grows it linearly; it grows geometrically only with a stride "
+       "field found by the input gradient of one unit after 1 to 8 layers of 3x3: with stride 1 it grows 2 px per "
+       "layer to 17 (linear); with stride 2 at every layer it reaches 2^9 - 1 = 511, and the last layer's field "
+       "over the one before must exceed 1.9 (geometric). Caveat: depth alone grows it linearly; it grows geometrically only with a stride "
        "at every layer"),
     _c("C21", 3, LECTURE, NB05, CAVEAT,
        "네트워크의 후반부에서는 이미지 전체의 맥락을 파악할 수 있게 됩니다.",
        "Late layers of the network see the context of the whole image.",
-       "receptive field of VGG-16's last convolution on a 224-px input: 196 px (212 after the last pooling). "
-       "Caveat: most of the image, not all of it; arithmetic on the layer list"),
+       "receptive field of VGG-16's last convolution, found by the input gradient of a central unit of a "
+       "VGG-16-shaped stack on a 224-px input: 196 px, a share of the side between 0.8 and 1. Caveat: most of the "
+       "image, not all of it; and at random initialisation half of the gradient's magnitude lies within 77 px "
+       "(the effective receptive field)"),
     _c("C22", 3, LECTURE, NB06, HOLDS,
        "특징 맵의 크기를 줄이는 또 다른 방법입니다. 계산량을 줄이고",
        "Pooling is another way to shrink feature maps, and it cuts computation.",
@@ -359,6 +368,12 @@ CLAIMS = (
        "|test accuracy of the setting chosen by 3-fold cross-validation - its cross-validation estimate|: must be "
        "below 0.05. Caveat: the best settings lie within about one standard deviation, so 'the optimum' is not "
        "well defined; earlier work: C63"),
+    _c("C64", 5, LECTURE, NB04, HOLDS,
+       "필터 크기, 개수, 스트라이드, 패딩 등은 모두 하이퍼파라미터입니다. 이는 모델이 학습하는 값이 아니라, 연구자가 직접 설정해야 하는 값입니다.",
+       "Filter size, number of filters, stride and padding are hyperparameters: set by people, not learned.",
+       "settings of a conv layer (kernel size, filters, stride, padding) that a training step changes: must be 0, "
+       "while its weights and bias change; gradient descent has no gradient for them (by construction)",
+       evidence="illustrated"),
     _c("C47", 5, LECTURE, NB12, HOLDS,
        "여러 크기의 필터를 동시에 적용한 후 그 결과(활성화 맵)를 합쳐서 다음 계층으로 전달하는 구조입니다.",
        "One layer can apply filters of several sizes and concatenate their maps (Inception).",
