@@ -91,7 +91,7 @@ def check_same_dtype(**arrays) -> None:
     """``TypeError`` when the arrays given by keyword do not all share one dtype."""
     dtypes = {name: a.dtype for name, a in arrays.items() if a is not None}
     if len(set(dtypes.values())) > 1:
-        listed = tr(", ").join(tr("{name} is {dtype}", name=name, dtype=dt) for name, dt in dtypes.items())
+        listed = ", ".join(tr("{name} is {dtype}", name=name, dtype=dt) for name, dt in dtypes.items())
         first = next(iter(dtypes))
         raise TypeError(tr("arrays of different dtypes ({listed}); layers keep the dtype they are given, "
                            "so convert to one first, e.g. w.astype({first}.dtype)", listed=listed, first=first))

@@ -58,10 +58,12 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "
         kernel = (tr("kernel {size}", size=K) if D == 1 else
                   tr("dilated kernel {size} ({taps} taps, dilation {dilation})", size=K, taps=kernel_size,
                      dilation=D))
-        message = tr("{what}: {kernel} is larger than the padded {what} {padded} ({W} + 2*{P} padding): "
-                     "{formula} < 1; use a kernel <= {padded}", what=tr(what), kernel=kernel, padded=W + 2 * P,
-                     W=W, P=P, formula=formula)
-        raise ValueError(message + (tr(" or {fit}", fit=fits[0]) if fits else ""))
+        numbers = dict(what=tr(what), kernel=kernel, padded=W + 2 * P, W=W, P=P, formula=formula)
+        if fits:
+            raise ValueError(tr("{what}: {kernel} is larger than the padded {what} {padded} ({W} + 2*{P} padding): "
+                                "{formula} < 1; use a kernel <= {padded} or {fit}", fit=fits[0], **numbers))
+        raise ValueError(tr("{what}: {kernel} is larger than the padded {what} {padded} ({W} + 2*{P} padding): "
+                            "{formula} < 1; use a kernel <= {padded}", **numbers))
     if span % S != 0:
         options = _fitting_paddings(W, K, S, P) + _fitting_strides(span, S)
         hint = tr("; try {options}", options=tr(" or ").join(options)) if options else ""
