@@ -204,9 +204,9 @@ def test_the_widgets_speak_korean_and_keep_their_values():
         assert preset.value == "vertical edge"
         assert [value for _, value in box["pooling"].controls["mode"].options] == ["max", "avg"]
     assert [label for label, _ in en["kernel"].controls["preset"].options] == list(explore.KERNELS)
-    assert [label for label, _ in ko["kernel"].controls["preset"].options] == ["항등", "세로 에지", "가로 에지", "흐림",
-                                                                              "선명화"]
-    assert ko["kernel"].controls["preset"].label == "세로 에지"
+    assert [label for label, _ in ko["kernel"].controls["preset"].options] == ["항등", "수직 에지", "수평 에지", "블러",
+                                                                              "샤프닝"]
+    assert ko["kernel"].controls["preset"].label == "수직 에지"
     # today's English labels, which the English notebooks' prose names
     assert {"preset", "kernel", "add layer", "remove last", "input size (pixels)", "use the first suggestion",
             "pooling", "window", "stride"} <= {label for box in en.values() for label in labels_of(box)}
@@ -218,7 +218,7 @@ def test_a_korean_dropdown_choice_sets_the_kernel_by_its_key():
     set_language("ko")
     box = widgets.kernel_explorer(np.random.default_rng(0).random((10, 10)))
     preset = box.controls["preset"]
-    preset.label = "흐림"
+    preset.label = "블러"
     assert preset.value == "blur"
     assert box.controls["kernel"].value == explore.kernel_text(explore.KERNELS["blur"])
     assert "가중치 합 1" in box.result.value

@@ -66,9 +66,9 @@ def test_the_korean_explorers_show_korean_labels_and_results(page, lab, korean_n
     root = ".cnnbook-kernel-explorer"
     page.wait_for_selector(f"{root} .cnnbook-drawing")
     options = [t.replace("\xa0", " ") for t in page.locator(f"{root} .cnnbook-kernel-preset option").all_inner_texts()]
-    assert options == ["항등", "세로 에지", "가로 에지", "흐림", "선명화"], options
+    assert options == ["항등", "수직 에지", "수평 에지", "블러", "샤프닝"], options
     assert page.locator(f"{root} .cnnbook-kernel-preset .widget-label").inner_text().strip() == "프리셋"
-    page.locator(f"{root} .cnnbook-kernel-preset select").select_option(label="흐림")
+    page.locator(f"{root} .cnnbook-kernel-preset select").select_option(label="블러")
     wait_text(page, f"{root} .cnnbook-result", korean(lambda: explore.explain_kernel(explore.KERNELS["blur"])))
     assert page.locator(f"{root} .cnnbook-kernel-text textarea").input_value() == \
         explore.kernel_text(explore.KERNELS["blur"])
