@@ -98,6 +98,7 @@ def show_templates(w, image_shape=(1, 28, 28), names=None, ncols=5, size=1.8, ti
         img = T[k].mean(axis=0) if C > 1 else T[k, 0]  # (H, W)
         lim = float(np.abs(img).max()) or 1.0
         ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
-        ax.set_title(str(names[k]) if names is not None else tr("column {k}", k=k), fontsize=8)  # one line: rows stay apart
+        # one line: rows stay apart
+        ax.set_title(str(names[k]) if names is not None else tr("column {k}", k=k), fontsize=8)
     return _finish_image_grid(fig, axes, tr("column (pixels); red = positive weight, blue = negative"))
 
