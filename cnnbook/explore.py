@@ -13,6 +13,9 @@ so everything a learner sees is unit-tested here (tests/test_explore.py) without
 
 "Convolution" means cross-correlation here, as in CS231n and PyTorch: the kernel is not flipped.
 
+Every sentence is written through :func:`cnnbook.course.language.tr`, so the Korean edition shows it in Korean
+(the catalog ``cnnbook/course/locale/ko/explorers.po``); the numbers and formulas are the same in both.
+
 The explorers list every window they draw, so their sizes are bounded: :func:`output_size_report`
 refuses numbers above :data:`MAX_SIZE` (:func:`cnnbook.layers.conv_output_size` computes the size
 alone, for any numbers).
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnbook.backend import get_array_module
+from cnnbook.course.language import N_, tr
 from cnnbook.layers import (avg_pool2d_forward, conv2d_forward, max_pool2d_forward,
                             receptive_field)
 
@@ -39,13 +43,14 @@ MAX_KERNEL_TAPS = 1_000_000
 
 def _check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__}); "
-                        f"pass a whole number such as {max(minimum, 1)}")
+        raise TypeError(tr("{name} must be an int, got {value!r} ({kind}); pass a whole number such as {example}",
+                           name=name, value=value, kind=type(value).__name__, example=max(minimum, 1)))
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        raise ValueError(tr("{name} must be >= {minimum}, got {value}", name=name, minimum=minimum, value=value))
     if maximum is not None and value > maximum:
-        raise ValueError(f"{name}={value} is above the explorer's limit of {maximum:,} (it lists every window); "
-                         "for the output size alone use cnnbook.layers.conv_output_size, which has no limit")
+        raise ValueError(tr("{name}={value} is above the explorer's limit of {maximum:,} (it lists every window); "
+                            "for the output size alone use cnnbook.layers.conv_output_size, which has no limit",
+                            name=name, value=value, maximum=maximum))
     return int(value)
 
 
@@ -127,7 +132,7 @@ def output_size_report(input_size, kernel_size, stride=1, padding=0, dilation=1)
     num = W - K_eff + 2 * P
     fits = num >= 0 and num % S == 0
     out = num // S + 1 if num >= 0 else 0
-    kname = f"K={K}" if D == 1 else f"K_eff={K_eff} (K={K}, dilation {D})"
+    kname = f"K={K}" if D == 1 else tr("K_eff={K_eff} (K={K}, dilation {D})", K_eff=K_eff, K=K, D=D)
     formula = f"(W - K + 2P) / S + 1 = ({W} - {K_eff} + 2*{P}) / {S} + 1 = {num}/{S} + 1"
     starts = [i * S for i in range(out)]
     dropped = num - (out - 1) * S if num >= 0 else 0
@@ -135,18 +140,22 @@ def output_size_report(input_size, kernel_size, stride=1, padding=0, dilation=1)
     sugg = _suggestions(W, K_eff, S, P)
     if num < 0:
         formula += " < 1"
-        message = (f"The kernel ({kname}) is larger than the padded input ({W} + 2*{P} = {W + 2 * P} pixels): "
-                   f"no output at all. Use more padding or a smaller kernel.")
+        message = tr("The kernel ({kname}) is larger than the padded input ({W} + 2*{P} = {padded} pixels): "
+                     "no output at all. Use more padding or a smaller kernel.", kname=kname, W=W, P=P,
+                     padded=W + 2 * P)
     elif fits:
         formula += f" = {out}"
-        message = f"Output size {out} x {out}: {out} kernel positions along each side, {S} pixel(s) apart."
+        message = tr("Output size {out} x {out}: {out} kernel positions along each side, {S} pixel(s) apart.",
+                     out=out, S=S)
     else:
-        formula += f" = {num / S + 1:.2f} (not a whole number)"
-        tips = " or ".join(f"padding {p}, stride {s} (output {o})" for p, s, o in sugg) or "another setting"
-        message = (f"Does not fit: {num} is not divisible by stride {S}. A framework that floors the result "
-                   f"(PyTorch, TensorFlow 'valid') silently returns {out} and never looks at the last "
-                   f"{dropped} column(s) and row(s) of the padded input ({dropped_input} of them real "
-                   f"input pixels). Try {tips}.")
+        formula += tr(" = {value:.2f} (not a whole number)", value=num / S + 1)
+        tips = (tr(" or ").join(tr("padding {p}, stride {s} (output {o})", p=p, s=s, o=o) for p, s, o in sugg)
+                or tr("another setting"))
+        message = tr("Does not fit: {num} is not divisible by stride {S}. A framework that floors the result "
+                     "(PyTorch, TensorFlow 'valid') silently returns {out} and never looks at the last "
+                     "{dropped} column(s) and row(s) of the padded input ({dropped_input} of them real "
+                     "input pixels). Try {tips}.", num=num, S=S, out=out, dropped=dropped,
+                     dropped_input=dropped_input, tips=tips)
     return OutputSizeReport(W, K, S, P, D, K_eff, num, fits, out, starts, dropped, dropped_input,
                             sugg, formula, message)
 
@@ -156,10 +165,11 @@ def kernel_taps(report: OutputSizeReport, position: int) -> list:
     n = report.output_size
     position = _check_int("position", position, 0)
     if report.kernel_size ** 2 > MAX_KERNEL_TAPS:
-        raise ValueError(f"a {report.kernel_size}x{report.kernel_size} kernel has more than {MAX_KERNEL_TAPS:,} "
-                         "taps to list; kernel_taps is for drawing small kernels")
+        raise ValueError(tr("a {k}x{k} kernel has more than {limit:,} taps to list; kernel_taps is for drawing "
+                            "small kernels", k=report.kernel_size, limit=MAX_KERNEL_TAPS))
     if n == 0 or position >= n * n:
-        raise ValueError(f"position {position} is outside the {n} x {n} output; use 0..{max(n * n - 1, 0)}")
+        raise ValueError(tr("position {position} is outside the {n} x {n} output; use 0..{last}",
+                            position=position, n=n, last=max(n * n - 1, 0)))
     r0, c0 = report.starts[position // n], report.starts[position % n]
     taps = [r * report.dilation for r in range(report.kernel_size)]
     return [(r0 + dr, c0 + dc) for dr in taps for dc in taps]
@@ -173,7 +183,16 @@ KERNELS = {
     "blur": [[1 / 9] * 3] * 3,
     "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
 }
-"""Hand-made 3x3 kernels (Sobel edges, box blur, sharpen); rows top to bottom."""
+"""Hand-made 3x3 kernels (Sobel edges, box blur, sharpen); rows top to bottom. The keys are names code uses;
+:func:`kernel_label` gives the one a learner reads."""
+
+KERNEL_LABELS = {"identity": N_("identity"), "vertical edge": N_("vertical edge"),
+                 "horizontal edge": N_("horizontal edge"), "blur": N_("blur"), "sharpen": N_("sharpen")}
+
+
+def kernel_label(name: str) -> str:
+    """The name of preset kernel ``name`` (a key of :data:`KERNELS`) in the learner's language."""
+    return tr(KERNEL_LABELS[name]) if name in KERNEL_LABELS else name
 
 
 def kernel_text(kernel) -> str:
@@ -188,19 +207,19 @@ def parse_kernel(text: str) -> np.ndarray:
     ``"1 0 -1; 2 0 -2; 1 0 -1"`` gives a 3x3 float64 array. ``ValueError`` names what is wrong.
     """
     if not isinstance(text, str):
-        raise TypeError(f"kernel text must be a str, got {type(text).__name__}")
+        raise TypeError(tr("kernel text must be a str, got {kind}", kind=type(text).__name__))
     rows = [r for r in re.split(r"[;\n]", text) if r.strip()]
     values = []
     for i, row in enumerate(rows):
         try:
             values.append([float(v) for v in re.split(r"[,\s]+", row.strip())])
         except ValueError:
-            raise ValueError(f"row {i + 1} of the kernel, {row.strip()!r}, holds something that is not a "
-                             "number; write numbers split by spaces, e.g. '1 0 -1'") from None
+            raise ValueError(tr("row {row} of the kernel, {text!r}, holds something that is not a number; "
+                                "write numbers split by spaces, e.g. '1 0 -1'", row=i + 1, text=row.strip())) from None
     n = len(values)
     if n == 0 or any(len(r) != n for r in values):
-        raise ValueError(f"the kernel must be square (3 rows of 3 numbers, say); got rows of lengths "
-                         f"{[len(r) for r in values]}")
+        raise ValueError(tr("the kernel must be square (3 rows of 3 numbers, say); got rows of lengths {lengths}",
+                            lengths=[len(r) for r in values]))
     return np.array(values)
 
 
@@ -209,12 +228,12 @@ def explain_kernel(kernel) -> str:
     k = np.asarray(kernel, dtype=float)
     total = float(k.sum())
     if abs(total) < 1e-4:
-        what = "a flat patch gives 0, so the map lights up only where brightness changes (an edge detector)"
+        what = tr("a flat patch gives 0, so the map lights up only where brightness changes (an edge detector)")
     elif abs(total - 1) < 1e-4:
-        what = "a flat patch keeps its brightness (blur, sharpen and identity kernels sum to 1)"
+        what = tr("a flat patch keeps its brightness (blur, sharpen and identity kernels sum to 1)")
     else:
-        what = f"a flat patch comes out {total:.3g} times as bright"
-    return f"weights sum to {total:.3g}: {what}."
+        what = tr("a flat patch comes out {total:.3g} times as bright", total=total)
+    return tr("weights sum to {total:.3g}: {what}.", total=total, what=what)
 
 
 def activation_map(image, kernel, stride=1, padding=0):
@@ -225,11 +244,12 @@ def activation_map(image, kernel, stride=1, padding=0):
     """
     xp = get_array_module(image)
     if getattr(image, "ndim", None) != 2:
-        raise ValueError(f"image must be a 2-D grey image (H, W), got shape {getattr(image, 'shape', None)}; "
-                         "average the colour channels first, e.g. image.mean(axis=0)")
+        raise ValueError(tr("image must be a 2-D grey image (H, W), got shape {shape}; "
+                            "average the colour channels first, e.g. image.mean(axis=0)",
+                            shape=getattr(image, "shape", None)))
     k = xp.asarray(np.asarray(kernel, dtype=np.float64), dtype=image.dtype)
     if k.ndim != 2:
-        raise ValueError(f"kernel must be 2-D (KH, KW), got shape {k.shape}")
+        raise ValueError(tr("kernel must be 2-D (KH, KW), got shape {shape}", shape=k.shape))
     out, _ = conv2d_forward(image[None, None], k[None, None], xp.zeros(1, dtype=image.dtype),
                             stride=stride, padding=padding)
     return out[0, 0]
@@ -239,11 +259,12 @@ def activation_map(image, kernel, stride=1, padding=0):
 def parse_layers(text: str) -> list:
     """Layers from text such as ``"3,1 3,1 2,2"`` or ``"(3, 1), (2, 2)"``: ``[(kernel, stride), ...]``."""
     if not isinstance(text, str):
-        raise TypeError(f"layers text must be a str, got {type(text).__name__}")
+        raise TypeError(tr("layers text must be a str, got {kind}", kind=type(text).__name__))
     pairs = re.findall(r"(-?\d+)\s*[,x/]\s*(-?\d+)", text)
     leftover = re.sub(r"(-?\d+)\s*[,x/]\s*(-?\d+)|[\s(),\[\];]", "", text)
     if not pairs or leftover:
-        raise ValueError(f"could not read layers from {text!r}; write kernel,stride pairs like '3,1 3,1 2,2'")
+        raise ValueError(tr("could not read layers from {text!r}; write kernel,stride pairs like '3,1 3,1 2,2'",
+                            text=text))
     layers = [(int(k), int(s)) for k, s in pairs]
     _check_layers(layers)
     return layers
@@ -253,12 +274,14 @@ def _check_layers(layers) -> list:
     try:
         layers = [tuple(layer) for layer in layers]
     except TypeError:
-        raise TypeError(f"layers must be a sequence of (kernel_size, stride) pairs, got {layers!r}") from None
+        raise TypeError(tr("layers must be a sequence of (kernel_size, stride) pairs, got {layers!r}",
+                           layers=layers)) from None
     for i, layer in enumerate(layers):
         if len(layer) != 2:
-            raise ValueError(f"layer {i} is {layer!r}; each layer is a (kernel_size, stride) pair")
-        _check_int(f"kernel_size of layer {i}", layer[0], 1)
-        _check_int(f"stride of layer {i}", layer[1], 1)
+            raise ValueError(tr("layer {i} is {layer!r}; each layer is a (kernel_size, stride) pair", i=i,
+                                layer=layer))
+        _check_int(tr("kernel_size of layer {i}", i=i), layer[0], 1)
+        _check_int(tr("stride of layer {i}", i=i), layer[1], 1)
     return layers
 
 
@@ -302,8 +325,9 @@ def output_length(input_size: int, layers) -> int:
     n = _check_int("input_size", input_size, 1)
     for i, (k, s) in enumerate(_check_layers(layers)):
         if n < k:
-            raise ValueError(f"layer {i + 1} (kernel {k}) does not fit on its {n}-pixel input; "
-                             f"use a larger input than {input_size} or fewer layers")
+            raise ValueError(tr("layer {layer} (kernel {k}) does not fit on its {n}-pixel input; "
+                                "use a larger input than {input_size} or fewer layers",
+                                layer=i + 1, k=k, n=n, input_size=input_size))
         n = (n - k) // s + 1
     return n
 
@@ -318,32 +342,41 @@ def pool_map(x, kernel_size=2, stride=None, mode="max"):
     Uses :func:`cnnbook.layers.max_pool2d_forward` / ``avg_pool2d_forward``.
     """
     if getattr(x, "ndim", None) != 2:
-        raise ValueError(f"x must be a 2-D map (H, W), got shape {getattr(x, 'shape', None)}")
+        raise ValueError(tr("x must be a 2-D map (H, W), got shape {shape}", shape=getattr(x, "shape", None)))
     stride = kernel_size if stride is None else stride
     reports = [output_size_report(side, kernel_size, stride) for side in x.shape]
     for side, report in zip(x.shape, reports):
         if report.output_size < 1:
-            raise ValueError(f"pooling window {kernel_size} is larger than the map's side {side}; "
-                             "use a smaller window")
+            raise ValueError(tr("pooling window {k} is larger than the map's side {side}; use a smaller window",
+                                k=kernel_size, side=side))
     if mode == "max":
         forward = max_pool2d_forward
     elif mode == "avg":
         forward = avg_pool2d_forward
     else:
-        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+        raise ValueError(tr("mode must be 'max' or 'avg', got {mode!r}", mode=mode))
     out, _ = forward(x[None, None], kernel_size=kernel_size, stride=stride)
     out = out[0, 0]
     H, W = x.shape
     Ho, Wo = out.shape
-    text = (f"{mode} pooling {kernel_size}x{kernel_size}, stride {stride}: ({H}, {W}) → ({Ho}, {Wo}), "
-            f"{H * W / (Ho * Wo):.1f}x fewer values")
+    text = tr("{mode} pooling {k}x{k}, stride {stride}: ({H}, {W}) → ({Ho}, {Wo}), {ratio:.1f}x fewer values",
+              mode=pooling_mode(mode), k=kernel_size, stride=stride, H=H, W=W, Ho=Ho, Wo=Wo,
+              ratio=H * W / (Ho * Wo))
     dropped = (reports[0].dropped, reports[1].dropped)
     if any(dropped):
-        text += (f". The windows do not tile the map: the last {dropped[0]} row(s) and {dropped[1]} column(s) "
-                 "are never pooled (the size is floored, as in PyTorch)")
+        text += tr(". The windows do not tile the map: the last {rows} row(s) and {cols} column(s) are never "
+                   "pooled (the size is floored, as in PyTorch)", rows=dropped[0], cols=dropped[1])
     return out, {"input_shape": (H, W), "output_shape": (Ho, Wo), "kernel_size": kernel_size,
                  "stride": stride, "mode": mode, "reduction": H * W / (Ho * Wo), "dropped": dropped,
                  "text": text}
+
+
+POOLING_MODES = {"max": N_("max"), "avg": N_("avg")}
+
+
+def pooling_mode(mode: str) -> str:
+    """``"max"`` or ``"avg"`` as the learner reads it (the code's values stay ``"max"``/``"avg"``)."""
+    return tr(POOLING_MODES[mode]) if mode in POOLING_MODES else mode
 
 
 # ---------------------------------------------------------------- kernels: dilation and composition
@@ -356,7 +389,8 @@ def dilate_kernel(w, dilation):
     """
     D = _check_int("dilation", dilation, 1)
     if getattr(w, "ndim", None) != 4:
-        raise ValueError(f"w must be conv weights (F, C, KH, KW), got shape {getattr(w, 'shape', None)}")
+        raise ValueError(tr("w must be conv weights (F, C, KH, KW), got shape {shape}",
+                            shape=getattr(w, "shape", None)))
     xp = get_array_module(w)
     F, C, KH, KW = w.shape
     out = xp.zeros((F, C, D * (KH - 1) + 1, D * (KW - 1) + 1), dtype=w.dtype)
@@ -376,13 +410,14 @@ def compose_convolutions(w1, b1, w2, b2):
     """
     for name, a, nd in (("w1", w1, 4), ("b1", b1, 1), ("w2", w2, 4), ("b2", b2, 1)):
         if getattr(a, "ndim", None) != nd:
-            raise ValueError(f"{name} must have {nd} axes, got shape {getattr(a, 'shape', None)}")
+            raise ValueError(tr("{name} must have {nd} axes, got shape {shape}", name=name, nd=nd,
+                                shape=getattr(a, "shape", None)))
     F1, C, K1H, K1W = w1.shape
     F2, F1b, K2H, K2W = w2.shape
     if F1b != F1 or b1.shape != (F1,) or b2.shape != (F2,):
-        raise ValueError(f"shapes do not chain: w1 {tuple(w1.shape)}, b1 {tuple(b1.shape)}, w2 {tuple(w2.shape)}, "
-                         f"b2 {tuple(b2.shape)}; w2 needs {F1} input channels (w1's filters) and b1, b2 one bias "
-                         "per filter")
+        raise ValueError(tr("shapes do not chain: w1 {w1}, b1 {b1}, w2 {w2}, b2 {b2}; w2 needs {F1} input "
+                            "channels (w1's filters) and b1, b2 one bias per filter", w1=tuple(w1.shape),
+                            b1=tuple(b1.shape), w2=tuple(w2.shape), b2=tuple(b2.shape), F1=F1))
     xp = get_array_module(w1, w2)
     w = xp.zeros((F2, C, K1H + K2H - 1, K1W + K2W - 1), dtype=w1.dtype)
     for a in range(K2H):

@@ -5,6 +5,8 @@ Each explorer returns a ``VBox`` with CSS class ``cnnbook-<name>`` and three att
 (an ``HTML`` widget with class ``cnnbook-result`` holding the numbers and sentences) and ``drawing``
 (an ``HTML`` widget holding SVG, or an ``Image`` holding a matplotlib figure as PNG; class ``cnnbook-drawing``).
 Callbacks compute on the default backend (NumPy or CuPy); plots bring arrays to the host in ``cnnbook.viz``.
+Every label and sentence goes through :func:`cnnbook.course.language.tr`: the Korean edition shows them in Korean
+(dropdowns and toggle buttons show translated labels for the same values, e.g. ``explore.KERNELS``' keys).
 """
 from __future__ import annotations
 
@@ -13,17 +15,20 @@ from html import escape
 import ipywidgets as W
 
 from cnnbook import backend, explore, viz
+from cnnbook.course.language import tr
 
 
 def _slider(name: str, description: str, value: int, lo: int, hi: int):
     # A slider clamps a value outside lo..hi without a word; an explorer's argument is refused instead.
     arg = name.replace("-", "_")
     if isinstance(value, bool) or not hasattr(type(value), "__index__"):
-        raise TypeError(f"{arg} must be an int, got {value!r} ({type(value).__name__})")
+        raise TypeError(tr("{arg} must be an int, got {value!r} ({kind})", arg=arg, value=value,
+                           kind=type(value).__name__))
     value = int(value)
     if not lo <= value <= hi:
-        raise ValueError(f"{arg}={value} is outside this explorer's range {lo}..{hi}; pick a value in it "
-                         f"(for other numbers, call the plain functions in cnnbook.explore)")
+        raise ValueError(tr("{arg}={value} is outside this explorer's range {lo}..{hi}; pick a value in it "
+                            "(for other numbers, call the plain functions in cnnbook.explore)", arg=arg,
+                            value=value, lo=lo, hi=hi))
     s = W.IntSlider(value=value, min=lo, max=hi, description=description,
                     style={"description_width": "initial"}, continuous_update=True)
     s.add_class(f"cnnbook-{name}")
@@ -77,16 +82,16 @@ def _error(result, exc: Exception):
 # ---------------------------------------------------------------- notebook 00
 def hello_widget():
     """A first widget: move the kernel size and watch the output size of a stride-1 convolution."""
-    controls = {"input_size": _slider("input-size", "input size (pixels)", 7, 3, 12),
-                "kernel_size": _slider("kernel-size", "kernel size (pixels)", 3, 1, 7)}
+    controls = {"input_size": _slider("input-size", tr("input size (pixels)"), 7, 3, 12),
+                "kernel_size": _slider("kernel-size", tr("kernel size (pixels)"), 3, 1, 7)}
     result = _html("cnnbook-result")
 
     def update(_=None):
         try:
             r = explore.output_size_report(controls["input_size"].value, controls["kernel_size"].value)
-            result.value = (f"A {r.kernel_size}x{r.kernel_size} kernel fits in {r.output_size} positions "
-                            f"along each side of a {r.input_size}x{r.input_size} image: output "
-                            f"<b>{r.output_size} x {r.output_size}</b> = {r.input_size} - {r.kernel_size} + 1"
+            result.value = (tr("A {K}x{K} kernel fits in {out} positions along each side of a {W}x{W} image: "
+                               "output <b>{out} x {out}</b> = {W} - {K} + 1", K=r.kernel_size, out=r.output_size,
+                               W=r.input_size)
                             if r.numerator >= 0 else escape(r.message))
         except (TypeError, ValueError) as exc:
             _error(result, exc)
@@ -101,13 +106,13 @@ def hello_widget():
 def output_size_explorer(input_size=7, kernel_size=3, stride=1, padding=0, dilation=1):
     """The centrepiece: sliders for W, K, S, P (and dilation); draws the padded input, the kernel
     at one output position, the output grid and the formula; says when the stride does not fit."""
-    controls = {"input_size": _slider("input-size", "input size W", input_size, 1, 16),
-                "kernel_size": _slider("kernel-size", "kernel size K", kernel_size, 1, 7),
-                "stride": _slider("stride", "stride S", stride, 1, 4),
-                "padding": _slider("padding", "padding P", padding, 0, 4),
-                "dilation": _slider("dilation", "dilation D", dilation, 1, 3),
-                "position": _slider("position", "kernel position", 0, 0, 0)}
-    fix = W.Button(description="use the first suggestion", disabled=True, layout=W.Layout(width="auto"))
+    controls = {"input_size": _slider("input-size", tr("input size W"), input_size, 1, 16),
+                "kernel_size": _slider("kernel-size", tr("kernel size K"), kernel_size, 1, 7),
+                "stride": _slider("stride", tr("stride S"), stride, 1, 4),
+                "padding": _slider("padding", tr("padding P"), padding, 0, 4),
+                "dilation": _slider("dilation", tr("dilation D"), dilation, 1, 3),
+                "position": _slider("position", tr("kernel position"), 0, 0, 0)}
+    fix = W.Button(description=tr("use the first suggestion"), disabled=True, layout=W.Layout(width="auto"))
     fix.add_class("cnnbook-apply-suggestion")
     controls["fix"] = fix
     result = _html("cnnbook-result")
@@ -153,13 +158,17 @@ def kernel_explorer(image, preset="vertical edge"):
     ``(H, W)`` change. The image is moved to the default backend once, here."""
     image = backend.to_device(image)
     if getattr(image, "ndim", None) != 2:
-        raise ValueError(f"image must be a grey (H, W) array, got shape {getattr(image, 'shape', None)}; "
-                         "average the colour channels first, e.g. photo.mean(axis=0)")
+        raise ValueError(tr("image must be a grey (H, W) array, got shape {shape}; "
+                            "average the colour channels first, e.g. photo.mean(axis=0)",
+                            shape=getattr(image, "shape", None)))
     if preset not in explore.KERNELS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(explore.KERNELS)}")
-    choose = W.Dropdown(options=list(explore.KERNELS), value=preset, description="preset")
+        raise ValueError(tr("unknown preset {preset!r}; choose one of {choices}", preset=preset,
+                            choices=", ".join(explore.KERNELS)))
+    # the learner reads the labels; the values (and so .value) stay KERNELS' keys
+    choose = W.Dropdown(options=[(explore.kernel_label(name), name) for name in explore.KERNELS], value=preset,
+                        description=tr("preset"))
     choose.add_class("cnnbook-kernel-preset")
-    text = W.Textarea(value=explore.kernel_text(explore.KERNELS[preset]), description="kernel",
+    text = W.Textarea(value=explore.kernel_text(explore.KERNELS[preset]), description=tr("kernel"),
                       layout=W.Layout(width="260px", height="80px"))
     text.add_class("cnnbook-kernel-text")
     controls = {"preset": choose, "kernel": text}
@@ -176,11 +185,12 @@ def kernel_explorer(image, preset="vertical edge"):
         except (TypeError, ValueError) as exc:
             return _error(result, exc)
         lo, hi = float(amap.min()), float(amap.max())
-        result.value = (f"activation map shape {tuple(amap.shape)}, values from {lo:.3g} to {hi:.3g}; "
-                        f"{escape(explore.explain_kernel(k))}")
+        result.value = tr("activation map shape {shape}, values from {lo:.3g} to {hi:.3g}; {explanation}",
+                          shape=tuple(amap.shape), lo=lo, hi=hi, explanation=escape(explore.explain_kernel(k)))
         xp = backend.get_array_module(amap)
-        _show(drawing, viz.show_activation_maps(xp.stack([image, amap]), titles=["input (grey)", "activation map"],
-                                                ncols=2, size=3.6, title="kernel explorer", shared=False))
+        _show(drawing, viz.show_activation_maps(xp.stack([image, amap]),
+                                                titles=[tr("input (grey)"), tr("activation map")],
+                                                ncols=2, size=3.6, title=tr("kernel explorer"), shared=False))
 
     choose.observe(on_preset, names="value")
     text.observe(update, names="value")
@@ -195,17 +205,17 @@ def receptive_field_explorer(layers="3,1 3,1 3,1", input_size=16):
     ``layers``: text such as ``"3,1 3,1 2,2"`` or a list of ``(kernel_size, stride)`` pairs."""
     stack = explore.parse_layers(layers) if isinstance(layers, str) else explore._check_layers(layers)
     if not stack:
-        raise ValueError("layers is empty; pass at least one (kernel_size, stride) pair, e.g. [(3, 1)]")
+        raise ValueError(tr("layers is empty; pass at least one (kernel_size, stride) pair, e.g. [(3, 1)]"))
     spec = W.Text(value=layers if isinstance(layers, str) else " ".join(f"{k},{s}" for k, s in stack),
-                  description="layers (kernel,stride)", style={"description_width": "initial"})
+                  description=tr("layers (kernel,stride)"), style={"description_width": "initial"})
     spec.add_class("cnnbook-layers")
-    kernel = _slider("kernel-size", "kernel", 3, 1, 7)
-    stride = _slider("stride", "stride", 1, 1, 3)
-    add = W.Button(description="add layer")
+    kernel = _slider("kernel-size", tr("kernel"), 3, 1, 7)
+    stride = _slider("stride", tr("stride"), 1, 1, 3)
+    add = W.Button(description=tr("add layer"))
     add.add_class("cnnbook-add-layer")
-    remove = W.Button(description="remove last")
+    remove = W.Button(description=tr("remove last"))
     remove.add_class("cnnbook-remove-layer")
-    size = _slider("input-size", "input size (pixels)", input_size, 4, 64)
+    size = _slider("input-size", tr("input size (pixels)"), input_size, 4, 64)
     controls = {"layers": spec, "kernel_size": kernel, "stride": stride, "add": add, "remove": remove,
                 "input_size": size}
     result = _html("cnnbook-result")
@@ -221,10 +231,12 @@ def receptive_field_explorer(layers="3,1 3,1 3,1", input_size=16):
             return _error(result, exc)
         rows = "".join(f"<tr><td>{s.layer}</td><td>{s.kernel_size}</td><td>{s.stride}</td>"
                        f"<td>{s.field}</td><td>{s.jump}</td></tr>" for s in steps)
-        result.value = (f'<div class="cnnbook-field">receptive field after {len(steps)} layer(s): '
-                        f"<b>{steps[-1].field} x {steps[-1].field}</b> input pixels</div>"
-                        "<table><tr><th>layer</th><th>kernel</th><th>stride</th><th>field (px)</th>"
-                        f"<th>jump (px)</th></tr>{rows}</table>")
+        headers = "".join(f"<th>{escape(h)}</th>" for h in (tr("layer"), tr("kernel"), tr("stride"),
+                                                               tr("field (px)"), tr("jump (px)")))
+        result.value = ('<div class="cnnbook-field">'
+                        + tr("receptive field after {n} layer(s): <b>{field} x {field}</b> input pixels",
+                             n=len(steps), field=steps[-1].field)
+                        + f"</div><table><tr>{headers}</tr>{rows}</table>")
         _show(drawing, fig)
 
     def on_add(_):
@@ -248,13 +260,15 @@ def receptive_field_explorer(layers="3,1 3,1 3,1", input_size=16):
 def pooling_explorer(x, kernel_size=2, stride=2, mode="max"):
     """Window and stride sliders, max or average, on a 2-D activation map ``x`` ``(H, W)``."""
     if getattr(x, "ndim", None) != 2:
-        raise ValueError(f"x must be a 2-D map (H, W), got {type(x).__name__} of shape {getattr(x, 'shape', None)}")
+        raise ValueError(tr("x must be a 2-D map (H, W), got {kind} of shape {shape}", kind=type(x).__name__,
+                            shape=getattr(x, "shape", None)))
     if mode not in ("max", "avg"):
-        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+        raise ValueError(tr("mode must be 'max' or 'avg', got {mode!r}", mode=mode))
     x = backend.to_device(x)
-    kernel = _slider("kernel-size", "window", kernel_size, 1, 4)
-    step = _slider("stride", "stride", stride, 1, 4)
-    how = W.ToggleButtons(options=["max", "avg"], value=mode, description="pooling")
+    kernel = _slider("kernel-size", tr("window"), kernel_size, 1, 4)
+    step = _slider("stride", tr("stride"), stride, 1, 4)
+    how = W.ToggleButtons(options=[(explore.pooling_mode(m), m) for m in ("max", "avg")], value=mode,
+                          description=tr("pooling"))
     how.add_class("cnnbook-pool-mode")
     controls = {"kernel_size": kernel, "stride": step, "mode": how}
     result = _html("cnnbook-result")
@@ -264,7 +278,8 @@ def pooling_explorer(x, kernel_size=2, stride=2, mode="max"):
         try:
             _, info = explore.pool_map(x, kernel.value, step.value, how.value)
             fig = viz.draw_pooling(x, kernel.value, step.value, how.value,  # the numbers are in the text below
-                                   title=f"{how.value} pooling, window {kernel.value}, stride {step.value}")
+                                   title=tr("{mode} pooling, window {k}, stride {s}",
+                                            mode=explore.pooling_mode(how.value), k=kernel.value, s=step.value))
         except (TypeError, ValueError) as exc:
             return _error(result, exc)
         result.value = escape(info["text"])

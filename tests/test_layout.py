@@ -6,6 +6,7 @@ edges (``viz``, ``widgets``, ``explore``, ``commands``, the ``exercises`` name),
 """
 import ast
 import importlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,11 @@ CORE = {"backend", "layers", "nn", "optim", "train", "gradcheck", "serialize"}
 ROOMS = {name: "core" for name in CORE}
 ROOMS.update(data="data", models="models", course="course", viz="edge", widgets="edge", explore="edge",
              commands="edge", exercises="edge", __main__="edge")
+# One explicit exception: the language setting is a core service. The layers write their error messages
+# through its ``tr``, so that a learner reads them in the edition's language; it imports only the standard
+# library and polib, and ``cnnbook/course/__init__.py`` (run when it is imported) imports nothing, which
+# test_the_core_service_imports_nothing_of_the_course_room keeps true.
+CORE_SERVICES = {"cnnbook.course.language"}
 ALLOWED = {"core": {"core"}, "data": {"core", "data"}, "models": {"core", "models"},
            "course": {"core", "data", "models", "course"}, "edge": {"core", "data", "models", "course", "edge"}}
 
@@ -45,6 +51,8 @@ def imports_of(path, known):
 
 
 def room(module):
+    if module in CORE_SERVICES:
+        return "core"
     parts = module.split(".")
     return "package" if len(parts) == 1 else ROOMS[parts[1]]
 
@@ -88,6 +96,23 @@ def test_no_import_cycles():
         if start not in state:
             visit(start, [start])
     assert not cycles, "\n".join(cycles)
+
+
+def test_the_core_service_imports_nothing_of_the_course_room():
+    known = modules()
+    for service in CORE_SERVICES:
+        package = service.rsplit(".", 1)[0]
+        assert imports_of(known[service], known) == set(), service
+        assert imports_of(known[package], known) == set(), f"{package}/__init__.py runs on import of {service}"
+        tree = ast.parse(known[package].read_text(encoding="utf-8"))
+        assert not [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))], package
+        imported = {a.name.split(".")[0] for n in ast.walk(ast.parse(known[service].read_text(encoding="utf-8")))
+                    if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module.split(".")[0] for n in ast.walk(ast.parse(known[service].read_text(encoding="utf-8")))
+                     if isinstance(n, ast.ImportFrom) and n.module}
+        assert imported <= set(sys.stdlib_module_names) | {"polib"}, imported
+    assert room("cnnbook.course.language") == "core" and room("cnnbook.course.catalog") == "course"
+    assert room("cnnbook.course") == "course"
 
 
 def test_the_graph_checker_sees_a_wrong_import(tmp_path):

@@ -3,6 +3,9 @@
 Prints versions, the backend in use, whether a GPU works, where the data was found, and which of the
 package's extras (``pip install -e ".[NAME]"``) are installed and what each adds.
 Exit status 1, with the reason, when the workbook cannot run.
+
+``--lang en|ko`` chooses the language of its lines; without it, the language in use (``$CNNBOOK_LANG``, or
+the Korean edition's folder) decides, as for the notebooks (:mod:`cnnbook.course.language`).
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import os
 import re
 import platform
 import sys
+
+from cnnbook.course.language import LANGUAGES, N_, set_language, tr
 
 # (import name, pip name, needed to run the workbook)
 PACKAGES = [
@@ -28,13 +33,13 @@ PACKAGES = [
 
 
 EXTRAS = {  # the package's extras (pyproject.toml) and what each adds, in the order a learner meets them
-    "lab": "JupyterLab, to open the notebooks (`python -m cnnbook lab`)",
-    "instructor": "nbgrader, to generate and autograde the exercises (docs/LAB-GUIDE.md)",
-    "book": "Sphinx and MyST-NB, to build the web book (`python -m cnnbook book OUTDIR`)",
-    "gpu": "CuPy, to run on an NVIDIA GPU (`CNNBOOK_BACKEND=cupy`)",
-    "bench": "PyTorch, which `python -m cnnbook bench` compares with",
-    "test": "pytest, nbval, Playwright and the rest: everything the tests need",
-}
+    "lab": N_("JupyterLab, to open the notebooks (`python -m cnnbook lab`)"),
+    "instructor": N_("nbgrader, to generate and autograde the exercises (docs/LAB-GUIDE.md)"),
+    "book": N_("Sphinx and MyST-NB, to build the web book (`python -m cnnbook book OUTDIR`)"),
+    "gpu": N_("CuPy, to run on an NVIDIA GPU (`CNNBOOK_BACKEND=cupy`)"),
+    "bench": N_("PyTorch, which `python -m cnnbook bench` compares with"),
+    "test": N_("pytest, nbval, Playwright and the rest: everything the tests need"),
+}  # shown through tr, in the language in use
 _REQUIREMENT = re.compile(r"^\s*(?P<name>[A-Za-z0-9._-]+)\s*(?:\[(?P<extras>[^\]]*)\])?")
 
 
@@ -65,15 +70,15 @@ def extras_report() -> list[str]:
         requires = importlib.metadata.requires("cnnbook") or []
         import packaging.markers  # noqa: F401
     except importlib.metadata.PackageNotFoundError:
-        return ["extras: unknown, cnnbook is not installed (`pip install -r requirements.txt` in a clone)"]
+        return [tr("extras: unknown, cnnbook is not installed (`pip install -r requirements.txt` in a clone)")]
     except ImportError:
-        return ["extras: unknown, reading them needs `packaging` (`pip install packaging`)"]
-    lines = ['extras (pip install -e ".[NAME]" in a clone, "cnnbook[NAME]" from a wheel):']
+        return [tr("extras: unknown, reading them needs `packaging` (`pip install packaging`)")]
+    lines = [tr('extras (pip install -e ".[NAME]" in a clone, "cnnbook[NAME]" from a wheel):')]
     for extra, adds in EXTRAS.items():
         missing = sorted(name for name in extra_requirements(requires, extra) if not _installed(name))
-        state = "installed" if not missing else f"not installed (missing {', '.join(missing[:3])}" + \
-            (", ..." if len(missing) > 3 else "") + ")"
-        lines.append(f"  {extra:<11} {state}: {adds}")
+        state = tr("installed") if not missing else tr(
+            "not installed (missing {names})", names=", ".join(missing[:3]) + (", ..." if len(missing) > 3 else ""))
+        lines.append(f"  {extra:<11} {state}: {tr(adds)}")
     return lines
 
 
@@ -86,7 +91,8 @@ def _installed(distribution: str) -> bool:
 
 
 def add_arguments(parser) -> None:
-    parser.set_defaults()
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="en or ko (default: the language in use, $CNNBOOK_LANG or the edition's folder)")
 
 
 def _version(module_name: str):
@@ -103,22 +109,24 @@ def _data_report() -> tuple[list[str], list[str]]:
         from cnnbook.data import fashion as data
         from cnnbook.data.workbook import restore_hint, workbook_dir
     except Exception as exc:
-        return [], [f"cnnbook.data does not import: {exc}"]
+        return [], [tr("cnnbook.data does not import: {error}", error=exc)]
     lines, problems = [], []
     notebooks = workbook_dir("notebooks")
     count = len(list(notebooks.glob("*.ipynb")))
     if count:
-        lines.append(f"notebooks: {count} in {notebooks}")
+        lines.append(tr("notebooks: {count} in {folder}", count=count, folder=notebooks))
     else:
-        problems.append(f"no notebooks in {notebooks}. {restore_hint('notebooks')}")
+        problems.append(tr("no notebooks in {folder}. {hint}", folder=notebooks, hint=restore_hint("notebooks")))
     korean = len(list((notebooks / "ko").glob("*.ipynb")))
-    lines.append(f"Korean edition: {korean} notebooks in {notebooks / 'ko'} (`python -m cnnbook lab --lang ko`)"
-                 if korean else f"Korean edition: missing from {notebooks / 'ko'}. {restore_hint('notebooks')}")
+    lines.append(tr("Korean edition: {count} notebooks in {folder} (`python -m cnnbook lab --lang ko`)",
+                    count=korean, folder=notebooks / "ko")
+                 if korean else tr("Korean edition: missing from {folder}. {hint}", folder=notebooks / "ko",
+                                   hint=restore_hint("notebooks")))
     from cnnbook.course.book import find_font
     font = find_font()
-    lines.append(f"web book: Hangul font {font}" if font else
-                 "web book: no Hangul font to bundle (`apt-get install fonts-nanum`, or "
-                 "`python -m cnnbook book OUTDIR --font FILE`); the Korean pages would use the reader's fonts")
+    lines.append(tr("web book: Hangul font {font}", font=font) if font else
+                 tr("web book: no Hangul font to bundle (`apt-get install fonts-nanum`, or "
+                    "`python -m cnnbook book OUTDIR --font FILE`); the Korean pages would use the reader's fonts"))
     try:
         found = data.locate_fashion_mnist()
     except data.DataError as exc:  # $CNNBOOK_DATA names no folder, or a folder sits where a file should
@@ -126,47 +134,63 @@ def _data_report() -> tuple[list[str], list[str]]:
         return lines, problems
     try:
         X, _ = data.load_fashion_mnist("test", full=False)
-        lines.append(f"data: bundled Fashion-MNIST subset verified ({X.shape[0]} test images) in "
-                     f"{os.path.dirname(data.subset_path())}")
+        lines.append(tr("data: bundled Fashion-MNIST subset verified ({count} test images) in {folder}",
+                        count=X.shape[0], folder=os.path.dirname(data.subset_path())))
     except Exception as exc:
-        problems.append(f"the bundled Fashion-MNIST subset cannot be read: {exc}")
+        problems.append(tr("the bundled Fashion-MNIST subset cannot be read: {error}", error=exc))
     if all(found.values()):
         folders = sorted({os.path.dirname(p) for p in found.values()})
-        lines.append(f"data: official Fashion-MNIST files (full=True) found in {', '.join(folders)}")
+        lines.append(tr("data: official Fashion-MNIST files (full=True) found in {folders}",
+                        folders=", ".join(folders)))
     else:
         missing = ", ".join(name for name, p in found.items() if p is None)
-        lines.append(f"data: official files not found ({missing}); full=True would download them into "
-                     f"{data.DOWNLOAD_DIR}, or `apt-get install dataset-fashion-mnist` provides them")
+        lines.append(tr("data: official files not found ({missing}); full=True would download them into "
+                        "{folder}, or `apt-get install dataset-fashion-mnist` provides them", missing=missing,
+                        folder=data.DOWNLOAD_DIR))
     return lines, problems
 
 
 def run(args) -> int:
+    lang = getattr(args, "lang", None)
+    if lang is None:
+        return _report()
+    set_language(lang)
+    try:
+        return _report()
+    finally:
+        set_language(None)  # back to the automatic choice, for whatever runs after in this process
+
+
+def _report() -> int:
     from cnnbook import __version__, backend
 
     problems = []
-    print(f"cnnbook {__version__} on Python {platform.python_version()} ({platform.machine()}, {platform.system()})")
+    print(tr("cnnbook {version} on Python {python} ({machine}, {system})", version=__version__,
+             python=platform.python_version(), machine=platform.machine(), system=platform.system()))
     if sys.version_info < (3, 10):
-        problems.append(f"Python {platform.python_version()} is too old: cnnbook needs Python 3.10 or newer")
+        problems.append(tr("Python {python} is too old: cnnbook needs Python 3.10 or newer",
+                           python=platform.python_version()))
     for module_name, pip_name, needed in PACKAGES:
         version, error = _version(module_name)
         if version is not None:
             print(f"  {module_name:<11} {version}")
         else:
-            print(f"  {module_name:<11} missing{'' if needed else ' (optional)'}")
+            print(f"  {module_name:<11} {tr('missing') if needed else tr('missing (optional)')}")
             if needed:
-                problems.append(f"{module_name} does not import ({error}); run `pip install -r requirements.txt`")
+                problems.append(tr("{module} does not import ({error}); run `pip install -r requirements.txt`",
+                                   module=module_name, error=error))
 
     for line in extras_report():
         print(line)
 
     works, reason = backend.gpu_status()
-    print(f"GPU: {'yes, ' + reason if works else 'no (' + reason + ')'}")
+    print(tr("GPU: yes, {reason}", reason=reason) if works else tr("GPU: no ({reason})", reason=reason))
     try:
         name = backend.default_backend()
-        print(f"backend in use: {name}")
+        print(tr("backend in use: {name}", name=name))
     except (ValueError, RuntimeError) as exc:
         problems.append(str(exc))
-        print("backend in use: none")
+        print(tr("backend in use: none"))
 
     if not problems:  # the data are loaded onto the backend: without one, that would only repeat its error
         lines, data_problems = _data_report()
@@ -175,9 +199,9 @@ def run(args) -> int:
         problems.extend(data_problems)
 
     if problems:
-        print("\nThe workbook cannot run here:")
+        print("\n" + tr("The workbook cannot run here:"))
         for p in problems:
             print(f"  - {p}")
         return 1
-    print("\nAll good: open the workbook with `python -m cnnbook lab`.")
+    print("\n" + tr("All good: open the workbook with `python -m cnnbook lab`."))
     return 0

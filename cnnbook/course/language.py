@@ -92,3 +92,12 @@ def tr(template: str, **values) -> str:
     """``template`` in the language in use, with ``{name}`` fields filled from ``values`` (``str.format``)."""
     text = catalog(get_language()).get(template, template)
     return text.format(**values)
+
+
+def N_(template: str) -> str:
+    """``template`` unchanged: marks a text kept in a table or constant for the catalog; ``tr(text)`` shows it.
+
+    gettext's convention: the translation is looked up when the text is shown, in the language in use then,
+    not when the module is imported.
+    """
+    return template

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from cnnbook.backend import get_array_module
+from cnnbook.course.language import N_
 from cnnbook.layers._checks import check_array, check_cache, check_dout, check_same_dtype
 
 
@@ -31,7 +32,7 @@ def relu_backward(dout, cache):
         dx: ``x``'s shape.
     """
     x = cache
-    check_array(x, "cache", tuple(range(1, 33)), "(N, ...) (the x kept by relu_forward)")
+    check_array(x, "cache", tuple(range(1, 33)), N_("(N, ...) (the x kept by relu_forward)"))
     get_array_module(dout, x)  # TypeError when NumPy and CuPy arrays meet
     dout = check_dout(dout, tuple(x.shape), x.dtype, "relu_forward")
     return dout * (x > 0)  # a product with the mask: several times faster than where()
@@ -48,7 +49,7 @@ def linear_forward(x, w, b):
         out: ``(N, M)``; cache: ``(x, w, b)``.
     """
     get_array_module(x, w, b)
-    check_array(x, "x", tuple(range(2, 33)), "(N, D) or (N, ...)")
+    check_array(x, "x", tuple(range(2, 33)), N_("(N, D) or (N, ...)"))
     check_array(w, "w", 2, "(D, M)")
     check_array(b, "b", 1, "(M,)")
     check_same_dtype(x=x, w=w, b=b)

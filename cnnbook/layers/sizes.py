@@ -1,7 +1,11 @@
 """Output sizes and receptive fields: the arithmetic of stacking convolutions and pools."""
 from __future__ import annotations
 
+from cnnbook.course.language import N_, tr
 from cnnbook.layers._checks import as_int
+
+# The words conv_output_size's callers pass as ``what``, for the catalog: an error message shows them translated.
+WHAT = (N_("input"), N_("height"), N_("width"))
 
 
 def _fitting_paddings(input_size, kernel_size, stride, padding, limit=2):
@@ -11,16 +15,14 @@ def _fitting_paddings(input_size, kernel_size, stride, padding, limit=2):
     for p in candidates:
         span = input_size - kernel_size + 2 * p
         if p != padding and span >= 0 and span % stride == 0:
-            found.append(f"padding={p} (gives {span // stride + 1})")
+            found.append(tr("padding={padding} (gives {size})", padding=p, size=span // stride + 1))
     return found[:limit]
 
 
 def _fitting_strides(span, stride, limit=2):
-    found = [f"stride={s} (gives {span // s + 1})" for s in range(1, max(span, 1) + 1)
-             if s != stride and span % s == 0]
-    # Prefer strides close to the one asked for.
-    found.sort(key=lambda text: abs(int(text.split("=")[1].split()[0]) - stride))
-    return found[:limit]
+    strides = [s for s in range(1, max(span, 1) + 1) if s != stride and span % s == 0]
+    strides.sort(key=lambda s: abs(s - stride))  # prefer strides close to the one asked for
+    return [tr("stride={stride} (gives {size})", stride=s, size=span // s + 1) for s in strides[:limit]]
 
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "input", *, dilation=1) -> int:
@@ -53,15 +55,20 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "
     formula = f"({sym} - {kname} + 2P) / S + 1 = ({W} - {K} + 2*{P}) / {S} + 1"
     if span < 0:
         fits = _fitting_paddings(W, K, S, P)
-        kernel = f"kernel {K}" if D == 1 else f"dilated kernel {K} ({kernel_size} taps, dilation {D})"
-        raise ValueError(f"{what}: {kernel} is larger than the padded {what} {W + 2 * P} "
-                         f"({W} + 2*{P} padding): {formula} < 1; use a kernel <= {W + 2 * P}"
-                         + (f" or {fits[0]}" if fits else ""))
+        kernel = (tr("kernel {size}", size=K) if D == 1 else
+                  tr("dilated kernel {size} ({taps} taps, dilation {dilation})", size=K, taps=kernel_size,
+                     dilation=D))
+        numbers = dict(what=tr(what), kernel=kernel, padded=W + 2 * P, W=W, P=P, formula=formula)
+        if fits:
+            raise ValueError(tr("{what}: {kernel} is larger than the padded {what} {padded} ({W} + 2*{P} padding): "
+                                "{formula} < 1; use a kernel <= {padded} or {fit}", fit=fits[0], **numbers))
+        raise ValueError(tr("{what}: {kernel} is larger than the padded {what} {padded} ({W} + 2*{P} padding): "
+                            "{formula} < 1; use a kernel <= {padded}", **numbers))
     if span % S != 0:
         options = _fitting_paddings(W, K, S, P) + _fitting_strides(span, S)
-        hint = "; try " + " or ".join(options) if options else ""
-        raise ValueError(f"{what}: {formula} = {span / S + 1:g} is not a whole number, so the last "
-                         f"window would hang off the edge{hint}")
+        hint = tr("; try {options}", options=tr(" or ").join(options)) if options else ""
+        raise ValueError(tr("{what}: {formula} = {value:g} is not a whole number, so the last window would hang "
+                            "off the edge{hint}", what=tr(what), formula=formula, value=span / S + 1, hint=hint))
     return span // S + 1
 
 
@@ -81,14 +88,14 @@ def receptive_field(layers, *, dilation=1) -> int:
     try:
         pairs = list(layers)
     except TypeError:
-        raise TypeError(f"layers must be a sequence of (kernel_size, stride) pairs, "
-                        f"got {type(layers).__name__}") from None
+        raise TypeError(tr("layers must be a sequence of (kernel_size, stride) pairs, got {kind}",
+                           kind=type(layers).__name__)) from None
     default_d = as_int(dilation, "dilation", 1)
     field, jump = 1, 1  # jump: input pixels between neighbouring units of the current layer
     for i, pair in enumerate(pairs):
         if not isinstance(pair, (tuple, list)) or len(pair) not in (2, 3):
-            raise ValueError(f"layers[{i}] must be a (kernel_size, stride) pair or a (kernel_size, stride, "
-                             f"dilation) triple, got {pair!r}")
+            raise ValueError(tr("layers[{i}] must be a (kernel_size, stride) pair or a (kernel_size, stride, "
+                                "dilation) triple, got {pair!r}", i=i, pair=pair))
         k = as_int(pair[0], f"layers[{i}] kernel_size", 1)
         s = as_int(pair[1], f"layers[{i}] stride", 1)
         d = as_int(pair[2], f"layers[{i}] dilation", 1) if len(pair) == 3 else default_d

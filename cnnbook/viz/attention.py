@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnbook.course.language import tr
 from cnnbook.viz.core import MAX_WIDTH, MIN_PANEL, _plt, host
 
 
@@ -23,16 +24,16 @@ def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None
     fig, ax = _plt().subplots(figsize=(5.5, 3.6), layout="constrained")
     layers = np.arange(1, d.shape[0] + 1)
     for h in range(d.shape[1]):
-        ax.scatter(layers, d[:, h], color="tab:orange", alpha=0.6, s=25, label="ViT head" if h == 0 else None)
-    ax.plot(layers, d.mean(axis=1), "o-", color="tab:red", label="ViT mean over heads")
+        ax.scatter(layers, d[:, h], color="tab:orange", alpha=0.6, s=25, label=tr("ViT head") if h == 0 else None)
+    ax.plot(layers, d.mean(axis=1), "o-", color="tab:red", label=tr("ViT mean over heads"))
     for i, (label, reach) in enumerate((cnn_reach or {}).items()):
         reach = np.asarray(reach, dtype=float)
         ax.plot(np.arange(1, reach.size + 1), reach, "s--", color=f"C{i}", label=label)
-    ax.axhline(image_size * np.sqrt(2), color="gray", lw=0.8, ls=":", label="image diagonal")
-    ax.set_xlabel("layer")
-    ax.set_ylabel("distance (pixels)")
+    ax.axhline(image_size * np.sqrt(2), color="gray", lw=0.8, ls=":", label=tr("image diagonal"))
+    ax.set_xlabel(tr("layer"))
+    ax.set_ylabel(tr("distance (pixels)"))
     ax.set_xticks(np.arange(1, max(d.shape[0], *[len(r) for r in (cnn_reach or {}).values()], 1) + 1))
-    ax.set_title(title or "how far each layer looks", wrap=True)
+    ax.set_title(title or tr("how far each layer looks"), wrap=True)
     ax.legend(fontsize=7, loc="best")
     return fig
 
@@ -61,19 +62,20 @@ def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, si
             raise ValueError(f"layer {layer}: attention must be (heads, T, T) with T = {grid_size ** 2 + p}, "
                              f"got shape {a.shape}")
         axes[layer, 0].imshow(img, cmap="gray", extent=extent)
-        axes[layer, 0].set_title(f"layer {layer + 1}\n{img.shape}", fontsize=8)
+        axes[layer, 0].set_title(tr("layer {layer}", layer=layer + 1) + f"\n{img.shape}", fontsize=8)
         for h in range(heads):
             w = a[h, query, p:].reshape(grid_size, grid_size)
             ax = axes[layer, h + 1]
             ax.imshow(img, cmap="gray", extent=extent)
             heat = ax.imshow(w, cmap="inferno", alpha=0.6, extent=extent, vmin=0, vmax=top)
-            ax.set_title(f"head {h + 1}, max {w.max():.2f}", fontsize=8)
+            ax.set_title(tr("head {h}, max {top:.2f}", h=h + 1, top=w.max()), fontsize=8)
         for ax in axes[layer]:
             ax.set_xticks([])
             ax.set_yticks([])
     fig.colorbar(heat, ax=axes[:, 1:].ravel().tolist(), shrink=0.8).set_label(
-        "attention weight", fontsize=9)
-    fig.suptitle(title or f"attention of token {query} over the {grid_size}x{grid_size} patches", wrap=True)
+        tr("attention weight"), fontsize=9)
+    fig.suptitle(title or tr("attention of token {query} over the {n}x{n} patches", query=query, n=grid_size),
+                 wrap=True)
     return fig
 
 
@@ -90,9 +92,9 @@ def plot_accuracy_vs_data(sizes, accuracies: dict, title=None):
     from matplotlib.ticker import NullFormatter
     ax.set_xticks(sizes, [f"{s:,}" for s in sizes])
     ax.xaxis.set_minor_formatter(NullFormatter())  # the log axis's own 3x10^2 labels would collide with these
-    ax.set_xlabel("training images")
-    ax.set_ylabel("test accuracy (fraction)")
-    ax.set_title(title or "accuracy against training-set size", wrap=True)
+    ax.set_xlabel(tr("training images"))
+    ax.set_ylabel(tr("test accuracy (fraction)"))
+    ax.set_title(title or tr("accuracy against training-set size"), wrap=True)
     ax.grid(alpha=0.3)
     ax.legend()
     return fig
@@ -117,8 +119,8 @@ def plot_cross_validation(scores, row_values, col_values, row_name, col_name, ti
     ax.set_yticks(range(len(row_values)), [str(v) for v in row_values])
     ax.set_xlabel(col_name)
     ax.set_ylabel(row_name)
-    ax.set_title(title or f"{s.shape[2]}-fold cross-validation accuracy")
-    fig.colorbar(im, ax=ax, label="mean validation accuracy")
+    ax.set_title(title or tr("{k}-fold cross-validation accuracy", k=s.shape[2]))
+    fig.colorbar(im, ax=ax, label=tr("mean validation accuracy"))
     fig.tight_layout()
     return fig
 
@@ -134,7 +136,7 @@ def show_filter_rows(rows: dict, size=1.0, title=None):
     lim = max(np.abs(w).max() for w in rows.values()) or 1.0
     size = max(size, MIN_PANEL)
     shown = max(1, min(F, int((MAX_WIDTH - 2.4) // size)))  # more would shrink every filter below readable
-    note = f" (first {shown} of {F} filters)" if shown < F else ""
+    note = tr(" (first {shown} of {n} filters)", shown=shown, n=F) if shown < F else ""
     F = shown
     fig, axes = _plt().subplots(len(rows), F, figsize=(size * F + 2.4, size * len(rows) + 0.9), squeeze=False)
     fig.set_layout_engine("constrained", w_pad=0.1)  # the default pad leaves the row labels a pixel outside
@@ -146,10 +148,11 @@ def show_filter_rows(rows: dict, size=1.0, title=None):
             if f < w.shape[0]:
                 im = ax.imshow(w[f, 0], cmap="RdBu_r", vmin=-lim, vmax=lim)
             if r == 0:
-                ax.set_title(f"filter {f}", fontsize=8)
+                ax.set_title(tr("filter {i}", i=f), fontsize=8)
         axes[r, 0].set_ylabel(label, fontsize=8)
     shape = next(iter(rows.values())).shape
-    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8).set_label("weight (one scale)", fontsize=9)
-    fig.suptitle((title or f"filters {shape[2]}x{shape[3]} pixels, one colour scale (red > 0, blue < 0)") + note,
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8).set_label(tr("weight (one scale)"), fontsize=9)
+    fig.suptitle((title or tr("filters {KH}x{KW} pixels, one colour scale (red > 0, blue < 0)", KH=shape[2],
+                              KW=shape[3])) + note,
                  wrap=True)
     return fig

@@ -7,12 +7,16 @@ One global setting changes, on the first plot: a Hangul font found on the machin
 matplotlib's font families (``font.family``, :func:`hangul_font`), as a glyph-by-glyph fallback for the Korean edition's text. English text
 is drawn as before (DejaVu Sans comes first and has every Latin glyph); Hangul, which DejaVu Sans lacks, is drawn
 with that font instead of empty boxes.
+The text a function draws itself (axis labels, default titles, legends, colour-bar labels) goes through
+:func:`cnnbook.course.language.tr`, so the Korean edition's figures speak Korean; titles and labels a caller
+passes are drawn as given.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.course.language import N_, tr
 
 
 def host(a) -> np.ndarray:
@@ -24,9 +28,9 @@ def host(a) -> np.ndarray:
 # Windows' Malgun Gothic, macOS's Apple SD Gothic Neo / AppleGothic. The first one installed is used.
 HANGUL_FONTS = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo",
                 "AppleGothic", "NanumBarunGothic", "UnDotum")
-HANGUL_FONT_HINT = ("no Hangul font found for matplotlib: Korean text in figures would be drawn as boxes. "
+HANGUL_FONT_HINT = N_("no Hangul font found for matplotlib: Korean text in figures would be drawn as boxes. "
                     "Install one (Debian/Ubuntu: `sudo apt-get install fonts-nanum`, then restart the kernel); "
-                    "Windows and macOS come with one")
+                    "Windows and macOS come with one")  # shown through tr: in Korean
 
 
 def hangul_font(installed=None) -> str | None:
@@ -59,7 +63,7 @@ def _add_hangul_fallback(rc) -> None:
         from cnnbook.course.language import get_language
         if get_language() == "ko":
             import warnings
-            warnings.warn(HANGUL_FONT_HINT, stacklevel=3)
+            warnings.warn(tr(HANGUL_FONT_HINT), stacklevel=3)
         return
     if font not in rc["font.family"]:
         rc["font.family"] = [*rc["font.family"], font]
@@ -72,9 +76,11 @@ MAX_WIDTH = 10.0
 MIN_PANEL = 1.5
 
 
-def _finish_image_grid(fig, axes, xlabel="column (pixels)", ylabel="row (pixels)"):
+def _finish_image_grid(fig, axes, xlabel=None, ylabel=None):
     """Images need no ticks: hide them on every axis, label the grid once in pixels (the layout is
-    constrained, so the labels and colour bars find their room)."""
+    constrained, so the labels and colour bars find their room); the labels default to column/row (pixels)."""
+    xlabel = tr("column (pixels)") if xlabel is None else xlabel
+    ylabel = tr("row (pixels)") if ylabel is None else ylabel
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -156,7 +162,7 @@ def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None,
             raise ValueError(f"{len(labels)} labels for {N} images; pass one label per image")
     if titles is not None and len(titles) != N:
         raise ValueError(f"{len(titles)} titles for {N} images; pass one title per image")
-    fig, axes = _grid(N, ncols, size, title or f"{N} image(s), array shape {tuple(X.shape)}",
+    fig, axes = _grid(N, ncols, size, title or tr("{n} image(s), array shape {shape}", n=N, shape=tuple(X.shape)),
                       X.shape[2] / X.shape[3])
     for i, ax in enumerate(axes):
         img, cmap = _image_for_imshow(X[i])
@@ -181,7 +187,7 @@ def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap=
         maps = [host(m) for m in maps]
         if any(m.ndim != 2 for m in maps):
             raise ValueError(f"a list of maps must hold 2-D (H, W) maps, got shapes {[m.shape for m in maps]}")
-        volume = f"{len(maps)} maps of shapes {', '.join(str(m.shape) for m in maps)}"
+        volume = tr("{n} maps of shapes {shapes}", n=len(maps), shapes=", ".join(str(m.shape) for m in maps))
     else:
         maps = host(maps)
         if maps.ndim == 4 and maps.shape[0] == 1:
@@ -190,23 +196,23 @@ def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap=
             maps = maps[None]
         if maps.ndim != 3:
             raise ValueError(f"maps must be (F, H, W), (1, F, H, W) or (H, W), got shape {maps.shape}")
-        volume = f"volume shape {tuple(maps.shape)}"
+        volume = tr("volume shape {shape}", shape=tuple(maps.shape))
     F = len(maps)
     if titles is not None and len(titles) != F:
         raise ValueError(f"{len(titles)} titles for {F} maps; pass one title per map")
     aspect = max(m.shape[0] / m.shape[1] for m in maps)
     lo = min(float(m.min()) for m in maps) if shared else None
     hi = max(float(m.max()) for m in maps) if shared else None
-    fig, axes = _grid(F, ncols, size, title or f"{F} activation map(s), {volume}", aspect,
+    fig, axes = _grid(F, ncols, size, title or tr("{n} activation map(s), {volume}", n=F, volume=volume), aspect,
                       extra_width=0.9 if shared else 0.9 * min(F, ncols))
     for i, ax in enumerate(axes):
         im = ax.imshow(maps[i], cmap=cmap, vmin=lo, vmax=hi)
-        name = f"{titles[i]}\n" if titles is not None else f"map {i}\n"
+        name = f"{titles[i]}\n" if titles is not None else tr("map {i}", i=i) + "\n"
         ax.set_title(f"{name}{tuple(maps[i].shape)}", fontsize=9)
         if not shared:
-            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label("activation (a.u.)", fontsize=8)
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label(tr("activation (a.u.)"), fontsize=8)
     if shared:
-        fig.colorbar(im, ax=list(axes), shrink=0.8, aspect=30).set_label("activation (a.u.)", fontsize=9)
+        fig.colorbar(im, ax=list(axes), shrink=0.8, aspect=30).set_label(tr("activation (a.u.)"), fontsize=9)
     return _finish_image_grid(fig, axes)
 
 
@@ -227,14 +233,15 @@ def show_filters(w, ncols=8, size=1.6, title=None, annotate=None, names=None):
     n = F * C if per_channel else F
     lim = float(np.abs(w).max()) or 1.0
     fig, axes = _grid(n, ncols if not per_channel or C == 1 else C, size,
-                      title or f"{F} filter(s), weight shape {tuple(w.shape)}", KH / KW,
+                      title or tr("{n} filter(s), weight shape {shape}", n=F, shape=tuple(w.shape)), KH / KW,
                       extra_width=1.0 if per_channel else 0.0)
     for i, ax in enumerate(axes):
-        name = str(names[i // C if per_channel else i]) if names is not None else f"filter {i // C if per_channel else i}"
+        index = i // C if per_channel else i
+        name = str(names[index]) if names is not None else tr("filter {i}", i=index)
         if per_channel:
             k = w[i // C, i % C]
             im = ax.imshow(k, cmap="RdBu_r", vmin=-lim, vmax=lim)
-            ax.set_title(name + (f", ch {i % C}" if C > 1 else "") + f"\n{k.shape}", fontsize=8)
+            ax.set_title(name + (tr(", ch {c}", c=i % C) if C > 1 else "") + f"\n{k.shape}", fontsize=8)
             if annotate:
                 _annotate_cells(ax, im, k, fontsize=8 if KH <= 3 else 7)
         else:
@@ -242,8 +249,8 @@ def show_filters(w, ncols=8, size=1.6, title=None, annotate=None, names=None):
             ax.imshow(img)
             ax.set_title(f"{name}\n{tuple(w[i].shape)}", fontsize=8)
     if per_channel:
-        fig.colorbar(im, ax=list(axes), shrink=0.8).set_label("weight", fontsize=9)
-    return _finish_image_grid(fig, axes, "kernel column (pixels)", "kernel row (pixels)")
+        fig.colorbar(im, ax=list(axes), shrink=0.8).set_label(tr("weight"), fontsize=9)
+    return _finish_image_grid(fig, axes, tr("kernel column (pixels)"), tr("kernel row (pixels)"))
 
 
 def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None):
@@ -284,12 +291,12 @@ def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None
         start, stop = input_region(layers[: step.layer], _unit_at_layer(layers, step.layer, unit))
         ax.add_patch(Rectangle((start, start), stop - start, stop - start, fill=True, alpha=0.25,
                                facecolor=colour, edgecolor=colour, linewidth=2,
-                               label=f"layer {step.layer}: {step.field}x{step.field} px"))
+                               label=tr("layer {layer}: {field}x{field} px", layer=step.layer, field=step.field)))
     ax.legend(loc="upper right", fontsize=7, framealpha=0.9)
-    ax.set_title(f"receptive field of unit ({unit}, {unit}) of layer {len(steps)}:\n"
-                 f"{steps[-1].field}x{steps[-1].field} pixels", fontsize=10)
-    ax.set_xlabel("input column (pixels)")
-    ax.set_ylabel("input row (pixels)")
+    ax.set_title(tr("receptive field of unit ({unit}, {unit}) of layer {layer}:\n{field}x{field} pixels",
+                    unit=unit, layer=len(steps), field=steps[-1].field), fontsize=10)
+    ax.set_xlabel(tr("input column (pixels)"))
+    ax.set_ylabel(tr("input row (pixels)"))
     return fig
 
 
@@ -313,9 +320,9 @@ def plot_receptive_field_growth(stacks: dict, ax=None):
     for name, layers in stacks.items():
         steps = receptive_field_growth(layers)
         ax.plot([0] + [s.layer for s in steps], [1] + [s.field for s in steps], marker="o", label=name)
-    ax.set_title("receptive field grows with depth")
-    ax.set_xlabel("layer (count)")
-    ax.set_ylabel("receptive field (pixels per side)")
+    ax.set_title(tr("receptive field grows with depth"))
+    ax.set_xlabel(tr("layer (count)"))
+    ax.set_ylabel(tr("receptive field (pixels per side)"))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return fig
@@ -326,7 +333,7 @@ def draw_pooling(x, kernel_size=2, stride=None, mode="max", title=None):
     map, both on one colour scale with a colour bar; small maps get their values written on them."""
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import MaxNLocator
-    from cnnbook.explore import pool_map
+    from cnnbook.explore import pool_map, pooling_mode
     out, info = pool_map(x, kernel_size, stride, mode)
     xh, oh = host(x), host(out)
     s, k = info["stride"], kernel_size
@@ -350,11 +357,12 @@ def draw_pooling(x, kernel_size=2, stride=None, mode="max", title=None):
             _annotate_cells(ax, im, arr, fmt="{:.1f}", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("column (pixels)")
-        ax.set_ylabel("row (pixels)")
-    a0.set_title(f"input {xh.shape}" + (", red ring = max of its window" if mode == "max" else ""), fontsize=9)
-    a1.set_title(f"{mode}-pooled {oh.shape}", fontsize=9)
-    fig.colorbar(im1, ax=[a0, a1], shrink=0.8).set_label("value (one scale for both)", fontsize=9)
+        ax.set_xlabel(tr("column (pixels)"))
+        ax.set_ylabel(tr("row (pixels)"))
+    a0.set_title(tr("input {shape}", shape=xh.shape) + (tr(", red ring = max of its window") if mode == "max" else ""),
+                 fontsize=9)
+    a1.set_title(tr("{mode}-pooled {shape}", mode=pooling_mode(mode), shape=oh.shape), fontsize=9)
+    fig.colorbar(im1, ax=[a0, a1], shrink=0.8).set_label(tr("value (one scale for both)"), fontsize=9)
     fig.suptitle(title or info["text"], fontsize=10, wrap=True)
     return fig
 
@@ -382,6 +390,6 @@ def plot_bars(values: dict, title: str, ylabel: str, log=False):
     if log:
         ax.set_yscale("log")
     ax.set_title(title, wrap=True)
-    ax.set_xlabel("method")
+    ax.set_xlabel(tr("method"))
     ax.set_ylabel(ylabel)
     return fig

@@ -8,8 +8,10 @@ by a window when the size does not divide), ``cnnbook-kernel-cell`` and ``cnnboo
 """
 from __future__ import annotations
 
+import unicodedata
 from html import escape
 
+from cnnbook.course.language import tr
 from cnnbook.explore import OutputSizeReport, kernel_taps
 
 
@@ -27,27 +29,32 @@ def _cells(n: int, cell: float) -> float:
 CHAR_WIDTH = 7.5  # px per character of 12-px sans-serif, generous (capitals and digits run wider than average)
 
 
+WIDE_CHAR_WIDTH = 12.5  # px per Hangul syllable (a full-width character is about 1 em wide)
+
+
 def _text_width(text: str, bold: bool = False) -> float:
-    """A safe estimate of the width of ``text`` in 12-px sans-serif, so the drawing is made wide enough for it."""
-    return len(text) * CHAR_WIDTH * (1.1 if bold else 1.0)
+    """A safe estimate of the width of ``text`` in 12-px sans-serif, so the drawing is made wide enough for it
+    (Hangul, in the Korean edition, runs about one em per character)."""
+    width = sum(WIDE_CHAR_WIDTH if unicodedata.east_asian_width(ch) in "WF" else CHAR_WIDTH for ch in text)
+    return width * (1.1 if bold else 1.0)
 
 
 def draw_output_grid(report: OutputSizeReport, position: int = 0, max_width: int = 640) -> SvgDrawing:
     """Draw ``report`` (from :func:`cnnbook.explore.output_size_report`) with the kernel at output
     cell ``position`` (row-major). Units: one square = one pixel (input) or one unit (output)."""
     if not isinstance(report, OutputSizeReport):
-        raise TypeError(f"report must be an OutputSizeReport from output_size_report(...), "
-                        f"got {type(report).__name__}")
+        raise TypeError(tr("report must be an OutputSizeReport from output_size_report(...), got {kind}",
+                           kind=type(report).__name__))
     n_in, n_out, P = report.padded_size, report.output_size, report.padding
     cell = max(4.0, min(22.0, (max_width - 140) / (n_in + max(n_out, 1))))
     top, left, gap = 58, 34, 60
     w_in = _cells(n_in, cell)
-    title = (f"input {report.input_size}x{report.input_size}, padding {P} -> padded {n_in}x{n_in}; "
-             f"kernel {report.kernel_size}, stride {report.stride}"
-             + (f", dilation {report.dilation}" if report.dilation > 1 else "")
-             + f" -> output {n_out}x{n_out}")
-    key = "input column (pixels); grey = padding, blue = kernel"
-    dropped_key = "red = never covered by a window (dropped)" if report.dropped else ""
+    title = (tr("input {W}x{W}, padding {P} -> padded {n}x{n}; kernel {K}, stride {S}", W=report.input_size, P=P,
+                n=n_in, K=report.kernel_size, S=report.stride)
+             + (tr(", dilation {D}", D=report.dilation) if report.dilation > 1 else "")
+             + tr(" -> output {n}x{n}", n=n_out))
+    key = tr("input column (pixels); grey = padding, blue = kernel")
+    dropped_key = tr("red = never covered by a window (dropped)") if report.dropped else ""
     captions = [key, dropped_key, report.formula]
     # wide enough for the grids and for every line of text (nothing is cut off at the right edge)
     width = max(left + w_in + gap + _cells(max(n_out, 1), cell) + 20,
@@ -59,7 +66,7 @@ def draw_output_grid(report: OutputSizeReport, position: int = 0, max_width: int
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="cnnbook-output-grid" width="{width:.0f}" '
            f'height="{height:.0f}" font-family="sans-serif" font-size="12">']
     out.append(f'<text class="cnnbook-grid-title" x="{left}" y="18" font-weight="bold">{escape(title)}</text>')
-    out.append(f'<text x="{left}" y="{top - 10}">padded input (pixels)</text>')
+    out.append(f'<text x="{left}" y="{top - 10}">{escape(tr("padded input (pixels)"))}</text>')
     for r in range(n_in):
         for c in range(n_in):
             pad = r < P or c < P or r >= n_in - P or c >= n_in - P
@@ -72,7 +79,7 @@ def draw_output_grid(report: OutputSizeReport, position: int = 0, max_width: int
             out.append(f'<rect class="{cls}" x="{left + c * cell:.1f}" y="{top + r * cell:.1f}" '
                        f'width="{cell:.1f}" height="{cell:.1f}" fill="{fill}" stroke="#999" stroke-width="0.5"/>')
     x0 = left + w_in + gap
-    out.append(f'<text x="{x0}" y="{top - 10}">output (units)</text>')
+    out.append(f'<text x="{x0}" y="{top - 10}">{escape(tr("output (units)"))}</text>')
     for r in range(n_out):
         for c in range(n_out):
             cls, fill = "cnnbook-output-cell", "#d9f2d9"
@@ -89,6 +96,6 @@ def draw_output_grid(report: OutputSizeReport, position: int = 0, max_width: int
         out.append(f'<text x="{left}" y="{y_lab:.0f}">{escape(line)}</text>')
         y_lab += 18
     out.append(f'<text x="12" y="{top + w_in / 2:.0f}" transform="rotate(-90 12 {top + w_in / 2:.0f})" '
-               'text-anchor="middle">input row (pixels)</text>')
+               f'text-anchor="middle">{escape(tr("input row (pixels)"))}</text>')
     out.append("</svg>")
     return SvgDrawing("\n".join(out))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnbook.course.language import tr
 from cnnbook.viz.core import _finish_image_grid, _grid, _plt, host
 
 
@@ -49,7 +50,7 @@ def plot_curves(curves: dict, title: str, xlabel: str, ylabel: str, logy: bool =
         finite = np.isfinite(y)
         (line,) = ax.plot(x[finite], y[finite], marker="o" if markers else None, ms=4, label=str(label))
         if not finite.all():  # e.g. a loss that overflowed: say where the line stops
-            ax.annotate(f"{label}: not finite from x = {x[~finite][0]:g}", xy=(0.02, 0.95),
+            ax.annotate(tr("{label}: not finite from x = {x:g}", label=label, x=x[~finite][0]), xy=(0.02, 0.95),
                         xycoords="axes fraction", va="top", fontsize=8, color=line.get_color())
     if hline is not None:
         ax.axhline(float(hline), color="gray", ls="--", lw=1, label=hline_label)
@@ -91,12 +92,13 @@ def show_templates(w, image_shape=(1, 28, 28), names=None, ncols=5, size=1.8, ti
     K, C = T.shape[:2]
     if names is not None and len(names) != K:
         raise ValueError(f"{len(names)} names for {K} templates; pass one name per column of w")
-    fig, axes = _grid(K, ncols, size, title or f"{K} templates, weight shape {(T[0].size, K)}, "
-                                               f"each shown as {tuple(T.shape[1:])}")
+    fig, axes = _grid(K, ncols, size, title or tr("{n} templates, weight shape {shape}, each shown as {image}",
+                                                  n=K, shape=(T[0].size, K), image=tuple(T.shape[1:])))
     for k, ax in enumerate(axes):
         img = T[k].mean(axis=0) if C > 1 else T[k, 0]  # (H, W)
         lim = float(np.abs(img).max()) or 1.0
         ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
-        ax.set_title(str(names[k]) if names is not None else f"column {k}", fontsize=8)  # one line: rows stay apart
-    return _finish_image_grid(fig, axes, "column (pixels); red = positive weight, blue = negative")
+        # one line: rows stay apart
+        ax.set_title(str(names[k]) if names is not None else tr("column {k}", k=k), fontsize=8)
+    return _finish_image_grid(fig, axes, tr("column (pixels); red = positive weight, blue = negative"))
 

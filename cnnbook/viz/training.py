@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from cnnbook.course.language import tr
 from cnnbook.viz.core import _grid, _image_for_imshow, _plt, _text_colour, host
 
 
@@ -17,31 +18,33 @@ def _draw_history(axes, loss, history):
     ax_loss, ax_acc = axes
     ax_loss.clear()
     ax_acc.clear()
-    ax_loss.plot(np.arange(1, len(loss) + 1), loss, lw=0.6, alpha=0.5, label="per step")
+    ax_loss.plot(np.arange(1, len(loss) + 1), loss, lw=0.6, alpha=0.5, label=tr("per step"))
     steps = history.steps_per_epoch if history.epoch_loss else 0
     if steps:
         ends = steps * np.arange(1, len(history.epoch_loss) + 1)
-        ax_loss.plot(ends, history.epoch_loss, "o-", label="epoch mean")
-    ax_loss.set_title("training loss")
-    ax_loss.set_xlabel("step (minibatch)")
-    ax_loss.set_ylabel("loss (nats)")
+        ax_loss.plot(ends, history.epoch_loss, "o-", label=tr("epoch mean"))
+    ax_loss.set_title(tr("training loss"))
+    ax_loss.set_xlabel(tr("step (minibatch)"))
+    ax_loss.set_ylabel(tr("loss (nats)"))
     ax_loss.legend(fontsize=8)
     epochs = np.arange(1, len(history.train_acc) + 1)
     if len(epochs):
-        ax_acc.plot(epochs, history.train_acc, "o-", label="train (minibatches)")
+        ax_acc.plot(epochs, history.train_acc, "o-", label=tr("train (minibatches)"))
     if history.val_acc:
-        ax_acc.plot(epochs[:len(history.val_acc)], history.val_acc, "s-", label="validation")
-    ax_acc.set_title("accuracy per epoch")
-    ax_acc.set_xlabel("epoch")
+        ax_acc.plot(epochs[:len(history.val_acc)], history.val_acc, "s-", label=tr("validation"))
+    ax_acc.set_title(tr("accuracy per epoch"))
+    ax_acc.set_xlabel(tr("epoch"))
     from matplotlib.ticker import MaxNLocator
     ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 1.5
-    ax_acc.set_ylabel("accuracy (fraction correct)")
+    ax_acc.set_ylabel(tr("accuracy (fraction correct)"))
     if len(epochs):
         ax_acc.legend(fontsize=8)
 
 
-def plot_history(history, title="training history"):
-    """Loss per step (and per-epoch mean) and accuracy per epoch of a ``cnnbook.train.History``."""
+def plot_history(history, title=None):
+    """Loss per step (and per-epoch mean) and accuracy per epoch of a ``cnnbook.train.History``
+    (``title`` defaults to "training history")."""
+    title = tr("training history") if title is None else title
     fig, axes = _plt().subplots(1, 2, figsize=(10, 3.4), layout="constrained")
     _draw_history(axes, history.loss, history)
     fig.suptitle(title)
@@ -73,7 +76,7 @@ class LiveLossPlot:
         from matplotlib.figure import Figure
         self.fig = Figure(figsize=(10, 3.4), layout="constrained")
         self.axes = self.fig.subplots(1, 2)
-        self.fig.suptitle("training (live)")
+        self.fig.suptitle(tr("training (live)"))
         self.handle = display(self._picture(), display_id=True)
 
     def _picture(self):
@@ -106,20 +109,22 @@ class LiveLossPlot:
         self.handle = None
 
 
-def plot_confusion_matrix(cm, class_names=None, title="confusion matrix"):
-    """Draw ``cm`` ``(K, K)``: row = true class, column = predicted class, counts written in the cells."""
+def plot_confusion_matrix(cm, class_names=None, title=None):
+    """Draw ``cm`` ``(K, K)``: row = true class, column = predicted class, counts written in the cells
+    (``title`` defaults to "confusion matrix")."""
+    title = tr("confusion matrix") if title is None else title
     cm = host(cm)
     K = cm.shape[0]
     names = list(class_names) if class_names is not None else [str(k) for k in range(K)]
     fig, ax = _plt().subplots(figsize=(6.5, 5.5), layout="constrained")
     im = ax.imshow(cm, cmap="Blues")
-    fig.colorbar(im, ax=ax).set_label("test images")
+    fig.colorbar(im, ax=ax).set_label(tr("test images"))
     for (r, c), v in np.ndenumerate(cm):
         ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=7, color=_text_colour(im.to_rgba(v)))
     ax.set_xticks(range(K), names, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(K), names, fontsize=8)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
+    ax.set_xlabel(tr("predicted class"))
+    ax.set_ylabel(tr("true class"))
     ax.set_title(title)
     return fig
 
@@ -131,8 +136,8 @@ def show_misclassified(X, y_true, y_pred, class_names=None, max_images=16, ncols
     if len(wrong) == 0:
         raise ValueError("no misclassified images to show: every prediction is right")
     name = (lambda k: class_names[int(k)]) if class_names is not None else str
-    fig, axes = _grid(len(wrong), ncols, size, f"{len(wrong)} misclassified test images "
-                                               f"(true / predicted), each {tuple(X.shape[1:])}")
+    fig, axes = _grid(len(wrong), ncols, size, tr("{n} misclassified test images (true / predicted), each {shape}",
+                                                  n=len(wrong), shape=tuple(X.shape[1:])))
     for ax, i in zip(axes, wrong):
         img, cmap = _image_for_imshow(X[i])
         ax.imshow(img, cmap=cmap)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnbook.course.language import tr
 from cnnbook.viz.core import _finish_image_grid, _grid, _plt, host
 
 
@@ -36,16 +37,17 @@ def show_colour_filters(w, limit=None, ncols=8, size=1.5, title=None, names=None
     F, _, KH, KW = w.shape
     if names is not None and len(names) != F:
         raise ValueError(f"{len(names)} names for {F} filters; pass one name per filter")
-    fig, axes = _grid(F, ncols, size, title or f"{F} RGB filters, weight shape {tuple(w.shape)}", KH / KW,
+    fig, axes = _grid(F, ncols, size, title or tr("{n} RGB filters, weight shape {shape}", n=F, shape=tuple(w.shape)),
+                      KH / KW,
                       extra_width=1.2)
     for i, ax in enumerate(axes):
         ax.imshow(img[i], interpolation="nearest")
-        ax.set_title(str(names[i]) if names is not None else f"filter {i}", fontsize=8)
+        ax.set_title(str(names[i]) if names is not None else tr("filter {i}", i=i), fontsize=8)
     mappable = _plt().cm.ScalarMappable(norm=_plt().Normalize(-lim, lim), cmap="gray")
     bar = fig.colorbar(mappable, ax=list(axes), shrink=0.8)
-    bar.set_label("weight of each channel\n(grey: 0 or all channels equal)", fontsize=8)
+    bar.set_label(tr("weight of each channel\n(grey: 0 or all channels equal)"), fontsize=8)
     bar.ax.tick_params(labelsize=8)
-    return _finish_image_grid(fig, axes, "kernel column (pixels)", "kernel row (pixels)")
+    return _finish_image_grid(fig, axes, tr("kernel column (pixels)"), tr("kernel row (pixels)"))
 
 
 def show_top_patches(patches, values=None, unit_names=None, size=1.5, title=None):
@@ -60,7 +62,8 @@ def show_top_patches(patches, values=None, unit_names=None, size=1.5, title=None
         raise ValueError(f"{len(unit_names)} unit names for {U} units; pass one per unit")
     if values is not None and np.shape(values) != (U, k):
         raise ValueError(f"values has shape {np.shape(values)}; expected ({U}, {k}), one per patch")
-    fig, axes = _grid(U * k, k, size, title or f"top {k} patches of {U} units, {S} x {S} pixels each", 1.0,
+    fig, axes = _grid(U * k, k, size, title or tr("top {k} patches of {U} units, {S} x {S} pixels each", k=k, U=U,
+                                                  S=S), 1.0,
                       extra_width=1.0 if C == 1 else 0.0)
     im = None
     for n, ax in enumerate(axes):
@@ -70,11 +73,11 @@ def show_top_patches(patches, values=None, unit_names=None, size=1.5, title=None
             im = ax.imshow(p[0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         else:
             ax.imshow(np.clip(p.transpose(1, 2, 0), 0, 1), interpolation="nearest")
-        name = str(unit_names[u]) if unit_names is not None else f"unit {u}"
-        ax.set_title(f"{name}, #{j + 1}" + (f"\nactivation {float(host(values)[u, j]):.3g}" if values is not None
-                                            else ""), fontsize=8)
+        name = str(unit_names[u]) if unit_names is not None else tr("unit {u}", u=u)
+        ax.set_title(f"{name}, #{j + 1}" + (tr("\nactivation {value:.3g}", value=float(host(values)[u, j]))
+                                            if values is not None else ""), fontsize=8)
     if im is not None:
         bar = fig.colorbar(im, ax=list(axes), shrink=0.6)
-        bar.set_label("pixel intensity", fontsize=8)
+        bar.set_label(tr("pixel intensity"), fontsize=8)
         bar.ax.tick_params(labelsize=8)
-    return _finish_image_grid(fig, axes, "patch column (pixels)", "patch row (pixels)")
+    return _finish_image_grid(fig, axes, tr("patch column (pixels)"), tr("patch row (pixels)"))
