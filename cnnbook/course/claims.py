@@ -227,12 +227,15 @@ CLAIMS = (
     _c("C22", 3, LECTURE, NB06, HOLDS,
        "특징 맵의 크기를 줄이는 또 다른 방법입니다. 계산량을 줄이고",
        "Pooling is another way to shrink feature maps, and it cuts computation.",
-       "multiply-adds of the next 3x3 convolution after a 2x2 pool, as a fraction of those without: must be 0.25"),
+       "multiply-adds of the next 3x3 convolution (64 -> 64 channels, padding 1) after a 2x2 max pool of a 56 x 56 map, "
+       "as a fraction of those without, counted by running the convolution on ones (inputs and weights 1, bias 0; "
+       "products with the zero padding count 0): must lie between 0.24 and 0.26"),
     _c("C23", 3, LECTURE, NB06, CAVEAT,
        "모델을 좀 더 강건하게(robust) 만들어줍니다.",
        "Pooling makes the model more robust.",
        "relative change of edge features after a one-pixel shift: smaller after 2x2 and smaller again after 4x4 "
-       "max pooling. Caveat: small shifts only; notebook 08's CNN still loses much accuracy on 3-px shifts"),
+       "max pooling, where it must be below 0.6 of the unpooled change for every shift. Caveat: small shifts "
+       "only; notebook 08's CNN still loses more than 0.15 of its test accuracy on 3-px shifts"),
     _c("C24", 3, LECTURE, NB06, CAVEAT,
        "맥스 풀링 (Max Pooling): 특정 영역에서 가장 큰 값(가장 강한 신호)만 남기는 방식으로, 가장 널리 쓰입니다.",
        "Max pooling keeps only the largest value of each window, and it is the most widely used pooling.",
