@@ -236,12 +236,15 @@ CLAIMS = (
     _c("C22", 3, LECTURE, NB06, HOLDS,
        "특징 맵의 크기를 줄이는 또 다른 방법입니다. 계산량을 줄이고",
        "Pooling is another way to shrink feature maps, and it cuts computation.",
-       "multiply-adds of the next 3x3 convolution after a 2x2 pool, as a fraction of those without: must be 0.25"),
+       "multiply-adds of the next 3x3 convolution (64 -> 64 channels, padding 1) after a 2x2 max pool of a 56 x 56 map, "
+       "as a fraction of those without, counted by running the convolution on ones (inputs and weights 1, bias 0; "
+       "products with the zero padding count 0): must lie between 0.24 and 0.26"),
     _c("C23", 3, LECTURE, NB06, CAVEAT,
        "모델을 좀 더 강건하게(robust) 만들어줍니다.",
        "Pooling makes the model more robust.",
        "relative change of edge features after a one-pixel shift: smaller after 2x2 and smaller again after 4x4 "
-       "max pooling. Caveat: small shifts only; notebook 08's CNN still loses much accuracy on 3-px shifts"),
+       "max pooling, where it must be below 0.6 of the unpooled change for every shift. Caveat: small shifts "
+       "only; notebook 08's CNN still loses more than 0.15 of its test accuracy on 3-px shifts"),
     _c("C24", 3, LECTURE, NB06, CAVEAT,
        "맥스 풀링 (Max Pooling): 특정 영역에서 가장 큰 값(가장 강한 신호)만 남기는 방식으로, 가장 널리 쓰입니다.",
        "Max pooling keeps only the largest value of each window, and it is the most widely used pooling.",
@@ -259,12 +262,20 @@ CLAIMS = (
        "Translation invariance is the goal: the prediction should not change when the object moves.",
        "mean accuracy lost on test images shifted 1-3 px by a CNN with global pooling, as a fraction of what a "
        "two-layer MLP loses: must be below 0.5. Caveat: the CNN is nearly, not exactly, invariant"),
-    _c("C27", 4, ADDED, NB09, FAILS,
+    _c("C67", 4, ADDED, NB09, HOLDS,
+       "등변성이 강력한 이유: 파라미터 공유 (Parameter Sharing)",
+       "Equivariance and parameter sharing go together: what makes equivariance powerful is parameter sharing.",
+       "free weights of the linear maps of 4 x 4 images (shifts wrapping around) that commute with every shift, "
+       "found as a null space: must be 16 of 256, one per offset, and every such map uses the same weights at "
+       "every position (largest deviation from sharing below 1e-9): for a linear layer, equivariance and sharing "
+       "are the same condition"),
+    _c("C27", 4, ADDED, NB09, CAVEAT,
        "등변성 덕분에 CNN은 이미지의 특정 위치에서 '고양이 귀'를 감지하는 필터를 한 번만 학습하면 됩니다.",
        "Thanks to equivariance, a CNN learns the 'cat ear' filter only once.",
        "shift error of a locally connected layer (the conv's windows, no sharing), relative to its largest output: "
-       "must exceed 0.1, where the conv's is 0; with one filter copied to every position it is 0 again. Sharing "
-       "gives equivariance, not the other way round"),
+       "must exceed 0.1, where the conv's is 0; with one filter copied to every position it is 0 again, so an "
+       "equivariant layer has one filter. Caveat: neither is the cause of the other; for a linear layer they "
+       "are the same condition (C67), and a CNN is exactly equivariant only at stride 1 (C25)"),
     _c("C28", 4, ADDED, NB09, HOLDS,
        "만약 완전 연결 신경망(FCN)이었다면, 이미지의 왼쪽 위 귀, 오른쪽 위 귀, 중앙의 귀를 감지하기 위해 각각 별도의 파라미터를 모두 학습해야 했을 것입니다.",
        "A fully connected network would need separate parameters for an ear at each position.",
