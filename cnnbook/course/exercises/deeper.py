@@ -57,6 +57,11 @@ def _dilated_mistakes():
         (lambda stack: dilated_receptive_field_reference([(k, 1, d) for k, _, d in stack]),
          tr("the strides are missing: after a stride-s layer neighbouring units are s input pixels apart, so the "
             "jump multiplies by s")),
+        (lambda stack: dilated_receptive_field_reference([(k, d, s) for k, s, d in stack]),
+         tr("stride and dilation are swapped: each layer is a triple (kernel_size, stride, dilation), in that order")),
+        (lambda stack: dilated_receptive_field_reference(stack[::-1]),
+         tr("you went through the layers last first; the list is first layer first, and each layer's d * (K - 1) is "
+            "multiplied by the strides of the layers before it, the ones nearer the input")),
     ]
 
 
