@@ -253,7 +253,8 @@ def test_softmax_loss_mistakes():
 
 
 def test_relu_backward_mistakes():
-    message = rejects(exercises.check_relu_backward, lambda dout, x: dout * (dout > 0), "mask must come from the input x")
+    message = rejects(exercises.check_relu_backward, lambda dout, x: dout * (dout > 0),
+                      "mask must come from the input x")
     message += rejects(exercises.check_relu_backward, lambda dout, x: dout, "dx equals dout")
     assert "dout * (x > 0)" not in message  # hints, not the solution line
     rejects(exercises.check_relu_backward, lambda dout, x: dout * (x >= 0), "x (2, 6)", "at x == 0", "not x >= 0")

@@ -280,7 +280,8 @@ RULES = {
                         .reshape(x.shape[0], x.shape[1], x.shape[2] // P, P, x.shape[3] // P, P)
                         .transpose(0, 2, 4, 1, 3, 5).reshape(x.shape[0], -1, x.shape[1] * P * P),
                         "4x4 patches do not tile a width of 10"),
-    "kfold generator": (exercises.check_cross_validation, _legacy_kfold, "not with the shuffle the instructions ask for"),
+    "kfold generator": (exercises.check_cross_validation, _legacy_kfold,
+                        "not with the shuffle the instructions ask for"),
 }
 
 

@@ -90,7 +90,8 @@ def check_relu_backward(relu_backward) -> bool:
     require_callable(relu_backward, "check_relu_backward", "relu_backward(dout, x)")
     rng = rng_for("relu_backward")
     cases = [(tr("a (4, 5) matrix"), (4, 5), "float64"), (tr("an image batch (2, 3, 4, 4)"), (2, 3, 4, 4), "float64"),
-             (tr("a vector (7,)"), (7,), "float64"), (tr("float32 arrays (3, 4), whose dtype dx keeps"), (3, 4), "float32"),
+             (tr("a vector (7,)"), (7,), "float64"),
+             (tr("float32 arrays (3, 4), whose dtype dx keeps"), (3, 4), "float32"),
              (tr("inputs that are exactly 0, where the gradient is blocked"), (2, 6), "zeros")]
     for _, shape, kind in cases:
         x_h = rng.standard_normal(shape)
