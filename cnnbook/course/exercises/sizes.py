@@ -70,8 +70,8 @@ def check_conv_output_size(conv_output_size) -> bool:
         got = _whole_number(call(conv_output_size, text, W, K, **kwargs), text, tr("the output size"))
         results.append((text, got, layers.conv_output_size(W, K, S, P), (W, K, S, P)))
     _explain(results, _size_mistakes(), tr("the formula is (W - K + 2P) / S + 1"))
-    misfits = [(tr("a stride that does not divide W - K + 2P"), (28, 3), {"stride": 2, "padding": 0}),
-               (tr("a kernel larger than the padded input"), (3, 5), {})]
+    misfits = [(tr("ValueError for a stride that does not divide W - K + 2P"), (28, 3), {"stride": 2, "padding": 0}),
+               (tr("ValueError for a kernel larger than the padded input"), (3, 5), {})]
     for _, (W, K), kwargs in misfits:
         _require_value_error(conv_output_size, W, K, kwargs.get("stride", 1), kwargs.get("padding", 0))
     return passed("conv_output_size", [c[0] for c in cases + misfits])
@@ -148,8 +148,9 @@ def _check_stages(model, convs, pools) -> None:
                                    "2x2 max pooling with stride 2, MaxPool2d(2)", i=i + 1, k=pool.kernel_size,
                                    s=pool.stride or pool.kernel_size))
     if [c.out_channels for c in convs] != [8, 16]:
-        raise ExerciseError(tr("the convolutions have {filters} filters; the exercise asks for 8 in the first and "
-                               "16 in the second", filters=" and ".join(str(c.out_channels) for c in convs)))
+        raise ExerciseError(tr("the convolutions have {first} and {second} filters; the exercise asks for 8 in the "
+                               "first and 16 in the second", first=convs[0].out_channels,
+                               second=convs[1].out_channels))
     names = [type(m).__name__ for m in leaves]
     if names != ["Conv2d", "ReLU", "MaxPool2d"] * 2:
         raise ExerciseError(tr("the layers are {names}; the exercise asks for exactly two stages, each Conv2d, ReLU, "
