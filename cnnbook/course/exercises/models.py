@@ -124,8 +124,8 @@ def check_patchify(patchify) -> bool:
                                                    "(C, P, P), channel first, as the conv weight (D, C, P, P) is")),
         ]
         compare_array(out, _patchify_reference(x, P), text, tr("the result"), mistakes,
-                      fallback=tr("patch t is x[n, :, i*P:(i+1)*P, j*P:(j+1)*P].reshape(-1) with "
-                                  "t = i * (W//P) + j"))
+                      fallback=tr("token t = i * (W/P) + j holds the P x P patch whose top-left corner is at row "
+                                  "i * P, column j * P, all channels, flattened (C, P, P)"))
     misfits = [(tr("4x4 patches on a width of 10: ValueError"), (1, 1, 8, 10)),
                (tr("4x4 patches on a height of 10: ValueError"), (1, 1, 10, 8))]
     for _, shape in misfits:
