@@ -89,7 +89,7 @@ def _reordered(axes):
 
 @pytest.mark.parametrize("wrong, hints", [
     (lambda x, P: x.reshape(x.shape[0], (x.shape[2] // P) * (x.shape[3] // P), -1),
-     ["reshape alone does not cut out patches", "transpose(0, 2, 4, 1, 3, 5)"]),
+     ["reshape alone does not cut out patches", "not a P x P square", "reorder the axes"]),
     (_reordered((0, 4, 2, 1, 3, 5)), ["numbered column by column", "row by row"]),
     (_reordered((0, 2, 4, 1, 5, 3)), ["flattened column by column (transposed)"]),
     (_reordered((0, 2, 4, 3, 5, 1)), ["channels last"]),
@@ -100,7 +100,8 @@ def _reordered(axes):
 ], ids=["reshape only", "column order", "transposed patch", "channels last", "transposed image",
         "(N, D, T)", "5-D"])
 def test_patchify_mistakes(wrong, hints):
-    rejects(exercises.check_patchify, wrong, *hints)
+    message = rejects(exercises.check_patchify, wrong, *hints)
+    assert "transpose(0, 2, 4, 1, 3, 5)" not in message and "reshape(N, C, H//P" not in message  # no solution line
 
 
 def test_patchify_with_overlapping_patches_is_named():
@@ -118,13 +119,30 @@ def test_patchify_numpy_result_for_device_input_is_named(xp):
     rejects(exercises.check_patchify, lambda x, P: backend.to_numpy(patchify(x, P)), "numpy array for")
 
 
-def test_patchify_that_drops_pixels_gets_a_tip_not_a_failure(capsys):
+def test_patchify_that_drops_pixels_fails_as_the_instructions_ask_for_a_value_error():
     def floors(x, P):
         N, C, H, W = x.shape
         return patchify(x[:, :, :H - H % P, :W - W % P], P)
-    assert exercises.check_patchify(floors) is True
-    out = capsys.readouterr().out
-    assert "tip: patchify(x (1, 1, 8, 10), 4) returned shape (1, 4, 16)" in out and "ValueError" in out
+    rejects(exercises.check_patchify, floors, "patchify(x (1, 1, 8, 10), 4) returned ndarray of shape (1, 4, 16)",
+            "do not tile a width of 10", "Raise ValueError")
+
+    def checks_the_width_only(x, P):
+        if x.shape[3] % P:
+            raise ValueError(f"{P} does not divide the width {x.shape[3]}")
+        return floors(x, P)
+    rejects(exercises.check_patchify, checks_the_width_only, "patchify(x (1, 1, 10, 8), 4)",
+            "do not tile a height of 10")
+
+    def type_error(x, P):
+        if x.shape[2] % P or x.shape[3] % P:
+            raise TypeError("patches do not fit")
+        return patchify(x, P)
+    rejects(exercises.check_patchify, type_error, "raised TypeError", "ask for a ValueError there")
+
+
+def test_patchify_keeps_the_dtype():
+    rejects(exercises.check_patchify, lambda x, P: patchify(x, P).astype("float32"),
+            "the result has dtype float32, expected float64")
 
 
 def test_patchify_is_the_vit_patch_embedding_without_its_weight():
@@ -163,7 +181,8 @@ def test_cue_conflict_wants_two_numbers():
     rejects(exercises.check_cue_conflict_fraction, lambda p, s, t: cue_conflict_fraction(p, s, t)[0],
             "return two numbers: (shape_fraction, texture_fraction)")
     rejects(exercises.check_cue_conflict_fraction, lambda p, s, t: None, "returned None")
-    rejects(exercises.check_cue_conflict_fraction, lambda p, s, t: (p == s, p == t), "return one number")
+    message = rejects(exercises.check_cue_conflict_fraction, lambda p, s, t: (p == s, p == t), "return one number")
+    assert "(pred == shape_labels)[conflict]" not in message  # a hint, not the solution line
 
 
 def test_cue_conflict_that_changes_its_input_is_named():

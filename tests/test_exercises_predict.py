@@ -73,6 +73,26 @@ def test_dilated_receptive_field_mistakes(wrong, hint):
     rejects(exercises.check_dilated_receptive_field, wrong, hint)
 
 
+def test_the_layer_order_and_the_triple_order_are_named():
+    rejects(exercises.check_dilated_receptive_field, lambda stack: dilated_receptive_field(stack[::-1]),
+            "last first", "first layer first")
+    rejects(exercises.check_dilated_receptive_field,
+            lambda stack: dilated_receptive_field([(k, d, s) for k, s, d in stack]),
+            "stride and dilation are swapped", "(kernel_size, stride, dilation)")
+
+
+def test_im2col_pads_with_zeros():
+    def edge_padding(x, kernel_size, stride=1, padding=0):
+        P = padding
+        return im2col(gam(x).pad(x, ((0, 0), (0, 0), (P, P), (P, P)), mode="edge"), kernel_size, stride, 0)
+    rejects(exercises.check_im2col, edge_padding, "padding=1", "repeats the edge pixels", "pad with zeros")
+
+
+def test_im2col_keeps_the_dtype():
+    rejects(exercises.check_im2col, lambda x, K, stride=1, padding=0: im2col(x, K, stride, padding).astype("float32"),
+            "cols has dtype float32, expected float64")
+
+
 def test_dilation_carried_over_to_later_layers_is_named():
     rejects(exercises.check_dilated_receptive_field, _dilation_own_layer_too, "it does not carry over to later layers")
 

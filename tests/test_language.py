@@ -20,7 +20,7 @@ import numpy as np
 import polib
 import pytest
 
-from cnnbook import exercises, layers
+from cnnbook import exercises, layers, nn
 from cnnbook.commands import translations as translations_command
 from cnnbook.course import catalog, language
 from cnnbook.course import exercises as exercise_checks
@@ -205,8 +205,8 @@ WRONG = {
     "basics": (exercises.check_softmax_loss, softmax_sum,
                ": this is the sum over the batch; the loss is the mean (divide by N)"),
     "conv": (exercises.check_conv_forward_naive, conv_without_padding,
-             "is the padding applied? Pad x with 1 zero(s) on every side before sliding the filter "
-             "(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))))"),
+             "is the padding applied? Pad x with 1 zero(s) on every side of H and W (xp.pad) before sliding the "
+             "filter"),
     "deeper": (exercises.check_dilated_receptive_field, dilation_ignored,
                "returned 3, expected 5: the dilations are missing"),
     "models": (exercises.check_conv_param_count, lambda C, F, K: F * C * K * K,
@@ -249,6 +249,52 @@ def test_a_wrong_answer_gets_the_same_hint_in_korean_and_in_english(module):
     assert numbers(ko) == numbers(en), (en, ko)
 
 
+def _shift_left_error(feature_fn, x, k):
+    def left(a):
+        out = a * 0
+        out[..., :a.shape[-1] - k] = a[..., k:]
+        return out
+    a, b = feature_fn(left(x)), left(feature_fn(x))
+    return float(abs(a - b)[..., k:a.shape[-1] - k].max())
+
+
+def _legacy_kfold(num_samples, k, seed=0):
+    parts = np.array_split(np.random.RandomState(seed).permutation(num_samples), k)
+    return [(np.concatenate(parts[:i] + parts[i + 1:]), parts[i]) for i in range(k)]
+
+
+# Wrong answers that break a rule the instructions state (issue 31), each with its English hint.
+RULES = {
+    "dtype": (exercises.check_relu_backward, lambda dout, x: (dout * (x > 0)).astype("float16"),
+              "dx has dtype float16, expected float64"),
+    "no ReLU": (exercises.check_architecture, lambda: nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1), nn.MaxPool2d(2)),
+        "the model has 0 ReLU"),
+    "average pooling": (exercises.check_architecture, lambda: nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
+        nn.AvgPool2d(2)), "the model pools with AvgPool2d"),
+    "floors": (exercises.check_conv_output_size, lambda W, K, stride=1, padding=0: (W - K + 2 * padding) // stride + 1,
+               "returned 13, but (W - K + 2P) / S + 1 = (28 - 3 + 0) / 2 + 1 = 13.5 is not a whole number"),
+    "shift left": (exercises.check_equivariance, _shift_left_error, "x is shifted to the left"),
+    "patchify misfit": (exercises.check_patchify, lambda x, P: x[:, :, :x.shape[2] // P * P, :x.shape[3] // P * P]
+                        .reshape(x.shape[0], x.shape[1], x.shape[2] // P, P, x.shape[3] // P, P)
+                        .transpose(0, 2, 4, 1, 3, 5).reshape(x.shape[0], -1, x.shape[1] * P * P),
+                        "4x4 patches do not tile a width of 10"),
+    "kfold generator": (exercises.check_cross_validation, _legacy_kfold,
+                        "not with the shuffle the instructions ask for"),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_a_broken_rule_is_named_in_korean_too(rule):
+    check, answer, english = RULES[rule]
+    en = message_of(check, answer, "en")
+    ko = message_of(check, answer, "ko")
+    assert english in en
+    assert HANGUL.search(ko) and "이(가)" not in ko, ko
+    assert numbers(ko) == numbers(en), (en, ko)
+
+
 def test_the_success_line_and_a_printed_report_speak_the_language(capsys):
     def relu_backward(dout, x):
         return dout * (x > 0)
@@ -256,8 +302,9 @@ def test_the_success_line_and_a_printed_report_speak_the_language(capsys):
     assert exercises.check_relu_backward(relu_backward)
     assert exercises.check_shift_drop_prediction(0.5, 0.04)
     en = capsys.readouterr().out
-    assert "correct: relu_backward passed 3 hidden test cases (a (4, 5) matrix; an image batch (2, 3, 4, 4); " \
-           "a vector (7,))" in en
+    assert "correct: relu_backward passed 5 hidden test cases (a (4, 5) matrix; an image batch (2, 3, 4, 4); " \
+           "a vector (7,); float32 arrays (3, 4), whose dtype dx keeps; inputs that are exactly 0, where the " \
+           "gradient is blocked)" in en
     assert "prediction 0.5, measured 0.04: off by 0.46 (too high; within 0.05 counts as close)" in en
     set_language("ko")
     assert exercises.check_relu_backward(relu_backward)

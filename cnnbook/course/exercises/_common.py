@@ -156,6 +156,7 @@ def compare_array(out, expected, call_text: str, what: str, mistakes=(), factor_
     ``mistakes``: ``(answer_of_a_mistake, hint)`` pairs; an answer may be a shape tuple.
     ``factor_hints``: ``{factor: hint}`` for answers off by a constant factor (e.g. ``{N: "divide by N"}``).
     ``fallback``: the likely cause to add when the values are wrong in no recognised way.
+    A floating ``expected`` also sets the dtype: the contract's functions keep the dtype they are given.
     ``what`` and the hints come translated (``tr(...)`` where they are written).
     """
     got, want = backend.to_numpy(out), backend.to_numpy(expected)
@@ -170,12 +171,21 @@ def compare_array(out, expected, call_text: str, what: str, mistakes=(), factor_
     if not np.all(np.isfinite(got)) and np.all(np.isfinite(want)):
         raise ExerciseError(tr("{call}: {what} contains nan or inf where the right answer is finite; "
                                "look for a division by zero or an overflowing exp", call=call_text, what=what))
+    wrong_dtype = want.dtype.kind == "f" and got.dtype != want.dtype
+    dtype_error = ExerciseError(tr("{call}: {what} has dtype {got}, expected {want}, the dtype of the input: "
+                                   "functions keep the dtype they are given, so create new arrays with dtype=x.dtype "
+                                   "(x being the input) and do not convert the result", call=call_text, what=what,
+                                   got=got.dtype, want=want.dtype))
     if close(got, want):
+        if wrong_dtype:
+            raise dtype_error
         return
     for mistake, hint in mistakes:
         if not isinstance(mistake, tuple) and close(got, mistake):
             raise ExerciseError(tr("{call}: {what} has the right shape {shape} but wrong values: {hint}",
                                    call=call_text, what=what, shape=want.shape, hint=hint))
+    if wrong_dtype:  # a float16 result differs in the 4th digit: say it is the dtype, not the arithmetic
+        raise dtype_error
     factor = _constant_factor(got, want)
     if factor is not None:
         hint = next((h for f, h in (factor_hints or {}).items() if np.isclose(factor, f, rtol=1e-4)), None)

@@ -1,6 +1,8 @@
 """Checks for notebooks 01, 02 and 12: softmax loss, ReLU backward, an SGD step, k-fold cross-validation."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from cnnbook import backend, layers
@@ -19,11 +21,13 @@ def _loss_value(loss, call_text: str, per_example: np.ndarray) -> float:
                                    "return their mean over the batch, one number", call=call_text, shape=host.shape))
         raise ExerciseError(tr("{call}: the loss has shape {shape}; it should be one number, "
                                "the mean of the per-example losses", call=call_text, shape=host.shape))
-    try:
-        return float(backend.to_numpy(loss))
-    except (TypeError, ValueError):
-        raise ExerciseError(tr("{call}: the loss is a {kind}, not a number",
-                               call=call_text, kind=type(loss).__name__)) from None
+    if isinstance(loss, numbers.Real) and not isinstance(loss, (bool, np.bool_)):
+        return float(loss)
+    if hasattr(loss, "shape"):  # a 0-d or one-element array, e.g. a CuPy scalar, which lives on the GPU
+        raise ExerciseError(tr("{call}: the loss is a {kind} of shape {shape}; return it as a Python float, "
+                               "as the docstring asks: float(...) of the mean", call=call_text,
+                               kind=type(loss).__name__, shape=tuple(loss.shape)))
+    raise ExerciseError(tr("{call}: the loss is a {kind}, not a number", call=call_text, kind=type(loss).__name__))
 
 
 def check_softmax_loss(softmax_loss) -> bool:
@@ -73,8 +77,8 @@ def check_softmax_loss(softmax_loss) -> bool:
         onehot = np.zeros_like(probs)
         onehot[np.arange(N), y_h] = 1.0
         compare_array(dscores, want_dscores, text, "dscores", mistakes=[
-            (probs / N, tr("these are the probabilities divided by N; subtract 1 at the correct class first "
-                           "(dscores[range(N), y] -= 1)")),
+            (probs / N, tr("these are the probabilities divided by N; subtract 1 at the correct class of each "
+                           "example first")),
             (probs, tr("these are the softmax probabilities; subtract 1 at each correct class, then divide by N")),
             ((onehot - probs) / N, tr("the sign is flipped: the gradient is (probabilities - one_hot(y)) / N")),
         ], factor_hints={N: tr("divide by N: the loss is a mean over the batch, so is its gradient")})
@@ -85,12 +89,17 @@ def check_relu_backward(relu_backward) -> bool:
     """Check ``relu_backward(dout, x) -> dx``: the upstream gradient where ``x > 0``, zero elsewhere."""
     require_callable(relu_backward, "check_relu_backward", "relu_backward(dout, x)")
     rng = rng_for("relu_backward")
-    cases = [(tr("a (4, 5) matrix"), (4, 5)), (tr("an image batch (2, 3, 4, 4)"), (2, 3, 4, 4)),
-             (tr("a vector (7,)"), (7,))]
-    for _, shape in cases:
+    cases = [(tr("a (4, 5) matrix"), (4, 5), "float64"), (tr("an image batch (2, 3, 4, 4)"), (2, 3, 4, 4), "float64"),
+             (tr("a vector (7,)"), (7,), "float64"),
+             (tr("float32 arrays (3, 4), whose dtype dx keeps"), (3, 4), "float32"),
+             (tr("inputs that are exactly 0, where the gradient is blocked"), (2, 6), "zeros")]
+    for _, shape, kind in cases:
         x_h = rng.standard_normal(shape)
-        x_h[x_h == 0] = 0.5  # the gradient at exactly 0 is a convention; keep the cases off it
-        dout_h = rng.standard_normal(shape)
+        x_h[x_h == 0] = 0.5
+        if kind == "zeros":  # the instructions: the gradient is blocked where x <= 0, at 0 too
+            x_h[:, ::2] = 0.0
+        dtype = np.float32 if kind == "float32" else np.float64
+        x_h, dout_h = x_h.astype(dtype), rng.standard_normal(shape).astype(dtype)
         x, dout = device(x_h), device(dout_h)
         _, cache = layers.relu_forward(x)
         want = layers.relu_backward(dout, cache)
@@ -100,9 +109,13 @@ def check_relu_backward(relu_backward) -> bool:
         require_unchanged(x_h, x, text, "x")
         require_array(out, text, "dx", x)
         compare_array(out, want, text, "dx", mistakes=[
-            (dout_h, tr("dx equals dout everywhere; set it to zero where x <= 0 (dx = dout * (x > 0))")),
+            (dout_h, tr("dx equals dout everywhere; it must be zero where the input x is <= 0, where the ReLU "
+                        "blocked the signal")),
             ((x_h > 0).astype(float), tr("dx is the mask x > 0 alone; multiply it by dout")),
-            (dout_h * (dout_h > 0), tr("the mask must come from the input x, not from dout: dout * (x > 0)")),
+            (dout_h * (dout_h > 0), tr("the mask must come from the input x, not from dout: the ReLU passed the "
+                                       "signal where its input was positive")),
+            (dout_h * (x_h >= 0), tr("at x == 0 the ReLU blocks the gradient too: dx is zero where x <= 0, so the "
+                                     "mask is x > 0, not x >= 0")),
             (dout_h * (x_h <= 0), tr("the mask is inverted: the gradient passes where x > 0 and is zero elsewhere")),
             (dout_h * np.maximum(x_h, 0), tr("multiply dout by the mask (x > 0), not by relu(x)")),
         ], fallback=tr("dx should be dout where x > 0 and 0 elsewhere"))
@@ -228,7 +241,31 @@ def check_cross_validation(kfold_indices) -> bool:
                                    "data sets are often sorted, e.g. by class", call=text))
         raise ExerciseError(tr("kfold_indices gives the same folds for seed=0 and seed=1; "
                                "use the seed for the shuffle"))
-    return passed("kfold_indices", [c[0] for c in cases] + [tr("same seed, same folds; new seed, new folds")])
+    for _, num_samples, k in cases:
+        _check_asked_split(*_folds(kfold_indices, num_samples, k, 0), num_samples, k, 0)
+    return passed("kfold_indices", [c[0] for c in cases] + [tr("the same seed gives the same folds, another seed "
+                                                               "other folds"),
+                                                            tr("the parts of np.random.default_rng(seed)'s shuffle, "
+                                                               "in order")])
+
+
+def _check_asked_split(text, folds, num_samples, k, seed):
+    """The instructions fix the folds: part ``i`` of ``np.array_split`` of ``default_rng(seed)``'s shuffle
+    validates fold ``i``. ``folds`` already form a valid partition; the order inside a part is free."""
+    parts = [np.sort(p) for p in np.array_split(np.random.default_rng(seed).permutation(num_samples), k)]
+    got = [np.sort(val) for _, val in folds]
+    for i, (val, part) in enumerate(zip(got, parts)):
+        if np.array_equal(val, part):
+            continue
+        same = next((j for j, other in enumerate(parts) if np.array_equal(val, other)), None)
+        if same is not None:
+            raise ExerciseError(tr("{call}: fold {i} validates on part {j} of the shuffled indices; let part i be "
+                                   "the validation indices of fold i, keeping the parts in order",
+                                   call=text, i=i, j=same))
+        raise ExerciseError(tr("{call}: the folds split the indices correctly, but not with the shuffle the "
+                               "instructions ask for: draw it from np.random.default_rng(seed) (not np.random.seed, "
+                               "RandomState or another generator), so that everyone gets the same folds for the "
+                               "same seed, then cut it with np.array_split", call=text))
 
 
 __all__ = ["check_softmax_loss", "check_relu_backward", "check_sgd_step", "check_cross_validation"]

@@ -45,6 +45,18 @@ def _forward(x_h, w_h, b_h, stride, padding):
     return out
 
 
+def _floor_forward(x, w, b, S, P):
+    """The convolution with the instructions' ``Ho = (H - KH + 2P) // S + 1``: where the stride does not divide,
+    the rows and columns no window reaches are left out (the package refuses such sizes, so crop them first)."""
+    xp = backend.get_array_module(x)
+    _, _, H, W = x.shape
+    _, _, KH, KW = w.shape
+    xpad = xp.pad(x, ((0, 0), (0, 0), (P, P), (P, P)))
+    rows, cols = (_size(H, KH, S, P) - 1) * S + KH, (_size(W, KW, S, P) - 1) * S + KW
+    out, _ = layers.conv2d_forward(xpad[:, :, :rows, :cols], w, b, stride=S, padding=0)
+    return out
+
+
 def _forward_mistakes(x_h, w_h, b_h, S, P):
     """What plausible wrong convolutions return, with what to tell the learner."""
     N, _, H, W = x_h.shape
@@ -53,8 +65,8 @@ def _forward_mistakes(x_h, w_h, b_h, S, P):
     mistakes = []
     if P:
         mistakes.append(((N, F, _size(H, KH, S, 0), _size(W, KW, S, 0)),
-                         tr("is the padding applied? Pad x with {P} zero(s) on every side before sliding the "
-                            "filter (np.pad(x, ((0, 0), (0, 0), ({P}, {P}), ({P}, {P}))))", P=P)))
+                         tr("is the padding applied? Pad x with {P} zero(s) on every side of H and W (xp.pad) "
+                            "before sliding the filter", P=P)))
         mistakes.append(((N, F, _size(H + P, KH, S, 0), _size(W + P, KW, S, 0)),
                          tr("the padding goes on both sides: P rows at the top and P at the bottom, "
                             "likewise columns")))
@@ -73,10 +85,10 @@ def _forward_mistakes(x_h, w_h, b_h, S, P):
     mistakes.append(((N, 1, Ho, Wo), tr("there must be one output channel per filter: loop over the F filters")))
     mistakes.append(((N, w_h.shape[1], Ho, Wo), tr("there must be one output channel per filter (F of them), not "
                      "one per input channel: each filter sums over all C input channels")))
-    flipped = _forward(x_h, np.ascontiguousarray(w_h[:, :, ::-1, ::-1]), b_h, S, P)
+    flipped = _floor_forward(x_h, np.ascontiguousarray(w_h[:, :, ::-1, ::-1]), b_h, S, P)
     mistakes.append((flipped, tr("you flipped the filter: in CS231n and PyTorch 'convolution' is "
                                  "cross-correlation, the window is multiplied by w as it is, without flipping")))
-    mistakes.append((_forward(x_h, w_h, np.zeros_like(b_h), S, P), tr("the bias is missing: add b[f] to every "
+    mistakes.append((_floor_forward(x_h, w_h, np.zeros_like(b_h), S, P), tr("the bias is missing: add b[f] to every "
                      "output value of filter f")))
     return [(m, hint) for m, hint in mistakes if m is not None]
 
@@ -85,7 +97,8 @@ def check_conv_forward_naive(conv_forward_naive) -> bool:
     """Check ``conv_forward_naive(x, w, b, stride=1, padding=0) -> out`` against ``layers.conv2d_forward``."""
     require_callable(conv_forward_naive, "check_conv_forward_naive", "conv_forward_naive(x, w, b, stride, padding)")
     rng = rng_for("conv_forward_naive")
-    cases = _cases()
+    cases = _cases() + [(tr("stride=2 on 6x8 images: the last row and column are left out (// rounds down)"),
+                         (1, 2, 6, 8), (2, 2, 3, 3), 2, 0)]
     for _, x_shape, w_shape, stride, padding in cases:
         x_h, w_h, b_h = _case(rng, x_shape, w_shape)
         S, P = (1, 0) if stride is None else (stride, padding)
@@ -96,7 +109,7 @@ def check_conv_forward_naive(conv_forward_naive) -> bool:
         for label, host, arr in (("x", x_h, x), ("w", w_h, w), ("b", b_h, b)):
             require_unchanged(host, arr, text, label)
         require_array(out, text, "out", x)
-        want, _ = layers.conv2d_forward(x, w, b, stride=S, padding=P)
+        want = _floor_forward(x, w, b, S, P)
         compare_array(out, want, text, "out", mistakes=_forward_mistakes(x_h, w_h, b_h, S, P),
                       fallback=tr("out[n, f, i, j] is the sum of w[f] times the (padded) window of x[n] at row "
                                   "i*stride, column j*stride, plus b[f]"))
@@ -143,16 +156,16 @@ def check_conv_backward_naive(conv_backward_naive) -> bool:
         for what, got in (("dx", dx), ("dw", dw), ("db", db)):
             require_array(got, text, what, x)
         compare_array(dx, want_dx, text, "dx", mistakes=[
-            ((N, C, H + 2 * P, W + 2 * P), tr("dx has the padded input's shape: cut the padding off, "
-                                              "dx_pad[:, :, {P}:{P} + H, {P}:{P} + W]", P=P)),
+            ((N, C, H + 2 * P, W + 2 * P), tr("dx has the padded input's shape: cut the padding off, the "
+                                              "first and last {P} rows and columns of dxpad", P=P)),
         ], fallback=tr("every output position adds w[f] * dout[n, f, i, j] onto the input window it came from; "
                        "where windows overlap the contributions add up (+=)"))
         compare_array(dw, want_dw, text, "dw", factor_hints={
             1 / N: tr("dw is divided by N: the 1/N of a mean belongs to the loss, here sum over the batch"),
         }, fallback=tr("dw[f] is the sum over n, i, j of dout[n, f, i, j] times the input window at (i, j)"))
         db_shapes = [(N, F), (F, N), (N, F, 1, 1), (1, F, 1, 1), (F, 1), tuple(np.shape(dout_h)[1:])]
-        per_filter = tr("db has one entry per filter: sum dout over the batch and both spatial axes, "
-                        "dout.sum(axis=(0, 2, 3))")
+        per_filter = tr("db has one entry per filter: sum dout over every axis but the filter axis, the batch "
+                        "and both spatial axes")
         compare_array(db, want_db, text, "db", mistakes=[(shape, per_filter) for shape in db_shapes] + [
             (backend.to_numpy(want_db) / (N * out.shape[2] * out.shape[3]),
              tr("db is a mean; it is the sum of dout over the batch and both spatial axes"))],

@@ -57,6 +57,11 @@ def _dilated_mistakes():
         (lambda stack: dilated_receptive_field_reference([(k, 1, d) for k, _, d in stack]),
          tr("the strides are missing: after a stride-s layer neighbouring units are s input pixels apart, so the "
             "jump multiplies by s")),
+        (lambda stack: dilated_receptive_field_reference([(k, d, s) for k, s, d in stack]),
+         tr("stride and dilation are swapped: each layer is a triple (kernel_size, stride, dilation), in that order")),
+        (lambda stack: dilated_receptive_field_reference(stack[::-1]),
+         tr("you went through the layers last first; the list is first layer first, and each layer's d * (K - 1) is "
+            "multiplied by the strides of the layers before it, the ones nearer the input")),
     ]
 
 
@@ -134,12 +139,16 @@ def check_im2col(im2col) -> bool:
             (grid.transpose(0, 1, 3, 2, 4, 5).reshape(N, D, L),
              tr("each window is flattened column by column (transposed); flatten it row by row, as "
                 "w.reshape(F, -1) does: the row offset di before the column offset dj")),
+            (_im2col_reference(np.pad(x_h, ((0, 0), (0, 0), (P, P), (P, P)), mode="edge"), K, S, 0) if P else None,
+             tr("the padding repeats the edge pixels; pad with zeros, as the instructions say (xp.pad's default "
+                "mode, 'constant')")),
             (grid.transpose(0, 1, 2, 3, 5, 4).reshape(N, D, L),
              tr("the positions are numbered column by column; number them row by row, column = i * Wo + j, the "
                 "order in which (N, F, Ho*Wo).reshape(N, F, Ho, Wo) reads them")),
         ]
-        compare_array(out, want, text, "cols", mistakes,
-                      fallback=tr("column i * Wo + j is xpad[n, :, i*S:i*S+K, j*S:j*S+K].reshape(-1)"))
+        compare_array(out, want, text, "cols", [(m, hint) for m, hint in mistakes if m is not None],
+                      fallback=tr("column i * Wo + j holds the K x K window of the zero-padded image whose top-left "
+                                  "corner is at row i * stride, column j * stride, all channels, flattened (C, K, K)"))
     return passed("im2col", [c[0] for c in cases])
 
 

@@ -107,9 +107,10 @@ def check_patchify(patchify) -> bool:
             ((N, (H - P + 1) * (W - P + 1), D), tr("the patches overlap: a ViT's patches do not, step P pixels at "
                                                    "a time, not 1")),
             (x_h.reshape(N, T, D), tr("reshape alone does not cut out patches: P*P numbers next to each other in "
-                                      "memory are a piece of one image row. Split H into (H/P, P) and W into "
-                                      "(W/P, P), move the grid axes forward with transpose, then reshape: "
-                                      "x.reshape(N, C, H//P, P, W//P, P).transpose(0, 2, 4, 1, 3, 5)")),
+                                      "memory are a piece of one image row, not a P x P square. Give the grid row "
+                                      "and the row inside a patch their own axes (and likewise the columns), then "
+                                      "reorder the axes so that the two grid axes come right after N and the "
+                                      "channel and in-patch axes last, before the final reshape")),
             (_patches(x_h, P, "transposed_image"), tr("rows and columns are swapped everywhere: in (N, C, H, W), "
                                                       "H (rows) is axis 2 and W (columns) axis 3")),
             (_patches(x_h, P, "column_order"), tr("the patches are numbered column by column; number them row by "
@@ -123,31 +124,34 @@ def check_patchify(patchify) -> bool:
                                                    "(C, P, P), channel first, as the conv weight (D, C, P, P) is")),
         ]
         compare_array(out, _patchify_reference(x, P), text, tr("the result"), mistakes,
-                      fallback=tr("patch t is x[n, :, i*P:(i+1)*P, j*P:(j+1)*P].reshape(-1) with "
-                                  "t = i * (W//P) + j"))
-    note = _misfit_note(patchify, rng)
-    result = passed("patchify", [c[0] for c in cases])
-    if note:
-        print(note)
-    return result
+                      fallback=tr("token t = i * (W/P) + j holds the P x P patch whose top-left corner is at row "
+                                  "i * P, column j * P, all channels, flattened (C, P, P)"))
+    misfits = [(tr("4x4 patches on a width of 10: ValueError"), (1, 1, 8, 10)),
+               (tr("4x4 patches on a height of 10: ValueError"), (1, 1, 10, 8))]
+    for _, shape in misfits:
+        _require_misfit_error(patchify, device(rng.standard_normal(shape)), 4)
+    return passed("patchify", [c[0] for c in cases + misfits])
 
 
-def _misfit_note(patchify, rng) -> str:
-    """A tip (not a failure) when patches that do not tile the image give a result instead of a ValueError."""
-    x = device(rng.standard_normal((1, 1, 8, 10)))
-    text = describe_call("patchify", ("x", x), 4)
+def _require_misfit_error(patchify, x, P: int) -> None:
+    """The instructions: raise ValueError when P does not divide H or W (a result there drops or invents pixels)."""
+    _, _, H, W = x.shape
+    text = describe_call("patchify", ("x", x), P)
+    side = tr("a width of {W}", W=W) if W % P else tr("a height of {H}", H=H)
     try:
-        out = patchify(x, 4)
+        out = patchify(x, P)
     except NotImplementedError:
         raise
     except ValueError:
-        return ""
+        return
     except Exception as exc:
-        return tr("tip: {call} raised {error}; 4x4 patches do not tile a width of 10, and a ValueError saying "
-                  "so would be clearer", call=text, error=type(exc).__name__)
-    return tr("tip: {call} returned shape {shape}, but 4x4 patches do not tile a width of 10: the last 2 columns "
-              "were dropped (or made up). Raising ValueError when H or W is not a multiple of patch_size, as the "
-              "ViT's PatchEmbedding does, catches such mistakes early", call=text, shape=tuple(np.shape(out)))
+        raise ExerciseError(tr("{call} raised {error}; {P}x{P} patches do not tile {side}, and the instructions ask "
+                               "for a ValueError there", call=text, error=type(exc).__name__, P=P,
+                               side=side)) from exc
+    raise ExerciseError(tr("{call} returned {kind} of shape {shape}, but {P}x{P} patches do not tile {side}: the "
+                           "pixels left over were dropped (or made up). Raise ValueError when H or W is not a "
+                           "multiple of patch_size, as the instructions ask", call=text, kind=type(out).__name__,
+                           shape=tuple(np.shape(out)), P=P, side=side))
 
 
 # ---- 11: the cue-conflict test -----------------------------------------------------------------
@@ -158,8 +162,8 @@ def _fraction(value, text: str, which: str) -> float:
         raise ExerciseError(tr("{call}: {which} is a {kind}; return a number",
                                call=text, which=which, kind=type(value).__name__)) from None
     if host.size != 1 or host.dtype.kind not in "biuf":
-        raise ExerciseError(tr("{call}: {which} is {kind} of shape {shape}; return one number, "
-                               "e.g. float((pred == shape_labels)[conflict].mean())",
+        raise ExerciseError(tr("{call}: {which} is {kind} of shape {shape}; return one number, the mean over "
+                               "the conflict images (float(...) turns a one-element array into a number)",
                                call=text, which=which, kind=type(value).__name__, shape=host.shape))
     return float(host.reshape(()))
 

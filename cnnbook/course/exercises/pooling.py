@@ -10,14 +10,26 @@ from cnnbook.course.language import tr
 
 
 def _cases():
-    """(description, x shape, kernel_size, stride); stride "default" means the learner's default is used."""
+    """(description, x shape, kernel_size, stride, values); stride "default" means the learner's default is used;
+    values: "distinct" (one max per window), "negative" (all below 0) or "ties" (a few repeated values)."""
     return [
-        (tr("2x2 windows, default stride"), (2, 3, 4, 4), 2, "default"),
-        (tr("non-square 6x8 images, 2x2 windows, stride=2"), (1, 2, 6, 8), 2, 2),
-        (tr("overlapping 3x3 windows, stride=2"), (2, 2, 5, 7), 3, 2),
-        (tr("overlapping 3x3 windows, stride=1"), (1, 3, 5, 5), 3, 1),
-        (tr("3x3 windows, stride=None"), (1, 2, 6, 9), 3, None),
+        (tr("2x2 windows, default stride"), (2, 3, 4, 4), 2, "default", "distinct"),
+        (tr("non-square 6x8 images, 2x2 windows, stride=2"), (1, 2, 6, 8), 2, 2, "distinct"),
+        (tr("overlapping 3x3 windows, stride=2"), (2, 2, 5, 7), 3, 2, "distinct"),
+        (tr("overlapping 3x3 windows, stride=1"), (1, 3, 5, 5), 3, 1, "distinct"),
+        (tr("3x3 windows, stride=None"), (1, 2, 6, 9), 3, None, "distinct"),
+        (tr("2x2 windows on 5x7 images: the last row and column are left out (// rounds down)"), (1, 2, 5, 7), 2, 2,
+         "distinct"),
+        (tr("images with only negative values"), (1, 2, 4, 6), 2, 2, "negative"),
+        (tr("windows with ties, several pixels equal to the max"), (2, 2, 4, 6), 2, 2, "ties"),
     ]
+
+
+def _values(rng, shape, kind):
+    if kind == "ties":
+        return rng.integers(0, 3, size=shape).astype(np.float64)
+    x = rng.permutation(np.prod(shape)).reshape(shape) / 10.0  # distinct values: one max per window
+    return -1.0 - x if kind == "negative" else x - 2.0
 
 
 def _call_args(kernel_size, stride):
@@ -32,8 +44,20 @@ def _windows(x_h, k, s):
             yield i, j, x_h[:, :, i * s:i * s + k, j * s:j * s + k]
 
 
+def _routed_to_one(dout_h, x_h, k, s, last: bool):
+    """A host max-pool backward that sends each window's gradient to one maximum: the first or the last on ties."""
+    N, C = x_h.shape[:2]
+    dx = np.zeros_like(x_h)
+    n, c = np.meshgrid(np.arange(N), np.arange(C), indexing="ij")
+    for i, j, win in _windows(x_h, k, s):
+        flat = win.reshape(N, C, k * k)
+        where = k * k - 1 - flat[:, :, ::-1].argmax(axis=2) if last else flat.argmax(axis=2)
+        np.add.at(dx, (n, c, i * s + where // k, j * s + where % k), dout_h[:, :, i, j])
+    return dx
+
+
 def _backward_variant(dout_h, x_h, k, s, accumulate=True, spread=False):
-    """A host max-pool backward, right (``accumulate``) or with a learner's mistake."""
+    """A host max-pool backward with a learner's mistake (``accumulate``: every tied maximum gets the gradient)."""
     N, C = x_h.shape[:2]
     dx = np.zeros_like(x_h)
     for i, j, win in _windows(x_h, k, s):
@@ -61,9 +85,9 @@ def check_max_pool_forward(max_pool_forward) -> bool:
     require_callable(max_pool_forward, "check_max_pool_forward", "max_pool_forward(x, kernel_size, stride)")
     rng = rng_for("max_pool_forward")
     cases = _cases()
-    for _, shape, k, stride in cases:
+    for _, shape, k, stride, values in cases:
         s = k if stride in (None, "default") else stride
-        x_h = rng.permutation(np.prod(shape)).reshape(shape) / 10.0 - 2.0  # distinct values: one max per window
+        x_h = _values(rng, shape, values)
         x = device(x_h)
         kwargs = _call_args(k, stride)
         text = describe_call("max_pool_forward", ("x", x), **kwargs)
@@ -84,10 +108,16 @@ def check_max_pool_forward(max_pool_forward) -> bool:
         mistakes += [(_pool(x_h, k, s, "avg"), tr("these are the window means (average pooling); take the "
                                                   "maximum")),
                      (-_pool(-x_h, k, s, "max"), tr("these are the window minima; take the maximum")),
+                     (np.maximum(backend.to_numpy(want), 0), tr("where every value of a window is negative, its max "
+                                                                 "is negative, not 0: start from the window's own "
+                                                                 "values (or -inf), not from zeros")),
                      ((N, 1, Ho, Wo), tr("pool each channel on its own: the max runs over a window's rows and "
                                          "columns, not over channels")),
                      ((N, C, Ho - 1, Wo - 1), tr("the output is one row and column short: there are "
-                                                 "(H - kernel_size) // stride + 1 window positions"))]
+                                                 "(H - kernel_size) // stride + 1 window positions")),
+                     ((N, C, Ho + 1, Wo + 1), tr("the output is one row and column too big: a window that would hang "
+                                                 "off the edge is left out, Ho = (H - kernel_size) // stride + 1 "
+                                                 "rounds down"))]
         compare_array(out, want, text, "out", mistakes=[(m, h) for m, h in mistakes if m is not None],
                       fallback=tr("out[n, c, i, j] is the max of x[n, c] over the window starting at row "
                                   "i*stride, column j*stride"))
@@ -99,9 +129,9 @@ def check_max_pool_backward(max_pool_backward) -> bool:
     require_callable(max_pool_backward, "check_max_pool_backward", "max_pool_backward(dout, x, kernel_size, stride)")
     rng = rng_for("max_pool_backward")
     cases = _cases()
-    for _, shape, k, stride in cases:
+    for _, shape, k, stride, values in cases:
         s = k if stride in (None, "default") else stride
-        x_h = rng.permutation(np.prod(shape)).reshape(shape) / 10.0 - 2.0
+        x_h = _values(rng, shape, values)
         x = device(x_h)
         out, cache = layers.max_pool2d_forward(x, kernel_size=k, stride=s)
         dout_h = rng.standard_normal(out.shape)
@@ -115,6 +145,12 @@ def check_max_pool_backward(max_pool_backward) -> bool:
         require_array(dx, text, "dx", x)
         mistakes = [
             (tuple(out.shape), tr("dx has the output's shape; it must have the input's shape, x.shape")),
+            (_backward_variant(dout_h, x_h, k, s),
+             tr("where several pixels of a window tie for the max, the gradient goes to the first of them only (the "
+                "first in reading order, row by row, as argmax picks it), not to each of them")),
+            (_routed_to_one(dout_h, x_h, k, s, last=True),
+             tr("on a tie the gradient goes to the first maximum of the window in reading order (row by row, as "
+                "argmax picks it), not the last")),
             (_backward_variant(dout_h, x_h, k, s, accumulate=False),
              tr("where windows overlap, one pixel can be the max of several windows: add their gradients "
                 "(dx[...] += ...) instead of overwriting")),
@@ -170,6 +206,68 @@ def _number(value, text):
     return float(host.reshape(()))
 
 
+def _recording(feature_fn, seen: list):
+    """``feature_fn`` that also keeps a host copy of every input it is given, to see how the learner shifted x."""
+    def recorded(a):
+        seen.append(backend.to_numpy(a).copy())
+        return feature_fn(a)
+    return recorded
+
+
+def _shifted(x_h, k, axis, how):
+    """``x_h`` moved ``k`` pixels along ``axis`` (positive: right or down): zeros filled in, or wrapped round."""
+    if how == "roll":
+        return np.roll(x_h, k, axis=axis)
+    out = np.zeros_like(x_h)
+    size = x_h.shape[axis]
+    src = [slice(None)] * x_h.ndim
+    dst = [slice(None)] * x_h.ndim
+    src[axis], dst[axis] = (slice(0, size - k), slice(k, size)) if k > 0 else (slice(-k, size), slice(0, size + k))
+    out[tuple(dst)] = x_h[tuple(src)]
+    return out
+
+
+def _given(seen, a) -> bool:
+    return any(b.shape == a.shape and np.allclose(b, a, rtol=0, atol=1e-12) for b in seen)
+
+
+def _check_shift_direction(seen, x_h, k, text) -> None:
+    """The instructions fix the shift: ``k`` pixels to the right (along W), zeros filled in. A shift to the
+    left gives the same numbers for these feature functions, and one down or round gives numbers whose hint
+    would mislead, so look at what feature_fn was given."""
+    if _given(seen, _shifted(x_h, k, -1, "zeros")):
+        return
+    wrong_ways = [(_shifted(x_h, -k, -1, "zeros"),
+                   tr("x is shifted to the left; the exercise shifts it k pixels to the right, so that column j "
+                      "moves to column j + k")),
+                  (_shifted(x_h, k, -1, "roll"),
+                   tr("the shift wraps the last columns round to the left edge (np.roll); fill the k columns it "
+                      "opens with zeros instead")),
+                  (_shifted(x_h, -k, -1, "roll"),
+                   tr("x is rolled to the left; shift it k pixels to the right and fill the columns it opens with "
+                      "zeros")),
+                  (_shifted(x_h, k, -2, "zeros"),
+                   tr("x is shifted down, along the rows; the exercise shifts it to the right, along the last axis "
+                      "(W, the columns)")),
+                  (_shifted(x_h, -k, -2, "zeros"),
+                   tr("x is shifted up, along the rows; the exercise shifts it to the right, along the last axis "
+                      "(W, the columns)"))]
+    hint = next((h for shifted, h in wrong_ways if _given(seen, shifted)), None)
+    if hint:
+        raise ExerciseError(tr("{call} did not give feature_fn the shifted x the exercise asks for: {hint}",
+                               call=text, hint=hint))
+
+
+def _require_shifted_input(unshifted) -> None:
+    """Right numbers without ever computing feature_fn(shift(x, k)) are luck: ``unshifted`` holds those calls."""
+    if unshifted:
+        text = unshifted[0]
+        raise ExerciseError(tr("{call} did not give feature_fn the shifted x the exercise asks for: none of the "
+                               "inputs feature_fn was given is x shifted k pixels to the right with zeros filled in "
+                               "on the left; are both sides really computed, feature_fn(shift(x, k)) and "
+                               "shift(feature_fn(x), k)?", call=text))
+
+
 def check_equivariance(shift_error) -> bool:
     """Check ``shift_error(feature_fn, x, k) -> float`` on feature functions whose answer is known."""
     require_callable(shift_error, "check_equivariance", "shift_error(feature_fn, x, k)")
@@ -194,12 +292,17 @@ def check_equivariance(shift_error) -> bool:
              (tr("adding a spike at the centre column (not equivariant)"), _add_spike, 2, 1.0,
               tr("the features differ by 1 at the spike: return the largest absolute difference (max), not a "
                  "mean or a sum"))]
+    unshifted = []
     for name, feature_fn, k, want, hint in cases:
         text = tr("shift_error(feature_fn, x {shape}, k={k}) with feature_fn = {name}",
                   shape=x_h.shape, k=k, name=name)
-        got = _number(call(shift_error, text, feature_fn, x, k), text)
+        seen = []
+        got = _number(call(shift_error, text, _recording(feature_fn, seen), x, k), text)
         require_unchanged(x_h, x, text, "x")
+        _check_shift_direction(seen, x_h, k, text)
         if np.isclose(got, want, rtol=1e-6, atol=1e-6):
+            if not _given(seen, _shifted(x_h, k, -1, "zeros")):
+                unshifted.append(text)
             continue
         if np.isclose(got, -want, rtol=1e-6):
             hint = tr("the sign is wrong: take the absolute value of the differences")
@@ -208,4 +311,5 @@ def check_equivariance(shift_error) -> bool:
                       "computed, feature_fn(shift(x, k)) and shift(feature_fn(x), k)?")
         raise ExerciseError(tr("{call} returned {got:.6g}, expected {want:g}: {hint}",
                                call=text, got=got, want=want, hint=hint))
+    _require_shifted_input(unshifted)
     return passed("shift_error", [c[0] for c in cases])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 
 import numpy as np
 
@@ -69,28 +70,42 @@ def check_conv_output_size(conv_output_size) -> bool:
         got = _whole_number(call(conv_output_size, text, W, K, **kwargs), text, tr("the output size"))
         results.append((text, got, layers.conv_output_size(W, K, S, P), (W, K, S, P)))
     _explain(results, _size_mistakes(), tr("the formula is (W - K + 2P) / S + 1"))
-    note = _no_fit_note(conv_output_size)
-    result = passed("conv_output_size", [c[0] for c in cases])
-    if note:
-        print(note)
-    return result
+    misfits = [(tr("ValueError for a stride that does not divide W - K + 2P"), (28, 3), {"stride": 2, "padding": 0}),
+               (tr("ValueError for a kernel larger than the padded input"), (3, 5), {})]
+    for _, (W, K), kwargs in misfits:
+        _require_value_error(conv_output_size, W, K, kwargs.get("stride", 1), kwargs.get("padding", 0))
+    return passed("conv_output_size", [c[0] for c in cases + misfits])
 
 
-def _no_fit_note(conv_output_size) -> str:
-    """A tip (not a failure) when a stride that does not fit returns a number instead of raising ValueError."""
-    text = describe_call("conv_output_size", 28, 3, stride=2, padding=0)
+def _require_value_error(conv_output_size, W, K, S, P) -> None:
+    """The instructions: when the kernel does not fit or the stride does not divide, raise a ValueError that
+    shows the numbers. A misfit that returns a number, or raises another error, fails."""
+    kwargs = {"stride": S, "padding": P} if (S, P) != (1, 0) else {}
+    text = describe_call("conv_output_size", W, K, **kwargs)
+    span = W - K + 2 * P
+    if span < 0:
+        why = tr("a {K}-wide kernel does not fit in {W} pixels padded by {P} on each side, so the output size "
+                 "(W - K + 2P) / S + 1 = {size:g} is less than 1", K=K, W=W, P=P, size=span / S + 1)
+    else:
+        why = tr("(W - K + 2P) / S + 1 = ({W} - {K} + {twoP}) / {S} + 1 = {size:g} is not a whole number: the last "
+                 "window would hang off the edge", W=W, K=K, twoP=2 * P, S=S, size=span / S + 1)
     try:
-        value = conv_output_size(28, 3, stride=2, padding=0)
+        value = conv_output_size(W, K, **kwargs)
     except NotImplementedError:
         raise
-    except ValueError:
-        return ""
+    except ValueError as exc:
+        numbers = {W, K, abs(span)} | ({S} if S != 1 else set()) | ({P, W + 2 * P} if P else set())
+        if not any(re.search(rf"(?<![\d.]){n}(?!\d)", str(exc)) for n in numbers):
+            raise ExerciseError(tr("{call} raised ValueError({message!r}); the instructions ask for a message that "
+                                   "shows the numbers, e.g. the input size {W} and the kernel size {K}, so that "
+                                   "whoever reads it sees what does not fit", call=text, message=str(exc), W=W,
+                                   K=K)) from None
+        return
     except Exception as exc:
-        return tr("tip: {call} raised {error}; a ValueError explaining the misfit would be clearer",
-                  call=text, error=type(exc).__name__)
-    return tr("tip: {call} returned {value!r}, but (28 - 3 + 0) / 2 + 1 = 13.5 is not whole: the last window "
-              "hangs off the edge. Raising ValueError there, as cnnbook.layers.conv_output_size does, catches "
-              "such mistakes early", call=text, value=value)
+        raise ExerciseError(tr("{call} raised {error}; {why}, and the instructions ask for a ValueError there",
+                               call=text, error=type(exc).__name__, why=why)) from exc
+    raise ExerciseError(tr("{call} returned {value!r}, but {why}: raise ValueError there, with a message that shows "
+                           "the numbers", call=text, value=value, why=why))
 
 
 def _layer_counts(model):
@@ -99,6 +114,47 @@ def _layer_counts(model):
     convs = [m for m in found if isinstance(m, nn.Conv2d)]
     pools = [m for m in found if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d))]
     return convs, pools
+
+
+def _check_stages(model, convs, pools) -> None:
+    """The layers the instructions name: two stages of 3x3 conv with same padding, ReLU, 2x2 max pooling,
+    with 8 then 16 filters. The output shape alone lets average pooling, a model without ReLU or 5x5 filters
+    through."""
+    from cnnbook import nn
+    leaves = [m for m in model.modules() if not list(m.named_children())]  # the layers, Sequential unpacked
+    averages = [m for m in pools if isinstance(m, nn.AvgPool2d)]
+    if averages:
+        raise ExerciseError(tr("the model pools with {kind}; the exercise asks for 2x2 max pooling (nn.MaxPool2d(2)), "
+                               "which keeps the strongest response of each window instead of the mean",
+                               kind=type(averages[0]).__name__))
+    relus = [m for m in leaves if isinstance(m, nn.ReLU)]
+    if len(relus) < 2:
+        raise ExerciseError(tr("the model has {count} ReLU; each stage is a Conv2d, then a ReLU, then a MaxPool2d. "
+                               "Without the ReLU between them, two convolutions are one linear map",
+                               count=len(relus)))
+    for i, conv in enumerate(convs):
+        if tuple(conv.kernel_size) != (3, 3):
+            raise ExerciseError(tr("Conv2d number {i} has kernel_size {k}; the exercise asks for 3x3 convolutions",
+                                   i=i + 1, k=conv.kernel_size[0] if conv.kernel_size[0] == conv.kernel_size[1]
+                                   else tuple(conv.kernel_size)))
+        if (conv.stride, conv.padding) != (1, 1):
+            raise ExerciseError(tr("Conv2d number {i} has stride={stride}, padding={padding}; 'same' padding for a "
+                                   "3x3 convolution is stride=1, padding=1, so that the convolutions keep the size "
+                                   "and only the pooling shrinks it", i=i + 1, stride=conv.stride,
+                                   padding=conv.padding))
+    for i, pool in enumerate(pools):
+        if (pool.kernel_size, pool.stride or pool.kernel_size) != (2, 2):
+            raise ExerciseError(tr("MaxPool2d number {i} has kernel_size={k}, stride={s}; the exercise asks for "
+                                   "2x2 max pooling with stride 2, MaxPool2d(2)", i=i + 1, k=pool.kernel_size,
+                                   s=pool.stride or pool.kernel_size))
+    if [c.out_channels for c in convs] != [8, 16]:
+        raise ExerciseError(tr("the convolutions have {first} and {second} filters; the exercise asks for 8 in the "
+                               "first and 16 in the second", first=convs[0].out_channels,
+                               second=convs[1].out_channels))
+    names = [type(m).__name__ for m in leaves]
+    if names != ["Conv2d", "ReLU", "MaxPool2d"] * 2:
+        raise ExerciseError(tr("the layers are {names}; the exercise asks for exactly two stages, each Conv2d, ReLU, "
+                               "MaxPool2d in this order", names=", ".join(names)))
 
 
 def check_architecture(build_model) -> bool:
@@ -140,10 +196,11 @@ def check_architecture(build_model) -> bool:
         raise ExerciseError(tr("{call} gives {F} channels, expected 16: the last Conv2d's out_channels sets the "
                                "number of feature maps", call=call_text, F=F))
     convs, pools = _layer_counts(model)
-    if len(convs) < 2 or len(pools) < 2:
+    if len(convs) != 2 or len(pools) != 2:
         raise ExerciseError(tr("the model has {convs} Conv2d and {pools} pooling layer(s); the exercise asks "
                                "for two stages, each a Conv2d (then ReLU) followed by a MaxPool2d",
                                convs=len(convs), pools=len(pools)))
+    _check_stages(model, convs, pools)
     if backend.get_array_module(out) is not backend.get_array_module(x):
         raise ExerciseError(tr("{call} returned a {got} array for {given} input", call=call_text,
                                got=module_name(backend.get_array_module(out)),
@@ -154,7 +211,8 @@ def check_architecture(build_model) -> bool:
         raise ExerciseError(tr("model.backward(dout) gives shape {got}, expected {want}",
                                got=tuple(np.shape(dx)), want=x_h.shape))
     return passed("build_model", ["(3, 1, 28, 28) -> (3, 16, 7, 7)",
-                                  tr("{convs} Conv2d and {pools} pooling layers", convs=len(convs), pools=len(pools)),
+                                  tr("two stages of 3x3 Conv2d with same padding, ReLU and 2x2 MaxPool2d, with 8 "
+                                     "then 16 filters"),
                                   tr("backward runs")])
 
 
@@ -208,4 +266,7 @@ def _field_mistakes():
                                                                "from 1")),
         (lambda stack: sum(k for k, _ in stack), tr("start from 1 and add (K - 1) per layer (times the earlier "
                                                     "strides), not K")),
+        (lambda stack: layers.receptive_field(stack[::-1]),
+         tr("you went through the layers last first; the list is first layer first, and each layer's (K - 1) is "
+            "multiplied by the strides of the layers before it, the ones nearer the input")),
     ]
