@@ -115,3 +115,13 @@ def test_in_a_kernel_a_stub_runs_on_and_a_wrong_answer_shows_the_learners_code_n
     assert crash.ename == "ExerciseError" and "raised KeyError" in crash.evalue
     assert '{}["my missing key"]' in shown and "check_relu_backward(relu_backward);" in shown
     assert str(module_dir) not in shown, shown
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_references_keep_the_dtype_the_lesson_gives_them(dtype):
+    """10 calls patchify on float32 images, the check on float64 ones: the fallback must take both."""
+    import numpy as np
+    from cnnbook.course.exercises import _references as ref
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(dtype)
+    assert ref.patchify(x, 4).dtype == x.dtype and ref.im2col(x, 3, padding=1).dtype == x.dtype
+    assert ref.conv_forward_naive(x, x[:2, :, :3, :3], np.zeros(2, dtype)).dtype == x.dtype

@@ -77,7 +77,7 @@ def conv_backward_naive(dout, x, w, stride=1, padding=0):
 
 def im2col(x, kernel_size, stride=1, padding=0):
     """07: ``x`` (N, C, H, W) -> ``cols`` (N, C*K*K, Ho*Wo), column ``i*Wo + j`` the window (i, j)."""
-    return _im2col_reference(x, kernel_size, stride, padding)
+    return _im2col_reference(x.astype("float64"), kernel_size, stride, padding).astype(x.dtype)  # exact: sums of x * 1
 
 
 def conv_param_count(in_channels, out_channels, kernel_size):
@@ -102,7 +102,7 @@ def local_param_count(in_channels, out_channels, kernel_size, input_size, stride
 
 def patchify(x, patch_size):
     """10: ``x`` (N, C, H, W) -> (N, T, C*P*P), patches numbered row by row, each flattened (C, P, P)."""
-    return _patchify_reference(x, patch_size)
+    return _patchify_reference(x.astype("float64"), patch_size).astype(x.dtype)  # exact: sums of x * 1
 
 
 def cue_conflict_fraction(pred, shape_labels, texture_labels):
