@@ -298,7 +298,7 @@ def test_a_bad_measurement_or_task_is_the_notebooks_error_not_the_learners():
         exercises.check_shift_drop_prediction(0.1, None)
 
 
-# ---- the notebooks: every new exercise is graded, and its student stub stops at it ----------------
+# ---- the notebooks: every new exercise is graded, and its student stub is not done yet ------------
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 # exercise (the grade id of its answer cell) -> (notebook, check, what the learner writes)
 NEW_EXERCISES = {
