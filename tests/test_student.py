@@ -65,7 +65,7 @@ def test_name_from_the_enclosing_def_without_a_your_turn_line():
 
 
 def test_two_regions_and_top_level_code():
-    source, names = strip_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\ny = 2\n"
+    source, names = strip_cell("### BEGIN SOLUTION\nx = 1\nprint(x)\n### END SOLUTION\ny = 2\n"
                                "def f():\n    ### BEGIN SOLUTION\n    return 3\n    ### END SOLUTION", "c")
     assert names == ["this exercise", "f"]
     assert source.count("raise NotImplementedError") == 2 and "y = 2" in source and "x = 1" not in source
