@@ -165,7 +165,7 @@ ALL_IDS = IDS + [f"{check.__name__}-{fn.__name__}" for check, fn in RIGHT_MORE +
 # ---- every check: right answers pass, on every backend; the stub and crashes -----------------
 @pytest.mark.parametrize("check, fn", ALL, ids=ALL_IDS)
 def test_right_answer_passes_on_every_backend(check, fn, xp, capsys):
-    assert check(fn) is True
+    assert check(fn) is fn, "a check hands the learner's function back once it passes"
     out = capsys.readouterr().out
     assert out.startswith("correct: ") and "tip" not in out
     count, listed = re.fullmatch(r"correct: \S+ passed (\d+) hidden test cases \((.*)\)\n", out).groups()
@@ -173,12 +173,27 @@ def test_right_answer_passes_on_every_backend(check, fn, xp, capsys):
 
 
 @pytest.mark.parametrize("check, fn", ALL, ids=ALL_IDS)
-def test_student_stub_propagates_unchanged(check, fn):
+@pytest.mark.parametrize("message", ["Your turn: the exercise: replace this with your solution", ""])
+def test_a_stub_is_not_done_yet_on_stderr_and_the_reference_takes_its_place(check, fn, message, xp, capsys):
+    """The student edition's stub (and nbgrader's bare one): no exception, a note on stderr (nbgrader scores a
+    test cell with stderr 0), and the package's reference back, which passes the check itself."""
     def stub(*args, **kwargs):
-        raise NotImplementedError("Your turn: the exercise")
-    with pytest.raises(NotImplementedError, match="Your turn: the exercise") as info:
-        check(stub)
-    assert not isinstance(info.value, AssertionError)
+        raise NotImplementedError(message)
+    reference = check(stub)
+    out, err = capsys.readouterr()
+    assert err.startswith("not done yet: ") and "show_solution(" in err and "run on" in err, err
+    assert "correct" not in out
+    assert callable(reference) and reference is not stub
+    assert check(reference) is reference, "the reference handed back must be a right answer"
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("check, fn", ALL, ids=ALL_IDS)
+def test_a_notimplementederror_that_is_no_stub_still_fails(check, fn):
+    def unfinished(*args, **kwargs):
+        raise NotImplementedError("MyLayer must define forward(x)")
+    with pytest.raises(NotImplementedError, match="MyLayer must define forward"):
+        check(unfinished)
 
 
 @pytest.mark.parametrize("check, fn", ALL, ids=ALL_IDS)

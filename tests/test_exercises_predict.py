@@ -1,8 +1,8 @@
 """The predict-then-measure checks (09-11) and the deeper exercises (dilated_receptive_field in 05, im2col in 07,
 local_param_count in 09).
 
-A prediction check never fails a well-formed prediction, however far off; it fails a missing or malformed one
-with a hint. The deeper checks accept learner-style right answers and name plausible mistakes in words.
+A prediction check never fails a well-formed prediction, however far off; it notes a missing one as not done yet
+(on stderr, without raising) and fails a malformed one with a hint. The deeper checks accept learner-style right answers and name plausible mistakes in words.
 """
 from pathlib import Path
 
@@ -223,7 +223,7 @@ def test_every_prediction_task_has_its_own_check():
     (np.float32(0.1), np.float64(0.1), ["(close"]),
 ])
 def test_a_number_prediction_passes_however_far_off_and_says_how_far_and_why(predicted, measured, words, capsys):
-    assert exercises.check_shift_drop_prediction(predicted, measured) is True
+    assert exercises.check_shift_drop_prediction(predicted, measured) is predicted
     out = capsys.readouterr().out
     for w in words:
         assert w in out, f"{w!r} not in {out!r}"
@@ -241,7 +241,8 @@ def test_an_accuracy_is_compared_with_chance(measured, words, capsys):
 
 
 def test_a_device_scalar_is_a_number(xp):
-    assert exercises.check_rotation_prediction(xp.asarray(0.3), xp.asarray(0.2)) is True
+    predicted = xp.asarray(0.3)
+    assert exercises.check_rotation_prediction(predicted, xp.asarray(0.2)) is predicted
 
 
 @pytest.mark.parametrize("predicted, measured, words", [
@@ -251,7 +252,7 @@ def test_a_device_scalar_is_a_number(xp):
     ("neither", "texture", ["does pick one cue consistently"]),
 ])
 def test_a_choice_prediction_passes_when_wrong_and_explains(predicted, measured, words, capsys):
-    assert exercises.check_cue_prediction(predicted, measured) is True
+    assert exercises.check_cue_prediction(predicted, measured) is predicted
     out = capsys.readouterr().out
     for w in words:
         assert w in out
@@ -264,11 +265,18 @@ def test_yes_no_takes_a_bool_too(capsys):
 
 @pytest.mark.parametrize("name", sorted(PREDICTIONS))
 @pytest.mark.parametrize("missing", [None, Ellipsis])
-def test_a_missing_prediction_fails_with_an_example(name, missing):
+def test_a_missing_prediction_is_not_done_yet_on_stderr(name, missing, capsys):
     p = PREDICTIONS[name]
     measured = 0.2 if p.kind == "number" else p.options[0]
-    with pytest.raises(ExerciseError, match=f"{p.variable} is {missing!r}: write down your prediction first"):
-        CHECKS[name](missing, measured)
+    assert CHECKS[name](missing, measured) is None
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"not done yet: {p.variable} is not set. Write down your prediction"), err
+
+
+@pytest.mark.parametrize("missing", [None, Ellipsis])
+def test_check_prediction_itself_still_fails_a_missing_prediction_with_an_example(missing):
+    with pytest.raises(ExerciseError, match=f"predicted_drop is {missing!r}: write down your prediction first"):
+        exercises.check_prediction("shift_drop", missing, 0.2)
 
 
 @pytest.mark.parametrize("predicted, hint", [
@@ -310,7 +318,7 @@ def test_a_bad_measurement_or_task_is_the_notebooks_error_not_the_learners():
         exercises.check_shift_drop_prediction(0.1, None)
 
 
-# ---- the notebooks: every new exercise is graded, and its student stub stops at it ----------------
+# ---- the notebooks: every new exercise is graded, and its student stub is not done yet ------------
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 # exercise (the grade id of its answer cell) -> (notebook, check, what the learner writes)
 NEW_EXERCISES = {
@@ -352,27 +360,29 @@ def test_each_new_exercise_is_answered_then_checked_by_its_own_check(name):
 
 
 @pytest.mark.parametrize("name", sorted(NEW_EXERCISES))
-def test_the_student_stub_of_each_new_exercise_stops_with_its_name(name):
-    """The student edition's stub of the answer cell raises NotImplementedError naming the exercise: for a
-    prediction when the cell runs (the variable is never set), for a function when the check calls it."""
+def test_the_student_stub_of_each_new_exercise_is_not_done_yet_and_names_it(name, capsys):
+    """The student edition's stub of the answer cell names the exercise and does not stop the notebook: a
+    function raises NotImplementedError when the check calls it, a prediction is set to ``...``; either way the
+    check notes it as not done yet on stderr."""
     stem, check, variable = NEW_EXERCISES[name]
     nb, cells = _cells(stem)
     student, names = student_notebook(nb, f"{stem}.ipynb")
     assert name in names
     index = next(i for i, role, g in cells if role == "solution" and g == name)
     source = student.cells[index].source
-    assert "### BEGIN SOLUTION" not in source and "raise NotImplementedError" in source
+    assert "### BEGIN SOLUTION" not in source and f"Your turn: {name}:" in source
     namespace = {"get_array_module": backend.get_array_module}
+    exec(source, namespace)  # the answer cell itself runs in either case
     if variable == "def":
-        exec(source, namespace)
-        with pytest.raises(NotImplementedError, match=f"Your turn: {name}:"):
-            getattr(exercises, check)(namespace[name])
+        assert getattr(exercises, check)(namespace[name]) is not namespace[name]  # the reference instead
     else:
-        with pytest.raises(NotImplementedError, match=f"Your turn: {name}:"):
-            exec(source, namespace)
-        assert variable not in namespace
+        assert "raise" not in source and namespace[variable] is Ellipsis
+        getattr(exercises, check)(namespace[variable], 0.5)
+    assert capsys.readouterr().err.startswith("not done yet: ")
+    if variable != "def":
         # the instructor's answer is a well-formed prediction (the check passes it, whatever the measurement)
         solved = {}
         exec(nb.cells[index].source, solved)
         task = next(p for p in PREDICTIONS.values() if p.variable == variable)
-        assert getattr(exercises, check)(solved[variable], 0.5 if task.kind == "number" else task.options[0])
+        assert getattr(exercises, check)(solved[variable], 0.5 if task.kind == "number" else task.options[0]) \
+            == solved[variable]

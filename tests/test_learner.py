@@ -85,7 +85,8 @@ def test_lab_opens_a_working_copy_with_every_stub_and_no_solution(tmp_path, monk
     leaked = [line for line in _solution_lines() if line in lines]
     assert not leaked, f"solution lines in the learner's copy: {leaked[:5]}"
     for name in list_exercises():
-        assert f'raise NotImplementedError("Your turn: {name}: replace this with your solution")' in text, name
+        assert (f'raise NotImplementedError("Your turn: {name}: replace this with your solution")' in text
+                or f" = ...  # Your turn: {name}: replace ... with your answer" in text), name
     # nbgrader's metadata stays, so a completed working copy can be autograded (tests/test_nbgrader.py)
     nb = nbformat.read(home / "03-convolution.ipynb", as_version=4)
     ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]

@@ -103,6 +103,7 @@ def test_cell_role_tells_answers_checks_hidden_tests_and_claims_apart():
     assert cell_role(code("# Your turn: f\ndef f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")) \
         == ("solution", "f")
     assert cell_role(code("from cnnbook.course.exercises import check_f\n\ncheck_f(f);")) == ("tests", "check_f")
+    assert cell_role(code("from cnnbook.course.exercises import check_f\n\nf = check_f(f)")) == ("tests", "check_f")
     assert cell_role(code("### BEGIN HIDDEN TESTS\nassert f() == 1\n### END HIDDEN TESTS"), "f") \
         == ("tests", "hidden_tests_f")
     assert cell_role(code("from cnnbook.course.claims import check_claim\ncheck_claim('C1', 1, above=0);")) is None

@@ -9,7 +9,8 @@ configuration:
 * its check cell (it calls a ``check_...`` function of :mod:`cnnbook.course.exercises`) is an *autograder test*
   worth :data:`POINTS`: ``{"solution": false, "grade": true, "locked": true, "points": 1,
   "grade_id": "<check function>"}``; a wrong answer raises, which scores zero, and the check's hint is in the
-  traceback that nbgrader's feedback shows;
+  traceback that nbgrader's feedback shows; an exercise not done yet writes its note to stderr, which scores
+  zero too (``nbgrader.utils.determine_grade``);
 * a cell of hidden tests (``### BEGIN HIDDEN TESTS``) is an autograder test too, ``hidden_tests_<exercise>``.
 
 The exercise's name is the cell's first line, ``# Your turn: <name>``, as in :mod:`cnnbook.course.student`.
@@ -49,7 +50,8 @@ def cell_role(cell, last_exercise: str | None = None) -> tuple[str, str] | None:
     if cell["cell_type"] != "code":
         return None
     check = _CHECK_IMPORT.search(source)
-    if check and re.search(rf"^\s*{check.group('name')}\(", source, re.MULTILINE):
+    # called alone, check_f(f);, or handing the function on, f = check_f(f)
+    if check and re.search(rf"^\s*(?:\w+\s*=\s*)?{check.group('name')}\(", source, re.MULTILINE):
         return "tests", check.group("name")
     if any(line.strip() == BEGIN_HIDDEN for line in lines):
         return "tests", f"hidden_tests_{last_exercise or 'notebook'}"

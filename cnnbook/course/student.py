@@ -10,7 +10,13 @@ In the source notebooks an exercise's solution sits between a line ``### BEGIN S
       raise NotImplementedError("Your turn: conv_forward_naive: replace this with your solution")
 
   naming the exercise from the cell's first line ``# Your turn: <name>``, else from the enclosing ``def``
-  (a region in a Markdown cell becomes ``YOUR ANSWER HERE``);
+  (a region in a Markdown cell becomes ``YOUR ANSWER HERE``). A region at the top of a cell that only assigns
+  names (a *predict first* exercise: ``predicted_drop = 0.1``) becomes those names set to ``...`` instead::
+
+      # YOUR CODE HERE
+      predicted_drop = ...  # Your turn: predict_shift_drop: replace ... with your answer
+
+  since a cell that raises would stop Run All there; the check notes such a prediction as not done yet;
 * removes hidden-test regions, markers included; a cell that held only hidden tests stays, empty, as nbgrader
   leaves it (nbgrader's autograder puts the tests back into it by its ``grade_id``);
 * clears every output and execution count; everything else (metadata, nbgrader's included, cell ids, other
@@ -21,6 +27,7 @@ temporary folder beside ``outdir`` and moves them in, so a failure leaves nothin
 """
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -86,9 +93,25 @@ def exercise_name(lines: list[str], begin: int) -> str:
     return "this exercise"
 
 
-def _stub(indent: str, name: str, cell_type: str) -> list[str]:
+def _assigned_names(region: list[str]) -> list[str]:
+    """The names a top-level region assigns when it does nothing else (``x = 1``, ``y = "a"``), else ``[]``."""
+    try:
+        body = ast.parse("\n".join(region)).body
+    except SyntaxError:
+        return []
+    if not body or not all(isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+                           for s in body):
+        return []
+    return list(dict.fromkeys(s.targets[0].id for s in body))
+
+
+def _stub(indent: str, name: str, cell_type: str, region: list[str] = ()) -> list[str]:
     if cell_type != "code":
         return [f"{indent}YOUR ANSWER HERE"]
+    assigned = _assigned_names(list(region)) if not indent else []
+    if assigned:
+        return [f"{indent}# YOUR CODE HERE"] + [
+            f"{variable} = ...  # Your turn: {name}: replace ... with your answer" for variable in assigned]
     message = f"Your turn: {name}: replace this with your solution".replace("\\", "\\\\").replace('"', '\\"')
     return [f"{indent}# YOUR CODE HERE", f'{indent}raise NotImplementedError("{message}")']
 
@@ -117,7 +140,8 @@ def strip_cell(source: str, where: str, cell_type: str = "code") -> tuple[str, l
             if kind == "solution":
                 name = exercise_name(lines, number)
                 names.append(name)
-                out += _stub(_indent(line), name, cell_type)
+                end = next((i for i in range(number + 1, len(lines)) if lines[i].strip() in MARKERS), len(lines))
+                out += _stub(_indent(line), name, cell_type, lines[number + 1:end])
         else:
             if open_kind != kind:
                 opened = f"the {open_kind} region opened at line {open_line + 1} is still open" if open_kind \

@@ -5,11 +5,16 @@ then moved to the default backend, so learners on CuPy are checked on CuPy) and 
 in :mod:`cnnbook.layers`. On success it prints one ``correct: ...`` line naming what was tested and returns
 ``True``. A wrong answer raises :class:`ExerciseError` (an ``AssertionError``) whose message says what is
 wrong and the likely cause, e.g. ``out has shape (2, 4, 7, 9), expected (2, 4, 4, 5): is the stride applied?``.
-A function that raises ``NotImplementedError`` (the student edition's stub) lets it through unchanged.
+The checks exported here return what the lesson should use next: the learner's function once it passes. For an
+exercise not done yet (the student edition's stub raises ``NotImplementedError``; a prediction is still ``...``)
+a check raises nothing: it writes a "not done yet" note to stderr, which nbgrader scores 0, and returns the
+package's reference (:mod:`~cnnbook.course.exercises._references`), so Run All goes on to the end of the lesson
+(:mod:`~cnnbook.course.exercises._flow`). A notebook whose later cells call the learner's function rebinds it:
+``softmax_loss = check_softmax_loss(softmax_loss)``.
 
 The *predict, then measure* checks (:mod:`cnnbook.course.exercises.predict`) take the learner's prediction and the
-notebook's measurement instead of a function: they print how far off the prediction was and why, and fail only
-for a missing or malformed prediction.
+notebook's measurement instead of a function: they print how far off the prediction was and why, note a missing
+one as not done yet, and fail only for a malformed prediction.
 
 | notebook | learner writes | check |
 | --- | --- | --- |
@@ -47,6 +52,35 @@ from cnnbook.course.exercises.predict import (check_cue_prediction, check_nopos_
                                               check_rotation_prediction, check_shift_drop_prediction,
                                               check_shuffle_most_hurt_prediction)
 from cnnbook.course.exercises.sizes import check_architecture, check_conv_output_size, check_receptive_field
+from cnnbook.course.exercises import _references as _ref
+from cnnbook.course.exercises._flow import function_check as _function, prediction_check as _prediction
+
+# what each check hands back while its exercise is not done yet; the name is the one show_solution() takes
+check_softmax_loss = _function(check_softmax_loss, "softmax_loss", _ref.softmax_loss)
+check_relu_backward = _function(check_relu_backward, "relu_backward", _ref.relu_backward)
+check_sgd_step = _function(check_sgd_step, "sgd_step", _ref.sgd_step)
+check_conv_forward_naive = _function(check_conv_forward_naive, "conv_forward_naive", _ref.conv_forward_naive)
+check_conv_output_size = _function(check_conv_output_size, "conv_output_size", _ref.conv_output_size)
+check_architecture = _function(check_architecture, "architecture", _ref.build_model)
+check_receptive_field = _function(check_receptive_field, "receptive_field", _ref.receptive_field)
+check_dilated_receptive_field = _function(check_dilated_receptive_field, "dilated_receptive_field",
+                                          _ref.dilated_receptive_field)
+check_max_pool_forward = _function(check_max_pool_forward, "max_pool_forward", _ref.max_pool_forward)
+check_max_pool_backward = _function(check_max_pool_backward, "max_pool_backward", _ref.max_pool_backward)
+check_conv_backward_naive = _function(check_conv_backward_naive, "conv_backward_naive", _ref.conv_backward_naive)
+check_im2col = _function(check_im2col, "im2col", _ref.im2col)
+check_conv_param_count = _function(check_conv_param_count, "conv_param_count", _ref.conv_param_count)
+check_equivariance = _function(check_equivariance, "equivariance", _ref.shift_error)
+check_local_param_count = _function(check_local_param_count, "local_param_count", _ref.local_param_count)
+check_patchify = _function(check_patchify, "patchify", _ref.patchify)
+check_cue_conflict_fraction = _function(check_cue_conflict_fraction, "cue_conflict_fraction",
+                                        _ref.cue_conflict_fraction)
+check_cross_validation = _function(check_cross_validation, "cross_validation", _ref.kfold_indices)
+check_shift_drop_prediction = _prediction(check_shift_drop_prediction, "predicted_drop")
+check_nopos_shuffle_prediction = _prediction(check_nopos_shuffle_prediction, "predicted_changes")
+check_shuffle_most_hurt_prediction = _prediction(check_shuffle_most_hurt_prediction, "predicted_most_hurt")
+check_rotation_prediction = _prediction(check_rotation_prediction, "predicted_accuracy_90")
+check_cue_prediction = _prediction(check_cue_prediction, "predicted_cue")
 
 __all__ = ["ExerciseError", "check_softmax_loss", "check_relu_backward", "check_sgd_step",
            "check_conv_forward_naive", "check_conv_output_size", "check_architecture", "check_receptive_field",

@@ -25,6 +25,12 @@ from cnnbook.course.language import tr
 class ExerciseError(AssertionError):
     """A learner's answer is wrong; the message says what is wrong and the likely cause."""
 
+    def _render_traceback_(self):
+        """How IPython shows it: the learner's code and the message, not the check's frames (the checks' modules
+        hold the expected answers); see :func:`cnnbook.course.exercises._flow.render_traceback`."""
+        from cnnbook.course.exercises._flow import render_traceback
+        return render_traceback(self)
+
 
 def N_(template: str) -> str:
     """``template`` unchanged: marks a text that a table keeps, for the catalog; ``tr(text)`` shows it later.
@@ -79,8 +85,8 @@ def _describe_value(value) -> str:
 def call(fn, call_text: str, *args, **kwargs):
     """``fn(*args, **kwargs)``; any exception but ``NotImplementedError`` becomes an ``ExerciseError``.
 
-    ``NotImplementedError`` (the student edition's stub) propagates unchanged, so a notebook run
-    stops at the first exercise not yet done.
+    ``NotImplementedError`` (the student edition's stub) propagates unchanged: the exported check notes the
+    exercise as not done yet (:mod:`cnnbook.course.exercises._flow`).
     """
     try:
         return fn(*args, **kwargs)
