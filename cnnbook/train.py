@@ -387,3 +387,36 @@ def confusion_matrix(y_true, y_pred, num_classes=10) -> np.ndarray:
             raise ValueError(f"{name} holds labels outside 0..{num_classes - 1} (min {v.min()}, max {v.max()}); "
                              "set num_classes")
     return np.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
+def fit_to_plateau(model, X, y, X_val, y_val, *, chunk=4000, max_chunks=12, patience=2, batch_size=32,
+                   optimizer=None, seed=0) -> list[float]:
+    """Train ``model`` in chunks of about ``chunk`` training images each, until its validation accuracy stops rising.
+
+    After each chunk (``max(1, round(chunk / N))`` epochs of the ``N`` training images) the accuracy on
+    ``X_val``, ``y_val`` is measured. Training stops after ``patience`` chunks without a new best, or after
+    ``max_chunks`` chunks; the model is then put back to its weights at the best chunk, so what is measured next
+    is the model at its validation plateau, not the last one. This gives each model the budget it needs (a
+    slow learner gets more steps) without looking at the test set. Returns the validation accuracy after each
+    chunk (its length says how many chunks ran; the best is ``max`` of it).
+    """
+    _check_data(X, y)
+    _check_data(X_val, y_val, "X_val")
+    chunk, max_chunks, patience = (_positive(v, name) for v, name in
+                                   [(chunk, "chunk"), (max_chunks, "max_chunks"), (patience, "patience")])
+    if optimizer is None:
+        from cnnbook.optim import Adam
+        optimizer = Adam(model.parameters(), lr=1e-3)
+    rng = as_generator(seed)
+    epochs = max(1, round(chunk / X.shape[0]))
+    val_acc, best, best_weights = [], -1.0, None
+    for _ in range(max_chunks):
+        fit(model, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=rng, progress=False)
+        val_acc.append(accuracy(model, X_val, y_val))
+        if val_acc[-1] > best:
+            best, best_weights = val_acc[-1], [p.data.copy() for p in model.parameters()]
+        elif len(val_acc) - 1 - val_acc.index(best) >= patience:
+            break
+    for p, w in zip(model.parameters(), best_weights):
+        p.data[...] = w
+    return val_acc
