@@ -418,7 +418,7 @@ CLAIMS = (
        "First-layer filters learn colour contrast (on colour images).",
        "share of sixteen 5x5x3 first-layer filters that are colour-opponent (two channels with cosine below -0.5), "
        "trained two epochs on colour patches of six photos, minus the same share at initialisation: must exceed "
-       "0.3. Caveat: initial weights scaled down tenfold; at the usual scale two epochs show less"),
+       "0.3. Caveat: initial weights scaled down tenfold, not normal practice; at the usual scale two epochs show less"),
     _c("C61", 3, LECTURE, NB12, CAVEAT,
        "특정 방향의 엣지(edge)처럼 단순한 특징을 학습하고",
        "First-layer filters learn edges of particular orientations (on colour images).",
