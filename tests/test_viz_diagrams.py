@@ -18,8 +18,14 @@ def test_patch_strip_puts_the_patches_in_token_order_with_blank_gaps(xp):
     np.testing.assert_array_equal(strip[:, 3:5], image[0, :2, 2:])       # token 2: top right
     np.testing.assert_array_equal(strip[:, 6:8], image[0, 2:, :2])       # token 3: bottom left
     assert np.isnan(strip[:, 2]).all() and np.isnan(strip[:, 5]).all()
+    two_rows = patch_strip(image, 2, rows=2, band=1)              # tokens 1-2 above, 3-4 below, a blank band over each
+    assert two_rows.shape == (2 * (1 + 2), 2 * 3 - 1)
+    np.testing.assert_array_equal(two_rows[4:6, 3:5], image[0, 2:, 2:])  # token 4: second row, second place
+    assert np.isnan(two_rows[0]).all() and np.isnan(two_rows[3]).all()
     with pytest.raises(ValueError, match="patch_size=3 must be a positive divisor of the image's 4x4"):
         patch_strip(image, 3)
+    with pytest.raises(ValueError, match="rows=3 must divide the 4 patches"):
+        patch_strip(image, 2, rows=3)
 
 
 def test_vit_pipeline_shows_five_steps_with_the_models_numbers(xp):

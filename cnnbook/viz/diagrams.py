@@ -10,11 +10,13 @@ import numpy as np
 from cnnbook.viz.core import MAX_WIDTH, _plt, host
 
 
-def patch_strip(image, patch_size: int, gap: int = 1) -> np.ndarray:
-    """The patches of one image ``(C, H, W)`` or ``(H, W)``, in token order (row by row), side by side.
+def patch_strip(image, patch_size: int, rows: int = 1, gap: int = 1, band: int = 0) -> np.ndarray:
+    """The patches of one image ``(C, H, W)`` or ``(H, W)``, in token order (row by row), side by side in ``rows`` rows.
 
-    Returns ``(P, T * (P + gap) - gap)`` (grey: the channel mean): patch ``t`` starts at column ``t * (P + gap)``;
-    the gaps are NaN, so that ``imshow`` leaves them blank. ``ValueError`` when ``P`` does not tile the image.
+    Returns a grey (channel-mean) picture ``(rows * (band + P), n * (P + gap) - gap)`` with ``n = T / rows`` patches
+    per row: patch ``t`` sits in row ``t // n`` under a blank band ``band`` pixels high (room for a label), from
+    column ``(t % n) * (P + gap)``. Bands and gaps are NaN, so that ``imshow`` leaves them blank. ``ValueError``
+    when ``P`` does not tile the image or ``rows`` does not divide the number of patches.
     """
     img = np.asarray(host(image), dtype=float)
     img = img.mean(axis=0) if img.ndim == 3 else img
@@ -25,9 +27,13 @@ def patch_strip(image, patch_size: int, gap: int = 1) -> np.ndarray:
     if P < 1 or H % P or W % P:
         raise ValueError(f"patch_size={patch_size!r} must be a positive divisor of the image's {H}x{W}")
     patches = img.reshape(H // P, P, W // P, P).transpose(0, 2, 1, 3).reshape(-1, P, P)  # (T, P, P)
-    strip = np.full((P, len(patches) * (P + gap) - gap), np.nan)
+    if rows < 1 or len(patches) % rows:
+        raise ValueError(f"rows={rows!r} must divide the {len(patches)} patches")
+    n = len(patches) // rows
+    strip = np.full((rows * (band + P), n * (P + gap) - gap), np.nan)
     for t, patch in enumerate(patches):
-        strip[:, t * (P + gap):t * (P + gap) + P] = patch
+        r, c = divmod(t, n)
+        strip[r * (band + P) + band:(r + 1) * (band + P), c * (P + gap):c * (P + gap) + P] = patch
     return strip
 
 
@@ -44,8 +50,10 @@ def show_vit_pipeline(image, tokens, attention, probabilities, patch_size: int, 
     tok = np.asarray(host(tokens), dtype=float)
     att = np.asarray(host(attention), dtype=float)
     prob = np.asarray(host(probabilities), dtype=float).reshape(-1)
-    strip = patch_strip(img, patch_size)
-    T = strip.shape[1] // (patch_size + 1) + 1
+    T = (grey.shape[0] // patch_size) * (grey.shape[1] // patch_size) if patch_size > 0 else 0
+    rows = 2 if T % 2 == 0 and T >= 8 else 1
+    band = 4
+    strip = patch_strip(img, patch_size, rows=rows, band=band)
     if tok.ndim != 2 or tok.shape[0] != T + 1 or att.shape != (T + 1, T + 1):
         raise ValueError(f"{T} patches need tokens (T + 1, D) = ({T + 1}, D) and attention ({T + 1}, {T + 1}); "
                          f"got tokens {tok.shape} and attention {att.shape}")
@@ -64,12 +72,18 @@ def show_vit_pipeline(image, tokens, attention, probabilities, patch_size: int, 
     ax_img.set_xlabel("column (pixels)", fontsize=8)
     ax_img.set_ylabel("row (pixels)", fontsize=8)
     ax_seq = fig.add_subplot(grid[0, 1:])
-    ax_seq.imshow(strip, cmap="gray", aspect="equal")
-    step = patch_size + 1
-    ax_seq.set_xticks(np.arange(T) * step + (patch_size - 1) / 2, [str(t + 1) for t in range(T)], fontsize=7)
+    low, high = float(np.nanmin(strip)), float(np.nanmax(strip))
+    ax_seq.imshow(np.where(np.isnan(strip), high, strip), cmap="gray", vmin=low, vmax=max(high, low + 1e-12),
+                  aspect="equal")                               # bands and gaps drawn white
+    n = T // rows
+    for t in range(T):
+        r, c = divmod(t, n)
+        ax_seq.text(c * (patch_size + 1) + (patch_size - 1) / 2, r * (band + patch_size) + band / 2 - 0.5, str(t + 1),
+                    ha="center", va="center", fontsize=7)
+    ax_seq.set_xticks([])
     ax_seq.set_yticks([])
     ax_seq.set_xlabel("patch number = token position (row by row)", fontsize=8)
-    ax_seq.set_title(f"2. the patches in a row: a sequence of {T} 'words' (the class token is put in front next)",
+    ax_seq.set_title(f"2. the patches in order: a sequence of {T} 'words' (the class token is put in front next)",
                      fontsize=9)
     labels = ["cls"] + [str(t) for t in range(1, T + 1)]
     ax_tok = fig.add_subplot(grid[1, 0])
