@@ -70,12 +70,12 @@ def test_every_claim_is_checked_in_its_notebook(claim):
 
 
 def test_check_claim_asserts_and_prints(capsys):
-    assert check_claim("C38", np.float64(0.7071), above=0.5) is None  # nothing for a notebook cell to echo
+    assert check_claim("C45", np.float64(0.7071), above=0.5) is None  # nothing for a notebook cell to echo
     out = capsys.readouterr().out
-    assert out.splitlines() == [f"C38 the notes say: {get_claim('C38').claim}",
+    assert out.splitlines() == [f"C45 the notes say: {get_claim('C45').claim}",
                                 "    measured 0.7071 (> 0.5), so this claim of the notes does not hold."]
-    with pytest.raises(AssertionError, match="C38.*not > 0.9"):
-        check_claim("C38", 0.7071, above=0.9)
+    with pytest.raises(AssertionError, match="C45.*not > 0.9"):
+        check_claim("C45", 0.7071, above=0.9)
     with pytest.raises(AssertionError, match="not > 0 and < 1"):
         check_claim("C07", 2.0, above=0, below=1)
 

@@ -96,17 +96,17 @@ def test_korean_uses_the_glossary(where):
 
 def test_check_claim_speaks_korean_with_the_same_numbers(capsys):
     language.set_language("ko")
-    check_claim("C38", 0.7071, above=0.5)
+    check_claim("C45", 0.7071, above=0.5)
     out = capsys.readouterr().out
     said, measured = out.splitlines()
-    assert said == f"C38 노트의 주장: {ledger_text(get_claim('C38').claim, 'ko')}"
+    assert said == f"C45 노트의 주장: {ledger_text(get_claim('C45').claim, 'ko')}"
     assert measured == "    측정값 0.7071 (> 0.5): 노트의 이 주장은 성립하지 않아요."
     check_claim("C01", 0.81, above=0.78)
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].endswith("주의할 점이 있어요:") and lines[2].strip() == get_claim("C01").caveat("ko")
     assert lines[2].strip().startswith("보여 주는 문제는 하나뿐")  # the caveat itself, in Korean
-    with pytest.raises(AssertionError, match=r"C38.*0\.7071.*> 0\.9") as failed:
-        check_claim("C38", 0.7071, above=0.9)
+    with pytest.raises(AssertionError, match=r"C45.*0\.7071.*> 0\.9") as failed:
+        check_claim("C45", 0.7071, above=0.9)
     assert HANGUL.search(str(failed.value)) and "measured" not in str(failed.value)
     with pytest.raises(AssertionError, match="> 0, < 1"):
         check_claim("C07", 2.0, above=0, below=1)
@@ -123,8 +123,8 @@ def test_check_claim_speaks_korean_with_the_same_numbers(capsys):
 
 def test_english_is_unchanged(capsys):
     language.set_language("en")
-    check_claim("C38", 0.7071, above=0.5)
-    assert capsys.readouterr().out == (f"C38 the notes say: {get_claim('C38').claim}\n"
+    check_claim("C45", 0.7071, above=0.5)
+    assert capsys.readouterr().out == (f"C45 the notes say: {get_claim('C45').claim}\n"
                                        "    measured 0.7071 (> 0.5), so this claim of the notes does not hold.\n")
     with pytest.raises(AssertionError, match=r"^C07 \(holds in the ledger\): measured 2, which is not > 0 and < 1\. "):
         check_claim("C07", 2.0, above=0, below=1)

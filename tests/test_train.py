@@ -374,3 +374,17 @@ def test_importing_the_package_leaves_blas_threads_alone():
             "print(before)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+def test_fit_to_plateau_stops_after_patience_and_keeps_the_best_weights():
+    from cnnbook.train import fit_to_plateau
+    model = tiny_cnn()
+    X, y = tiny_data(40)
+    X_val, y_val = tiny_data(20, seed=1)  # random labels: validation accuracy cannot keep rising
+    val_acc = fit_to_plateau(model, X, y, X_val, y_val, chunk=40, max_chunks=8, patience=2,
+                             optimizer=Adam(model.parameters(), lr=1e-2), seed=0)
+    best = val_acc.index(max(val_acc))
+    assert len(val_acc) == 8 or len(val_acc) - 1 - best == 2      # stopped by the cap or by patience
+    assert accuracy(model, X_val, y_val) == max(val_acc)         # the best chunk's weights were put back
+    with pytest.raises(ValueError, match="patience=0 must be a positive integer"):
+        fit_to_plateau(model, X, y, X_val, y_val, patience=0)
