@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend, layers
+from cnnbook.course.exercises.conv import _floor_forward
 from cnnbook.course.exercises.deeper import (_im2col_reference, dilated_receptive_field_reference,
                                              local_param_count_reference)
 from cnnbook.course.exercises.models import _patchify_reference
@@ -31,8 +32,9 @@ def sgd_step(w, dw, lr):
 
 
 def conv_forward_naive(x, w, b, stride=1, padding=0):
-    """03: ``x`` (N, C, H, W), ``w`` (F, C, KH, KW), ``b`` (F,) -> ``out`` (N, F, Ho, Wo)."""
-    return layers.conv2d_forward_naive(x, w, b, stride=stride, padding=padding)[0]
+    """03: ``x`` (N, C, H, W), ``w`` (F, C, KH, KW), ``b`` (F,) -> ``out`` (N, F, Ho, Wo), with the exercise's
+    ``Ho = (H - KH + 2 * padding) // stride + 1`` (windows that would hang off the edge are left out)."""
+    return _floor_forward(x, w, b, stride, padding)
 
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0):
