@@ -33,8 +33,8 @@ _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 def plain(text: str) -> str:
     """``text`` (Markdown or matplotlib mathtext) as words a screen reader can read."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [words](link) -> words
-    for tex, sign in (("\\times", "×"), ("\\to", "→"), ("\\rightarrow", "→"), ("\\approx", "≈"), ("\\leq", "≤"),
-                      ("\\geq", "≥"), ("\\cdot", "·"), ("\\ ", " ")):
+    for tex, sign in (("\\times", " × "), ("\\rightarrow", " → "), ("\\to", " → "), ("\\approx", " ≈ "),
+                      ("\\leq", " ≤ "), ("\\geq", " ≥ "), ("\\cdot", " · "), ("\\ ", " ")):
         text = text.replace(tex, sign)
     text = re.sub(r"\\[a-zA-Z]+", "", text)
     text = re.sub(r"[`*_$]|<[^>]+>", "", text)
