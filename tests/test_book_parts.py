@@ -195,7 +195,8 @@ def test_a_widget_picture_is_described_in_the_pages_language():
                     "buffers": [{"path": ["value"], "encoding": "base64", "data": "iVBORw0KGgo="}]}}
     cell = nbformat.v4.new_code_cell("explorer()")
     cell.outputs = [nbformat.v4.new_output("display_data", data={VIEW: {"model_id": "i"}, "text/plain": "Image()"})]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 합성곱 탐색기"), cell], metadata=_state(models))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 합성곱 탐색기"), cell],
+                                  metadata=_state(models))
     freeze_widgets(nb, "ko")
     assert 'alt="위젯의 첫 그림 — 합성곱 탐색기"' in nb.cells[1].outputs[0]["data"]["text/html"]
 

@@ -34,8 +34,10 @@ html_show_sourcelink = False
 html_last_updated_fmt = None
 # the pages the other edition has too: the language switch links to the same page there, else to its front page
 OTHER_PAGES = [p for p in os.environ.get("CNNBOOK_BOOK_OTHER_PAGES", "").split(",") if p]
-WORDS = {"en": {"search": "Search", "home": "cnnbook: front page", "search_bar": "Search this book…", "by": "By cnnbook"},
-         "ko": {"search": "검색", "home": "cnnbook 첫 페이지", "search_bar": "이 책에서 검색…", "by": "만든 이: cnnbook"}}[LANG]
+WORDS = {  # the frame's own words (the theme has no Korean for them)
+    "en": {"search": "Search", "home": "cnnbook: front page", "search_bar": "Search this book…", "by": "By cnnbook"},
+    "ko": {"search": "검색", "home": "cnnbook 첫 페이지", "search_bar": "이 책에서 검색…", "by": "만든 이: cnnbook"},
+}[LANG]
 html_context = {"cnnbook_lang": LANG, "cnnbook_other_pages": OTHER_PAGES, "default_mode": "light",
                 "cnnbook_words": WORDS}
 html_show_search_summary = False  # summaries fetch() each page, which browsers refuse for file:// pages
