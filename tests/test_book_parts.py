@@ -3,6 +3,10 @@
 Widget stills from a saved widget state, link rewriting, the nbgitpuller launch link, a staged edition's
 pages, a failing notebook named with its cell, and the command's refusals.
 """
+import base64
+import hashlib
+import json
+import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,7 +15,9 @@ import pytest
 
 from cnnbook.__main__ import main
 from cnnbook.course import book
+from cnnbook.course.book import figures, fonts
 from cnnbook.course.book.execute import NotebookFailed, cache_key, run_notebook
+from cnnbook.course.book.figures import FIGURES
 from cnnbook.course.book.stills import VIEW, freeze_widgets
 from cnnbook.data.workbook import CLONE
 
@@ -91,9 +97,12 @@ def test_a_staged_edition_has_every_page_the_run_note_and_the_launch_link(tmp_pa
     assert "cnnbook-run-note" in note and "/hub/user-redirect/git-pull?" in note
     assert ("python -m cnnbook lab --lang ko" in note) == (lang == "ko")
     claims = (src / "claims.md").read_text(encoding="utf-8")
-    assert claims.count("\n| C") == 59
+    from cnnbook.course.claims import CLAIMS
+    assert claims.count("\n| C") == len(CLAIMS)
     css = (src / "_static" / "cnnbook-book.css").read_text()
-    assert "@FONT_URL@" not in css
+    assert "@FONT_FACE@" not in css and "cnnbook-Hangul" in css
+    figures = json.loads((src / FIGURES).read_text(encoding="utf-8"))
+    assert figures == {}, "the notebooks are committed without outputs: no figure to describe"
 
 
 def test_a_failing_notebook_is_named_with_its_cell(tmp_path):
@@ -152,3 +161,57 @@ def test_a_new_run_replaces_the_notebooks_older_runs_in_the_cache(tmp_path):
     os.umask(umask)
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask, "a cached run gets a new file's mode, not 0600"
     assert execute_all([path], cache, jobs=1, log=lambda line: None)[path].cells[0].outputs  # from the cache now
+
+
+def test_the_book_records_a_figures_titles_and_describes_it_in_the_pages_language(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    code = ("import matplotlib.pyplot as plt\nfig, axes = plt.subplots(1, 3)\nfig.suptitle('Edges of $3\\\\times 3$')\n"
+            "axes[0].set_title('vertical')\naxes[1].set_title('(1, 28, 28)')\nplt.show()")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Filters at work"),
+                                         nbformat.v4.new_code_cell(code),
+                                         nbformat.v4.new_code_cell("plt.plot([1, 2]);")])
+    path = tmp_path / "97-figure.ipynb"
+    nbformat.write(nb, path)
+    ran = nbformat.reads(run_notebook(str(path))[1], as_version=4)
+    assert ran.cells[1].execution_count == 1, "the preamble runs outside the history"
+    meta = ran.cells[1].outputs[0].metadata["image/png"]["cnnbook"]
+    assert meta == {"title": "Edges of $3\\times 3$", "panels": ["vertical", "(1, 28, 28)"]}
+    described = figures.describe_figures(ran, "ko")
+    png = base64.b64decode(ran.cells[1].outputs[0].data["image/png"])
+    first = described[hashlib.sha256(png).hexdigest()]
+    assert first["alt"] == "그림: Edges of 3 × 3 (패널: vertical)"  # a shape is no panel title
+    assert first["width"] == figures.png_size(png)[0] > 100
+    untitled = [d["alt"] for d in described.values() if d is not first]
+    assert untitled == ["그림 — 절 “Filters at work”"]
+    assert figures.alt_text(None, "Filters at work", "en") == "Figure in the section “Filters at work”"
+    many = figures.alt_text({"title": "", "panels": [f"class {i}" for i in range(9)]}, "", "en")
+    assert many == "Figure: class 0, class 1, class 2, class 3, class 4, class 5, and 3 more"
+    with pytest.raises(ValueError, match="lang='fr'"):
+        figures.alt_text(None, "", "fr")
+
+
+def test_a_widget_picture_is_described_in_the_pages_language():
+    models = {"i": {"model_name": "ImageModel", "state": {"format": "png"},
+                    "buffers": [{"path": ["value"], "encoding": "base64", "data": "iVBORw0KGgo="}]}}
+    cell = nbformat.v4.new_code_cell("explorer()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={VIEW: {"model_id": "i"}, "text/plain": "Image()"})]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 합성곱 탐색기"), cell],
+                                  metadata=_state(models))
+    freeze_widgets(nb, "ko")
+    assert 'alt="위젯의 첫 그림 — 합성곱 탐색기"' in nb.cells[1].outputs[0]["data"]["text/html"]
+
+
+@pytest.mark.skipif(not Path(book.FONT_PLACES[0]).is_file(), reason="fonts-nanum is not installed here")
+def test_the_hangul_face_is_a_small_woff2_subset_with_no_empty_table(tmp_path):
+    source = book.FONT_PLACES[0]
+    assert "TSI3" in fonts.empty_tables(source), "Debian's NanumGothic.ttf has the empty table Chromium rejects"
+    chars = fonts.hangul_in(["합성곱 (convolution), 스트라이드!", "한국어 ㄱ"])
+    assert chars == "".join(sorted("합성곱스트라이드한국어ㄱ"))
+    out = tmp_path / fonts.FILE
+    size = fonts.subset_font(source, chars, out)
+    assert out.read_bytes()[:4] == b"wOF2" and size < 20_000
+    assert fonts.empty_tables(out) == []
+    from fontTools.ttLib import TTFont
+    assert {ord(c) for c in chars} <= set(TTFont(out).getBestCmap())
+    with pytest.raises(ValueError, match="nothing to subset"):
+        fonts.subset_font(source, "", out)

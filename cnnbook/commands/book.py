@@ -28,7 +28,10 @@ def add_arguments(parser) -> None:
                         help="the repository's web address: repository files link there; with --hub-url, "
                              "the repository the hub clones")
     parser.add_argument("--font", metavar="FILE", default=None,
-                        help="the Hangul font to bundle (default: Debian's fonts-nanum NanumGothic.ttf)")
+                        help="the Hangul font the book's face is cut from (default: Debian's fonts-nanum "
+                             "NanumGothic.ttf)")
+    parser.add_argument("--source-maps", action="store_true",
+                        help="keep the themes' source maps (.map files, for debugging their scripts)")
     parser.add_argument("--force", action="store_true", help="replace OUTDIR even if it is not a book")
 
 
@@ -46,7 +49,7 @@ def run(args) -> int:
     try:
         book = build_book(args.outdir, langs=("en", "ko") if args.lang == "all" else ("en",), jobs=args.jobs,
                           cache=cache, hub_url=args.hub_url, repo_url=args.repo_url, font=args.font,
-                          force=args.force, log=lambda line: print(line, flush=True))
+                          force=args.force, source_maps=args.source_maps, log=lambda line: print(line, flush=True))
     except (ValueError, OSError, NotebookFailed, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

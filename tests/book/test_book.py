@@ -25,6 +25,8 @@ import pytest
 from hangul_check import HANGUL_RENDERS
 from process_helpers import check_no_leftovers, marked_env, stop_popen
 
+from cnnbook.course.book import fonts
+from cnnbook.course.book.figures import FIGURES
 from cnnbook.course.claims import CLAIMS
 
 pytestmark = pytest.mark.book
@@ -181,19 +183,51 @@ def test_the_claims_page_and_the_front_page_in_both_languages(book):
     assert (out / "ko/glossary.html").is_file() and (out / "lab-guide.html").is_file()
 
 
-def test_search_indexes_both_languages_and_the_korean_pages_carry_their_font(book):
+def test_search_indexes_both_languages_and_each_edition_carries_its_hangul_face(book):
     out, _, _ = book
     def terms(path):
         text = path.read_text(encoding="utf-8")
         return json.loads(text[text.index("(") + 1:text.rindex(")")])["terms"]
     en, ko = terms(out / "searchindex.js"), terms(out / "ko/searchindex.js")
     assert "convolut" in en and any(t.startswith("합성곱") for t in ko), sorted(ko)[:20]
-    font = out / "ko" / "_static" / "fonts" / "NanumGothic.ttf"
-    assert font.is_file() and font.stat().st_size > 1_000_000, "no bundled Hangul font: install fonts-nanum"
-    css = (out / "ko" / "_static" / "cnnbook-book.css").read_text()
-    assert 'url("fonts/NanumGothic.ttf")' in css
+    for prefix in EDITIONS.values():
+        face = out / prefix / "_static" / "fonts" / fonts.FILE
+        assert face.is_file(), f"no bundled Hangul face {face}: install fonts-nanum"
+        assert face.read_bytes()[:4] == b"wOF2" and fonts.empty_tables(face) == []
+        assert face.stat().st_size < 600_000, face.stat().st_size
+        css = (out / prefix / "_static" / "cnnbook-book.css").read_text()
+        assert f'url("fonts/{fonts.FILE}") format("woff2")' in css and "unicode-range: U+1100-11FF" in css
+    assert not list(out.rglob("*.ttf")), "the whole TrueType font is no longer shipped"
 
 
+def test_the_site_has_nothing_beside_it(book):
+    out, _, _ = book
+    assert not list(out.rglob("*.map")), "source maps are left out unless --source-maps"
+    assert not [p for p in out.rglob("*.js") if "sourceMappingURL=" in p.read_text(errors="replace")[-300:]]
+    assert not list(out.rglob("jupyter_execute")) and not list(out.rglob("_sources"))
+    assert not list(out.rglob(FIGURES))
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    print(f"the site: {size / 1e6:.1f} MB")
+
+
+def test_every_figure_is_described_and_opens_at_full_size(book):
+    out, _, _ = book
+    described = linked = 0
+    for lang, prefix in EDITIONS.items():
+        for name in NAMES:
+            text = (out / f"{prefix}notebooks/{name}.html").read_text(encoding="utf-8")
+            for tag in re.findall(r"<img [^>]*>", text):
+                alt = re.search(r'alt="([^"]*)"', tag)
+                assert alt and alt[1].strip(), f"{lang} {name}: a picture without alt text: {tag[:200]}"
+                assert not re.search(r"\.(png|jpe?g|svg)$|_images/|[0-9a-f]{32}", alt[1]), f"{lang} {name}: {alt[1]}"
+                assert bool(HANGUL.search(alt[1])) == (lang == "ko") or lang == "en", f"{lang} {name}: {alt[1]}"
+                described += 1
+            for href, tag in re.findall(r'<a [^>]*href="([^"]*_images/[^"]+\.png)"[^>]*>\s*(<img [^>]*>)', text):
+                assert (out / f"{prefix}notebooks" / href).resolve().is_file(), href
+                linked += 1
+            if lang == "ko":
+                assert "the widget's picture" not in text
+    assert described >= 100 and linked >= 80, (described, linked)
 def test_widgets_are_still_pictures_with_a_note(book):
     out, _, _ = book
     page = (out / "notebooks/03-convolution.html").read_text(encoding="utf-8")
@@ -219,8 +253,14 @@ def chromium():
             browser.close()
 
 
-def _visit(chromium, url):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+FACE_STATUS = f"""async () => {{
+    await document.fonts.ready;
+    return [...document.fonts].filter(f => f.family.replace(/"/g, '') === '{fonts.FAMILY}').map(f => f.status);
+}}"""
+
+
+def _visit(chromium, url, viewport=None):
+    context = chromium.new_context(viewport=viewport or {"width": 1280, "height": 900})
     page = context.new_page()
     errors, remote = [], []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -240,11 +280,11 @@ def test_pages_load_in_chromium_without_errors_or_network(book, chromium, rel):
         page.wait_for_timeout(1000)
         if "04-" in rel:  # the one display formula, typeset by the bundled MathJax
             page.wait_for_selector("mjx-container", timeout=20_000)
-        if rel.startswith("ko/"):  # the first heading or paragraph with Hangul is drawn in the bundled font
+        if rel.startswith("ko/"):  # the first heading or paragraph with Hangul is drawn in the bundled face
             text = page.locator("article h1, article p").filter(has_text=HANGUL).first
             family = text.evaluate("e => getComputedStyle(e).fontFamily")
-            assert "NanumGothic" in family, family
-            assert page.evaluate("() => document.fonts.check('16px NanumGothic', '한')")
+            assert fonts.FAMILY in family, family
+            assert page.evaluate(FACE_STATUS) == ["loaded"]
             assert page.evaluate(HANGUL_RENDERS, family), f"Hangul drawn as boxes in {family}"
         assert not errors, errors
         assert not remote, remote
@@ -261,5 +301,116 @@ def test_search_finds_a_term_in_each_language(book, chromium, lang, query, expec
     try:
         page.wait_for_selector(f"#search-results a[href*='{expect}']", timeout=30_000)
         assert not errors, errors
+    finally:
+        context.close()
+
+
+# ---- on a phone, with no Korean font on the machine, and audited by axe-core ---------------------------
+
+
+@pytest.mark.parametrize("lang", list(EDITIONS))
+def test_on_a_phone_the_menu_opens_and_leads_to_another_notebook_and_search_opens(book, chromium, lang):
+    out, _, _ = book
+    prefix = EDITIONS[lang]
+    context, page, errors, remote = _visit(chromium, (out / f"{prefix}notebooks/08-training-a-cnn.html").as_uri(),
+                                           viewport={"width": 390, "height": 844})
+    try:
+        wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 0, f"the page scrolls sideways by {wide} px on a phone"
+        page.locator(".primary-toggle:visible").first.click()
+        menu = page.locator("#pst-primary-sidebar-modal")
+        menu.locator("a[href*='05-receptive-field']").first.click(timeout=5_000)
+        page.wait_for_url("**/notebooks/05-receptive-field.html")
+        page.locator(".secondary-toggle:visible").first.click()
+        assert page.locator("#pst-secondary-sidebar-modal").evaluate("d => d.open"), "the contents do not open"
+        page.keyboard.press("Escape")
+        page.locator(".search-button:visible").first.click()
+        search = page.locator("#pst-search-dialog input[name=q]")
+        search.wait_for(state="visible", timeout=5_000)
+        assert search.evaluate("e => e === document.activeElement"), "the search field did not get the focus"
+        placeholder = search.get_attribute("placeholder")
+        assert bool(HANGUL.search(placeholder)) == (lang == "ko"), placeholder
+        assert not errors, errors
+        assert not remote, remote
+    finally:
+        context.close()
+
+
+NO_HANGUL_FONTS = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{cache}</cachedir></fontconfig>
+"""
+
+
+def test_korean_pages_draw_hangul_with_the_books_face_where_no_korean_font_is_installed(book, tmp_path):
+    """Chromium with a fontconfig that lists no Hangul font: only the bundled face can draw Korean."""
+    out, _, _ = book
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(NO_HANGUL_FONTS.format(cache=tmp_path / "cache"))
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    env={**os.environ, "FONTCONFIG_FILE": str(conf)}, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page()
+            page.goto((out / "ko/notebooks/03-convolution.html").as_uri())
+            page.wait_for_load_state("load")
+            assert not page.evaluate(HANGUL_RENDERS, "sans-serif"), "a system Hangul font stands in: no proof"
+            assert page.evaluate(FACE_STATUS) == ["loaded"]
+            assert page.evaluate(HANGUL_RENDERS, f'"{fonts.FAMILY}", sans-serif')
+            widths = page.evaluate(f"""() => {{
+                const ctx = document.createElement('canvas').getContext('2d');
+                const width = (font) => {{ ctx.font = font; return ctx.measureText('합성곱 신경망').width; }};
+                return [width('20px "{fonts.FAMILY}"'), width('20px sans-serif')];
+            }}""")
+            assert widths[0] != widths[1], f"Hangul measures the same with and without the face: {widths}"
+            en = browser.new_page()
+            fetched = []
+            en.on("request", lambda r: fetched.append(r.url))
+            en.goto((out / "notebooks/05-receptive-field.html").as_uri())
+            en.wait_for_load_state("load")
+            assert not [u for u in fetched if "ko/_static/fonts" in u or u.endswith(".ttf")], fetched
+        finally:
+            browser.close()
+
+
+AXE = Path(os.environ.get("CNNBOOK_AXE", ROOT / ".book-node/node_modules/axe-core/axe.min.js"))
+
+
+@pytest.mark.parametrize("rel", [f"{prefix}{page}" for prefix in EDITIONS.values() for page in
+                                 ["index.html", "notebooks/03-convolution.html", "notebooks/08-training-a-cnn.html",
+                                  "notebooks/11-cnn-limitations.html"]])
+def test_axe_core_finds_no_serious_or_critical_violation(book, chromium, rel):
+    if not AXE.is_file():
+        pytest.fail(f"no axe-core at {AXE}: npm install --prefix .book-node axe-core@4 (as .ci/run does), "
+                    "or set CNNBOOK_AXE")
+    out, _, _ = book
+    context, page, errors, _ = _visit(chromium, (out / rel).as_uri())
+    try:
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        violations = page.evaluate("""async () => (await axe.run(document)).violations.map(
+            v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""")
+        print(rel, [(v["id"], v["impact"]) for v in violations])
+        bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert not bad, bad
+        assert page.evaluate("() => document.documentElement.lang") == ("ko" if rel.startswith("ko/") else "en")
+    finally:
+        context.close()
+
+
+def test_a_first_visit_to_notebook_08_loads_what_it_shows(book, chromium):
+    out, _, _ = book
+    context, page, _, _ = _visit(chromium, "about:blank")
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url))
+    try:
+        page.goto((out / "notebooks/08-training-a-cnn.html").as_uri())
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(1000)
+        files = {Path(unquote(urlsplit(u).path)) for u in fetched if u.startswith("file:")}
+        total = sum(f.stat().st_size for f in files if f.is_file())
+        print(f"a first visit to notebook 08: {len(files)} files, {total / 1e6:.2f} MB")
+        assert not [f for f in files if f.suffix in (".ttf", ".map")], files
+        assert total < 5_000_000, f"{total / 1e6:.1f} MB"
     finally:
         context.close()

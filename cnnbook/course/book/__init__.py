@@ -10,8 +10,10 @@
    given); links between these files are rewritten to the pages, links to other files of the repository to
    its web address (``--repo-url``) or to plain text;
 3. builds each with Sphinx, MyST-NB and the Sphinx Book Theme (``conf.py`` beside this file): English in
-   ``OUTDIR``, Korean in ``OUTDIR/ko``, a language switch on every page, the Korean pages in the bundled
-   NanumGothic font, search included, nothing loaded from the network.
+   ``OUTDIR``, Korean in ``OUTDIR/ko``, a language switch on every page, Hangul drawn in the book's own
+   face (a WOFF2 subset of NanumGothic per edition, :mod:`~cnnbook.course.book.fonts`), every figure
+   described in words (:mod:`~cnnbook.course.book.figures`) and linked to its full-size picture, search
+   included, nothing loaded from the network; the menus work on a phone (``_static/cnnbook-book.js``).
 
 The book is built in a temporary folder beside ``OUTDIR`` and moved into place at the end, so a failed build
 leaves an earlier book as it was.
@@ -32,7 +34,9 @@ from pathlib import Path
 
 import nbformat
 
+from cnnbook.course.book import fonts
 from cnnbook.course.book.execute import execute_all
+from cnnbook.course.book.figures import FIGURES, describe_figures
 from cnnbook.course.book.stills import freeze_widgets
 from cnnbook.course.student import default_source
 from cnnbook.data.workbook import CLONE, in_clone
@@ -40,7 +44,7 @@ from cnnbook.data.workbook import CLONE, in_clone
 HERE = Path(__file__).resolve().parent
 EDITIONS = ("en", "ko")
 MARKER = ".cnnbook-book"
-FONT_NAME = "NanumGothic.ttf"
+FONT_NAME = "NanumGothic.ttf"  # the font the book's Hangul face is cut from
 FONT_PLACES = (Path("/usr/share/fonts/truetype/nanum") / FONT_NAME,)
 _LINK = re.compile(r"(?<!!)\[(?P<text>[^\]\n]+)\]\((?P<target>[^)\s]+)\)")
 
@@ -81,6 +85,7 @@ class Book:
     notebooks: dict = field(default_factory=dict)
     stills: dict = field(default_factory=dict)
     font: Path | None = None
+    font_bytes: dict = field(default_factory=dict)
 
 
 def _sources(lang: str) -> dict:
@@ -176,12 +181,10 @@ def stage(lang: str, executed: dict, srcdir: Path, hub_url=None, repo_url=None, 
     shutil.copy(HERE / "conf.py", srcdir / "conf.py")
     shutil.copytree(HERE / "_templates", srcdir / "_templates")
     shutil.copytree(HERE / "_static", srcdir / "_static")
-    css = srcdir / "_static" / "cnnbook-book.css"  # the font lives in the Korean edition only
-    font_url = "fonts/" + FONT_NAME if lang == "ko" else "../ko/_static/fonts/" + FONT_NAME
-    css.write_text(css.read_text(encoding="utf-8").replace("@FONT_URL@", font_url), encoding="utf-8")
-    if font is not None and lang == "ko":
-        (srcdir / "_static" / "fonts").mkdir()
-        shutil.copy(font, srcdir / "_static" / "fonts" / FONT_NAME)
+    css = srcdir / "_static" / "cnnbook-book.css"  # the Hangul face: a subset written after Sphinx (fonts.py)
+    face = (f'@font-face {{\n  font-family: "{fonts.FAMILY}";\n  src: url("fonts/{fonts.FILE}") format("woff2");\n'
+            f"  unicode-range: {fonts.UNICODE_RANGE};\n  font-display: swap;\n}}\n") if font is not None else ""
+    css.write_text(css.read_text(encoding="utf-8").replace("@FONT_FACE@\n", face), encoding="utf-8")
     extra = ["claims.md", *[p for p in pages if p != "index.md"]]
     for page, origin in pages.items():
         text = _rewrite_links(origin.read_text(encoding="utf-8"), origin, page, page_of, lang, repo_url)
@@ -189,7 +192,7 @@ def stage(lang: str, executed: dict, srcdir: Path, hub_url=None, repo_url=None, 
             text += _toc(notebooks, extra, words)
         (srcdir / page).write_text(text, encoding="utf-8")
     (srcdir / "claims.md").write_text(_claims_page(lang), encoding="utf-8")
-    stills = {}
+    stills, figures = {}, {}
     (srcdir / "notebooks").mkdir()
     for page, origin in notebooks.items():
         nb = copy.deepcopy(executed[origin])
@@ -204,16 +207,19 @@ def stage(lang: str, executed: dict, srcdir: Path, hub_url=None, repo_url=None, 
                                                  + "\n\n".join(note) + "\n```")
         nb.cells.insert(1, run_cell)
         stills[page] = freeze_widgets(nb, lang)
+        figures.update(describe_figures(nb, lang))
         nbformat.write(nb, srcdir / page)
+    (srcdir / FIGURES).write_text(json.dumps(figures, ensure_ascii=False, indent=0), encoding="utf-8")
     return stills
 
 
 def build_book(outdir, langs=EDITIONS, jobs: int = 2, cache=None, hub_url=None, repo_url=None, font=None,
-               force: bool = False, log=print) -> Book:
+               force: bool = False, source_maps: bool = False, log=print) -> Book:
     """Build the web book into ``outdir`` (English there, Korean in ``outdir/ko``); return a :class:`Book`.
 
     ``cache``: folder for executed notebooks (``None``: run everything). ``force``: replace a non-empty
-    ``outdir`` that is not an earlier book. Raises ``ValueError`` for a bad choice, ``FileExistsError`` for
+    ``outdir`` that is not an earlier book. ``source_maps``: keep the themes' ``.map`` files (for debugging
+    their scripts; 7 MB). Raises ``ValueError`` for a bad choice, ``FileExistsError`` for
     a folder that is not a book, :class:`~cnnbook.course.book.execute.NotebookFailed` for a failing notebook
     and ``RuntimeError`` when Sphinx fails (with its last lines).
     """
@@ -236,10 +242,10 @@ def build_book(outdir, langs=EDITIONS, jobs: int = 2, cache=None, hub_url=None, 
                                                     and not force)):
         raise FileExistsError(f"{outdir} exists and is not a book built here; choose an empty or new folder, "
                               "or pass --force to replace it")
-    font = find_font(font) if "ko" in langs else None
-    if "ko" in langs and font is None:
+    font = find_font(font)
+    if font is None:
         log("warning: no Hangul font to bundle (install Debian's fonts-nanum or pass --font FILE); "
-            "the Korean pages will use the reader's own fonts")
+            "Hangul on the pages will use the reader's own fonts")
     book = Book(outdir, font=font)
     all_notebooks = [path for lang in langs for path in _sources(lang)[1].values()]
     executed = execute_all(all_notebooks, Path(cache) if cache else None, jobs=jobs, log=log)
@@ -253,10 +259,13 @@ def build_book(outdir, langs=EDITIONS, jobs: int = 2, cache=None, hub_url=None, 
             target = html_root if lang == "en" else html_root / lang
             other = "ko" if lang == "en" else "en"
             _sphinx(src, target, work / "doctrees" / lang, lang, log, other_pages=_docnames(other))
-            _prune(target)
+            _prune(target, source_maps)
+            if font is not None:
+                book.font_bytes[lang] = _bundle_font(font, target)
             book.pages[lang] = sorted(p.relative_to(target).as_posix() for p in target.rglob("*.html")
                                       if not p.relative_to(target).as_posix().startswith(("ko/", "_")))
             book.notebooks[lang] = [p for p in book.pages[lang] if p.startswith("notebooks/")]
+        shutil.rmtree(html_root / "jupyter_execute", ignore_errors=True)  # MyST-NB's, of the edition in ko/
         (html_root / MARKER).write_text(json.dumps({"langs": list(langs)}) + "\n", encoding="utf-8")
         if outdir.exists():
             old = work / "old"
@@ -268,15 +277,37 @@ def build_book(outdir, langs=EDITIONS, jobs: int = 2, cache=None, hub_url=None, 
 
 
 MATHJAX_KEEP = ("tex-chtml.js", "output/chtml/fonts")
+_SOURCE_MAP_COMMENT = re.compile(r"\n?(//# sourceMappingURL=\S+|/\*# sourceMappingURL=\S+ \*/)\s*$")
 
 
-def _prune(html: Path) -> None:
+def _bundle_font(font: Path, html: Path) -> int:
+    """Write the edition's Hangul face (the characters its pages and search index show) into ``html``;
+    return its size in bytes (0 when the edition shows no Hangul and the style sheet's face is dropped)."""
+    texts = (path.read_text(encoding="utf-8", errors="replace") for pattern in ("*.html", "searchindex.js")
+             for path in html.rglob(pattern) if not path.relative_to(html).as_posix().startswith("ko/"))
+    chars = fonts.hangul_in(texts)
+    if not chars:
+        return 0
+    return fonts.subset_font(font, chars, html / "_static" / "fonts" / fonts.FILE)
+
+
+def _prune(html: Path, source_maps: bool = False) -> None:
     """Drop what no page loads: MyST-NB's copies of the executed notebooks and their images (the pages use
-    ``_images/``), the page sources, and the parts of MathJax other than the TeX-to-HTML bundle and its fonts
-    (sphinx-mathjax-offline copies all of MathJax, 24 MB, for each edition)."""
+    ``_images/``), the page sources, the staged figure descriptions, the parts of MathJax other than the
+    TeX-to-HTML bundle and its fonts (sphinx-mathjax-offline copies all of MathJax, 24 MB, for each edition),
+    and, unless ``source_maps``, the themes' source maps and the comments that point at them."""
     for name in ("jupyter_execute", "_sources"):
         shutil.rmtree(html / name, ignore_errors=True)
-    (html / ".buildinfo").unlink(missing_ok=True)
+    for name in (".buildinfo", FIGURES):
+        (html / name).unlink(missing_ok=True)
+    if not source_maps:
+        for path in list(html.rglob("*.map")):
+            if not path.relative_to(html).as_posix().startswith("ko/"):
+                path.unlink()
+        for path in [*html.rglob("*.js"), *html.rglob("*.css")]:
+            text = path.read_text(encoding="utf-8", errors="surrogateescape")
+            if "sourceMappingURL=" in text[-300:]:
+                path.write_text(_SOURCE_MAP_COMMENT.sub("", text) + "\n", encoding="utf-8", errors="surrogateescape")
     mathjax = html / "_static" / "mathjax"
     if mathjax.is_dir():
         for path in sorted(mathjax.rglob("*"), reverse=True):
@@ -292,7 +323,8 @@ def _docnames(lang: str) -> list[str]:
     return [p.rsplit(".", 1)[0] for p in [*pages, *notebooks, "claims.md"]] + ["search", "genindex"]
 
 
-BOOK_TOOLS = ("sphinx", "myst_nb", "sphinx_book_theme", "sphinx-mathjax-offline", "nbclient")  # as Sphinx imports them
+BOOK_TOOLS = ("sphinx", "myst_nb", "sphinx_book_theme", "sphinx-mathjax-offline", "nbclient", "fontTools",
+              "brotli")  # as Python imports them
 """The modules the book's build imports: the ``[book]`` extra."""
 
 

@@ -1,10 +1,13 @@
 """Run the notebooks for the book, in parallel, each in a fresh kernel, and keep what they printed and drew.
 
 A notebook runs with nbclient in its own folder (so the Korean edition, in ``notebooks/ko/``, speaks
-Korean), keeping its widgets' state for :mod:`cnnbook.course.book.stills`. Results are cached by content:
-the key is the SHA-256 of the notebook file and of every ``.py`` file of the ``cnnbook`` package, so a
-notebook runs again only when it or the code it imports has changed. A cell that fails stops the build,
-naming the notebook and the cell.
+Korean), keeping its widgets' state for :mod:`cnnbook.course.book.stills`. Before the first cell, the
+kernel runs :data:`PREAMBLE` (silently, outside the history, so the cells keep their numbers): each
+matplotlib figure it draws then carries its titles in the output's metadata (``cnnbook``: ``title``, the
+figure's suptitle, and ``panels``, its axes' titles), from which the book writes the figure's alt text.
+Results are cached by content: the key is the SHA-256 of the notebook file, of every ``.py`` file of the
+``cnnbook`` package and of the preamble, so a notebook runs again only when it or the code it runs has
+changed. A cell that fails stops the build, naming the notebook and the cell.
 """
 from __future__ import annotations
 
@@ -28,6 +31,40 @@ class NotebookFailed(RuntimeError):
 
 NOT_RUN_BY_NOTEBOOKS = ("commands", "course/book")  # code no notebook imports: its changes keep the cache
 
+PREAMBLE = """
+def _cnnbook_record_figure_titles():
+    from matplotlib.figure import Figure
+    get_ipython().run_line_magic("matplotlib", "inline")  # as the kernel would on the first figure
+    formatter = get_ipython().display_formatter.formatters["image/png"]
+    draw = formatter.lookup_by_type(Figure)
+
+    def titles(fig):
+        suptitle = (fig.get_suptitle() or "").strip()
+        panels = []
+        for figure in [fig, *getattr(fig, "subfigs", [])]:
+            for ax in figure.axes:
+                for loc in ("center", "left", "right"):
+                    text = ax.get_title(loc).strip()
+                    if text and text not in panels:
+                        panels.append(text)
+        sub = [s.get_suptitle().strip() for s in getattr(fig, "subfigs", []) if s.get_suptitle()]
+        return {"title": suptitle, "panels": sub + [p for p in panels if p not in sub]}
+
+    def titled(fig):
+        data = draw(fig)
+        if data is None:
+            return None
+        data, md = data if isinstance(data, tuple) else (data, {})
+        return data, {**(md or {}), "cnnbook": titles(fig)}
+
+    formatter.for_type(Figure, titled)
+
+
+_cnnbook_record_figure_titles()
+del _cnnbook_record_figure_titles
+"""
+"""Run in each kernel before the notebook: every figure's PNG output records the figure's titles."""
+
 
 def package_hash() -> str:
     """The SHA-256 of every ``.py`` and ``.po`` file of the package that notebooks can import (path and bytes)."""
@@ -37,6 +74,7 @@ def package_hash() -> str:
             continue
         digest.update(str(path.relative_to(PACKAGE)).encode())
         digest.update(path.read_bytes())
+    digest.update(PREAMBLE.encode())
     return digest.hexdigest()
 
 
@@ -55,6 +93,13 @@ def run_notebook(path: str) -> tuple[str, str, float]:
     client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", store_widget_state=True,
                             resources={"metadata": {"path": str(path.parent)}},
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no start-up chatter
+
+    async def preamble(notebook):
+        reply = await client.kc.execute_interactive(PREAMBLE, silent=True, store_history=False, timeout=60)
+        if reply["content"]["status"] != "ok":
+            raise NotebookFailed(f"{path}: the book's preamble failed in the kernel: {reply['content'].get('evalue')}")
+
+    client.on_notebook_start = preamble
     try:
         client.execute()
     except CellExecutionError as exc:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import html
 
+from cnnbook.course.book.figures import alt_text, headings, still_alt
+
 VIEW = "application/vnd.jupyter.widget-view+json"
 STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -31,7 +33,7 @@ def _ref(value) -> str | None:
     return value[len("IPY_MODEL_"):] if isinstance(value, str) and value.startswith("IPY_MODEL_") else None
 
 
-def _image(model) -> str:
+def _image(model, alt: str) -> str:
     state = model.get("state", {})
     data = next((b.get("data") for b in model.get("buffers", []) if b.get("path") == ["value"]), None)
     if data is None:
@@ -41,15 +43,17 @@ def _image(model) -> str:
     mime = "image/svg+xml" if fmt == "svg" else f"image/{fmt}"
     width = state.get("width") or ""
     size = f' width="{html.escape(str(width))}"' if width else ""
-    return f'<img src="data:{mime};base64,{data}"{size} alt="the widget\'s picture">'
+    return f'<img src="data:{mime};base64,{data}"{size} alt="{html.escape(alt)}">'
 
 
-def _outputs(outputs) -> str:
+def _outputs(outputs, heading: str, lang: str) -> str:
     parts = []
     for out in outputs:
         data = out.get("data", {})
         if "image/png" in data:
-            parts.append(f'<img src="data:image/png;base64,{"".join(data["image/png"]).strip()}" alt="">')
+            meta = (out.get("metadata", {}).get("image/png") or {}).get("cnnbook")
+            alt = html.escape(alt_text(meta, heading, lang))
+            parts.append(f'<img src="data:image/png;base64,{"".join(data["image/png"]).strip()}" alt="{alt}">')
         elif "text/html" in data:
             parts.append("".join(data["text/html"]))
         elif "text/plain" in data:
@@ -59,8 +63,9 @@ def _outputs(outputs) -> str:
     return "".join(parts)
 
 
-def render(model_id: str, models: dict, depth: int = 0) -> str:
-    """HTML for one widget model and its children, as they stood when the notebook ran."""
+def render(model_id: str, models: dict, depth: int = 0, heading: str = "", lang: str = "en") -> str:
+    """HTML for one widget model and its children, as they stood when the notebook ran; pictures are described
+    in ``lang`` by the ``heading`` of the section the widget sits in."""
     model = models.get(model_id)
     if model is None or depth > 20:
         return ""
@@ -68,7 +73,7 @@ def render(model_id: str, models: dict, depth: int = 0) -> str:
     description = html.escape(str(state.get("description", "") or ""))
     children = [_ref(c) for c in state.get("children", [])]
     if children and any(children):
-        inner = "".join(render(c, models, depth + 1) for c in children if c)
+        inner = "".join(render(c, models, depth + 1, heading, lang) for c in children if c)
         row = " cnnbook-still-row" if name.startswith("HBox") or name.startswith("GridBox") else ""
         return f'<div class="cnnbook-still-box{row}">{inner}</div>'
     if name in ("HTMLModel", "HTMLMathModel"):
@@ -76,9 +81,9 @@ def render(model_id: str, models: dict, depth: int = 0) -> str:
     if name == "LabelModel":
         return f"<div>{html.escape(str(state.get('value', '')))}</div>"
     if name == "ImageModel":
-        return f"<div>{_image(model)}</div>"
+        return f"<div>{_image(model, still_alt(heading, lang))}</div>"
     if name == "OutputModel":
-        return f"<div>{_outputs(state.get('outputs', []))}</div>"
+        return f"<div>{_outputs(state.get('outputs', []), heading, lang)}</div>"
     if name == "ButtonModel":
         return f'<div class="cnnbook-still-control">[{description}]</div>'
     if any(kind in name for kind in _CONTROLS):
@@ -95,13 +100,13 @@ def freeze_widgets(nb, lang: str = "en") -> int:
     """Replace every widget view in ``nb`` (changed in place) by its still picture; return how many."""
     models = _models(nb)
     frozen = 0
-    for cell in nb.cells:
+    for cell, heading in zip(nb.cells, headings(nb)):
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             view = data.get(VIEW)
             if view is None:
                 continue
-            body = render(view.get("model_id", ""), models)
+            body = render(view.get("model_id", ""), models, heading=heading, lang=lang)
             note = html.escape(NOTES.get(lang, NOTES["en"]))
             out["data"] = {"text/html": f'<div class="cnnbook-widget-still"><p class="cnnbook-still-note">'
                                         f"{note}</p>{body}</div>"}
