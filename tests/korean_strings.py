@@ -95,10 +95,11 @@ def literals(source: str) -> list[str]:
             continue
         if isinstance(node, ast.JoinedStr):
             skip.update(id(v) for v in node.values)
-            texts.append("".join(v.value for v in node.values if isinstance(v, ast.Constant)))
+            texts.append((node.lineno, node.col_offset,
+                          "".join(v.value for v in node.values if isinstance(v, ast.Constant))))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            texts.append(node.value)
-    return texts
+            texts.append((node.lineno, node.col_offset, node.value))
+    return [text for _, _, text in sorted(texts)]
 
 
 def looks_english(text: str) -> bool:
