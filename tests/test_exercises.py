@@ -173,9 +173,11 @@ def test_right_answer_passes_on_every_backend(check, fn, xp, capsys):
 
 
 @pytest.mark.parametrize("check, fn", ALL, ids=ALL_IDS)
-@pytest.mark.parametrize("message", ["Your turn: the exercise: replace this with your solution", ""])
+@pytest.mark.parametrize("message", ["Your turn: the exercise: replace this with your solution",
+                                     "직접 해 보기: the exercise: 이 줄을 여러분의 풀이로 바꾸세요", ""],
+                         ids=["english-stub", "korean-stub", "nbgrader-stub"])
 def test_a_stub_is_not_done_yet_on_stderr_and_the_reference_takes_its_place(check, fn, message, xp, capsys):
-    """The student edition's stub (and nbgrader's bare one): no exception, a note on stderr (nbgrader scores a
+    """The student edition's stub, English or Korean (and nbgrader's bare one): no exception, a note on stderr (nbgrader scores a
     test cell with stderr 0), and the package's reference back, which passes the check itself."""
     def stub(*args, **kwargs):
         raise NotImplementedError(message)

@@ -16,6 +16,7 @@ from cnnbook.course.learner import MANIFEST, default_home, prepare_working_copy
 from cnnbook.course.solutions import find_solution, list_exercises, show_solution
 from cnnbook.course import language
 from cnnbook.course.student import BEGIN_HIDDEN, BEGIN_SOLUTION, MarkerError, student_notebook
+from cnnbook.course.translations import same_code
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -240,11 +241,13 @@ def test_lab_lang_ko_opens_the_korean_working_copy_and_its_checks_speak_korean(t
     korean = NOTEBOOKS / "ko"
     assert sorted(written) == sorted(p.name for p in korean.glob("*.ipynb"))
     assert BEGIN_SOLUTION not in "\n".join(written.values())
-    # the same code as the English working copy, Korean prose; the folder itself says Korean
+    # the same code as the English working copy (only the text it shows differs: strings, comments, the stubs'
+    # words), Korean prose; the folder itself says Korean
     en_nb = student_notebook(nbformat.read(NOTEBOOKS / "03-convolution.ipynb", as_version=4), "03")[0]
     ko_nb = nbformat.read(ko_home / "03-convolution.ipynb", as_version=4)
-    assert [c.source for c in ko_nb.cells if c.cell_type == "code"] == \
-        [c.source for c in en_nb.cells if c.cell_type == "code"]
+    en_code, ko_code = ([c.source for c in nb.cells if c.cell_type == "code"] for nb in (en_nb, ko_nb))
+    assert len(en_code) == len(ko_code) and all(map(same_code, en_code, ko_code))
+    assert 'raise NotImplementedError("직접 해 보기: conv_forward_naive: ' in "\n".join(ko_code)
     assert (ko_home / "glossary.md").is_file()
     assert language.edition_of(ko_home) == "ko"
     argv = _run_lab(monkeypatch, ["--lang", "ko", "--solutions"])

@@ -313,8 +313,8 @@ KO_SUBSET = ["03-convolution", "07-backprop-through-conv"]
 
 @pytest.fixture(scope="module")
 def graded_ko(tmp_path_factory):
-    """The Korean edition's 03 and 07 through generate_assignment, autograde (complete, wrong stride) and
-    feedback, with ``CNNBOOK_LANG=ko`` as docs/LAB-GUIDE.ko.md tells the instructor to set:
+    """The Korean edition's 03 and 07 through generate_assignment, autograde (complete, wrong stride; and 03 of
+    the Korean student edition with its Korean stub untouched) and feedback, with ``CNNBOOK_LANG=ko`` as docs/LAB-GUIDE.ko.md tells the instructor to set:
     ``(course, solutions)``."""
     root = tmp_path_factory.mktemp("nbgrader-ko")
     course = root / "course"
@@ -340,6 +340,13 @@ def graded_ko(tmp_path_factory):
                 nbformat.write(_fill_in(nbformat.read(release / f"{stem}.ipynb", as_version=4), answers),
                                folder / f"{stem}.ipynb")
             _run(["autograde", ASSIGNMENT, "--student", student], course, env, log)
+        # the Korean student edition (``student --lang ko``), handed in with its Korean stubs untouched
+        edition = write_student_edition(root / "student", source=course / "source" / ASSIGNMENT, lang="ko")
+        folder = course / "submitted" / "student_edition_untouched" / ASSIGNMENT
+        folder.mkdir(parents=True)
+        shutil.copy(root / "student" / "03-convolution.ipynb", folder)
+        assert [names for path, names in edition if path.stem == "03-convolution"] == [["conv_forward_naive"]]
+        _run(["autograde", ASSIGNMENT, "--student", "student_edition_untouched"], course, env, log)
         _run(["generate_feedback", ASSIGNMENT, "--student", "wrong_stride"], course, env, log)
         yield course, release
     finally:
@@ -360,6 +367,10 @@ def test_the_korean_edition_releases_grades_and_gives_korean_feedback(graded_ko)
     assert "ExerciseError" in text, text[-2000:]
     message = text.rsplit("ExerciseError", 1)[-1][:600]  # the exception's own line, after the traceback
     assert re.search("[\uac00-\ud7a3]", message), f"the hint in the Korean feedback is not Korean: {message}"
+    handed_out = (course.parent / "student" / "03-convolution.ipynb").read_text(encoding="utf-8")
+    assert '직접 해 보기: conv_forward_naive: ' in handed_out and "Your turn: conv_forward_naive" not in handed_out
+    notebooks, cells = _scores(course, "student_edition_untouched")
+    assert notebooks["03-convolution"] == (0, 1) and cells["check_conv_forward_naive"] == 0, notebooks
 
 
 def test_the_korean_lab_guide_says_what_the_round_trip_runs():

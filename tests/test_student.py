@@ -11,6 +11,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from cnnbook.__main__ import main
 from cnnbook.course.student import MarkerError, strip_cell, student_notebook, write_student_edition
+from cnnbook.course.translations import same_code
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,6 +55,35 @@ def test_solution_becomes_a_stub_at_the_begin_lines_indentation():
         "    # YOUR CODE HERE",
         '    raise NotImplementedError("Your turn: conv_output_size: replace this with your solution")']
     compile(source, "cell", "exec")
+
+
+def test_the_korean_edition_writes_its_stubs_in_korean_and_the_english_stays_as_it_was():
+    korean_cell = SOLUTION_CELL.replace("# Your turn:", "# 직접 해 보기:")
+    for cell in (SOLUTION_CELL, korean_cell):  # either edition's first line names the exercise
+        source, names = strip_cell(cell, "nb, cell 0", lang="ko")
+        assert names == ["conv_output_size"]
+        assert source.splitlines()[-2:] == [
+            "    # 여기에 코드를 작성하세요",
+            '    raise NotImplementedError("직접 해 보기: conv_output_size: 이 줄을 여러분의 풀이로 바꾸세요")']
+        compile(source, "cell", "exec")
+    prediction = "# Your turn: predict_drop\n### BEGIN SOLUTION\npredicted_drop = 0.1\n### END SOLUTION\nprint(1)"
+    assert strip_cell(prediction, "nb", lang="ko")[0].splitlines() == [
+        "# Your turn: predict_drop", "# 여기에 코드를 작성하세요",
+        "predicted_drop = ...  # 직접 해 보기: predict_drop: ... 자리에 여러분의 답을 쓰세요", "print(1)"]
+    assert strip_cell(prediction, "nb")[0].splitlines()[1:3] == [
+        "# YOUR CODE HERE", "predicted_drop = ...  # Your turn: predict_drop: replace ... with your answer"]
+    assert strip_cell("### BEGIN SOLUTION\nx\n### END SOLUTION", "nb", "markdown", lang="ko")[0] == \
+        "여기에 답을 작성하세요"
+    with pytest.raises(ValueError, match="lang='fr'"):
+        strip_cell(SOLUTION_CELL, "nb", lang="fr")
+
+
+def test_a_notebook_gets_the_stubs_of_its_own_language_unless_told():
+    nb = notebook(SOLUTION_CELL)
+    nb.metadata["cnnbook"] = {"language": "ko"}
+    assert "직접 해 보기: conv_output_size" in student_notebook(nb, "nb")[0].cells[0].source
+    assert "Your turn: conv_output_size: replace" in student_notebook(nb, "nb", "en")[0].cells[0].source
+    assert "Your turn: conv_output_size: replace" in student_notebook(notebook(SOLUTION_CELL), "nb")[0].cells[0].source
 
 
 def test_name_from_the_enclosing_def_without_a_your_turn_line():
@@ -200,12 +230,21 @@ def test_the_korean_student_edition_has_the_english_code_korean_text_and_speaks_
     out = tmp_path / "ko"
     en = tmp_path / "en"
     assert main(["student", str(en)]) == 0
+    stubs = 0
     for path in sorted(en.glob("*.ipynb")):
         en_cells = nbformat.read(path, as_version=4).cells
         ko_cells = nbformat.read(out / path.name, as_version=4).cells
-        assert [(c.cell_type, c.source) for c in en_cells if c.cell_type == "code"] == \
-            [(c.cell_type, c.source) for c in ko_cells if c.cell_type == "code"], path.name
         assert [c.get("id") for c in en_cells] == [c.get("id") for c in ko_cells], path.name
+        for en_cell, ko_cell in zip(en_cells, ko_cells):
+            if en_cell.cell_type != "code":
+                continue
+            # the same code; only the text it shows (strings, comments: the stubs' words too) is Korean
+            assert same_code(en_cell.source, ko_cell.source), (path.name, ko_cell.get("id"))
+            if 'raise NotImplementedError("Your turn: ' in en_cell.source or "= ...  # Your turn: " in en_cell.source:
+                stubs += 1
+                assert "# 여기에 코드를 작성하세요" in ko_cell.source and "직접 해 보기: " in ko_cell.source
+                assert "Your turn: " not in ko_cell.source.split("\n", 1)[1] and "YOUR CODE" not in ko_cell.source
+    assert stubs >= 15
     assert (out / "glossary.md").is_file()
     # the folder tells the checks to speak Korean even where it is not called ko (the marker file)
     renamed = out.rename(tmp_path / "학생용")

@@ -1,7 +1,7 @@
 """The learner's own working copy of the student edition: made on first use, never overwritten.
 
 ``python -m cnnbook lab`` opens this folder, not the instructor's ``notebooks/``: a learner studying alone sees
-each exercise as a stub (``raise NotImplementedError("Your turn: ...")``) and no hidden tests, and edits files
+each exercise as a stub (``raise NotImplementedError("Your turn: ...")``, in Korean in the Korean edition) and no hidden tests, and edits files
 that ``git pull`` in a clone never touches.
 
 Where: ``--home DIR``, else ``$CNNBOOK_HOME``, else ``~/cnnbook-work`` (:func:`default_home`). The Korean
@@ -108,7 +108,7 @@ def _edition(source: Path, lang: str = "en") -> dict[str, bytes]:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {source}")
     edition = {}
     for path in paths:
-        nb, _ = student_notebook(nbformat.read(path, as_version=4), path.name)
+        nb, _ = student_notebook(nbformat.read(path, as_version=4), path.name, lang)
         text = nbformat.writes(nb)
         edition[path.name] = (text if text.endswith("\n") else text + "\n").encode("utf-8")
     return {**edition, **edition_extras(lang)}

@@ -16,7 +16,10 @@ In the source notebooks an exercise's solution sits between a line ``### BEGIN S
       # YOUR CODE HERE
       predicted_drop = ...  # Your turn: predict_shift_drop: replace ... with your answer
 
-  since a cell that raises would stop Run All there; the check notes such a prediction as not done yet;
+  since a cell that raises would stop Run All there; the check notes such a prediction as not done yet.
+  The Korean edition writes these stubs in Korean (``# 여기에 코드를 작성하세요``,
+  ``NotImplementedError("직접 해 보기: NAME: 이 줄을 여러분의 풀이로 바꾸세요")``): the words of each edition
+  are in :mod:`cnnbook.course.stubs`, which the checks read to recognise a stub;
 * removes hidden-test regions, markers included; a cell that held only hidden tests stays, empty, as nbgrader
   leaves it (nbgrader's autograder puts the tests back into it by its ``grade_id``);
 * clears every output and execution count; everything else (metadata, nbgrader's included, cell ids, other
@@ -36,12 +39,14 @@ from pathlib import Path
 
 import nbformat
 
+from cnnbook.course.stubs import PREFIXES, stub
 from cnnbook.data.workbook import workbook_dir
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MARKERS = {BEGIN_SOLUTION: "solution", END_SOLUTION: "solution", BEGIN_HIDDEN: "hidden", END_HIDDEN: "hidden"}
-_YOUR_TURN = re.compile(r"^\s*#\s*Your turn:\s*(?P<name>.+?)\s*$", re.IGNORECASE)
+_YOUR_TURN = re.compile(r"^\s*#\s*(?:%s):\s*(?P<name>.+?)\s*$" % "|".join(map(re.escape, PREFIXES)),
+                        re.IGNORECASE)
 _DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)")
 
 
@@ -79,8 +84,9 @@ def _indent(line: str) -> str:
 
 
 def exercise_name(lines: list[str], begin: int) -> str:
-    """The exercise a solution region belongs to: ``# Your turn: <name>`` on the cell's first line, else the
-    ``def`` enclosing line ``begin``, else ``"this exercise"``."""
+    """The exercise a solution region belongs to: ``# Your turn: <name>`` (or another edition's prefix,
+    :data:`cnnbook.course.stubs.PREFIXES`) on the cell's first line, else the ``def`` enclosing line ``begin``,
+    else ``"this exercise"``."""
     first = next((line for line in lines if line.strip()), "")
     match = _YOUR_TURN.match(first)
     if match:
@@ -105,19 +111,21 @@ def _assigned_names(region: list[str]) -> list[str]:
     return list(dict.fromkeys(s.targets[0].id for s in body))
 
 
-def _stub(indent: str, name: str, cell_type: str, region: list[str] = ()) -> list[str]:
+def _stub(indent: str, name: str, cell_type: str, region: list[str] = (), lang: str = "en") -> list[str]:
+    words = stub(lang)
     if cell_type != "code":
-        return [f"{indent}YOUR ANSWER HERE"]
+        return [f"{indent}{words.answer}"]
     assigned = _assigned_names(list(region)) if not indent else []
     if assigned:
-        return [f"{indent}# YOUR CODE HERE"] + [
-            f"{variable} = ...  # Your turn: {name}: replace ... with your answer" for variable in assigned]
-    message = f"Your turn: {name}: replace this with your solution".replace("\\", "\\\\").replace('"', '\\"')
-    return [f"{indent}# YOUR CODE HERE", f'{indent}raise NotImplementedError("{message}")']
+        note = words.predicts.format(prefix=words.prefix, name=name)
+        return [f"{indent}{words.code}"] + [f"{variable} = ...  # {note}" for variable in assigned]
+    message = words.raises.format(prefix=words.prefix, name=name).replace("\\", "\\\\").replace('"', '\\"')
+    return [f"{indent}{words.code}", f'{indent}raise NotImplementedError("{message}")']
 
 
-def strip_cell(source: str, where: str, cell_type: str = "code") -> tuple[str, list[str]]:
-    """The student version of one cell's source, and the names of the exercises stubbed in it.
+def strip_cell(source: str, where: str, cell_type: str = "code", lang: str = "en") -> tuple[str, list[str]]:
+    """The student version of one cell's source, and the names of the exercises stubbed in it; ``lang`` is the
+    language of the stubs (:data:`cnnbook.course.stubs.STUBS`).
 
     ``where`` names the cell in errors (``"03-convolution.ipynb, cell 12"``). Raises :class:`MarkerError`
     for an END without a BEGIN, a BEGIN without an END, or one region opened inside another.
@@ -141,7 +149,7 @@ def strip_cell(source: str, where: str, cell_type: str = "code") -> tuple[str, l
                 name = exercise_name(lines, number)
                 names.append(name)
                 end = next((i for i in range(number + 1, len(lines)) if lines[i].strip() in MARKERS), len(lines))
-                out += _stub(_indent(line), name, cell_type, lines[number + 1:end])
+                out += _stub(_indent(line), name, cell_type, lines[number + 1:end], lang)
         else:
             if open_kind != kind:
                 opened = f"the {open_kind} region opened at line {open_line + 1} is still open" if open_kind \
@@ -154,16 +162,21 @@ def strip_cell(source: str, where: str, cell_type: str = "code") -> tuple[str, l
     return "\n".join(out), names
 
 
-def student_notebook(nb, name: str):
+def student_notebook(nb, name: str, lang: str | None = None):
     """Return ``(student_nb, exercise_names)`` for a notebook read with ``nbformat.read(..., as_version=4)``.
 
+    ``lang`` is the language of the stubs; ``None``: the notebook's own (its metadata's ``cnnbook.language``,
+    which the Korean edition's notebooks carry), else English.
     ``nb`` is not changed. Raises :class:`MarkerError` naming ``name`` and the cell for unbalanced markers.
     """
+    if lang is None:
+        lang = nb.get("metadata", {}).get("cnnbook", {}).get("language") or "en"
+    stub(lang)  # refuses an unknown language before any work
     nb = nbformat.from_dict(nb)  # a deep copy
     cells, names = [], []
     for index, cell in enumerate(nb.cells):
         where = f"{name}, cell {index}" + (f" (id {cell['id']})" if cell.get("id") else "")
-        source, stubbed = strip_cell(cell.source, where, cell.cell_type)
+        source, stubbed = strip_cell(cell.source, where, cell.cell_type, lang)
         names += stubbed
         cell.source = source
         if cell.cell_type == "code":
@@ -202,7 +215,7 @@ def write_student_edition(outdir, source=None, force: bool = False, lang: str = 
     paths = sorted(source.glob("*.ipynb"))
     if not paths:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {source}")
-    editions = [(path.name, *student_notebook(nbformat.read(path, as_version=4), path.name)) for path in paths]
+    editions = [(path.name, *student_notebook(nbformat.read(path, as_version=4), path.name, lang)) for path in paths]
     existing = [name for name, _, _ in editions if (outdir / name).exists()]
     if existing and not force:
         raise FileExistsError(f"{outdir} already holds {', '.join(existing)}; pass --force to overwrite them")

@@ -1,8 +1,8 @@
 """What a check does besides checking: an exercise not done yet lets the lesson go on; a wrong answer shows the
 learner's code, not the check's.
 
-**Not done yet.** The student edition's stub raises ``NotImplementedError("Your turn: ...")`` (nbgrader's own
-release: ``NotImplementedError()``), and a prediction not made yet is ``...`` or ``None``. For such an answer the
+**Not done yet.** The student edition's stub raises ``NotImplementedError("Your turn: ...")`` (the Korean
+edition's ``"직접 해 보기: ..."``, :mod:`cnnbook.course.stubs`; nbgrader's own release: ``NotImplementedError()``), and a prediction not made yet is ``...`` or ``None``. For such an answer the
 check does not raise: it writes a note to **stderr** saying, in the learner's language, that the exercise is not
 done yet and how to get help, and returns what the rest of the lesson should use. So JupyterLab's Run All and
 ``jupyter nbconvert --execute`` go on to the end, while nbgrader still gives the check cell no points: its
@@ -30,15 +30,17 @@ import types
 from pathlib import Path
 
 from cnnbook.course.language import tr
+from cnnbook.course.stubs import PREFIXES
 
 CHECKS_DIR = Path(__file__).resolve().parent
 """The folder of the checks' modules: frames there are hidden from a learner's traceback."""
 
 
 def is_stub(exc: NotImplementedError) -> bool:
-    """Whether ``exc`` is a stub's: the student edition's ``Your turn: ...`` or nbgrader's bare one."""
+    """Whether ``exc`` is a stub's: the student edition's ``Your turn: ...`` (in any edition's language,
+    :data:`cnnbook.course.stubs.PREFIXES`) or nbgrader's bare one."""
     message = str(exc).strip()
-    return not message or message.startswith("Your turn")
+    return not message or message.startswith(PREFIXES)
 
 
 def not_done(exercise: str, prediction: str | None = None) -> None:
