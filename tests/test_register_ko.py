@@ -115,3 +115,23 @@ def test_the_notebooks_speak_hamnida_with_seyo_requests():
     statements = len(re.findall(r"[가-힣]니다[.:)\s]", text))
     requests = len(re.findall(r"세요[.:)\s]", text))
     assert statements > 1000 and requests > 30, (statements, requests)
+
+
+GOALS_HEADER = "**학습 목표.** 이 노트북을 마치면 다음을 할 수 있습니다."
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_learning_goals_and_headings_read_alike_in_every_notebook(name):
+    """One goals header, each goal ending "-ㄹ 수 있습니다."; headings plain (no -니다, no -요 ending)."""
+    texts = markdown_texts(name)
+    goals = next(t for t in texts if "학습 목표" in t)
+    assert GOALS_HEADER in goals, f"{name}: the goals start otherwise than {GOALS_HEADER!r}"
+    block = goals[goals.index(GOALS_HEADER) + len(GOALS_HEADER):].lstrip("\n").split("\n\n")[0]
+    items = re.findall(r"^- (.*(?:\n  .*)*)", block, re.MULTILINE)
+    assert 3 <= len(items) <= 8, (name, items)
+    odd = [item for item in items if not item.rstrip().endswith("수 있습니다.") or item.startswith("[ ]")]
+    assert not odd, f"{name}: goals that do not end in '-ㄹ 수 있습니다.': {odd}"
+    headings = [line for t in texts for line in t.splitlines() if re.match(r"#{1,4} ", line)]
+    assert headings
+    polite = [h for h in headings if re.search(r"(니다|요)[.?!]?$", h.rstrip())]
+    assert not polite, f"{name}: headings are plain statements or questions, not {polite}"
