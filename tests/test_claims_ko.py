@@ -100,10 +100,10 @@ def test_check_claim_speaks_korean_with_the_same_numbers(capsys):
     out = capsys.readouterr().out
     said, measured = out.splitlines()
     assert said == f"C45 노트의 주장: {ledger_text(get_claim('C45').claim, 'ko')}"
-    assert measured == "    측정값 0.7071 (> 0.5): 노트의 이 주장은 성립하지 않아요."
+    assert measured == "    측정값 0.7071 (> 0.5): 노트의 이 주장은 성립하지 않습니다."
     check_claim("C01", 0.81, above=0.78)
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].endswith("주의할 점이 있어요:") and lines[2].strip() == get_claim("C01").caveat("ko")
+    assert lines[1].endswith("주의할 점이 있습니다:") and lines[2].strip() == get_claim("C01").caveat("ko")
     assert lines[2].strip().startswith("보여 주는 문제는 하나뿐")  # the caveat itself, in Korean
     with pytest.raises(AssertionError, match=r"C45.*0\.7071.*> 0\.9") as failed:
         check_claim("C45", 0.7071, above=0.9)

@@ -17,7 +17,7 @@ from cnnbook.course.student import write_student_edition
 REPO = Path(__file__).resolve().parents[1]
 WITH_EXERCISES = [p.name for p in sorted((REPO / "notebooks").glob("*.ipynb"))
                   if "### BEGIN SOLUTION" in p.read_text(encoding="utf-8")]
-NOT_DONE = {"en": "not done yet: ", "ko": "아직 안 했어요: "}
+NOT_DONE = {"en": "not done yet: ", "ko": "아직 하지 않았습니다: "}
 
 
 @pytest.fixture(scope="module")

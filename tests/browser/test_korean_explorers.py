@@ -52,7 +52,7 @@ def test_the_korean_explorers_show_korean_labels_and_results(page, lab, korean_n
     button = page.locator(f"{root} .cnnbook-apply-suggestion")
     assert button.inner_text().strip() == "첫 번째 제안 적용"
     r = korean(lambda: explore.output_size_report(8, 3, 2, 0))
-    wait_text(page, f"{root} .cnnbook-result", "맞아떨어지지 않아요")
+    wait_text(page, f"{root} .cnnbook-result", "맞아떨어지지 않습니다")
     shown = text_of(page, f"{root} .cnnbook-result")
     assert r.message in shown and "Does not fit" not in shown
     assert "패딩한 입력 (픽셀)" in page.locator(f"{root} svg").text_content()
