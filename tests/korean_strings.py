@@ -41,7 +41,7 @@ ALLOWED: dict[str, dict[str, str]] = {
     "02-from-linear-to-neural-nets.ipynb": {},
     "03-convolution.ipynb": {
         # cnnbook.explore.KERNELS's keys ("blur", "sharpen" too): the names of the hand-made filters, looked up
-        # in that dict (and passed to kernel_explorer as its preset); the same list titles the panels
+        # in that dict (and passed to kernel_explorer as its preset); the panels show kernel_label(name)
         "vertical edge": "a key of cnnbook.explore.KERNELS",
         "horizontal edge": "a key of cnnbook.explore.KERNELS",
         "3x3 -> ReLU -> 3x3": "a panel title made of shapes and a layer's name: nothing to translate",
@@ -51,18 +51,30 @@ ALLOWED: dict[str, dict[str, str]] = {
         "fc,nchw->nfhw": "numpy.einsum's subscripts",
         # not listed by the heuristic (one word), English on purpose: the table's 'floor', which the prose names
     },
-    "05-receptive-field.ipynb": {
-        # the keys of `measured`, also looked up by name (measured["stride 1"]) further down
-        "stride 1": "a dict key looked up by name",
-        "stride 2": "a dict key looked up by name",
-    },
+    # a dict key shown as a label is translated at every use (measured["스트라이드 1"]); only API values stay
+    "05-receptive-field.ipynb": {},
     "06-pooling.ipynb": {
         "vertical edge": "a key of cnnbook.explore.KERNELS",
         "horizontal edge": "a key of cnnbook.explore.KERNELS",
-        # the keys of `accuracy`, also looked up by name (accuracy["ReLU after each conv"]) further down
-        "no ReLU (one linear map)": "a dict key looked up by name",
-        "ReLU after each conv": "a dict key looked up by name",
     },
+    "07-backprop-through-conv.ipynb": {
+        "cols , w_mat  -> out ; dout_mat  @ cols.T -> dw ": "array names and shapes: nothing to translate",
+    },
+    "08-training-a-cnn.ipynb": {
+        # shown through cnnbook.data.class_name, which gives the Korean name
+        "Ankle boot": "a name of cnnbook.data.FASHION_MNIST_CLASSES, looked up with .index()",
+    },
+    "09-equivariance-invariance-sharing.ipynb": {
+        "f(shift(x))": "a formula: nothing to translate",
+        "shift(f(x))": "a formula: nothing to translate",
+    },
+    "10-cnn-vs-transformer.ipynb": {
+        # "yes", "no", "cnn", "vit" too (one word: not listed): the answers check_* compares a learner's with
+        "vit without position embeddings": "an answer check_shuffle_most_hurt_prediction compares with",
+    },
+    # 11's "shape", "texture", "neither" (one word: not listed) are the answers compared with predicted_cue
+    "11-cnn-limitations.ipynb": {},
+    "12-questions-and-answers.ipynb": {},
 }
 
 

@@ -7,7 +7,9 @@ import pytest
 
 from cnnbook import backend
 from cnnbook.data import fashion
-from cnnbook.data import FASHION_MNIST_CLASSES, DataError, load_fashion_mnist, locate_fashion_mnist
+from cnnbook.course.language import set_language
+from cnnbook.data import (FASHION_MNIST_CLASSES, DataError, class_name, class_names, load_fashion_mnist,
+                          locate_fashion_mnist)
 from cnnbook.train import iterate_minibatches
 
 HAVE_FULL = all(p is not None for p in locate_fashion_mnist().values())
@@ -59,6 +61,26 @@ def test_altered_or_missing_subset_is_reported(tmp_path, monkeypatch):
 def test_class_names():
     assert len(FASHION_MNIST_CLASSES) == 10
     assert FASHION_MNIST_CLASSES[0] == "T-shirt/top" and FASHION_MNIST_CLASSES[9] == "Ankle boot"
+
+
+@pytest.mark.parametrize("lang, trouser, boot", [("en", "Trouser", "Ankle boot"), ("ko", "바지", "앵클 부츠")])
+def test_class_name_speaks_the_language_in_use(lang, trouser, boot):
+    """The names shown are the edition's; lookups by the dataset's English name keep working in both."""
+    set_language(lang)
+    try:
+        assert class_name(1) == class_name(np.int64(1)) == class_name("Trouser") == trouser
+        assert class_name(9) == boot and class_names()[9] == boot and len(class_names()) == 10
+        assert FASHION_MNIST_CLASSES.index("Trouser") == 1                 # the English names stay the keys
+        assert (class_names() == FASHION_MNIST_CLASSES) == (lang == "en")
+        assert len(set(class_names())) == 10
+    finally:
+        set_language(None)
+
+
+@pytest.mark.parametrize("bad", [10, -1, 1.5, "Hat", "trouser", None])
+def test_class_name_refuses_what_is_not_a_class(bad):
+    with pytest.raises(ValueError, match="Fashion-MNIST|label="):
+        class_name(bad)
 
 
 @pytest.mark.skipif(not HAVE_FULL, reason="the official Fashion-MNIST files are not installed "

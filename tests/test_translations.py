@@ -311,14 +311,7 @@ def test_translated_strings_pass_status_survive_sync_and_a_code_change_is_named(
 
 
 # ---- the Korean code cells show Korean (tests/korean_strings.py) -------------------------------------
-# Notebooks whose code cells' strings are still being translated (issue 33, 07-12): each is expected to fail
-# (strict: it must, so that a notebook done is taken off this list and guarded from then on).
-PENDING = {"07-backprop-through-conv.ipynb", "08-training-a-cnn.ipynb", "09-equivariance-invariance-sharing.ipynb",
-           "10-cnn-vs-transformer.ipynb", "11-cnn-limitations.ipynb", "12-questions-and-answers.ipynb"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    n in PENDING, reason="its code cells' strings are not translated yet", strict=True)) for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_the_korean_code_cells_show_no_english_but_the_allowed(name):
     """Titles, labels, printed lines and messages in a Korean code cell are Korean; the English left is
     :data:`korean_strings.ALLOWED` (argument values and keys with a space in them), each with its reason."""

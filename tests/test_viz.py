@@ -244,3 +244,16 @@ def test_show_gradient_field_draws_each_square_and_the_profile(xp):
     assert {t.get_text() for t in profile.get_legend().get_texts()} >= {"theoretical field: 20 px", "half: 10 px"}
     with pytest.raises(ValueError, match="one \\(H, W\\) map"):
         show_gradient_field(xp.zeros((2, 3, 4)), {"a": (0, 0, 1)})
+
+
+def test_show_gradient_field_speaks_korean_in_the_korean_edition(monkeypatch):
+    from cnnbook.course.language import ENV
+    from cnnbook.viz.fields import show_gradient_field
+    monkeypatch.setenv(ENV, "ko")
+    g = np.zeros((40, 40), dtype=np.float32)
+    g[10:30, 10:30] = 1.0
+    fig = show_gradient_field(g, {"이론상 수용장": (10, 10, 20)})
+    assert {"입력 열 (픽셀)", "유닛 중심을 지나는 단면", "|d 유닛 / d 입력|, 입력 40 x 40"} <= set(_texts(fig))
+    assert {t.get_text() for t in fig.axes[1].get_legend().get_texts()} == {"20행", "이론상 수용장: 20픽셀"}
+    assert not [t for t in _texts(fig) if "input" in t or "gradient" in t]
+    plt.close(fig)

@@ -93,3 +93,27 @@ def test_max_pool_routing_tints_the_winners_the_backward_pass_chose():
         draw_max_pool_routing(x[0, 0], dout[0, 0, :1], dx[0, 0])
     with pytest.raises(ValueError, match="at most"):
         draw_max_pool_routing(np.zeros((8, 8)), np.zeros((4, 4)), np.zeros((8, 8)))
+
+
+def test_the_backprop_pictures_speak_korean_in_the_korean_edition(monkeypatch):
+    """Every word a picture draws itself is looked up in the catalog: in Korean, the titles and axes are Korean
+    (the numbers the same), and nothing overlaps or is cut off."""
+    import re
+    from cnnbook.course.language import ENV
+    monkeypatch.setenv(ENV, "ko")
+    x, w, dout, dx, dw = _conv_case()
+    xi = np.arange(20.0).reshape(1, 1, 4, 5)
+    xm = np.array([[[[1., 2., 0., 5.], [4., 3., 6., 1.], [0., 7., 2., 2.], [1., 1., 3., 8.]]]])
+    _, cache = max_pool2d_forward(xm, 2)
+    dm = np.array([[[[10., 20.], [30., 40.]]]])
+    figs = [draw_dx_full_convolution(dout, w, dx, at=(1, 2)), draw_dw_correlation(x, dout, dw, at=(1, 0)),
+            draw_im2col(xi[0, 0], _im2col_reference(xi, 3, 1, 1)[0], 3, padding=1, windows=[(0, 0), (1, 2)]),
+            draw_max_pool_routing(xm[0, 0], dm[0, 0], max_pool2d_backward(dm, cache)[0, 0], kernel_size=2)]
+    assert f"= {dx[1, 2]:.4g}:" in figs[0]._suptitle.get_text()
+    for fig in figs:
+        words = [fig._suptitle.get_text()] + [t for ax in fig.axes for t in (ax.get_title(), ax.get_xlabel())]
+        english = [t for t in words if re.search(r"\b(?:window|column|row|input|padded|filter|image)\b", t)]
+        assert not english, english
+        assert all(re.search("[\uac00-\ud7a3]", ax.get_xlabel()) for ax in fig.axes)
+        assert lint_figure(fig) == []
+        matplotlib.pyplot.close(fig)

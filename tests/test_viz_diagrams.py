@@ -58,3 +58,32 @@ def test_branching_block_draws_every_branch_and_the_concatenation():
     plt.close(fig)
     with pytest.raises(ValueError, match="branches is empty"):
         draw_branching_block("input", [], "out")
+
+
+def test_the_diagrams_speak_korean_in_the_korean_edition(monkeypatch):
+    """The ViT pipeline's own titles and axes are Korean in the Korean edition; a Korean convolution step of a
+    branching block is drawn blue like an English one."""
+    import re
+    from cnnbook.course.language import ENV
+    from figure_lint import lint_figure
+    monkeypatch.setenv(ENV, "ko")
+    rng = np.random.default_rng(0)
+    attention = rng.dirichlet(np.ones(17), 17)
+    fig = show_vit_pipeline(rng.random((1, 28, 28)), rng.normal(size=(17, 32)), attention, np.full(10, 0.1), 7)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert [t[:2] for t in titles] == ["1.", "2.", "3.", "4.", "5."]
+    assert "7 x 7픽셀" in titles[0] and "4 x 4개" in titles[0]
+    hangul = re.compile("[\uac00-\ud7a3]")
+    assert all(hangul.search(t) for t in titles)
+    assert all(hangul.search(ax.get_xlabel()) for ax in fig.axes if ax.get_xlabel())
+    assert lint_figure(fig) == []
+    plt.close(fig)
+    fig = draw_branching_block("입력", [(["1x1 합성곱"], "(N, 4, 8, 8)"), (["3x3 맥스 풀링"], "(N, 1, 8, 8)")], "출력")
+    colour = {t.get_text(): t.get_bbox_patch().get_facecolor() for t in fig.axes[0].texts
+              if t.get_bbox_patch() is not None}
+    english = draw_branching_block("input", [(["1x1 conv"], "a"), (["3x3 max pool"], "b")], "out")
+    colour_en = {t.get_text(): t.get_bbox_patch().get_facecolor() for t in english.axes[0].texts
+                 if t.get_bbox_patch() is not None}
+    assert colour["1x1 합성곱"] == colour_en["1x1 conv"] != colour["3x3 맥스 풀링"] == colour_en["3x3 max pool"]
+    plt.close(fig)
+    plt.close(english)

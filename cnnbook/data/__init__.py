@@ -2,7 +2,7 @@
 
 | module | what it holds |
 | --- | --- |
-| :mod:`cnnbook.data.fashion` | ``load_fashion_mnist``: the bundled subset, or the official files verified |
+| :mod:`cnnbook.data.fashion` | ``load_fashion_mnist``: the bundled subset, or the official files verified; ``class_name`` in the learner's language |
 | :mod:`cnnbook.data.idx` | the IDX file format, read and checked (``DataError``) |
 | :mod:`cnnbook.data.download` | downloads written to a temporary file, renamed only once verified |
 | :mod:`cnnbook.data.images` | sample photos and faces from scikit-image; patch shuffles, rotations, scalings |
@@ -13,7 +13,9 @@
 The data room uses the core (``backend``) and nothing above it. Minibatches are the training
 loop's job: :func:`cnnbook.train.iterate_minibatches`.
 """
-from cnnbook.data.fashion import FASHION_MNIST_CLASSES, MIRRORS, load_fashion_mnist, locate_fashion_mnist
+from cnnbook.data.fashion import (FASHION_MNIST_CLASSES, MIRRORS, class_name, class_names, load_fashion_mnist,
+                                  locate_fashion_mnist)
 from cnnbook.data.idx import DataError
 
-__all__ = ["FASHION_MNIST_CLASSES", "MIRRORS", "DataError", "load_fashion_mnist", "locate_fashion_mnist"]
+__all__ = ["FASHION_MNIST_CLASSES", "MIRRORS", "DataError", "class_name", "class_names", "load_fashion_mnist",
+           "locate_fashion_mnist"]

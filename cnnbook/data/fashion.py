@@ -30,15 +30,44 @@ import numpy as np
 import platformdirs
 
 from cnnbook import backend
+from cnnbook.course.language import N_, tr
 from cnnbook.data.download import download_verified
 from cnnbook.data.idx import DataError, file_kind, load_verified, not_a_file_error, read_bytes
 from cnnbook.data.workbook import in_clone, restore_hint, workbook_dir
 
-__all__ = ["FASHION_MNIST_CLASSES", "MIRRORS", "DataError", "load_fashion_mnist", "locate_fashion_mnist", "subset_path"]
+__all__ = ["FASHION_MNIST_CLASSES", "MIRRORS", "DataError", "class_name", "class_names", "load_fashion_mnist",
+           "locate_fashion_mnist", "subset_path"]
 
-FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-"""Class names of Fashion-MNIST, indexed by label 0-9."""
+FASHION_MNIST_CLASSES = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+                         N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"))
+"""Class names of Fashion-MNIST, indexed by label 0-9: the dataset's English names, for lookups by name
+(``FASHION_MNIST_CLASSES.index("Trouser")``); :func:`class_name` gives the name to show."""
+
+
+def class_name(label) -> str:
+    """The name of Fashion-MNIST class ``label`` in the learner's language (see :mod:`cnnbook.course.language`).
+
+    ``label`` is a class index 0-9 (a Python or NumPy integer) or an English name from
+    :data:`FASHION_MNIST_CLASSES`; ``class_name(1)`` and ``class_name("Trouser")`` are ``"Trouser"`` in the
+    English edition and ``"바지"`` in the Korean one.
+    """
+    if isinstance(label, str):
+        if label not in FASHION_MNIST_CLASSES:
+            raise ValueError(f"class {label!r} is not a Fashion-MNIST class; the classes are "
+                             f"{', '.join(map(repr, FASHION_MNIST_CLASSES))}")
+        return tr(label)
+    try:
+        index = int(label)
+    except (TypeError, ValueError):
+        raise ValueError(f"label={label!r}: give a class index 0-9 or a name from FASHION_MNIST_CLASSES") from None
+    if index != label or not 0 <= index < len(FASHION_MNIST_CLASSES):
+        raise ValueError(f"label={label!r}: a Fashion-MNIST class index is an integer 0-9")
+    return tr(FASHION_MNIST_CLASSES[index])
+
+
+def class_names() -> tuple[str, ...]:
+    """The ten class names in the learner's language, indexed by label 0-9 (for a figure's ``class_names``)."""
+    return tuple(class_name(k) for k in range(len(FASHION_MNIST_CLASSES)))
 
 MIRRORS = [
     "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnbook.course.language import tr
 from cnnbook.viz.core import MAX_WIDTH, _plt, host
 
 CELL = 0.42  # inches per table cell: room for a value such as "-12" at 8 pt
@@ -32,8 +33,8 @@ def _format(values) -> str:
     return "{:.0f}" if np.allclose(values, np.round(values)) else "{:.2g}"
 
 
-def _table(ax, values, title, shade=None, frames=(), fills=(), row_labels=None, col_labels=None, xlabel="column",
-           ylabel="row"):
+def _table(ax, values, title, shade=None, frames=(), fills=(), row_labels=None, col_labels=None, xlabel=None,
+           ylabel=None):
     """Draw the 2-D ``values`` as a table: one cell per value, the value written in it.
 
     ``shade``: a boolean mask of cells drawn grey (padding, or zeros that are no input); ``frames``: a list of
@@ -64,8 +65,8 @@ def _table(ax, values, title, shade=None, frames=(), fills=(), row_labels=None, 
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.set_title(title, fontsize=9)
-    ax.set_xlabel(xlabel, fontsize=8)
-    ax.set_ylabel(ylabel, fontsize=8)
+    ax.set_xlabel(tr("column") if xlabel is None else xlabel, fontsize=8)
+    ax.set_ylabel(tr("row") if ylabel is None else ylabel, fontsize=8)
 
 
 def _tables(widths, heights, title):
@@ -97,12 +98,12 @@ def draw_dx_full_convolution(dout, w, dx, at=(0, 0)):
     flipped = w[::-1, ::-1]
     value = float((padded[p:p + KH, q:q + KW] * flipped).sum())
     fig, axes = _tables([padded.shape[1], KW, KW, dx.shape[1]], [padded.shape[0], KH, KH, dx.shape[0]],
-                        f"dx[{p}, {q}] = sum(red window of padded dout times flipped w) = {value:.4g}: "
-                        "dx is the full convolution of dout with the flipped filter")
-    _table(axes[0], padded, f"dout {dout.shape},\npadded with zeros (grey)", shade=zeros,
+                        tr("dx[{p}, {q}] = sum(red window of padded dout times flipped w) = {value:.4g}: "
+                           "dx is the full convolution of dout with the flipped filter", p=p, q=q, value=value))
+    _table(axes[0], padded, tr("dout {shape},\npadded with zeros (grey)", shape=dout.shape), shade=zeros,
            frames=[(p, q, KH, KW, "tab:red")])
-    _table(axes[1], w, f"filter w {w.shape}")
-    _table(axes[2], flipped, "w flipped:\nw[::-1, ::-1]", frames=[(0, 0, KH, KW, "tab:red")])
+    _table(axes[1], w, tr("filter w {shape}", shape=w.shape))
+    _table(axes[2], flipped, tr("w flipped:\nw[::-1, ::-1]"), frames=[(0, 0, KH, KW, "tab:red")])
     _table(axes[3], dx, f"dx {dx.shape}", frames=[(p, q, 1, 1, "tab:red")])
     return fig
 
@@ -122,9 +123,10 @@ def draw_dw_correlation(x, dout, dw, at=(0, 0)):
         raise ValueError(f"at={at!r} is outside dw {dw.shape}")
     value = float((x[di:di + Ho, dj:dj + Wo] * dout).sum())
     fig, axes = _tables([W, Wo, dw.shape[1]], [H, Ho, dw.shape[0]],
-                        f"dw[{di}, {dj}] = sum(red window of x times dout) = {value:.4g}: "
-                        "dout slides over the input (a correlation), one offset per filter weight")
-    _table(axes[0], x, f"input x {x.shape}", frames=[(di, dj, Ho, Wo, "tab:red")])
+                        tr("dw[{di}, {dj}] = sum(red window of x times dout) = {value:.4g}: "
+                           "dout slides over the input (a correlation), one offset per filter weight",
+                           di=di, dj=dj, value=value))
+    _table(axes[0], x, tr("input x {shape}", shape=x.shape), frames=[(di, dj, Ho, Wo, "tab:red")])
     _table(axes[1], dout, f"dout {dout.shape}", frames=[(0, 0, Ho, Wo, "tab:red")])
     _table(axes[2], dw, f"dw {dw.shape}", frames=[(di, dj, 1, 1, "tab:red")])
     return fig
@@ -149,15 +151,15 @@ def draw_im2col(x, cols, kernel_size, stride=1, padding=0, windows=((0, 0),)):
     pad_mask = np.pad(np.zeros(x.shape, bool), P, constant_values=True)
     colours = FRAMES[:len(windows)]
     fig, axes = _tables([xpad.shape[1], Ho * Wo], [xpad.shape[0], K * K],
-                        f"im2col: the {K}x{K} window under output (i, j) becomes column i * {Wo} + j of cols; "
-                        "then out = w.reshape(F, -1) @ cols is the convolution")
-    _table(axes[0], xpad, f"image {x.shape}" + (f", padded by {P} (grey)" if P else ""), shade=pad_mask,
+                        tr("im2col: the {K}x{K} window under output (i, j) becomes column i * {Wo} + j of cols; "
+                           "then out = w.reshape(F, -1) @ cols is the convolution", K=K, Wo=Wo))
+    _table(axes[0], xpad, tr("image {shape}", shape=x.shape) + (tr(", padded by {P} (grey)", P=P) if P else ""), shade=pad_mask,
            frames=[(i * S, j * S, K, K, c) for (i, j), c in zip(windows, colours)])
-    _table(axes[1], cols, f"cols {cols.shape}: one column per window",
+    _table(axes[1], cols, tr("cols {shape}: one column per window", shape=cols.shape),
            frames=[(0, i * Wo + j, K * K, 1, c) for (i, j), c in zip(windows, colours)],
            row_labels=[f"({a}, {b})" for a in range(K) for b in range(K)],
            col_labels=[f"({i}, {j})" for i in range(Ho) for j in range(Wo)],
-           xlabel="output position (i, j)", ylabel="place in the window (row, col)")
+           xlabel=tr("output position (i, j)"), ylabel=tr("place in the window (row, col)"))
     return fig
 
 
@@ -182,9 +184,9 @@ def draw_max_pool_routing(x, dout, dx, kernel_size=2, stride=None):
         windows.append((i * S, j * S, K, K, c))
         winners.append((i * S + r, j * S + s, c))
     fig, axes = _tables([x.shape[1], Wo, x.shape[1]], [x.shape[0], Ho, x.shape[0]],
-                        "max pooling's backward pass: each window's dout goes to the window's maximum, "
-                        "the other pixels get 0 (same colour = same window)")
-    _table(axes[0], x, f"input x {x.shape}: windows\n(frames), their maxima (tinted)", frames=windows, fills=winners)
+                        tr("max pooling's backward pass: each window's dout goes to the window's maximum, "
+                           "the other pixels get 0 (same colour = same window)"))
+    _table(axes[0], x, tr("input x {shape}: windows\n(frames), their maxima (tinted)", shape=x.shape), frames=windows, fills=winners)
     _table(axes[1], dout, f"dout {dout.shape}", fills=[(i, j, c) for (i, j), c in zip(np.ndindex(Ho, Wo), colours)])
     _table(axes[2], dx, f"dx {dx.shape}", fills=winners)
     return fig

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnbook.course.language import tr
 from cnnbook.viz.core import MAX_WIDTH, _plt, host
 
 
@@ -67,10 +68,10 @@ def show_vit_pipeline(image, tokens, attention, probabilities, patch_size: int, 
         ax_img.axhline(k - 0.5, color="tab:orange", lw=1.2)
     for k in range(patch_size, W, patch_size):
         ax_img.axvline(k - 0.5, color="tab:orange", lw=1.2)
-    ax_img.set_title(f"1. the image ({H} x {W}) cut into\n{H // patch_size} x {W // patch_size} patches of "
-                     f"{patch_size} x {patch_size} px", fontsize=9)
-    ax_img.set_xlabel("column (pixels)", fontsize=8)
-    ax_img.set_ylabel("row (pixels)", fontsize=8)
+    ax_img.set_title(tr("1. the image ({H} x {W}) cut into\n{rows} x {cols} patches of {patch} x {patch} px",
+                        H=H, W=W, rows=H // patch_size, cols=W // patch_size, patch=patch_size), fontsize=9)
+    ax_img.set_xlabel(tr("column (pixels)"), fontsize=8)
+    ax_img.set_ylabel(tr("row (pixels)"), fontsize=8)
     ax_seq = fig.add_subplot(grid[0, 1:])
     low, high = float(np.nanmin(strip)), float(np.nanmax(strip))
     ax_seq.imshow(np.where(np.isnan(strip), high, strip), cmap="gray", vmin=low, vmax=max(high, low + 1e-12),
@@ -82,34 +83,34 @@ def show_vit_pipeline(image, tokens, attention, probabilities, patch_size: int, 
                     ha="center", va="center", fontsize=7)
     ax_seq.set_xticks([])
     ax_seq.set_yticks([])
-    ax_seq.set_xlabel("patch number = token position (row by row)", fontsize=8)
-    ax_seq.set_title(f"2. the patches in order: a sequence of {T} 'words' (the class token is put in front next)",
-                     fontsize=9)
+    ax_seq.set_xlabel(tr("patch number = token position (row by row)"), fontsize=8)
+    ax_seq.set_title(tr("2. the patches in order: a sequence of {T} 'words' (the class token is put in front next)",
+                        T=T), fontsize=9)
     labels = ["cls"] + [str(t) for t in range(1, T + 1)]
     ax_tok = fig.add_subplot(grid[1, 0])
     limit = float(np.abs(tok).max()) or 1.0
     im = ax_tok.imshow(tok.T, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
     ax_tok.set_xticks(np.arange(0, T + 1, 4), labels[::4], fontsize=7)
-    ax_tok.set_xlabel("token (cls = class token)", fontsize=8)
-    ax_tok.set_ylabel(f"feature (D = {tok.shape[1]})", fontsize=8)
-    ax_tok.set_title("3. tokens: each patch through one\nshared linear map, plus its position", fontsize=9)
+    ax_tok.set_xlabel(tr("token (cls = class token)"), fontsize=8)
+    ax_tok.set_ylabel(tr("feature (D = {D})", D=tok.shape[1]), fontsize=8)
+    ax_tok.set_title(tr("3. tokens: each patch through one\nshared linear map, plus its position"), fontsize=9)
     fig.colorbar(im, ax=ax_tok, shrink=0.8).ax.tick_params(labelsize=7)
     ax_att = fig.add_subplot(grid[1, 1])
     im = ax_att.imshow(att, cmap="viridis", vmin=0)
     ax_att.set_xticks(np.arange(0, T + 1, 4), labels[::4], fontsize=7)
     ax_att.set_yticks(np.arange(0, T + 1, 4), labels[::4], fontsize=7)
-    ax_att.set_xlabel("key token (attended to)", fontsize=8)
-    ax_att.set_ylabel("query token", fontsize=8)
-    ax_att.set_title("4. self-attention (block 1, one head):\nevery row spreads over all tokens", fontsize=9)
-    fig.colorbar(im, ax=ax_att, shrink=0.8, label="attention weight").ax.tick_params(labelsize=7)
+    ax_att.set_xlabel(tr("key token (attended to)"), fontsize=8)
+    ax_att.set_ylabel(tr("query token"), fontsize=8)
+    ax_att.set_title(tr("4. self-attention (block 1, one head):\nevery row spreads over all tokens"), fontsize=9)
+    fig.colorbar(im, ax=ax_att, shrink=0.8, label=tr("attention weight")).ax.tick_params(labelsize=7)
     ax_out = fig.add_subplot(grid[1, 2])
     names = list(class_names) if class_names is not None else [str(k) for k in range(prob.size)]
     ax_out.barh(np.arange(prob.size), prob, color="tab:blue")
     ax_out.set_yticks(np.arange(prob.size), names, fontsize=7)
     ax_out.invert_yaxis()
     ax_out.set_xlim(0, 1)
-    ax_out.set_xlabel("probability", fontsize=8)
-    ax_out.set_title("5. after the blocks, the class token\ngoes to a linear classifier", fontsize=9)
+    ax_out.set_xlabel(tr("probability"), fontsize=8)
+    ax_out.set_title(tr("5. after the blocks, the class token\ngoes to a linear classifier"), fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
@@ -119,8 +120,10 @@ def draw_branching_block(input_label: str, branches, output_label: str, title=No
     """A block whose branches read the same input and whose outputs are concatenated (an Inception module).
 
     branches : a list of ``(steps, output_label)``: ``steps`` a list of layer names run in order (e.g.
-    ``["3x3 max pool", "1x1 conv, 4 filters"]``), ``output_label`` the branch's output (e.g. its shape).
+    ``["3x3 max pool", "1x1 conv, 4 filters"]``), ``output_label`` the branch's output (e.g. its shape). A step
+    that names a convolution ("conv", or the word in the language in use) is drawn blue, any other orange.
     """
+    conv_word = tr("conv")
     branches = list(branches)
     if not branches:
         raise ValueError("branches is empty: pass at least one (steps, output_label) pair")
@@ -151,7 +154,7 @@ def draw_branching_block(input_label: str, branches, output_label: str, title=No
         for k, step in enumerate(steps):
             arrow(width / 2 if k == 0 else x, y, x, top - 1 - k)
             y = top - 1 - k
-            box(x, y, step, "#cfe3f7" if "conv" in step else "#f7e3c6")
+            box(x, y, step, "#cfe3f7" if "conv" in step or conv_word in step else "#f7e3c6")
         arrow(x, y, x, top - 1 - depth)
         box(x, top - 1 - depth, out_label, "#ffffff")
         arrow(x, top - 1 - depth, width / 2, bottom)

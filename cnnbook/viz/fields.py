@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnbook.course.language import tr
 from cnnbook.viz.core import _plt, host
 
 
@@ -23,22 +24,22 @@ def show_gradient_field(grad, squares: dict, title=None):
     fig, (ax, prof) = _plt().subplots(1, 2, figsize=(9.6, 4.2), layout="constrained",
                                       gridspec_kw={"width_ratios": [1, 1.15]})
     im = ax.imshow(g, cmap="magma")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label("|gradient| (a.u.)", fontsize=8)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label(tr("|gradient| (a.u.)"), fontsize=8)
     colours = ["#4cc9f0", "#80ed99", "#f9c74f", "#f94144"]
     row0, col0, side = next(iter(squares.values()))
     middle = row0 + side // 2
     line = g[middle] / g.max()
-    prof.plot(np.arange(g.shape[1]), line, color="0.2", linewidth=1.2, label=f"row {middle}")
+    prof.plot(np.arange(g.shape[1]), line, color="0.2", linewidth=1.2, label=tr("row {row}", row=middle))
     for (label, (r0, c0, s)), colour in zip(squares.items(), colours):
         ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), s, s, fill=False, edgecolor=colour, linewidth=1.6,
                                linestyle="-" if colour == colours[0] else "--"))
-        prof.axvspan(c0 - 0.5, c0 + s - 0.5, color=colour, alpha=0.18, label=f"{label}: {s} px")
-    ax.set_title(f"|d unit / d input|, input {g.shape[0]} x {g.shape[1]}", fontsize=10)
-    ax.set_xlabel("input column (pixels)")
-    ax.set_ylabel("input row (pixels)")
-    prof.set_title("profile through the unit's centre", fontsize=10)
-    prof.set_xlabel("input column (pixels)")
-    prof.set_ylabel("|gradient| / largest")
+        prof.axvspan(c0 - 0.5, c0 + s - 0.5, color=colour, alpha=0.18, label=tr("{label}: {side} px", label=label, side=s))
+    ax.set_title(tr("|d unit / d input|, input {height} x {width}", height=g.shape[0], width=g.shape[1]), fontsize=10)
+    ax.set_xlabel(tr("input column (pixels)"))
+    ax.set_ylabel(tr("input row (pixels)"))
+    prof.set_title(tr("profile through the unit's centre"), fontsize=10)
+    prof.set_xlabel(tr("input column (pixels)"))
+    prof.set_ylabel(tr("|gradient| / largest"))
     prof.set_xlim(0, g.shape[1] - 1)
     prof.set_ylim(0, 1.05)
     prof.grid(True, alpha=0.3)
