@@ -96,7 +96,7 @@ def test_there_is_something_to_check():
 @pytest.mark.parametrize("name", CATALOGS)
 def test_every_korean_message_is_in_the_notebooks_register(name):
     texts = catalog_texts(name)
-    assert len(texts) > 20
+    assert len(texts) >= 10  # data.po holds the ten class names
     found = [f for text in texts for f in findings(text)]
     assert not found, f"{name}: {len(found)} slips of register, e.g.\n" + "\n".join(found[:15])
 
