@@ -27,7 +27,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 KEYWORDS = ("tr", "N_")
 """The functions whose first argument, a string literal, is a template."""
 
-LITERAL_SOURCES = {"exercises.po": ("course/exercises",),
+LITERAL_SOURCES = {"exercises.po": ("course/exercises", "models/torch_port.py"),
                    "explorers.po": ("explore.py", "widgets.py", "viz"),
                    "messages.po": ("layers", "commands/doctor.py")}
 """PO file -> the folders (or files) under ``cnnbook/`` whose ``tr``/``N_`` literals it holds."""
