@@ -129,3 +129,11 @@ def test_port_to_torch_stub_is_not_done_yet_and_hands_back_the_reference(capsys)
         raise NotImplementedError("Your turn: port_to_torch: replace this with your solution")
     assert exercises.check_port_to_torch(stub) is to_torch or exercises.check_port_to_torch(stub).__name__ == "port_to_torch"
     assert "not done yet: port_to_torch" in capsys.readouterr().err
+
+
+def test_port_to_torch_is_checked_on_the_default_backend(xp, capsys):
+    """On CuPy (and its strict stand-in) the hidden models live on the device; a port through to_numpy passes."""
+    assert exercises.check_port_to_torch(port_to_torch) is port_to_torch
+    model = exercise_cnn(seed=0)
+    assert backend.get_array_module(model[0].weight.data) is xp
+    assert "correct: port_to_torch" in capsys.readouterr().out

@@ -98,7 +98,7 @@ def _check_weights(torch, mine, theirs, i: int, text: str) -> None:
         raise ExerciseError(tr("{call}: layer {i}'s weight is right but its bias is not the cnnbook layer's: copy "
                                "the bias too", call=text, i=i))
     for name, tensor, array in (("weight", mine.weight, theirs.weight.data), ("bias", mine.bias, theirs.bias.data)):
-        if isinstance(array, np.ndarray) and np.shares_memory(_host(torch, tensor), array):
+        if backend.get_array_module(array) is np and np.shares_memory(_host(torch, tensor), array):  # host only
             raise ExerciseError(tr("{call}: layer {i}'s {name} shares its memory with the cnnbook model's array "
                                    "(torch.from_numpy does not copy), so training one model would change the "
                                    "other; give the port its own copy: torch.tensor(...) or .copy_(...)",
