@@ -146,7 +146,7 @@ def test_requirement_files_are_the_package_and_one_extra():
 
 
 # What the learner's install must not pull in: the tools for testing, grading and building the web book.
-NOT_FOR_LEARNERS = {"nbgrader", "pytest", "pytest-xdist", "nbval", "hypothesis", "playwright", "line-profiler",
+NOT_FOR_LEARNERS = {"torch", "nbgrader", "pytest", "pytest-xdist", "nbval", "hypothesis", "playwright", "line-profiler",
                     "sphinx", "myst-nb", "sphinx-book-theme", "sphinx-mathjax-offline", "setuptools", "psutil"}
 
 
@@ -157,12 +157,15 @@ def test_the_learner_install_declares_no_test_grading_or_book_tools(wheel):
     assert learner & NOT_FOR_LEARNERS == set(), "the learner's install (requirements.txt) must stay lean"
     assert set(_requirements(meta, "instructor")) == {"nbgrader"}
     assert {"sphinx", "myst-nb", "nbclient"} <= set(_requirements(meta, "book"))
+    assert set(_requirements(meta, "torch")) == {"torch"}                   # notebook 13 only: an extra
+    (bench,) = _requirements(meta, "bench")["cnnbook"]                      # the earlier name, kept working
+    assert bench.extras == {"torch"}
 
 
 def test_the_test_extra_holds_the_learner_instructor_and_book_extras(wheel):
     meta = _metadata(wheel)
     (itself,) = _requirements(meta, "test")["cnnbook"]
-    assert itself.extras == {"lab", "instructor", "book"}
+    assert itself.extras == {"lab", "instructor", "book", "torch"}
     assert {"pytest", "nbval", "pytest-xdist", "playwright"} <= set(_requirements(meta, "test"))
 
 

@@ -217,6 +217,8 @@ WRONG = {
     "predict": (exercises.check_shift_drop_prediction, 30,
                 "predicted_drop = 30 is outside [0, 1]: it is a fraction of the centred accuracy (0 = nothing lost, "
                 "1 = all of it); did you mean 0.3 (30 %)?"),
+    "frameworks": (exercises.check_port_to_torch, lambda model: [],
+                   "returned a list; return a torch.nn.Sequential of the ported layers"),
     "sizes": (exercises.check_conv_output_size, no_padding_size,
               "conv_output_size(32, 3, padding=1) returned 30, expected 32: is the padding counted? "
               "It adds 2P: (W - K + 2P) / S + 1"),

@@ -226,7 +226,7 @@ def test_missing_source_and_outdir_that_is_a_file(tmp_path, capsys):
 def test_the_korean_student_edition_has_the_english_code_korean_text_and_speaks_korean(tmp_path, capsys):
     from cnnbook.course import language
     assert main(["student", str(tmp_path / "ko"), "--lang", "ko"]) == 0
-    assert "wrote 13 Korean student notebooks with" in capsys.readouterr().out
+    assert "wrote 14 Korean student notebooks with" in capsys.readouterr().out
     out = tmp_path / "ko"
     en = tmp_path / "en"
     assert main(["student", str(en)]) == 0

@@ -37,6 +37,7 @@ EXTRAS = {  # the package's extras (pyproject.toml) and what each adds, in the o
     "instructor": N_("nbgrader, to generate and autograde the exercises (docs/LAB-GUIDE.md)"),
     "book": N_("Sphinx and MyST-NB, to build the web book (`python -m cnnbook book OUTDIR`)"),
     "gpu": N_("CuPy, to run on an NVIDIA GPU (`CNNBOOK_BACKEND=cupy`)"),
+    "torch": N_("PyTorch, for notebook 13 (from cnnbook to PyTorch); the rest of the workbook runs without it"),
     "bench": N_("PyTorch, which `python -m cnnbook bench` compares with"),
     "test": N_("pytest, nbval, Playwright and the rest: everything the tests need"),
 }  # shown through tr, in the language in use

@@ -28,7 +28,7 @@ KEYWORDS = ("tr", "N_")
 """The functions whose first argument, a string literal, is a template."""
 
 LITERAL_SOURCES = {"data.po": ("data",),
-                   "exercises.po": ("course/exercises",),
+                   "exercises.po": ("course/exercises", "models/torch_port.py"),
                    "explorers.po": ("explore.py", "widgets.py", "viz"),
                    "messages.po": ("layers", "commands/doctor.py")}
 """PO file -> the folders (or files) under ``cnnbook/`` whose ``tr``/``N_`` literals it holds."""

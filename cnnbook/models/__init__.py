@@ -6,6 +6,7 @@
 | :mod:`cnnbook.models.attention` | self-attention, layer norm and the transformer's MLP, with backward passes |
 | :mod:`cnnbook.models.vit` | a tiny vision transformer and the measurements of notebook 10 |
 | :mod:`cnnbook.models.blocks` | ``Concat`` and an Inception-style block (notebook 12) |
+| :mod:`cnnbook.models.torch_port` | ``to_torch`` (a cnnbook model as ``torch.nn.Sequential``), ``exercise_cnn``, ``require_torch`` (notebook 13; imports PyTorch only when called, and is not imported here) |
 
 Models use the core (``backend``, ``layers``, ``nn``) and nothing above it.
 """

@@ -41,9 +41,11 @@ one as not done yet, and fail only for a malformed prediction.
 | 11 | predict ``predicted_cue`` (``"shape"``/``"texture"``/``"neither"``), then measure | :func:`check_cue_prediction` |
 | 11 | ``cue_conflict_fraction(pred, shape_labels, texture_labels) -> (shape, texture)`` | :func:`check_cue_conflict_fraction` |
 | 12 | ``kfold_indices(num_samples, k, seed=0) -> [(train_idx, val_idx), ...]`` | :func:`check_cross_validation` |
+| 13 | ``port_to_torch(model) -> torch.nn.Sequential`` (needs PyTorch) | :func:`check_port_to_torch` |
 """
 from cnnbook.course.exercises._common import ExerciseError
 from cnnbook.course.exercises.basics import check_cross_validation, check_relu_backward, check_sgd_step, check_softmax_loss
+from cnnbook.course.exercises.frameworks import check_port_to_torch
 from cnnbook.course.exercises.deeper import check_dilated_receptive_field, check_im2col, check_local_param_count
 from cnnbook.course.exercises.conv import check_conv_backward_naive, check_conv_forward_naive
 from cnnbook.course.exercises.models import check_conv_param_count, check_cue_conflict_fraction, check_patchify
@@ -76,6 +78,7 @@ check_patchify = _function(check_patchify, "patchify", _ref.patchify)
 check_cue_conflict_fraction = _function(check_cue_conflict_fraction, "cue_conflict_fraction",
                                         _ref.cue_conflict_fraction)
 check_cross_validation = _function(check_cross_validation, "cross_validation", _ref.kfold_indices)
+check_port_to_torch = _function(check_port_to_torch, "port_to_torch", _ref.port_to_torch)
 check_shift_drop_prediction = _prediction(check_shift_drop_prediction, "predicted_drop")
 check_nopos_shuffle_prediction = _prediction(check_nopos_shuffle_prediction, "predicted_changes")
 check_shuffle_most_hurt_prediction = _prediction(check_shuffle_most_hurt_prediction, "predicted_most_hurt")
@@ -88,4 +91,4 @@ __all__ = ["ExerciseError", "check_softmax_loss", "check_relu_backward", "check_
            "check_cross_validation", "check_conv_param_count", "check_patchify", "check_cue_conflict_fraction",
            "check_dilated_receptive_field", "check_im2col", "check_local_param_count", "check_prediction", "check_shift_drop_prediction",
            "check_nopos_shuffle_prediction", "check_shuffle_most_hurt_prediction", "check_cue_prediction",
-           "check_rotation_prediction"]
+           "check_rotation_prediction", "check_port_to_torch"]

@@ -117,3 +117,9 @@ def kfold_indices(num_samples, k, seed=0):
     """12: ``[(train_idx, val_idx), ...]``, ``k`` folds of a shuffle drawn from ``seed``."""
     parts = np.array_split(np.random.default_rng(seed).permutation(num_samples), k)
     return [(np.concatenate(parts[:i] + parts[i + 1:]), parts[i]) for i in range(k)]
+
+
+def port_to_torch(model):
+    """13: ``torch.nn.Sequential`` with ``model``'s layers and a copy of its weights (needs PyTorch)."""
+    from cnnbook.models.torch_port import to_torch
+    return to_torch(model)
