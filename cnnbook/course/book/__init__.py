@@ -235,8 +235,9 @@ def build_book(outdir, langs=EDITIONS, jobs: int = 2, cache=None, hub_url=None, 
                          "`pip install -e \".[book]\"`, then python -m cnnbook book OUTDIR there")
     missing = missing_tools()
     if missing:
+        extra = "[book,torch]" if "torch" in missing else "[book]"
         raise ValueError(f"the web book needs {', '.join(missing)}, not installed here: "
-                         "`pip install -e \".[book]\"` in the clone adds them (the [book] extra)")
+                         f"`pip install -e \".{extra}\"` in the clone adds them (notebook 13 runs PyTorch)")
     outdir = Path(outdir).resolve()
     if outdir.exists() and (not outdir.is_dir() or (any(outdir.iterdir()) and not (outdir / MARKER).exists()
                                                     and not force)):
@@ -324,8 +325,8 @@ def _docnames(lang: str) -> list[str]:
 
 
 BOOK_TOOLS = ("sphinx", "myst_nb", "sphinx_book_theme", "sphinx-mathjax-offline", "nbclient", "fontTools",
-              "brotli")  # as Python imports them
-"""The modules the book's build imports: the ``[book]`` extra."""
+              "brotli", "torch")  # as Python imports them
+"""The modules the book's build imports (the ``[book]`` extra), and PyTorch, which notebook 13 runs (``[torch]``)."""
 
 
 def missing_tools() -> list[str]:
