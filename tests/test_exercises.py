@@ -441,7 +441,7 @@ def _stages(conv=lambda c_in, c_out: nn.Conv2d(c_in, c_out, 3, padding=1), relu=
 
 
 @pytest.mark.parametrize("model, hints", [
-    (lambda: _stages(relu=None), ["0 ReLU", "Conv2d, then a ReLU, then a MaxPool2d", "one linear map"]),
+    (lambda: _stages(relu=None), ["0 ReLU layers", "Conv2d, then a ReLU, then a MaxPool2d", "max pooling alone passes negative values on"]),
     (lambda: _stages(pool=lambda: nn.AvgPool2d(2)), ["pools with AvgPool2d", "2x2 max pooling"]),
     (lambda: _stages(conv=lambda c_in, c_out: nn.Conv2d(c_in, c_out, 5, padding=2)),
      ["Conv2d number 1 has kernel_size 5", "3x3 convolutions"]),

@@ -129,8 +129,9 @@ def _check_stages(model, convs, pools) -> None:
                                kind=type(averages[0]).__name__))
     relus = [m for m in leaves if isinstance(m, nn.ReLU)]
     if len(relus) < 2:
-        raise ExerciseError(tr("the model has {count} ReLU; each stage is a Conv2d, then a ReLU, then a MaxPool2d. "
-                               "Without the ReLU between them, two convolutions are one linear map",
+        raise ExerciseError(tr("the model has {count} ReLU layers; the exercise asks for each stage to be a Conv2d, "
+                               "then a ReLU, then a MaxPool2d. The ReLU is the stage's nonlinearity: max pooling "
+                               "alone passes negative values on (notebook 06)",
                                count=len(relus)))
     for i, conv in enumerate(convs):
         if tuple(conv.kernel_size) != (3, 3):
