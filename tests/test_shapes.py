@@ -87,3 +87,20 @@ def test_bad_arguments(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         make_shapes(**args)
+
+
+def test_shape_names_speak_the_learners_language():
+    import numpy as np
+
+    from cnnbook.course import language
+    from cnnbook.data.shapes import SHAPES, shape_name, shape_names
+    try:
+        language.set_language("en")
+        assert shape_names() == SHAPES and shape_name(np.int64(2)) == "triangle"
+        language.set_language("ko")
+        assert shape_names() == ("사각형", "원", "삼각형", "십자")
+    finally:
+        language.set_language(None)
+    for bad in (4, -1, 1.5, "square", None):
+        with pytest.raises(ValueError, match="shape label is an integer 0-3"):
+            shape_name(bad)

@@ -18,12 +18,29 @@ import numbers
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.course.language import N_, tr
 
-SHAPES = ("square", "circle", "triangle", "cross")
-"""Shape names, indexed by shape label."""
+SHAPES = (N_("square"), N_("circle"), N_("triangle"), N_("cross"))
+"""Shape names, indexed by shape label (English; :func:`shape_name` gives them in the learner's language)."""
 
 TEXTURES = ("solid", "stripes", "checker", "dots", "noise")
 """Texture names, indexed by texture label."""
+
+def shape_name(label) -> str:
+    """The name of shape ``label`` (an index 0-3, a Python or NumPy integer) in the learner's language."""
+    try:
+        index = int(label)
+    except (TypeError, ValueError):
+        raise ValueError(f"label={label!r}: a shape label is an integer 0-{len(SHAPES) - 1}") from None
+    if index != label or not 0 <= index < len(SHAPES):
+        raise ValueError(f"label={label!r}: a shape label is an integer 0-{len(SHAPES) - 1}")
+    return tr(SHAPES[index])
+
+
+def shape_names() -> tuple[str, ...]:
+    """The four shape names in the learner's language, indexed by shape label (for a figure's ``class_names``)."""
+    return tuple(shape_name(k) for k in range(len(SHAPES)))
+
 
 _LOW, _HIGH = 0.35, 1.0  # the two intensities inside a shape
 _PERIOD = 4  # texture period, pixels
