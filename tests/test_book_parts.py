@@ -215,3 +215,18 @@ def test_the_hangul_face_is_a_small_woff2_subset_with_no_empty_table(tmp_path):
     assert {ord(c) for c in chars} <= set(TTFont(out).getBestCmap())
     with pytest.raises(ValueError, match="nothing to subset"):
         fonts.subset_font(source, "", out)
+
+
+def test_an_svg_drawing_is_described_by_its_section_under_the_name_myst_nb_gives_its_file():
+    import hashlib
+    import os
+
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from cnnbook.course.book.figures import describe_figures
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">\n<rect width="4" height="4"/>\n</svg>'
+    cell = new_code_cell("explorer()", outputs=[new_output("display_data", data={"image/svg+xml": svg})])
+    nb = new_notebook(cells=[new_markdown_cell("## 2. The output size"), cell])
+    name = hashlib.sha256(os.linesep.join(svg.splitlines()).encode("utf-8")).hexdigest()
+    assert describe_figures(nb, "en") == {name: {"alt": "Figure in the section “2. The output size”", "width": None}}
+    assert describe_figures(nb, "ko")[name]["alt"] == "그림 — 절 “2. The output size”"

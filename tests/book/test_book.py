@@ -342,15 +342,16 @@ NO_HANGUL_FONTS = """<?xml version="1.0"?>
 """
 
 
-def test_korean_pages_draw_hangul_with_the_books_face_where_no_korean_font_is_installed(book, tmp_path):
+def test_korean_pages_draw_hangul_with_the_books_face_where_no_korean_font_is_installed(book, chromium, tmp_path):
     """Chromium with a fontconfig that lists no Hangul font: only the bundled face can draw Korean."""
     out, _, _ = book
     conf = tmp_path / "fonts.conf"
     conf.write_text(NO_HANGUL_FONTS.format(cache=tmp_path / "cache"))
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    env={**os.environ, "FONTCONFIG_FILE": str(conf)}, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    # a second Chromium from the module's Playwright (a second sync_playwright() in one thread is refused)
+    if True:
+        browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                               env={**os.environ, "FONTCONFIG_FILE": str(conf)},
+                                               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
             page = browser.new_page()
             page.goto((out / "ko/notebooks/03-convolution.html").as_uri())

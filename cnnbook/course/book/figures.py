@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 
 FIGURES = "_cnnbook_figures.json"
@@ -93,11 +94,16 @@ def png_size(data: bytes) -> tuple[int, int] | None:
 
 
 def describe_figures(nb, lang: str) -> dict:
-    """``{sha256 of the PNG bytes: {"alt": text, "width": pixels}}`` for every PNG output of ``nb``."""
+    """``{sha256 of the picture's bytes: {"alt": text, "width": pixels}}`` for every PNG output of ``nb``, and
+    for every SVG output (a drawing such as 04's output-size picture, named by its section; no width)."""
     found = {}
     for cell, heading in zip(nb.cells, headings(nb)):
         for out in cell.get("outputs", []):
             data = out.get("data", {})
+            if "image/svg+xml" in data:  # MyST-NB names the file by the text's bytes, os.linesep between lines
+                svg = "".join(data["image/svg+xml"])
+                svg_bytes = os.linesep.join(svg.splitlines()).encode("utf-8")
+                found[hashlib.sha256(svg_bytes).hexdigest()] = {"alt": alt_text(None, heading, lang), "width": None}
             if "image/png" not in data:
                 continue
             png = base64.b64decode("".join(data["image/png"]))
