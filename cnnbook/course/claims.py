@@ -226,8 +226,8 @@ CLAIMS = (
        "Stacking layers and using stride makes the receptive field grow exponentially.",
        "field found by the input gradient of one unit after 1 to 8 layers of 3x3: with stride 1 it grows 2 px per "
        "layer to 17 (linear); with stride 2 at every layer it reaches 2^9 - 1 = 511, and the last layer's field "
-       "over the one before must exceed 1.9 (geometric). Caveat: depth alone grows it linearly; it grows geometrically only with a stride "
-       "at every layer"),
+       "over the one before must exceed 1.9 (geometric). Caveat: depth alone grows it linearly; strides that recur make it geometric "
+       "(every layer here; a stride every other layer roughly doubles it every two layers)"),
     _c("C21", 3, LECTURE, NB05, CAVEAT,
        "네트워크의 후반부에서는 이미지 전체의 맥락을 파악할 수 있게 됩니다.",
        "Late layers of the network see the context of the whole image.",
