@@ -12,8 +12,8 @@ from cnnbook import backend, exercises, layers, nn
 from cnnbook.course.exercises import ExerciseError
 from cnnbook.course.exercises.sizes import _own_stride_too
 from exercise_helpers import rejects
-from test_exercises_more import RIGHT as RIGHT_MORE
-from test_exercises_predict import RIGHT as RIGHT_DEEPER
+from test_exercises_models import RIGHT as RIGHT_MORE
+from test_exercises_deeper import RIGHT as RIGHT_DEEPER
 
 gam = backend.get_array_module
 
@@ -157,7 +157,7 @@ RIGHT = [(exercises.check_softmax_loss, softmax_loss), (exercises.check_relu_bac
          (exercises.check_conv_backward_naive, conv_backward_naive),
          (exercises.check_equivariance, shift_error), (exercises.check_cross_validation, kfold_indices)]
 IDS = [check.__name__ for check, _ in RIGHT]
-# The checks of notebooks 08, 10 and 11 (tests/test_exercises_more.py) share the generic tests below.
+# The checks of notebooks 08, 10 and 11 (tests/test_exercises_models.py) share the generic tests below.
 ALL = RIGHT + RIGHT_MORE + RIGHT_DEEPER
 ALL_IDS = IDS + [f"{check.__name__}-{fn.__name__}" for check, fn in RIGHT_MORE + RIGHT_DEEPER]
 
