@@ -28,7 +28,7 @@ def test_doctor_reports_numpy_and_data():
         in result.stdout
     assert "web book: Hangul font" in result.stdout or "web book: no Hangul font to bundle" in result.stdout
     # the README's command, which also works as root
-    assert "open the workbook with `python -m cnnbook lab`" in result.stdout
+    assert "`python -m cnnbook lab`" in result.stdout
     assert "jupyter lab notebooks/" not in result.stdout  # JupyterLab refuses to start as root
 
 

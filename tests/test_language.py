@@ -304,10 +304,10 @@ def test_the_success_line_and_a_printed_report_speak_the_language(capsys):
     assert exercises.check_relu_backward(relu_backward)
     assert exercises.check_shift_drop_prediction(0.5, 0.04)
     en = capsys.readouterr().out
-    assert "correct: relu_backward passed 5 hidden test cases (a (4, 5) matrix; an image batch (2, 3, 4, 4); " \
-           "a vector (7,); float32 arrays (3, 4), whose dtype dx keeps; inputs that are exactly 0, where the " \
-           "gradient is blocked)" in en
-    assert "prediction 0.5, measured 0.04: off by 0.46 (too high; within 0.05 counts as close)" in en
+    # what each line says, not its wording (tests/test_exercises.py checks the success line's form)
+    assert not re.search("[\uac00-\ud7a3]", en), en
+    for fact in ("relu_backward", " 5 ", "(4, 5)", "(2, 3, 4, 4)", "(7,)", "0.5", "0.04", "0.46", "0.05"):
+        assert fact in en, (fact, en)
     set_language("ko")
     assert exercises.check_relu_backward(relu_backward)
     assert exercises.check_shift_drop_prediction(0.5, 0.04)

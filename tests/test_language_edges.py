@@ -115,18 +115,21 @@ def test_the_output_size_report_speaks_korean_with_the_same_numbers(setting):
     assert (en.output_size, en.fits, en.suggestions) == (ko.output_size, ko.fits, ko.suggestions)
 
 
-def test_the_explorers_english_is_unchanged():
+def test_the_explorers_english_states_the_numbers_it_computes():
+    """The English sentences carry the numbers of what was computed, however they are worded (tests/test_explore.py
+    checks what each says)."""
     set_language("en")
     r = explore.output_size_report(8, 3, 2, 0)
-    assert r.formula == "(W - K + 2P) / S + 1 = (8 - 3 + 2*0) / 2 + 1 = 5/2 + 1 = 3.50 (not a whole number)"
-    assert r.message == ("Does not fit: 5 is not divisible by stride 2. A framework that floors the result (PyTorch, "
-                         "TensorFlow 'valid') silently returns 3 and never looks at the last 1 column(s) and row(s) of "
-                         "the padded input (1 of them real input pixels). Try padding 0, stride 1 (output 6).")
-    assert explore.explain_kernel(explore.KERNELS["blur"]) == \
-        "weights sum to 1: a flat patch keeps its brightness (blur, sharpen and identity kernels sum to 1)."
-    assert explore.pool_map(np.zeros((7, 7)), 2)[1]["text"] == (
-        "max pooling 2x2, stride 2: (7, 7) → (3, 3), 5.4x fewer values. The windows do not tile the map: the last "
-        "1 row(s) and 1 column(s) are never pooled (the size is floored, as in PyTorch)")
+    assert r.formula.startswith("(W - K + 2P) / S + 1 = (8 - 3 + 2*0) / 2 + 1 = 5/2 + 1 = 3.50")
+    (padding, stride, size), = r.suggestions
+    stated = [r.numerator, r.stride, r.output_size, r.dropped, r.dropped_input, padding, stride, size]
+    assert numbers(r.message) == numbers(" ".join(map(str, stated))) and not HANGUL.search(r.message), r.message
+    for kernel, total in ((explore.KERNELS["blur"], 1), ([[0, 0, 0], [0, 2, 0], [0, 0, 0]], 2)):
+        assert f"sum to {total}" in explore.explain_kernel(kernel)
+    _, info = explore.pool_map(np.zeros((7, 7)), 2)
+    stated = [*[info["kernel_size"]] * 2, info["stride"], *info["input_shape"], *info["output_shape"],
+              f"{info['reduction']:.1f}", *info["dropped"]]
+    assert numbers(info["text"]) == numbers(" ".join(map(str, stated))), info["text"]
 
 
 def test_the_kernel_and_pooling_sentences_speak_korean():
