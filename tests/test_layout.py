@@ -157,3 +157,102 @@ def test_the_old_exercises_name_is_the_same_checks():
     import cnnbook.exercises as old
     assert sorted(old.__all__) == sorted(course.__all__)
     assert all(getattr(old, name) is getattr(course, name) for name in course.__all__)
+
+
+# ---- test files named after what they test ------------------------------------------------------
+TESTS = Path(__file__).resolve().parent
+# test_<name>.py names a module (``<module>`` or ``<room>_<module>``: a module's last part, or its last two joined
+# by ``_``) and uses it; a name that is no module's names a topic listed here with what it checks.
+TEST_TOPICS = {
+    "book_parts": "the web book's parts that need no build (cnnbook/course/book; tests/book builds it)",
+    "claims_ko": "the claims ledger in Korean",
+    "cli": "the command line, python -m cnnbook: help, errors, the README's command table",
+    "conv_benchmarks": "benchmarks/conv_alternatives.py and benchmarks/conv_profile.py",
+    "data_files": "damaged copies and downloads of the official Fashion-MNIST files",
+    "explore_kernels": "the explorers' dilated and composed kernels",
+    "figure_lint": "tests/figure_lint.py, the figures' readability lint, and its nbval plugin",
+    "install": "a wheel installed on its own, and the requirement files",
+    "language_edges": "the edges (explorers, plots, widgets, commands) in the learner's language",
+    "layers_errors": "the layers refuse bad input with a useful message",
+    "layout": "the package's layout (this file)",
+    "nbgrader": "the notebooks' nbgrader metadata and a grading round trip",
+    "no_leftovers": "tests/process_helpers.py and benchmarks/processes.py leave no process behind",
+    "notebooks": "every notebook's shape, as NOTEBOOKS.md asks",
+    "notebooks_on_strict_backend": "every notebook on a CuPy-like backend that refuses NumPy shortcuts",
+    "register_ko": "the Korean register (합니다체) of catalogs and notebooks",
+    "student_runs": "each student edition runs to the end unsolved",
+    "viz_hangul": "plots draw Hangul in the Korean edition",
+}
+
+
+def named_modules(name, known):
+    """The package modules a ``test_<name>.py`` is named after."""
+    return sorted(m for m in known if name in {m.split(".")[-1], "_".join(m.split(".")[-2:])})
+
+
+def defined_in(path):
+    """The names a module defines at its top level."""
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+def taken_from_package(path, known):
+    """``(modules, names)``: the package modules a file imports, and the names it imports from them or reads off
+    them (``from cnnbook.layers import conv2d_forward``, ``exercises.check_im2col``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules, names, aliases = set(), set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in known:
+                    modules.add(alias.name)
+                    aliases.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.module in known:
+            modules.add(node.module)
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in known:
+                    modules.add(f"{node.module}.{alias.name}")
+                    aliases.add(alias.asname or alias.name)
+                else:
+                    names.add(alias.name)
+    names |= {n.attr for n in ast.walk(tree)
+              if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in aliases}
+    return modules, names
+
+
+def misnamed(path, known):
+    """Why ``path`` (a ``test_<name>.py``) is misnamed, or ``None``."""
+    name = path.stem[len("test_"):]
+    named = named_modules(name, known)
+    if not named:
+        return None if name in TEST_TOPICS else (f"{path.name}: no module is named {name!r}; name the file after the "
+                                                 f"module it tests, or add {name!r} to TEST_TOPICS")
+    modules, names = taken_from_package(path, known)
+    if any(m in modules or names & defined_in(known[m]) for m in named):
+        return None
+    return f"{path.name} is named after {' or '.join(named)} but uses nothing of it"
+
+
+def test_each_test_file_is_named_after_the_module_it_tests_or_a_listed_topic():
+    known = modules()
+    problems = [p for p in map(lambda path: misnamed(path, known), sorted(TESTS.glob("test_*.py"))) if p]
+    assert not problems, "\n".join(problems)
+    stale = [name for name in TEST_TOPICS if not (TESTS / f"test_{name}.py").is_file()]
+    assert not stale, f"TEST_TOPICS lists {stale}: no such test file"
+
+
+def test_the_name_checker_sees_a_file_named_after_another_module(tmp_path):
+    known = modules()
+    figures = tmp_path / "test_figures.py"  # cnnbook.course.book.figures, which this file does not touch
+    figures.write_text("from figure_lint import lint_figure\n\ndef test_lint():\n    assert lint_figure\n")
+    assert "cnnbook.course.book.figures" in misnamed(figures, known)
+    assert "TEST_TOPICS" in misnamed(tmp_path / "test_exercises_more.py", known)
+    deeper = tmp_path / "test_exercises_deeper.py"
+    deeper.write_text("from cnnbook import exercises\n\ndef test_it():\n    assert exercises.check_im2col\n")
+    assert misnamed(deeper, known) is None
