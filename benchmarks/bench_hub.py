@@ -14,8 +14,8 @@ Every kernel gets one BLAS/OpenMP thread, as a pod with ``singleuser.cpu.limit: 
 (deploy/z2jh/config.yaml sets the same). Then it prints the per-learner figures and the sizing they imply.
 The machine's load average is printed before and after: on a shared machine, the times are noisy.
 
-    python benchmarks/bench_hub.py                    # about 5 minutes on 2 cores
-    python benchmarks/bench_hub.py --json hub.json    # also write the raw figures
+    python -m benchmarks.bench_hub                    # about 5 minutes on 2 cores
+    python -m benchmarks.bench_hub --json hub.json    # also write the raw figures
 
 Needs ``pip install -r requirements-hub.txt`` and ``npm install --prefix .hub-node configurable-http-proxy``.
 """
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "hub"))
 import rehearsal  # noqa: E402
 
-from cnnbook.commands.bench import load_average  # noqa: E402
+from benchmarks.harness import load_average  # noqa: E402
 
 NOTEBOOK = "08-training-a-cnn.ipynb"
 GIB = 1024
@@ -152,7 +152,7 @@ def report(f: dict) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_hub", description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=4, help="learners running notebook 08 at once (default 4)")
     parser.add_argument("--no-session", action="store_true", help="skip the whole lab session (00-12)")
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")

@@ -9,8 +9,8 @@
 
 Run NumPy's BLAS at full speed::
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py --batch 128 --repeats 15
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_train.py --command
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.bench_train --batch-size 128 --repeats 15
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.bench_train --command
 
 Speed goals (within 2x of PyTorch; >= 91% in <= 10 minutes) live here, never in the tests.
 """
@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
 
 import numpy as np
-import processes
 
+from benchmarks import harness, processes
 from cnnbook import backend, nn
-from cnnbook.commands.bench import _blas_line, load_average
 from cnnbook.layers import softmax_cross_entropy
 from cnnbook.models import reference_cnn
 
@@ -109,28 +107,24 @@ def step_functions(batch: int) -> dict:
     return steps
 
 
-def bench_step(batch: int, repeats: int, burst: int = 3, clock=time.perf_counter) -> dict:
-    """Median seconds per step of each backend, in alternating rounds of one untimed hand-over call
-    (the previous library's thread pool may still spin on the cores) and ``burst`` timed calls."""
-    steps = step_functions(batch)
-    times = {name: [] for name in steps}
-    for _ in range(max(1, -(-repeats // burst))):  # interleaved: a busy neighbour slows every backend alike
-        for name, (step, sync) in steps.items():
-            step()
-            sync()
-            for _ in range(burst):
-                t0 = clock()
-                step()
-                sync()
-                times[name].append(clock() - t0)
-    return {name: statistics.median(t) for name, t in times.items()}
+def bench_step(batch: int, repeats: int, clock=time.perf_counter) -> dict:
+    """Median seconds per step of each backend (``harness.interleaved_medians``; a GPU step waits for its device)."""
+    steps = {name: _synced(step, sync) for name, (step, sync) in step_functions(batch).items()}
+    return harness.interleaved_medians(steps, repeats, clock)
+
+
+def _synced(step, sync):
+    def synced():
+        step()
+        sync()
+    return synced
 
 
 COMMAND_TIMEOUT_S = 3600  # the full command is stopped (with a message) if it runs longer than this
 
 
 def run_command(args: list[str]) -> None:
-    load_before = load_average()
+    load_before = harness.load_average()
     t0 = time.perf_counter()
     try:  # in its own session: a timeout, Ctrl-C or SIGTERM here stops it too (processes.run)
         result = processes.run([sys.executable, "-m", "cnnbook", "train", *args], COMMAND_TIMEOUT_S)
@@ -140,33 +134,38 @@ def run_command(args: list[str]) -> None:
     wall = time.perf_counter() - t0
     print("\n".join(result.stdout.strip().splitlines()[-12:]))
     print(f"exit {result.returncode}; wall {wall:.1f} s; load average (1, 5, 15 min) before "
-          f"{load_before}, after {load_average()} on {os.cpu_count()} CPUs")
+          f"{load_before}, after {harness.load_average()} on {os.cpu_count()} CPUs")
     if result.returncode:
         print(result.stderr[-2000:])
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, nargs="+", default=[128])
-    parser.add_argument("--repeats", type=int, default=15)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_train", description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=harness.positive_int, nargs="+", default=[128],
+                        help="batch sizes to time, one after the other (default 128)")
+    parser.add_argument("--repeats", type=harness.positive_int, default=15, help="timed steps per backend (default 15)")
     parser.add_argument("--command", action="store_true", help="also time `python -m cnnbook train --full`")
     parser.add_argument("--command-args", default="--full --no-progress",
                         help="arguments of the timed train command (default: --full --no-progress)")
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--threads", type=harness.positive_int, default=None,
                         help="threads for both NumPy's BLAS and PyTorch (default: each library's own)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="cpu: this process's CPU time, steadier on a shared machine with --threads 1")
     args = parser.parse_args(argv)
     import torch
-    from threadpoolctl import threadpool_limits
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-        threadpool_limits(limits=args.threads, user_api="blas")
-    print(f"load average before: {load_average()} on {os.cpu_count()} CPUs; torch threads: "
-          f"{torch.get_num_threads()}; {_blas_line()}")
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
-    for batch in args.batch:
-        med = bench_step(batch, args.repeats, clock=clock)
+    with harness.pinned_threads(args.threads, torch):
+        _time_steps(args, torch)
+    if args.command:
+        with processes.sigterm_stops():
+            run_command(args.command_args.split())
+    return 0
+
+
+def _time_steps(args, torch) -> None:
+    print(f"load average before: {harness.load_average()} on {os.cpu_count()} CPUs; "
+          f"{harness.threads_line(torch)}; {harness.blas_line()}")
+    for batch in args.batch_size:
+        med = bench_step(batch, args.repeats, clock=harness.clock(args.clock))
         print(f"one training step, batch {batch}, float32, median {args.clock} time of {args.repeats} (interleaved):")
         for name, t in med.items():
             print(f"  {name:<14} {t * 1e3:8.1f} ms")
@@ -176,10 +175,6 @@ def main(argv=None) -> int:
                   "(goal: GPU >= 10x faster)")
         if "torch-gpu" in med and "cnnbook-cupy" in med:
             print(f"  cnnbook-cupy / torch-gpu = {med['cnnbook-cupy'] / med['torch-gpu']:.2f}x (goal: <= 3x)")
-    if args.command:
-        with processes.sigterm_stops():
-            run_command(args.command_args.split())
-    return 0
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ against ``cnnbook.layers.conv2d_forward``/``conv2d_backward`` before anything is
 
 Run (one thread each, CPU time; ratios to PyTorch when it is installed)::
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_alternatives.py --repeats 30
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.conv_alternatives --repeats 30
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from cnnbook.commands import bench
+from benchmarks import harness
 from cnnbook.layers import conv2d_backward, conv2d_forward
 
 # Winograd F(2x2, 3x3): filter transform G (4x3); the input transform B^T and the output transform
@@ -210,6 +210,7 @@ ALTERNATIVES = {"winograd": (winograd_forward, winograd_backward),
 
 
 def _step(forward, backward, x, w, b, dout):
+    """Like ``harness.conv_step``, for an alternative's ``forward(x, w, b, padding)`` (stride 1 only)."""
     def step():
         out, cache = forward(x, w, b, 1)
         return backward(dout, cache)
@@ -217,41 +218,40 @@ def _step(forward, backward, x, w, b, dout):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    bench.add_layer_arguments(parser, repeats=15)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.conv_alternatives",
+                                     description=__doc__.splitlines()[0])
+    harness.add_layer_arguments(parser, repeats=15)
     args = parser.parse_args(argv)
-    from threadpoolctl import threadpool_limits
     try:
         import torch
-        torch.set_num_threads(1)
     except ImportError:
         torch = None
     clock = time.process_time
-    with threadpool_limits(limits=1, user_api="blas"):
+    with harness.pinned_threads(1, torch):
         print("conv2d forward+backward, float32, batch {}, 3x3, padding 1; median CPU time of {} interleaved "
-              "runs, one thread each".format(args.batch, args.repeats))
-        print(f"load average (1, 5, 15 min): {bench.load_average()}")
-        sgemm = bench._sgemm_rate(clock)
-        print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s; {bench._blas_line()}")
+              "runs, one thread each".format(args.batch_size, args.repeats))
+        print(f"load average (1, 5, 15 min): {harness.load_average()}")
+        sgemm = harness.sgemm_rate(clock)
+        print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s; {harness.blas_line()}")
         base = "torch" if torch else "cnnbook"
         names = ["cnnbook", *ALTERNATIVES] + (["torch"] if torch else [])
         print(f"{'layer':<16}{'cnnbook ms':>11}" + "".join(f"{n + '/' + base:>22}" for n in names if n != base)
               + f"{'products at ceiling':>21}")
         rng = np.random.default_rng(0)
         for C, F, H, W in args.shapes:
-            x, w, b, dout = bench._layer(rng, args.batch, C, F, H, W)
-            steps = {"cnnbook": bench._ours(conv2d_forward, conv2d_backward, x, w, b, dout)}
+            x, w, b, dout = harness.random_layer(rng, args.batch_size, C, F, H, W)
+            steps = {"cnnbook": harness.conv_step(conv2d_forward, conv2d_backward, x, w, b, dout)}
             for name, (forward, backward) in ALTERNATIVES.items():
                 steps[name] = _step(forward, backward, x, w, b, dout)
             if torch:
-                steps["torch"] = bench._torch_step(torch, x, w, b, dout)
+                steps["torch"] = harness.torch_conv_step(torch, x, w, b, dout)
             reference = steps["cnnbook"]()
             for name, step in steps.items():
-                if (bad := bench._disagreement(step(), reference)) is not None:
+                if (bad := harness.disagreement(step(), reference)) is not None:
                     print(f"{name} disagrees with cnnbook on {bad} for {C}->{F}:{H}x{W}")
                     return 1
-            med = bench._interleaved_medians(steps, args.repeats, clock)
-            ceiling_ms = bench._conv_flops(args.batch, C, F, H, W) / (sgemm * 1e9) * 1e3
+            med = harness.interleaved_medians(steps, args.repeats, clock)
+            ceiling_ms = harness.conv_flops(args.batch_size, C, F, H, W) / (sgemm * 1e9) * 1e3
             print(f"{f'{C}->{F} {H}x{W}':<16}{med['cnnbook'] * 1e3:>11.2f}"
                   + "".join(f"{med[n] / med[base]:>22.2f}" for n in names if n != base) + f"{ceiling_ms:>18.2f} ms")
     return 0

@@ -7,7 +7,7 @@ and everything else (padding, transposed copies, bias, checks, Python). The prof
 a few microseconds a line, so the layer runs somewhat slower than in ``python -m cnnbook bench``;
 what this is for is the split. ``--lines`` also prints every line's share.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/conv_profile.py --repeats 20
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.conv_profile --repeats 20
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from cnnbook.commands import bench
+from benchmarks import harness
 from cnnbook.layers import conv as conv_module
 
 # Each stage, and a piece of source text that only its lines of conv.py contain.
@@ -56,28 +56,26 @@ def profile_layer(x, w, b, dout, repeats: int):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    bench.add_layer_arguments(parser, repeats=10)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.conv_profile", description=__doc__.splitlines()[0])
+    harness.add_layer_arguments(parser, repeats=10)
     parser.add_argument("--lines", action="store_true", help="also print every line of at least 1%% of a layer")
     args = parser.parse_args(argv)
-    from threadpoolctl import threadpool_limits
-
     stage_names = [stage for stage, _ in STAGES] + ["other"]
     rng = np.random.default_rng(0)
-    with threadpool_limits(limits=1, user_api="blas"):
-        sgemm = bench._sgemm_rate(time.process_time)
-        print(f"conv2d forward+backward under line_profiler, float32, batch {args.batch}, 3x3, padding 1, "
+    with harness.pinned_threads(1):
+        sgemm = harness.sgemm_rate(time.process_time)
+        print(f"conv2d forward+backward under line_profiler, float32, batch {args.batch_size}, 3x3, padding 1, "
               f"one BLAS thread; ms per call, mean of {args.repeats}")
-        print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s; {bench._blas_line()}")
+        print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s; {harness.blas_line()}")
         print(f"{'layer':<16}{'total':>8}" + "".join(f"{name:>10}" for name in stage_names) + f"{'products GFLOP/s':>18}")
         for C, F, H, W in args.shapes:
-            x, w, b, dout = bench._layer(rng, args.batch, C, F, H, W)
+            x, w, b, dout = harness.random_layer(rng, args.batch_size, C, F, H, W)
             lines, sources = profile_layer(x, w, b, dout, args.repeats)
             total = sum(lines.values())
             per_stage = {name: 0.0 for name in stage_names}
             for key, seconds in lines.items():
                 per_stage[stage_of(sources[key])] += seconds
-            rate = bench._conv_flops(args.batch, C, F, H, W) / max(per_stage["products"], 1e-12) / 1e9
+            rate = harness.conv_flops(args.batch_size, C, F, H, W) / max(per_stage["products"], 1e-12) / 1e9
             print(f"{f'{C}->{F} {H}x{W}':<16}{total * 1e3:>8.2f}"
                   + "".join(f"{per_stage[name] * 1e3:>10.2f}" for name in stage_names) + f"{rate:>18.1f}")
             if args.lines:

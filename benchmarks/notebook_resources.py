@@ -5,10 +5,10 @@ and never more than 2 GB at the peak. Each notebook runs in its own process with
 is the kernel's maximum resident set size, read from ``getrusage(RUSAGE_CHILDREN)`` once the kernel
 has exited. Nothing is written back to the notebooks.
 
-    python benchmarks/notebook_resources.py                 # every notebook
-    python benchmarks/notebook_resources.py notebooks/08-training-a-cnn.ipynb
-    python benchmarks/notebook_resources.py --command train # peak of `python -m cnnbook train`, too
-    python benchmarks/notebook_resources.py notebooks/ko/00-start-here.ipynb --command book /tmp/book --no-cache
+    python -m benchmarks.notebook_resources                 # every notebook
+    python -m benchmarks.notebook_resources notebooks/08-training-a-cnn.ipynb
+    python -m benchmarks.notebook_resources --command train # peak of `python -m cnnbook train`, too
+    python -m benchmarks.notebook_resources notebooks/ko/00-start-here.ipynb --command book /tmp/book --no-cache
 
 Budgets are reported here, never asserted in the tests (the machines are shared and noisy). Each run has
 a timeout (``--timeout``, default 600 s a notebook); a run past it, Ctrl-C or SIGTERM stops the child and
@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-import processes
+from benchmarks import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS, BUDGET_MB = 60, 2048
@@ -103,7 +103,8 @@ def measure_command(args: list[str], timeout: float = TIMEOUT_S) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.notebook_resources",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--command", nargs=argparse.REMAINDER, default=None,
                         help="also measure `python -m cnnbook COMMAND ...` (give it last)")

@@ -180,13 +180,10 @@ BLAS_THREADS_ENV = "CNNBOOK_BLAS_THREADS"
 DEFAULT_BLAS_THREADS = 1
 """Threads for NumPy's BLAS inside :func:`blas_threads` (``fit``, ``predict``, ``evaluate``, ``accuracy``).
 
-One, because the workbook's matrix products are small. Measured on a 2-core machine: a second thread
-saved 12-25% of the wall time when the machine was idle, while using almost twice the CPU (OpenBLAS's
-waiting threads spin); with one other process keeping a core busy it made training 2x and evaluation
-1.2x slower; on a machine shared by several jobs (load 8-12), notebook 09 took 361 s and 148 s of CPU
-with two threads against 78 s and 29 s with one. Every product waits for its slowest thread, and a
-thread that has lost its core waits for a time slice while the other spins. ``$CNNBOOK_BLAS_THREADS``
-overrides it (e.g. on a quiet machine with many cores)."""
+One, because the workbook's matrix products are small: a second thread gains little on an idle machine,
+and since every product waits for its slowest thread, a thread that has lost its core to another process
+makes the work slower than one thread would. ``$CNNBOOK_BLAS_THREADS`` overrides it (e.g. on a quiet
+machine with many cores). The measurements behind this are in ``benchmarks/README.md`` (Threads)."""
 
 _blas_limit = None  # the limit of the outermost active blas_threads() block, None outside
 

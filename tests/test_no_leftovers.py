@@ -3,7 +3,6 @@
 A "kernel" here is a grandchild in a session of its own (what jupyter_client starts), so neither a process
 group signal nor waiting for the child reaches it.
 """
-import os
 import subprocess
 import sys
 import time
@@ -12,9 +11,7 @@ import psutil
 import pytest
 from process_helpers import check_no_leftovers, leftovers, marked_env
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-import processes  # noqa: E402  (benchmarks/processes.py)
+from benchmarks import processes
 
 SPAWN = """
 import subprocess, sys, time

@@ -25,7 +25,7 @@ timeout 200 python3 -m pytest -q -n 8 --dist loadscope -p no:cacheprovider -o ad
   --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks 2>&1 | tail -25
 
 echo "== 3. one training step: NumPy (this machine's CPUs), CuPy, PyTorch GPU"
-timeout 90 python3 benchmarks/bench_train.py --batch 128 512 --repeats 7
+timeout 90 python3 -m benchmarks.bench_train --batch-size 128 512 --repeats 7
 
 echo "== 4. python -m cnnbook train --full --backend cupy (1 epoch)"
 timeout 120 python3 -m cnnbook train --full --epochs 1 --backend cupy 2>&1 | tail -3

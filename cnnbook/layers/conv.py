@@ -14,14 +14,14 @@ number than long ones. So the output pixels are kept in one of two orders (:func
 * ``(N, Ho, Wo)``, images one after another: rows of ``Wo`` numbers; ``x`` ``(N, C, H, W)`` gets there
   by a cheap swap of its first two axes, and the output is a view of the ``(F, N, Ho, Wo)`` product;
 * ``(Ho, Wo, N)``, batch last, for narrow outputs (< :data:`SHORT_ROW` pixels, e.g. 7x7): a row holds
-  one output row of every image, ``Wo*N`` numbers, so im2col and col2im run 4-7x faster, for the
+  one output row of every image, ``Wo*N`` numbers, so im2col and col2im copy long rows, for the
   price of transposed copies of ``x`` and ``dout`` on the way in and of ``out`` and ``dx`` on the way
   out (the layers around expect images one after another).
 
 The backward pass is two more products plus ``col2im``: ``KH*KW`` strided slice-adds
 (no ``np.add.at``, which is slow and missing from CuPy's core API).
 Only array-module functions that NumPy and CuPy share are used, so the same code runs on both.
-``benchmarks/README.md`` has the measurements behind these choices.
+``benchmarks/README.md`` has the measurements behind these choices and how to repeat them.
 """
 from __future__ import annotations
 
@@ -62,16 +62,15 @@ def _window(offset, size, step):
 BATCH_FIRST = (1, 0, 2, 3)  # (C, N, H, W): images one after another
 BATCH_LAST = (1, 2, 3, 0)  # (C, H, W, N): one pixel of every image side by side
 
-# Outputs narrower than this are stored batch last. Measured break-even: at 14 pixels the faster copies
-# just pay for the four transposed ones (a tie at batch 64, 9% slower at 128); at 12 and at 7 the
-# whole layer runs 25-30% faster. See benchmarks/README.md.
+# Outputs narrower than this are stored batch last: below it the faster copies more than pay for the
+# four transposed ones, at it they no longer do (the break-even measured in benchmarks/README.md).
 SHORT_ROW = 14
 
 # NumPy: work in blocks of about this many output pixels (whole images when batch first, whole output
 # rows when batch last), so that a block's columns, product panels and col2im sums stay in the CPU's
 # cache instead of streaming through memory; OpenBLAS also runs dw's product, whose inner dimension
-# is the pixels, up to 3x slower in one call over 50,000 of them. CuPy gets one block: on a GPU,
-# fewer and bigger launches win.
+# is the pixels, slower in one call over all of them than summed over blocks (benchmarks/README.md).
+# CuPy gets one block: on a GPU, fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
 
 
