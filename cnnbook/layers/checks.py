@@ -1,14 +1,16 @@
 """Input checks for the whole package: bad input fails here, early, with a message that names the value and the fix.
 
-Every check returns the cleaned value or raises:
+The number checks return the cleaned value or raise:
 
 * :class:`WrongKindError` for a value of the wrong kind: a float where a whole number belongs (``stride=1.5``),
   a string for a rate (``lr="0.1"``), ``True`` for a count. ``bool`` is an ``int`` to Python, but
   ``stride=True`` is a bug, not a stride of 1, so no check here takes it for a number.
 * ``ValueError`` for a value of the right kind that is out of range (``stride=0``, ``momentum=1.0``).
 
-NumPy's integers and floats count as whole numbers and numbers; a NumPy ``bool_`` does not. The messages speak
-the learner's language through :func:`cnnbook.course.language.tr` (a core service: it imports only the standard
+The array checks raise ``TypeError`` (not an array, wrong dtype) or ``ValueError`` (wrong shape). NumPy's
+integers and floats count as whole numbers and numbers; a NumPy ``bool_`` does not. Use these rather than a
+hand-written ``isinstance(v, bool)`` test (``tests/test_checks.py`` looks for one). The messages speak the
+learner's language through :func:`cnnbook.course.language.tr` (a core service: it imports only the standard
 library), and only when something is wrong, so the layers' hot path never looks a message up.
 
 Numbers: :func:`whole_number`, :func:`pair`, :func:`number`, and the tests they use, :func:`is_whole_number` and
