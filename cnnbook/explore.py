@@ -31,6 +31,7 @@ from cnnbook.backend import get_array_module
 from cnnbook.course.language import N_, tr
 from cnnbook.layers import (avg_pool2d_forward, conv2d_forward, max_pool2d_forward,
                             receptive_field)
+from cnnbook.layers.checks import whole_number
 
 
 MAX_SIZE = 10_000
@@ -41,17 +42,14 @@ MAX_KERNEL_TAPS = 1_000_000
 """Largest number of kernel taps (``kernel_size ** 2``) :func:`kernel_taps` lists."""
 
 
-def _check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(tr("{name} must be an int, got {value!r} ({kind}); pass a whole number such as {example}",
-                           name=name, value=value, kind=type(value).__name__, example=max(minimum, 1)))
-    if value < minimum:
-        raise ValueError(tr("{name} must be >= {minimum}, got {value}", name=name, minimum=minimum, value=value))
-    if maximum is not None and value > maximum:
+def _size(value, name: str, minimum: int) -> int:
+    """``value`` as :func:`cnnbook.layers.checks.whole_number` checks it, and at most :data:`MAX_SIZE`."""
+    value = whole_number(value, name, minimum)
+    if value > MAX_SIZE:
         raise ValueError(tr("{name}={value} is above the explorer's limit of {maximum:,} (it lists every window); "
                             "for the output size alone use cnnbook.layers.conv_output_size, which has no limit",
-                            name=name, value=value, maximum=maximum))
-    return int(value)
+                            name=name, value=value, maximum=MAX_SIZE))
+    return value
 
 
 # ---------------------------------------------------------------- output size
@@ -123,11 +121,11 @@ def output_size_report(input_size, kernel_size, stride=1, padding=0, dilation=1)
     that is what the explorer must show. Bad types, negative numbers or numbers above :data:`MAX_SIZE`
     raise ``TypeError``/``ValueError``.
     """
-    W = _check_int("input_size", input_size, 1, MAX_SIZE)
-    K = _check_int("kernel_size", kernel_size, 1, MAX_SIZE)
-    S = _check_int("stride", stride, 1, MAX_SIZE)
-    P = _check_int("padding", padding, 0, MAX_SIZE)
-    D = _check_int("dilation", dilation, 1, MAX_SIZE)
+    W = _size(input_size, "input_size", minimum=1)
+    K = _size(kernel_size, "kernel_size", minimum=1)
+    S = _size(stride, "stride", minimum=1)
+    P = _size(padding, "padding", minimum=0)
+    D = _size(dilation, "dilation", minimum=1)
     K_eff = D * (K - 1) + 1
     num = W - K_eff + 2 * P
     fits = num >= 0 and num % S == 0
@@ -163,7 +161,7 @@ def output_size_report(input_size, kernel_size, stride=1, padding=0, dilation=1)
 def kernel_taps(report: OutputSizeReport, position: int) -> list:
     """``(row, col)`` padded-input coordinates the kernel covers at output cell ``position`` (row-major)."""
     n = report.output_size
-    position = _check_int("position", position, 0)
+    position = whole_number(position, "position", minimum=0)
     if report.kernel_size ** 2 > MAX_KERNEL_TAPS:
         raise ValueError(tr("a {k}x{k} kernel has more than {limit:,} taps to list; kernel_taps is for drawing "
                             "small kernels", k=report.kernel_size, limit=MAX_KERNEL_TAPS))
@@ -280,8 +278,8 @@ def _check_layers(layers) -> list:
         if len(layer) != 2:
             raise ValueError(tr("layer {i} is {layer!r}; each layer is a (kernel_size, stride) pair", i=i,
                                 layer=layer))
-        _check_int(tr("kernel_size of layer {i}", i=i), layer[0], 1)
-        _check_int(tr("stride of layer {i}", i=i), layer[1], 1)
+        whole_number(layer[0], f"layers[{i}] kernel_size", minimum=1)
+        whole_number(layer[1], f"layers[{i}] stride", minimum=1)
     return layers
 
 
@@ -314,7 +312,7 @@ def receptive_field_growth(layers) -> list:
 def input_region(layers, unit: int) -> tuple:
     """``(start, stop)`` input pixels (one side, no padding) seen by unit ``unit`` of the last layer."""
     layers = _check_layers(layers)
-    unit = _check_int("unit", unit, 0)
+    unit = whole_number(unit, "unit", minimum=0)
     jump = int(np.prod([s for _, s in layers])) if layers else 1
     start = unit * jump
     return start, start + receptive_field(layers)
@@ -322,7 +320,7 @@ def input_region(layers, unit: int) -> tuple:
 
 def output_length(input_size: int, layers) -> int:
     """Units per side after the stack on an ``input_size`` input (no padding, flooring like PyTorch)."""
-    n = _check_int("input_size", input_size, 1)
+    n = whole_number(input_size, "input_size", minimum=1)
     for i, (k, s) in enumerate(_check_layers(layers)):
         if n < k:
             raise ValueError(tr("layer {layer} (kernel {k}) does not fit on its {n}-pixel input; "
@@ -387,7 +385,7 @@ def dilate_kernel(w, dilation):
     dilated convolution (``torch.nn.Conv2d(..., dilation=D)``), so its output size is
     ``conv_output_size(W, K, S, P, dilation=D)``.
     """
-    D = _check_int("dilation", dilation, 1)
+    D = whole_number(dilation, "dilation", minimum=1)
     if getattr(w, "ndim", None) != 4:
         raise ValueError(tr("w must be conv weights (F, C, KH, KW), got shape {shape}",
                             shape=getattr(w, "shape", None)))

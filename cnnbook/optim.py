@@ -27,21 +27,8 @@ Update rules, with ``g = grad + weight_decay * w``:
 """
 from __future__ import annotations
 
-import math
-import numbers
-
 from cnnbook import backend
-
-
-def _number(value, name: str, low: float, high: float = math.inf, low_open=False, high_open=True) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        raise ValueError(f"{name}={value!r} must be a number in {lo}{low}, {high}{hi}")
-    return float(value)
+from cnnbook.layers.checks import number
 
 
 def _zeros(a):
@@ -63,8 +50,8 @@ class Optimizer:
             if not (hasattr(p, "data") and hasattr(p, "grad")):
                 raise TypeError(f"parameter {i} is a {type(p).__name__} without .data and .grad; "
                                 "pass model.parameters()")
-        self.lr = _number(lr, "lr", 0.0, low_open=True)
-        self.weight_decay = _number(weight_decay, "weight_decay", 0.0)
+        self.lr = number(lr, "lr", above=0)
+        self.weight_decay = number(weight_decay, "weight_decay", minimum=0)
         self.state = [{} for _ in self.params]
         self.steps = 0
 
@@ -95,7 +82,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(params, lr, weight_decay)
-        self.momentum = _number(momentum, "momentum", 0.0, 1.0)
+        self.momentum = number(momentum, "momentum", minimum=0, below=1)
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0, e.g. SGD(params, lr, momentum=0.9, nesterov=True)")
         self.nesterov = bool(nesterov)
@@ -118,8 +105,8 @@ class Adam(Optimizer):
         super().__init__(params, lr, weight_decay)
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
             raise ValueError(f"betas={betas!r} must be a pair (beta1, beta2), e.g. (0.9, 0.999)")
-        self.betas = (_number(betas[0], "betas[0]", 0.0, 1.0), _number(betas[1], "betas[1]", 0.0, 1.0))
-        self.eps = _number(eps, "eps", 0.0, low_open=True)
+        self.betas = tuple(number(beta, f"betas[{i}]", minimum=0, below=1) for i, beta in enumerate(betas))
+        self.eps = number(eps, "eps", above=0)
 
     def _update(self, p, g, state):
         xp = backend.get_array_module(p.data)

@@ -20,13 +20,13 @@ from __future__ import annotations
 import functools
 import math
 import time
-from numbers import Integral
 
 import numpy as np
 
 from cnnbook import backend
 from cnnbook.backend import as_generator
 from cnnbook.layers import softmax_cross_entropy, svm_loss
+from cnnbook.layers.checks import number, whole_number
 
 
 EVAL_MEMORY_BYTES = 256 * 2**20
@@ -127,12 +127,6 @@ def _refuse_non_finite(X, name, offset=0):
                          f"keep = numpy.isfinite({name}).reshape(len({name}), -1).all(axis=1)")
 
 
-def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive integer")
-    return int(value)
-
-
 def _in_blas_threads(func):
     """Run ``func`` inside :func:`cnnbook.backend.blas_threads` (one BLAS thread unless set otherwise)."""
     @functools.wraps(func)
@@ -158,8 +152,7 @@ def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=Fals
     N = X.shape[0]
     if y is not None and y.shape[0] != N:
         raise ValueError(f"X has {N} examples but y has {y.shape[0]}; pass matching arrays")
-    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size={batch_size!r}; pass a positive integer such as 64")
+    batch_size = whole_number(batch_size, "batch_size", minimum=1)
     xp = backend.get_array_module(X, y)
     if not shuffle:
         order = None
@@ -207,9 +200,8 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
     _refuse_non_finite(X, "X")
     if X_val is not None:
         _refuse_non_finite(X_val, "X_val")
-    epochs, batch_size = _positive(epochs, "epochs"), _positive(batch_size, "batch_size")
-    if not isinstance(lr_decay, (int, float)) or not 0 < lr_decay <= 1:
-        raise ValueError(f"lr_decay={lr_decay!r} must be a number in (0, 1]; 1.0 keeps the learning rate")
+    epochs, batch_size = whole_number(epochs, "epochs", minimum=1), whole_number(batch_size, "batch_size", minimum=1)
+    lr_decay = number(lr_decay, "lr_decay", above=0, maximum=1)
     loss_fn = _loss_fn(loss)
     if optimizer is None:
         from cnnbook.optim import Adam
@@ -332,14 +324,14 @@ def _batched_scores(model, X, batch_size):
 @_in_blas_threads
 def predict_scores(model, X, batch_size=EVAL_BATCH_SIZE) -> np.ndarray:
     """Class scores ``(N, classes)`` for ``X``, computed in batches, as a host array."""
-    _positive(batch_size, "batch_size")
+    whole_number(batch_size, "batch_size", minimum=1)
     return np.concatenate([backend.to_numpy(s) for _, s in _batched_scores(model, X, batch_size)])
 
 
 @_in_blas_threads
 def predict(model, X, batch_size=EVAL_BATCH_SIZE) -> np.ndarray:
     """Predicted class indices ``(N,)`` (host int64), computed in batches."""
-    _positive(batch_size, "batch_size")
+    whole_number(batch_size, "batch_size", minimum=1)
     return np.concatenate([backend.to_numpy(s.argmax(axis=1)) for _, s in _batched_scores(model, X, batch_size)])
 
 
@@ -347,7 +339,7 @@ def predict(model, X, batch_size=EVAL_BATCH_SIZE) -> np.ndarray:
 def evaluate(model, X, y, loss="softmax", batch_size=EVAL_BATCH_SIZE) -> tuple[float, float]:
     """``(mean loss, accuracy)`` of ``model`` on ``X, y``, in batches."""
     _check_data(X, y)
-    _positive(batch_size, "batch_size")
+    whole_number(batch_size, "batch_size", minimum=1)
     loss_fn = _loss_fn(loss)
     xp = _model_xp(model)
     total, correct = 0.0, 0
@@ -406,7 +398,7 @@ def fit_to_plateau(model, X, y, X_val, y_val, *, chunk=4000, max_chunks=12, pati
     """
     _check_data(X, y)
     _check_data(X_val, y_val, "X_val")
-    chunk, max_chunks, patience = (_positive(v, name) for v, name in
+    chunk, max_chunks, patience = (whole_number(v, name, minimum=1) for v, name in
                                    [(chunk, "chunk"), (max_chunks, "max_chunks"), (patience, "patience")])
     if optimizer is None:
         from cnnbook.optim import Adam

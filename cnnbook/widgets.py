@@ -16,15 +16,13 @@ import ipywidgets as W
 
 from cnnbook import backend, explore, viz
 from cnnbook.course.language import tr
+from cnnbook.layers.checks import whole_number
 
 
 def _slider(name: str, description: str, value: int, lo: int, hi: int):
     # A slider clamps a value outside lo..hi without a word; an explorer's argument is refused instead.
     arg = name.replace("-", "_")
-    if isinstance(value, bool) or not hasattr(type(value), "__index__"):
-        raise TypeError(tr("{arg} must be an int, got {value!r} ({kind})", arg=arg, value=value,
-                           kind=type(value).__name__))
-    value = int(value)
+    value = whole_number(value, arg)
     if not lo <= value <= hi:
         raise ValueError(tr("{arg}={value} is outside this explorer's range {lo}..{hi}; pick a value in it "
                             "(for other numbers, call the plain functions in cnnbook.explore)", arg=arg,

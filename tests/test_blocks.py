@@ -63,7 +63,7 @@ def test_pad_with_minus_infinity_keeps_size_under_max_pool(xp):
     (lambda: Concat(Conv2d(1, 2, 3), Conv2d(1, 2, 1))(np.zeros((1, 1, 5, 5), np.float32)), ValueError,
      "(1, 2, 3, 3)"),
     (lambda: inception_block(1, 0, 0, 0, 0), ValueError, "all of c1, c3, c5, c_pool are 0"),
-    (lambda: inception_block(1, -1, 2, 2, 2), ValueError, "1x1 branch"),
+    (lambda: inception_block(1, -1, 2, 2, 2), ValueError, "c1=-1 must be >= 0"),
     (lambda: Pad2d(-1), ValueError, "padding=-1"),
     (lambda: Pad2d(1)(np.zeros((3, 3))), ValueError, "(3, 3)"),
 ])

@@ -83,8 +83,8 @@ def test_check_claim_asserts_and_prints(capsys):
 @pytest.mark.parametrize("call, error, words", [
     (lambda: check_claim("C99", 1.0, above=0), ValueError, "unknown claim id 'C99'"),
     (lambda: check_claim("C07", 1.0), ValueError, "needs a threshold"),
-    (lambda: check_claim("C07", "big", below=1), TypeError, "must be a real number"),
-    (lambda: check_claim("C07", float("nan"), below=1), TypeError, "must be a real number"),
+    (lambda: check_claim("C07", "big", below=1), TypeError, "measured='big' is not a number"),
+    (lambda: check_claim("C07", float("nan"), below=1), TypeError, "measured=nan must be a finite number"),
     (lambda: check_claim("C15", 1.0, above=0), ValueError, "note_claim"),
     (lambda: note_claim("C07"), ValueError, "check_claim"),
 ])

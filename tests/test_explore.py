@@ -68,8 +68,8 @@ def test_dilation_widens_the_kernel():
 @pytest.mark.parametrize("args, error, words", [
     ((7.0, 3), TypeError, "input_size"),
     ((7, "3"), TypeError, "kernel_size"),
-    ((7, 3, 0), ValueError, "stride must be >= 1, got 0"),
-    ((7, 3, 1, -1), ValueError, "padding must be >= 0, got -1"),
+    ((7, 3, 0), ValueError, "stride=0 must be >= 1"),
+    ((7, 3, 1, -1), ValueError, "padding=-1 must be >= 0"),
     ((True, 3), TypeError, "input_size"),
 ])
 def test_output_size_report_rejects_bad_input(args, error, words):

@@ -72,7 +72,7 @@ def test_the_catalog_holds_exactly_the_templates_in_use_all_translated(name):
 
 
 def test_every_file_of_these_parts_has_its_templates_in_a_catalog():
-    for source in ("explore.py", "widgets.py", "viz/core.py", "viz/grid.py", "layers/sizes.py", "layers/_checks.py",
+    for source in ("explore.py", "widgets.py", "viz/core.py", "viz/grid.py", "layers/sizes.py", "layers/checks.py",
                    "commands/doctor.py"):
         assert catalog.templates_in(ROOT / "cnnbook" / source), source
     assert not catalog.unassigned()
@@ -319,8 +319,10 @@ LAYER_ERRORS = {
                 "height: dilated kernel 7 (3 taps, dilation 3) is larger than the padded height 4 (4 + 2*0 padding): "
                 "(H - K_eff + 2P) / S + 1 = (4 - 7 + 2*0) / 1 + 1 < 1; use a kernel <= 4 or padding=2 (gives 2)"),
     "float": (lambda: layers.conv_output_size(8, 3.0), TypeError,
-              "kernel_size must be an integer, got 3.0 (float); pass a whole number, e.g. kernel_size=int(3.0)"),
-    "negative": (lambda: layers.conv_output_size(8, 3, padding=-1), ValueError, "padding must be >= 0, got -1"),
+              "kernel_size=3.0 is not a whole number (float); pass a whole number such as kernel_size=3"),
+    "fraction": (lambda: layers.conv_output_size(8, 3, stride=1.5), TypeError,
+                 "stride=1.5 is not a whole number (float); pass a whole number such as stride=1 or stride=2"),
+    "negative": (lambda: layers.conv_output_size(8, 3, padding=-1), ValueError, "padding=-1 must be >= 0"),
     "not a sequence": (lambda: layers.receptive_field(3), TypeError,
                        "layers must be a sequence of (kernel_size, stride) pairs, got int"),
     "not a pair": (lambda: layers.receptive_field([(3, 1), 3]), ValueError,
@@ -336,7 +338,7 @@ LAYER_ERRORS = {
                "arrays of different dtypes (x is float64, w is float32, b is float64); layers keep the dtype they are "
                "given, so convert to one first, e.g. w.astype(x.dtype)"),
     "pool pair": (lambda: layers.max_pool2d_forward(np.zeros((1, 1, 4, 4)), (2, 0)), ValueError,
-                  "kernel_size[1] (width) must be >= 1, got 0"),
+                  "kernel_size[1]=0 must be >= 1"),
     "dout": (lambda: layers.relu_backward(np.zeros((2, 2)), layers.relu_forward(np.zeros((2, 3)))[1]), ValueError,
              "dout has shape (2, 2) but relu_forward's output had shape (2, 3); pass the upstream gradient of that "
              "output, with the same cache"),
@@ -362,11 +364,11 @@ def test_a_layer_error_is_korean_with_the_same_type_and_numbers_and_english_is_u
 
 def test_the_layers_look_no_message_up_when_nothing_is_wrong(monkeypatch):
     """The checks translate only on failure: the hot path never pays for the language lookup."""
-    from cnnbook.layers import _checks, sizes
+    from cnnbook.layers import checks, sizes
 
     def refuse(*args, **kwargs):
         raise AssertionError("tr called on the good path")
-    monkeypatch.setattr(_checks, "tr", refuse)
+    monkeypatch.setattr(checks, "tr", refuse)
     monkeypatch.setattr(sizes, "tr", refuse)
     rng = np.random.default_rng(0)
     x, w, b = rng.random((2, 3, 6, 6)), rng.random((4, 3, 3, 3)), rng.random(4)

@@ -386,5 +386,5 @@ def test_fit_to_plateau_stops_after_patience_and_keeps_the_best_weights():
     best = val_acc.index(max(val_acc))
     assert len(val_acc) == 8 or len(val_acc) - 1 - best == 2      # stopped by the cap or by patience
     assert accuracy(model, X_val, y_val) == max(val_acc)         # the best chunk's weights were put back
-    with pytest.raises(ValueError, match="patience=0 must be a positive integer"):
+    with pytest.raises(ValueError, match="patience=0 must be >= 1"):
         fit_to_plateau(model, X, y, X_val, y_val, patience=0)

@@ -127,7 +127,7 @@ def test_out_of_range_arguments_are_refused_not_clamped(make, match):
 
 
 def test_explorer_arguments_of_the_wrong_kind_are_refused():
-    with pytest.raises(TypeError, match=r"stride must be an int, got 1.5"):
+    with pytest.raises(TypeError, match=r"stride=1.5 is not a whole number"):
         widgets.output_size_explorer(stride=1.5)
     with pytest.raises(TypeError, match=r"layers must be a sequence of \(kernel_size, stride\) pairs, got None"):
         widgets.receptive_field_explorer(layers=None)

@@ -29,11 +29,10 @@ English text (a claim, what is measured, a verdict, a source, one of :data:`MESS
 """
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 from cnnbook.course.language import LANGUAGES, catalog, get_language
+from cnnbook.layers.checks import number
 
 NOTES_SOURCE = {
     "title": "[CV] CS231N 5강 정리 [Image Classification with CNNs]",
@@ -479,7 +478,6 @@ MESSAGES = {
     "noted": "{id} {verdict}: {claim} ({measured})",
     "both": "{above} and {below}",
     "unknown": "unknown claim id {given}; the ledger has {first} .. {last} (python -m cnnbook claims lists them)",
-    "not_real": "{name}={value} must be a real number (a measured value or a threshold)",
     "untestable": "{id} is marked '{verdict}' in the ledger; call note_claim({call})",
     "no_threshold": "check_claim({call}, ...) needs a threshold: above=..., below=... or both",
     "testable": "{id} has the verdict '{verdict}'; check it with check_claim({call}, measured, above=..., below=...)",
@@ -526,12 +524,6 @@ def get_claim(claim_id: str) -> Claim:
     return _BY_ID[claim_id]
 
 
-def _number(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(float(value)):
-        raise TypeError(_say("not_real", name=name, value=repr(value)))
-    return float(value)
-
-
 def check_claim(claim_id: str, measured, *, above=None, below=None) -> None:
     """Check claim ``claim_id`` against a measured number, and print the verdict with it.
 
@@ -546,12 +538,12 @@ def check_claim(claim_id: str, measured, *, above=None, below=None) -> None:
         raise ValueError(_say("untestable", id=claim_id, verdict=ledger_text(UNTESTABLE), call=repr(claim_id)))
     if above is None and below is None:
         raise ValueError(_say("no_threshold", call=repr(claim_id)))
-    value = _number(float(measured) if hasattr(measured, "item") else measured, "measured")
+    value = number(float(measured) if hasattr(measured, "item") else measured, "measured")
     conditions = []
     if above is not None:
-        conditions.append((value > _number(above, "above"), f"> {above:.4g}"))
+        conditions.append((value > number(above, "above"), f"> {above:.4g}"))
     if below is not None:
-        conditions.append((value < _number(below, "below"), f"< {below:.4g}"))
+        conditions.append((value < number(below, "below"), f"< {below:.4g}"))
     texts = [text for _, text in conditions]
     needs = texts[0] if len(texts) == 1 else _say("both", above=texts[0], below=texts[1])
     verdict, said = ledger_text(claim.verdict), ledger_text(claim.claim)

@@ -10,12 +10,11 @@ new array of the same shape and dtype::
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from cnnbook import backend
 from cnnbook.backend import as_generator
+from cnnbook.layers.checks import number, whole_number
 
 
 def _check_images(X):
@@ -39,8 +38,7 @@ def shift(X, dy: int, dx: int):
 def random_shift(X, max_shift: int, rng=None):
     """Each image moved by its own random ``(dy, dx)``, each uniform in ``[-max_shift, max_shift]``."""
     _check_images(X)
-    if isinstance(max_shift, bool) or not isinstance(max_shift, numbers.Integral) or max_shift < 0:
-        raise ValueError(f"max_shift={max_shift!r} must be a non-negative integer (pixels)")
+    max_shift = whole_number(max_shift, "max_shift", minimum=0)
     rng = as_generator(rng)
     offsets = rng.integers(-max_shift, max_shift + 1, size=(X.shape[0], 2))  # host (N, 2)
     xp = backend.get_array_module(X)
@@ -56,8 +54,7 @@ def random_shift(X, max_shift: int, rng=None):
 def random_hflip(X, p: float = 0.5, rng=None):
     """Each image mirrored left-right with probability ``p``."""
     _check_images(X)
-    if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-        raise ValueError(f"p={p!r} must be a probability in [0, 1]")
+    p = number(p, "p", minimum=0, maximum=1)
     rng = as_generator(rng)
     flip = rng.random(X.shape[0]) < p  # host (N,)
     xp = backend.get_array_module(X)

@@ -19,11 +19,11 @@ Returns channels first, ``(N, 3, P, P)``, class by class (shuffle before trainin
 from __future__ import annotations
 
 import functools
-import numbers
 
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.layers.checks import number, whole_number
 
 COLOUR_SOURCES = (
     # (skimage.data function, what it shows)
@@ -40,12 +40,6 @@ COLOUR_CLASSES = tuple(name for name, _ in COLOUR_SOURCES)
 """Class names, index = label."""
 
 _SPLITS = ("train", "test")
-
-
-def _positive_int(value, name, low=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name}={value!r}; pass an int >= {low}")
-    return int(value)
 
 
 @functools.lru_cache(maxsize=8)
@@ -78,13 +72,11 @@ def load_colour_patches(split: str = "train", per_class: int = 500, patch_size: 
     """
     if split not in _SPLITS:
         raise ValueError(f"split={split!r}; choose 'train' or 'test'")
-    per_class = _positive_int(per_class, "per_class")
-    P = _positive_int(patch_size, "patch_size", 2)
-    side = _positive_int(side, "side", 8)
-    seed = _positive_int(seed, "seed", 0)
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) \
-            or not 0.05 <= test_fraction <= 0.95:
-        raise ValueError(f"test_fraction={test_fraction!r}; pass a number between 0.05 and 0.95")
+    per_class = whole_number(per_class, "per_class", minimum=1)
+    P = whole_number(patch_size, "patch_size", minimum=2)
+    side = whole_number(side, "side", minimum=8)
+    seed = whole_number(seed, "seed", minimum=0)
+    test_fraction = number(test_fraction, "test_fraction", minimum=0.05, maximum=0.95)
     s = _SPLITS.index(split)
     X = np.empty((len(COLOUR_SOURCES) * per_class, 3, P, P), dtype=np.float32)
     for k, (name, _) in enumerate(COLOUR_SOURCES):

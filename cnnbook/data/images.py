@@ -14,11 +14,10 @@ done on the host, where scikit-image runs.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.layers.checks import is_whole_number, pair, whole_number
 
 SAMPLE_IMAGES = {
     # name: (skimage.data function, what it shows)
@@ -44,15 +43,12 @@ def _check_name(name) -> str:
 
 def _resize(img: np.ndarray, size) -> np.ndarray:
     from skimage.transform import resize
-    if isinstance(size, numbers.Integral) and not isinstance(size, bool) and size > 0:
+    if is_whole_number(size):  # the shorter side, aspect ratio kept
+        side = whole_number(size, "size", minimum=1)
         h, w = img.shape[:2]
-        shape = (size, max(1, round(w * size / h))) if h <= w else (max(1, round(h * size / w)), size)
-    elif (isinstance(size, (tuple, list)) and len(size) == 2
-          and all(isinstance(s, numbers.Integral) and s > 0 for s in size)):
-        shape = tuple(int(s) for s in size)
+        shape = (side, max(1, round(w * side / h))) if h <= w else (max(1, round(h * side / w)), side)
     else:
-        raise ValueError(f"size={size!r}; pass a positive int (the shorter side, aspect ratio kept) "
-                         "or a pair (H, W) of positive ints")
+        shape = pair(size, "size", minimum=1)
     return resize(img, shape + img.shape[2:], anti_aliasing=True, preserve_range=True)
 
 
@@ -85,8 +81,7 @@ def load_faces(size=None):
     import skimage.data
     faces = skimage.data.lfw_subset().astype(np.float32)  # (200, 25, 25), already in [0, 1]
     if size is not None:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"size={size!r}; pass a positive int (the side length in pixels) or None for 25")
+        size = whole_number(size, "size", minimum=1)
         faces = np.stack([_resize(f, (size, size)) for f in faces])
     X = np.clip(faces, 0, 1).astype(np.float32)[:, None]  # (200, 1, S, S)
     y = np.repeat(np.array([1, 0], dtype=np.int64), 100)
@@ -151,11 +146,10 @@ def shuffle_patches(X, patch_size: int, rng):
     if rng is None:
         raise ValueError("rng is required: pass an int seed or numpy.random.default_rng(seed)")
     N, C, H, W = X.shape
-    if isinstance(patch_size, bool) or not isinstance(patch_size, numbers.Integral) or patch_size < 1 \
-            or H % patch_size or W % patch_size:
+    patch_size = whole_number(patch_size, "patch_size", minimum=1)
+    if H % patch_size or W % patch_size:
         divisors = [p for p in range(1, min(H, W) + 1) if H % p == 0 and W % p == 0]
-        raise ValueError(f"patch_size={patch_size!r} must be a positive int dividing H={H} and W={W}; "
-                         f"try one of {divisors}")
+        raise ValueError(f"patch_size={patch_size} must divide H={H} and W={W}; try one of {divisors}")
     xp = backend.get_array_module(X)
     rng = np.random.default_rng(rng)
     gh, gw = H // patch_size, W // patch_size

@@ -13,12 +13,11 @@ is always visible. Everything random comes from the ``rng`` given.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from cnnbook import backend
 from cnnbook.course.language import N_, tr
+from cnnbook.layers.checks import is_number, whole_number
 
 SHAPES = (N_("square"), N_("circle"), N_("triangle"), N_("cross"))
 """Shape names, indexed by shape label (English; :func:`shape_name` gives them in the learner's language)."""
@@ -65,9 +64,9 @@ def _labels(value, n: int, names: tuple, what: str, rng) -> np.ndarray:
 
 def _param(value, n: int, what: str, rng) -> np.ndarray:
     """A number (fixed), a tuple ``(low, high)`` (uniform per image) or an ``(n,)`` array (explicit)."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+    if is_number(value):
         return np.full(n, float(value))
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, numbers.Real) for v in value):
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(is_number(v) for v in value):
         low, high = map(float, value)
         if low > high:
             raise ValueError(f"{what}={value!r}: low > high; pass (low, high) with low <= high")
@@ -162,10 +161,7 @@ def make_shapes(n: int, rng, size: int = 32, *, shape=None, texture=None, shift=
     X : float32 ``(n, 1, size, size)`` in [0, 1], on the default backend.
     shape_labels, texture_labels : int64 ``(n,)``, on the default backend.
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"n={n!r} must be a non-negative int (the number of images)")
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 8:
-        raise ValueError(f"size={size!r} must be an int >= 8 (pixels)")
+    n, size = whole_number(n, "n", minimum=0), whole_number(size, "size", minimum=8)
     if rng is None:
         raise ValueError("rng is required: pass an int seed or numpy.random.default_rng(seed)")
     rng = np.random.default_rng(rng)
@@ -173,7 +169,7 @@ def make_shapes(n: int, rng, size: int = 32, *, shape=None, texture=None, shift=
     texture_labels = _labels(texture, n, TEXTURES, "texture", rng)
     scales = _param(scale, n, "scale", rng)
     angles = np.deg2rad(_param(angle, n, "angle", rng))
-    if isinstance(shift, numbers.Real) and not isinstance(shift, bool):
+    if is_number(shift):
         shifts = rng.uniform(-abs(shift), abs(shift), size=(n, 2)) if shift else np.zeros((n, 2))
     else:
         shifts = np.asarray(backend.to_numpy(shift), dtype=np.float64)

@@ -10,7 +10,8 @@ earlier cache, so a second forward pass does not alter what the first one's back
 Arrays are ``(N, C, H, W)`` images, ``(F, C, KH, KW)`` conv weights, ``(F,)`` biases.
 "Convolution" means cross-correlation, as in CS231n and PyTorch (the kernel is not flipped).
 Functions keep the dtype they are given and accept NumPy or CuPy arrays, returning the same kind.
-Bad input raises ``ValueError``/``TypeError`` naming the offending values.
+Bad input raises ``ValueError``/``TypeError`` naming the offending values; the checks that raise them, used
+by the whole package, are in :mod:`cnnbook.layers.checks`.
 """
 from cnnbook.layers.basic import linear_backward, linear_forward, relu_backward, relu_forward
 from cnnbook.layers.conv import conv2d_backward, conv2d_forward

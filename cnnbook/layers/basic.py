@@ -5,7 +5,7 @@ import math
 
 from cnnbook.backend import get_array_module
 from cnnbook.course.language import N_
-from cnnbook.layers._checks import check_array, check_cache, check_dout, check_same_dtype
+from cnnbook.layers import checks
 
 
 def relu_forward(x):
@@ -18,7 +18,7 @@ def relu_forward(x):
         out: ``x``'s shape and dtype; cache: ``x``.
     """
     xp = get_array_module(x)
-    check_array(x, "x", tuple(range(1, 33)), "(N, ...)")
+    checks.array(x, "x", "(N, ...)", min_ndim=1)
     return xp.maximum(x, 0), x
 
 
@@ -32,9 +32,9 @@ def relu_backward(dout, cache):
         dx: ``x``'s shape.
     """
     x = cache
-    check_array(x, "cache", tuple(range(1, 33)), N_("(N, ...) (the x kept by relu_forward)"))
+    checks.array(x, "cache", N_("(N, ...) (the x kept by relu_forward)"), min_ndim=1)
     get_array_module(dout, x)  # TypeError when NumPy and CuPy arrays meet
-    dout = check_dout(dout, tuple(x.shape), x.dtype, "relu_forward")
+    dout = checks.upstream_gradient(dout, tuple(x.shape), x.dtype, "relu_forward")
     return dout * (x > 0)  # a product with the mask: several times faster than where()
 
 
@@ -49,10 +49,10 @@ def linear_forward(x, w, b):
         out: ``(N, M)``; cache: ``(x, w, b)``.
     """
     get_array_module(x, w, b)
-    check_array(x, "x", tuple(range(2, 33)), N_("(N, D) or (N, ...)"))
-    check_array(w, "w", 2, "(D, M)")
-    check_array(b, "b", 1, "(M,)")
-    check_same_dtype(x=x, w=w, b=b)
+    checks.array(x, "x", N_("(N, D) or (N, ...)"), min_ndim=2)
+    checks.array(w, "w", ("D", "M"))
+    checks.array(b, "b", ("M",))
+    checks.same_dtype(x=x, w=w, b=b)
     N = x.shape[0]
     x_flat = x.reshape(N, math.prod(x.shape[1:]))  # (N, D); explicit D, since -1 is ambiguous when N = 0
     D, M = w.shape
@@ -74,10 +74,10 @@ def linear_backward(dout, cache):
     Returns:
         dx: ``x``'s original shape; dw: ``(D, M)``; db: ``(M,)``.
     """
-    x, w, b = check_cache(cache, 3, "linear_forward")
+    x, w, b = checks.forward_cache(cache, 3, "linear_forward")
     get_array_module(dout, x, w)
     N = x.shape[0]
-    dout = check_dout(dout, (N, w.shape[1]), x.dtype, "linear_forward")
+    dout = checks.upstream_gradient(dout, (N, w.shape[1]), x.dtype, "linear_forward")
     x_flat = x.reshape(N, math.prod(x.shape[1:]))  # (N, D)
     dx = (dout @ w.T).reshape(x.shape)  # (N, ...)
     dw = x_flat.T @ dout  # (D, M)

@@ -28,16 +28,16 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.backend import get_array_module
-from cnnbook.layers._checks import as_pair, check_array, check_cache, check_dout, check_same_dtype
+from cnnbook.layers import checks
 from cnnbook.layers.sizes import conv_output_size
 
 
 def check_conv_args(x, w, b, stride, padding):
     """Validate a convolution's arguments; return ``((SH, SW), (PH, PW), (Ho, Wo))``."""
-    check_array(x, "x", 4, "(N, C, H, W)")
-    check_array(w, "w", 4, "(F, C, KH, KW)")
-    check_array(b, "b", 1, "(F,)")
-    check_same_dtype(x=x, w=w, b=b)
+    checks.array(x, "x", ("N", "C", "H", "W"))
+    checks.array(w, "w", ("F", "C", "KH", "KW"))
+    checks.array(b, "b", ("F",))
+    checks.same_dtype(x=x, w=w, b=b)
     N, C, H, W = x.shape
     F, Cw, KH, KW = w.shape
     if C != Cw:
@@ -46,8 +46,8 @@ def check_conv_args(x, w, b, stride, padding):
     if b.shape[0] != F:
         raise ValueError(f"b has {b.shape[0]} entries but w has F={F} filters (w.shape={tuple(w.shape)}); "
                          f"give one bias per filter, b.shape == ({F},)")
-    stride = as_pair(stride, "stride", 1)
-    padding = as_pair(padding, "padding", 0)
+    stride = checks.pair(stride, "stride", minimum=1)
+    padding = checks.pair(padding, "padding", minimum=0)
     Ho = conv_output_size(H, KH, stride[0], padding[0], what="height")
     Wo = conv_output_size(W, KW, stride[1], padding[1], what="width")
     return stride, padding, (Ho, Wo)
@@ -199,13 +199,13 @@ def conv2d_backward(dout, cache):
     if isinstance(cache, tuple) and len(cache) == 5:  # a naive cache: rebuild cols
         x, w, b, stride, padding = cache
         cache = conv2d_forward(x, w, b, stride, padding)[1]
-    x, w, b, stride, padding, cols = check_cache(cache, 6, "conv2d_forward")
+    x, w, b, stride, padding, cols = checks.forward_cache(cache, 6, "conv2d_forward")
     xp = get_array_module(dout, x, w)
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     (SH, SW), (PH, PW), K = stride, padding, KH * KW * C
     Ho, Wo = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
-    dout = check_dout(dout, (N, F, Ho, Wo), x.dtype, "conv2d_forward")
+    dout = checks.upstream_gradient(dout, (N, F, Ho, Wo), x.dtype, "conv2d_forward")
     order = pixel_order(Wo)
     dout_o = dout.transpose(order)  # (F, *pixels); contiguous when dout is stored like this layer's output
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)

@@ -6,7 +6,7 @@ Same signatures and results as the fast pair, one output pixel at a time. Slow (
 from __future__ import annotations
 
 from cnnbook.backend import get_array_module
-from cnnbook.layers._checks import check_cache, check_dout
+from cnnbook.layers import checks
 from cnnbook.layers.conv import check_conv_args
 
 
@@ -61,12 +61,12 @@ def conv2d_backward_naive(dout, cache):
     """
     if isinstance(cache, tuple) and len(cache) == 6:
         cache = cache[:5]
-    x, w, b, stride, padding = check_cache(cache, 5, "conv2d_forward_naive")
+    x, w, b, stride, padding = checks.forward_cache(cache, 5, "conv2d_forward_naive")
     xp = get_array_module(dout, x, w)
     (SH, SW), (PH, PW), (Ho, Wo) = check_conv_args(x, w, b, stride, padding)
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
-    dout = check_dout(dout, (N, F, Ho, Wo), x.dtype, "conv2d_forward_naive")
+    dout = checks.upstream_gradient(dout, (N, F, Ho, Wo), x.dtype, "conv2d_forward_naive")
     xpad = _pad(x, PH, PW, xp)
     dxpad = xp.zeros(xpad.shape, dtype=x.dtype)
     dw = xp.zeros(w.shape, dtype=w.dtype)

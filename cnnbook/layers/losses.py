@@ -7,13 +7,13 @@ return ``(loss, dscores)``: the mean loss over the batch as a Python float, and 
 from __future__ import annotations
 
 from cnnbook.backend import get_array_module
-from cnnbook.layers._checks import check_array
+from cnnbook.layers import checks
 
 
 def _check_scores_labels(scores, y):
     xp = get_array_module(scores, y)
-    check_array(scores, "scores", 2, "(N, K)")
-    check_array(y, "y", 1, "(N,)", floating=False)
+    checks.array(scores, "scores", ("N", "K"))
+    checks.array(y, "y", ("N",), floating=False)
     if y.dtype.kind not in "iu":
         raise TypeError(f"y has dtype {y.dtype}; it must hold integer class indices, e.g. y.astype('int64')")
     N, K = scores.shape

@@ -8,14 +8,14 @@ The backward passes add each kernel offset's contribution with one strided slice
 from __future__ import annotations
 
 from cnnbook.backend import get_array_module
-from cnnbook.layers._checks import as_pair, check_array, check_cache, check_dout
+from cnnbook.layers import checks
 
 
 def _pool_args(x, kernel_size, stride):
     """Validate; return ``((KH, KW), (SH, SW), (Ho, Wo))``."""
-    check_array(x, "x", 4, "(N, C, H, W)")
-    KH, KW = as_pair(kernel_size, "kernel_size", 1)
-    SH, SW = (KH, KW) if stride is None else as_pair(stride, "stride", 1)
+    checks.array(x, "x", ("N", "C", "H", "W"))
+    KH, KW = checks.pair(kernel_size, "kernel_size", minimum=1)
+    SH, SW = (KH, KW) if stride is None else checks.pair(stride, "stride", minimum=1)
     H, W = x.shape[2:]
     if KH > H or KW > W:
         raise ValueError(f"pooling window {KH}x{KW} is larger than the input {H}x{W} "
@@ -64,10 +64,10 @@ def max_pool2d_backward(dout, cache):
     Returns:
         dx: ``(N, C, H, W)``; a pixel that wins several overlapping windows collects all their gradients.
     """
-    x_shape, winner, (KH, KW), (SH, SW), dtype = check_cache(cache, 5, "max_pool2d_forward")
+    x_shape, winner, (KH, KW), (SH, SW), dtype = checks.forward_cache(cache, 5, "max_pool2d_forward")
     xp = get_array_module(dout, winner)
     N, C, Ho, Wo = winner.shape
-    dout = check_dout(dout, winner.shape, dtype, "max_pool2d_forward")
+    dout = checks.upstream_gradient(dout, winner.shape, dtype, "max_pool2d_forward")
     dx = xp.zeros(x_shape, dtype=dtype)
     for di in range(KH):
         for dj in range(KW):
@@ -108,9 +108,9 @@ def avg_pool2d_backward(dout, cache):
     Returns:
         dx: ``(N, C, H, W)``.
     """
-    x_shape, (KH, KW), (SH, SW), (Ho, Wo), dtype = check_cache(cache, 5, "avg_pool2d_forward")
+    x_shape, (KH, KW), (SH, SW), (Ho, Wo), dtype = checks.forward_cache(cache, 5, "avg_pool2d_forward")
     xp = get_array_module(dout)
-    dout = check_dout(dout, x_shape[:2] + (Ho, Wo), dtype, "avg_pool2d_forward")
+    dout = checks.upstream_gradient(dout, x_shape[:2] + (Ho, Wo), dtype, "avg_pool2d_forward")
     dx = xp.zeros(x_shape, dtype=dtype)
     share = dout / (KH * KW)
     for di in range(KH):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from cnnbook.course.language import N_, tr
-from cnnbook.layers._checks import as_int
+from cnnbook.layers import checks
 
 # The words conv_output_size's callers pass as ``what``, for the catalog: an error message shows them translated.
 WHAT = (N_("input"), N_("height"), N_("width"))
@@ -43,11 +43,11 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "
     stride does not divide ``W - K + 2P`` (the last window would hang off the edge);
     the message shows the numbers and suggests paddings or strides that fit.
     """
-    W = as_int(input_size, "input_size", 1)
-    K = as_int(kernel_size, "kernel_size", 1)
-    S = as_int(stride, "stride", 1)
-    P = as_int(padding, "padding", 0)
-    D = as_int(dilation, "dilation", 1)
+    W = checks.whole_number(input_size, "input_size", minimum=1)
+    K = checks.whole_number(kernel_size, "kernel_size", minimum=1)
+    S = checks.whole_number(stride, "stride", minimum=1)
+    P = checks.whole_number(padding, "padding", minimum=0)
+    D = checks.whole_number(dilation, "dilation", minimum=1)
     K = D * (K - 1) + 1  # the span of the dilated kernel; K itself when D = 1
     span = W - K + 2 * P
     sym = "H" if what == "height" else "W"
@@ -90,15 +90,15 @@ def receptive_field(layers, *, dilation=1) -> int:
     except TypeError:
         raise TypeError(tr("layers must be a sequence of (kernel_size, stride) pairs, got {kind}",
                            kind=type(layers).__name__)) from None
-    default_d = as_int(dilation, "dilation", 1)
+    default_d = checks.whole_number(dilation, "dilation", minimum=1)
     field, jump = 1, 1  # jump: input pixels between neighbouring units of the current layer
     for i, pair in enumerate(pairs):
         if not isinstance(pair, (tuple, list)) or len(pair) not in (2, 3):
             raise ValueError(tr("layers[{i}] must be a (kernel_size, stride) pair or a (kernel_size, stride, "
                                 "dilation) triple, got {pair!r}", i=i, pair=pair))
-        k = as_int(pair[0], f"layers[{i}] kernel_size", 1)
-        s = as_int(pair[1], f"layers[{i}] stride", 1)
-        d = as_int(pair[2], f"layers[{i}] dilation", 1) if len(pair) == 3 else default_d
+        k = checks.whole_number(pair[0], f"layers[{i}] kernel_size", minimum=1)
+        s = checks.whole_number(pair[1], f"layers[{i}] stride", minimum=1)
+        d = checks.whole_number(pair[2], f"layers[{i}] dilation", minimum=1) if len(pair) == 3 else default_d
         field += d * (k - 1) * jump
         jump *= s
     return field

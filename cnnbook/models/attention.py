@@ -15,8 +15,8 @@ import numpy as np
 
 from cnnbook import backend, layers
 from cnnbook.backend import as_generator
+from cnnbook.layers.checks import whole_number
 from cnnbook.nn import Module, Parameter
-from cnnbook.nn.base import _positive_int
 
 ACTIVATIONS = ("gelu", "relu")
 
@@ -50,8 +50,8 @@ class TokenLinear(Module):
     """
 
     def __init__(self, in_features, out_features, *, std=None, rng=None, dtype=np.float32):
-        self.in_features = _positive_int(in_features, "in_features")
-        self.out_features = _positive_int(out_features, "out_features")
+        self.in_features = whole_number(in_features, "in_features", minimum=1)
+        self.out_features = whole_number(out_features, "out_features", minimum=1)
         std = math.sqrt(1.0 / self.in_features) if std is None else std  # keeps token scale ~1
         self.weight = normal_parameter((self.in_features, self.out_features), std, rng, dtype)
         self.bias = zeros_parameter((self.out_features,), dtype)
@@ -82,7 +82,7 @@ class LayerNorm(Module):
     """
 
     def __init__(self, dim, eps=1e-5, *, dtype=np.float32):
-        self.dim = _positive_int(dim, "dim")
+        self.dim = whole_number(dim, "dim", minimum=1)
         if not eps > 0:
             raise ValueError(f"eps={eps!r} must be > 0 (it keeps the division finite)")
         self.eps = float(eps)
@@ -180,8 +180,8 @@ class MultiHeadSelfAttention(Module):
     """
 
     def __init__(self, dim, num_heads, *, rng=None, dtype=np.float32):
-        self.dim = _positive_int(dim, "dim")
-        self.num_heads = _positive_int(num_heads, "num_heads")
+        self.dim = whole_number(dim, "dim", minimum=1)
+        self.num_heads = whole_number(num_heads, "num_heads", minimum=1)
         if self.dim % self.num_heads:
             raise ValueError(f"dim={dim} is not divisible by num_heads={num_heads}; each head gets dim / num_heads "
                              f"features (try num_heads in {[h for h in range(1, dim + 1) if dim % h == 0]})")

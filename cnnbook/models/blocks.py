@@ -13,8 +13,8 @@ import numpy as np
 
 from cnnbook import backend
 from cnnbook.backend import as_generator
+from cnnbook.layers.checks import whole_number
 from cnnbook.nn import Conv2d, MaxPool2d, Module, ReLU, Sequential
-from cnnbook.nn.base import _nonneg_int, _positive_int
 
 
 class Concat(Module):
@@ -58,7 +58,7 @@ class Pad2d(Module):
     """
 
     def __init__(self, padding, value=0.0):
-        self.padding = _nonneg_int(padding, "padding")
+        self.padding = whole_number(padding, "padding", minimum=0)
         self.value = float(value)
 
     def forward(self, x):
@@ -89,12 +89,12 @@ def inception_block(in_channels, c1, c3, c5, c_pool, *, rng=None, dtype=np.float
     (``c_pool``). A count of 0 leaves that branch out.
     """
     rng = as_generator(rng)
-    C = _positive_int(in_channels, "in_channels")
+    C = whole_number(in_channels, "in_channels", minimum=1)
     branches = []
-    for F, k in ((c1, 1), (c3, 3), (c5, 5)):
-        if _nonneg_int(F, f"filters for the {k}x{k} branch"):
+    for F, k, name in ((c1, 1, "c1"), (c3, 3, "c3"), (c5, 5, "c5")):
+        if whole_number(F, name, minimum=0):
             branches.append(Sequential(Conv2d(C, F, k, padding=k // 2, rng=rng, dtype=dtype), ReLU()))
-    if _nonneg_int(c_pool, "c_pool"):
+    if whole_number(c_pool, "c_pool", minimum=0):
         branches.append(Sequential(Pad2d(1, -np.inf), MaxPool2d(3, stride=1),
                                    Conv2d(C, c_pool, 1, rng=rng, dtype=dtype), ReLU()))
     if not branches:

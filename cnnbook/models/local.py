@@ -18,8 +18,8 @@ import numpy as np
 
 from cnnbook import backend
 from cnnbook.layers.sizes import conv_output_size
-from cnnbook.nn.base import Module, _check_float_input, _init_parameter, _nonneg_int, _pair, _positive_int, \
-    _zeros_parameter
+from cnnbook.layers.checks import pair, whole_number
+from cnnbook.nn.base import Module, _check_float_input, _init_parameter, _zeros_parameter
 
 
 def _windows(xpad, KH, KW, S, Ho, Wo, xp):
@@ -38,12 +38,12 @@ class LocallyConnected2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, input_size, stride=1, padding=0, *,
                  rng=None, dtype=np.float32, weight_scale=None):
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.input_size = _pair(input_size, "input_size")
-        self.stride = _positive_int(stride, "stride")
-        self.padding = _nonneg_int(padding, "padding")
+        self.in_channels = whole_number(in_channels, "in_channels", minimum=1)
+        self.out_channels = whole_number(out_channels, "out_channels", minimum=1)
+        self.kernel_size = pair(kernel_size, "kernel_size", minimum=1)
+        self.input_size = pair(input_size, "input_size", minimum=1)
+        self.stride = whole_number(stride, "stride", minimum=1)
+        self.padding = whole_number(padding, "padding", minimum=0)
         (kh, kw), (H, W) = self.kernel_size, self.input_size
         self.output_size = (conv_output_size(H, kh, self.stride, self.padding, what="height"),
                             conv_output_size(W, kw, self.stride, self.padding, what="width"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.backend import to_numpy
+from cnnbook.layers.checks import whole_number
 
 
 def neighbour_correlation(w) -> float:
@@ -89,11 +90,12 @@ def field_geometry(layers):
     ``offset + jump * i + size - 1``; ``size`` is :func:`cnnbook.layers.receptive_field` of the pairs.
     """
     size, jump, offset = 1, 1, 0
-    for layer in layers:
-        if len(layer) != 3 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in layer) \
-                or layer[0] < 1 or layer[1] < 1 or layer[2] < 0:
-            raise ValueError(f"layer {layer!r}; pass (kernel_size, stride, padding) ints, kernel and stride >= 1")
-        k, s, p = layer
+    for i, layer in enumerate(layers):
+        if len(layer) != 3:
+            raise ValueError(f"layers[{i}]={layer!r}; pass (kernel_size, stride, padding) triples")
+        k = whole_number(layer[0], f"layers[{i}] kernel_size", minimum=1)
+        s = whole_number(layer[1], f"layers[{i}] stride", minimum=1)
+        p = whole_number(layer[2], f"layers[{i}] padding", minimum=0)
         offset -= p * jump
         size += (k - 1) * jump
         jump *= s

@@ -24,8 +24,9 @@ from cnnbook import backend, layers
 from cnnbook.models.attention import (LayerNorm, MLP, MultiHeadSelfAttention, check_tokens, normal_parameter,
                                zeros_parameter)
 from cnnbook.backend import as_generator
+from cnnbook.layers.checks import whole_number
 from cnnbook.nn import Linear, Module
-from cnnbook.nn.base import _check_float_input, _positive_int
+from cnnbook.nn.base import _check_float_input
 
 POOLS = ("cls", "mean")
 
@@ -38,9 +39,9 @@ class PatchEmbedding(Module):
     """
 
     def __init__(self, in_channels, dim, patch_size, *, rng=None, dtype=np.float32):
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.dim = _positive_int(dim, "dim")
-        self.patch_size = _positive_int(patch_size, "patch_size")
+        self.in_channels = whole_number(in_channels, "in_channels", minimum=1)
+        self.dim = whole_number(dim, "dim", minimum=1)
+        self.patch_size = whole_number(patch_size, "patch_size", minimum=1)
         fan_in = self.in_channels * self.patch_size ** 2
         self.weight = normal_parameter((self.dim, self.in_channels, self.patch_size, self.patch_size),
                                        math.sqrt(1.0 / fan_in), rng, dtype)
@@ -73,7 +74,7 @@ class ClassToken(Module):
     """Prepend one learned token ``(1, 1, D)`` to every sequence: ``(N, T, D)`` to ``(N, T + 1, D)``."""
 
     def __init__(self, dim, *, rng=None, dtype=np.float32):
-        self.dim = _positive_int(dim, "dim")
+        self.dim = whole_number(dim, "dim", minimum=1)
         self.token = normal_parameter((1, 1, self.dim), 0.02, rng, dtype)
 
     def forward(self, x):
@@ -93,8 +94,8 @@ class PositionEmbedding(Module):
     """Add a learned vector per token position: ``x + pos`` with pos ``(1, T, D)``."""
 
     def __init__(self, num_tokens, dim, *, rng=None, dtype=np.float32):
-        self.num_tokens = _positive_int(num_tokens, "num_tokens")
-        self.dim = _positive_int(dim, "dim")
+        self.num_tokens = whole_number(num_tokens, "num_tokens", minimum=1)
+        self.dim = whole_number(dim, "dim", minimum=1)
         self.pos = normal_parameter((1, self.num_tokens, self.dim), 0.02, rng, dtype)
 
     def forward(self, x):
@@ -125,7 +126,7 @@ class TransformerBlock(Module):
         self.norm1 = LayerNorm(dim, dtype=dtype)
         self.attn = MultiHeadSelfAttention(dim, num_heads, rng=rng, dtype=dtype)
         self.norm2 = LayerNorm(dim, dtype=dtype)
-        self.mlp = MLP(dim, _positive_int(round(mlp_ratio * dim), "mlp_ratio * dim"), activation,
+        self.mlp = MLP(dim, whole_number(round(mlp_ratio * dim), "round(mlp_ratio * dim)", minimum=1), activation,
                        rng=rng, dtype=dtype)
 
     def forward(self, x):
@@ -176,8 +177,8 @@ class TinyViT(Module):
 
     def __init__(self, image_size=28, in_channels=1, patch_size=7, dim=32, depth=2, num_heads=4, mlp_ratio=2,
                  num_classes=10, *, pos_embed=True, pool="cls", activation="gelu", seed=0, dtype=np.float32):
-        image_size = _positive_int(image_size, "image_size")
-        patch_size = _positive_int(patch_size, "patch_size")
+        image_size = whole_number(image_size, "image_size", minimum=1)
+        patch_size = whole_number(patch_size, "patch_size", minimum=1)
         if image_size % patch_size:
             raise ValueError(f"image_size={image_size} is not a multiple of patch_size={patch_size}; "
                              f"try patch_size in {[p for p in range(1, image_size + 1) if image_size % p == 0]}")
@@ -192,10 +193,10 @@ class TinyViT(Module):
         self.cls_token = ClassToken(dim, rng=rng, dtype=dtype) if pool == "cls" else None
         self.pos_embed = PositionEmbedding(num_tokens, dim, rng=rng, dtype=dtype) if pos_embed else None
         self.blocks = [TransformerBlock(dim, num_heads, mlp_ratio, activation, rng=rng, dtype=dtype)
-                       for _ in range(_positive_int(depth, "depth"))]
+                       for _ in range(whole_number(depth, "depth", minimum=1))]
         self.norm = LayerNorm(dim, dtype=dtype)
         self.pool = TokenPool(pool)
-        self.head = Linear(dim, _positive_int(num_classes, "num_classes"), rng=rng, dtype=dtype)
+        self.head = Linear(dim, whole_number(num_classes, "num_classes", minimum=1), rng=rng, dtype=dtype)
 
     def _stages(self):
         stages = [self.patch_embed, self.cls_token, self.pos_embed, *self.blocks, self.norm, self.pool, self.head]
@@ -221,9 +222,9 @@ class TinyViT(Module):
 
 def patch_distances(grid_size: int, patch_size: int) -> np.ndarray:
     """``(T, T)`` Euclidean distances in pixels between the centres of the patches of a ``grid x grid`` grid."""
-    g = _positive_int(grid_size, "grid_size")
+    g = whole_number(grid_size, "grid_size", minimum=1)
     rows, cols = np.divmod(np.arange(g * g), g)
-    centres = np.stack([rows, cols], axis=1) * float(_positive_int(patch_size, "patch_size"))  # (T, 2)
+    centres = np.stack([rows, cols], axis=1) * float(whole_number(patch_size, "patch_size", minimum=1))  # (T, 2)
     return np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=-1))
 
 
@@ -237,7 +238,7 @@ def attention_distance(attn, grid_size: int, patch_size: int, num_prefix_tokens:
     """
     a = backend.to_numpy(attn).astype(np.float64)
     p = int(num_prefix_tokens)
-    T = _positive_int(grid_size, "grid_size") ** 2
+    T = whole_number(grid_size, "grid_size", minimum=1) ** 2
     if a.ndim != 4 or a.shape[2] != a.shape[3] or a.shape[2] != T + p:
         raise ValueError(f"attn must be (N, H, T, T) with T = grid_size**2 + num_prefix_tokens = {T + p}, "
                          f"got shape {a.shape}")
@@ -258,7 +259,7 @@ def shuffle_patches(X, patch_size: int, perm):
 
     Patches are numbered row by row; ``perm`` is a permutation of ``range(T)``, ``T = (H / P) * (W / P)``.
     """
-    P = _positive_int(patch_size, "patch_size")
+    P = whole_number(patch_size, "patch_size", minimum=1)
     if getattr(X, "ndim", 0) != 4 or X.shape[2] % P or X.shape[3] % P:
         raise ValueError(f"X must be (N, C, H, W) with H and W multiples of patch_size={P}, "
                          f"got shape {getattr(X, 'shape', type(X))}")

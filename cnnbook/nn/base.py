@@ -10,25 +10,6 @@ from cnnbook import backend
 from cnnbook.backend import as_generator
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or value < 1:
-        raise ValueError(f"{name}={value!r} must be a positive integer")
-    return int(value)
-
-
-def _nonneg_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or value < 0:
-        raise ValueError(f"{name}={value!r} must be a non-negative integer")
-    return int(value)
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return _positive_int(value[0], name), _positive_int(value[1], name)
-    k = _positive_int(value, name)
-    return k, k
-
-
 def _float_dtype(dtype, name: str = "dtype"):
     """``dtype`` as a NumPy floating-point dtype; ``TypeError`` for integers, bools, complex, strings."""
     try:

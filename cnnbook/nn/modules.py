@@ -6,8 +6,8 @@ import math
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.nn.base import Module, _check_float_input, _init_parameter, _nonneg_int, _pair, _positive_int, \
-    _zeros_parameter
+from cnnbook.layers.checks import pair, whole_number
+from cnnbook.nn.base import Module, _check_float_input, _init_parameter, _zeros_parameter
 
 
 class Conv2d(Module):
@@ -19,11 +19,11 @@ class Conv2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, *,
                  rng=None, dtype=np.float32, weight_scale=None):
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _positive_int(stride, "stride")
-        self.padding = _nonneg_int(padding, "padding")
+        self.in_channels = whole_number(in_channels, "in_channels", minimum=1)
+        self.out_channels = whole_number(out_channels, "out_channels", minimum=1)
+        self.kernel_size = pair(kernel_size, "kernel_size", minimum=1)
+        self.stride = whole_number(stride, "stride", minimum=1)
+        self.padding = whole_number(padding, "padding", minimum=0)
         kh, kw = self.kernel_size
         self.weight = _init_parameter((self.out_channels, self.in_channels, kh, kw),
                                       self.in_channels * kh * kw, rng, dtype, weight_scale)
@@ -58,8 +58,8 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, *, rng=None, dtype=np.float32, weight_scale=None):
-        self.in_features = _positive_int(in_features, "in_features")
-        self.out_features = _positive_int(out_features, "out_features")
+        self.in_features = whole_number(in_features, "in_features", minimum=1)
+        self.out_features = whole_number(out_features, "out_features", minimum=1)
         self.weight = _init_parameter((self.in_features, self.out_features), self.in_features, rng, dtype,
                                       weight_scale)
         self.bias = _zeros_parameter((self.out_features,), dtype)
@@ -101,8 +101,8 @@ class MaxPool2d(Module):
     """Max over ``kernel_size x kernel_size`` windows; ``stride=None`` means ``stride=kernel_size``."""
 
     def __init__(self, kernel_size, stride=None):
-        self.kernel_size = _positive_int(kernel_size, "kernel_size")
-        self.stride = None if stride is None else _positive_int(stride, "stride")
+        self.kernel_size = whole_number(kernel_size, "kernel_size", minimum=1)
+        self.stride = None if stride is None else whole_number(stride, "stride", minimum=1)
 
     def forward(self, x):
         out, self._cache = layers.max_pool2d_forward(x, kernel_size=self.kernel_size, stride=self.stride)

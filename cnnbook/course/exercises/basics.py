@@ -1,14 +1,13 @@
 """Checks for notebooks 01, 02 and 12: softmax loss, ReLU backward, an SGD step, k-fold cross-validation."""
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from cnnbook import backend, layers
 from cnnbook.course.exercises._common import (ExerciseError, call, close, compare_array, describe_call, device,
                                        passed, require_array, require_callable, require_unchanged, rng_for)
 from cnnbook.course.language import tr
+from cnnbook.layers.checks import is_number
 
 
 def _loss_value(loss, call_text: str, per_example: np.ndarray) -> float:
@@ -21,7 +20,7 @@ def _loss_value(loss, call_text: str, per_example: np.ndarray) -> float:
                                    "return their mean over the batch, one number", call=call_text, shape=host.shape))
         raise ExerciseError(tr("{call}: the loss has shape {shape}; it should be one number, "
                                "the mean of the per-example losses", call=call_text, shape=host.shape))
-    if isinstance(loss, numbers.Real) and not isinstance(loss, (bool, np.bool_)):
+    if is_number(loss):
         return float(loss)
     if hasattr(loss, "shape"):  # a 0-d or one-element array, e.g. a CuPy scalar, which lives on the GPU
         raise ExerciseError(tr("{call}: the loss is a {kind} of shape {shape}; return it as a Python float, "

@@ -1,7 +1,6 @@
 """Checks for notebooks 04 and 05: output sizes, a small architecture, receptive fields."""
 from __future__ import annotations
 
-import numbers
 import re
 
 import numpy as np
@@ -10,13 +9,14 @@ from cnnbook import backend, layers
 from cnnbook.course.exercises._common import (ExerciseError, call, describe_call, device, module_name, passed,
                                        require_callable, rng_for)
 from cnnbook.course.language import tr
+from cnnbook.layers.checks import is_number, is_whole_number
 
 
 def _whole_number(value, text: str, what: str) -> int:
     if value is None:
         raise ExerciseError(tr("{call} returned None; does your function end with `return ...`?", call=text))
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
+    if not is_whole_number(value):
+        if is_number(value) and float(value).is_integer():
             raise ExerciseError(tr("{call} returned {value!r} (a {kind}); {what} is a count, return an int: "
                                    "use // for the division, or int(...)",
                                    call=text, value=value, kind=type(value).__name__, what=what))
