@@ -1,18 +1,21 @@
-"""Saving and loading model parameters as ``.npz`` files (one array per ``named_parameters`` name).
+"""Files that are never half-written, and model parameters saved and loaded as ``.npz`` files.
 
-``save(model, "cnn.npz")`` writes a hidden temporary file next to the target,
-``.tmp-<pid>-<random>-cnn.npz``, and renames it over the target only once it is complete, so an
-interrupted save never leaves half a file under the target's name:
+The package writes every file it makes the same way, with :func:`atomic_file` (or :func:`write_atomic` for
+bytes in hand): into a hidden temporary file in the target's folder, renamed over the target in one step
+(``os.replace``) only once it is complete, and removed on every failure. So an interrupted write leaves the
+old file whole and no temporary file behind:
 
-* the file gets the mode a new file gets under the umask (0644 under 022), or the mode of the file it
-  replaces; a read-only target (no write permission) is refused with ``PermissionError``, not replaced;
-* Ctrl-C or SIGTERM during the save removes the temporary file (SIGTERM then ends the process as it
-  would have); SIGKILL cannot be caught, so each save first removes temporary files of the same target
-  left by processes that no longer run.
+* the new file gets the mode a new file gets under the umask (0644 under 022);
+* Ctrl-C or SIGTERM during the write removes the temporary file; SIGTERM then ends the process as it would
+  have (:func:`sigterm_as_ctrl_c`, the package's one signal policy, which the commands share);
+* SIGKILL cannot be caught: the next write of the same target removes the temporary files that writers
+  which no longer run left beside it (their process id is in the name, ``.tmp-<name>.<pid>-<random>``).
 
-``load(model, "cnn.npz")`` reads the file with ``allow_pickle=False`` (no code runs from a file) and
-checks every name, shape and value (floating point, finite) before changing anything: a refused load
-leaves the model exactly as it was.
+``save(model, "cnn.npz")`` writes ``model.state_dict()`` that way; the file keeps the mode of the file it
+replaces, and a read-only target is refused with ``PermissionError``, not replaced.
+``load(model, "cnn.npz")`` reads the file with ``allow_pickle=False`` (no code runs from a file) and checks
+every name, shape and value (floating point, finite) before changing anything: a refused load leaves the
+model exactly as it was.
 """
 from __future__ import annotations
 
@@ -80,90 +83,115 @@ def load_state_dict(model, state) -> None:
         p.data[...] = value
 
 
-# ---------------------------------------------------------------- temporary files
-def _temp_name(target_name: str, pid: int, token: str | None = None) -> str:
-    """The hidden temporary file a save of ``target_name`` by process ``pid`` writes."""
-    return f"{_TEMP_PREFIX}{pid}-{token or secrets.token_hex(4)}-{target_name}"
+# ---------------------------------------------------------------- the signal policy
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, raised where the program runs so that it stops as for Ctrl-C (``signum``: the signal)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _process_started_after(pid: int, mtime: float) -> bool:
-    """Whether process ``pid`` started after ``mtime`` (so it cannot have written a file then)."""
-    try:
-        import psutil
-        return psutil.Process(pid).create_time() > mtime + 1.0
-    except Exception:  # psutil missing, no permission, process gone in between: assume it is the writer
-        return False
-
-
-def _remove_stale_temps(folder: str, target_name: str) -> list:
-    """Remove temporary files of ``target_name`` whose writer no longer runs; return their names.
-
-    A writer no longer runs when its PID is gone, or when the process holding that PID now started
-    after the file was last written (the PID was reused). Saves in progress, of this or another
-    process, are left alone, and so is every file not named like a temporary of this target.
-    """
-    pattern = re.compile(re.escape(_TEMP_PREFIX) + r"(\d+)-[0-9a-f]{8}-" + re.escape(target_name) + r"\Z")
-    removed = []
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return removed
-    for name in names:
-        match = pattern.match(name)
-        if match is None:
-            continue
-        pid, path = int(match.group(1)), os.path.join(folder, name)
-        if pid == os.getpid():
-            continue  # another thread of this process may be saving right now
-        try:
-            os.kill(pid, 0)
-            alive = True
-        except ProcessLookupError:
-            alive = False
-        except PermissionError:  # exists, owned by someone else
-            alive = True
-        try:
-            if alive and not _process_started_after(pid, os.stat(path).st_mtime):
-                continue
-            os.unlink(path)
-            removed.append(name)
-        except OSError:
-            pass  # gone already, or not ours to remove
-    return removed
-
-
-class _Terminated(BaseException):
-    """Raised by the SIGTERM handler during a save, so the temporary file is removed first."""
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
 
 
 @contextlib.contextmanager
-def _sigterm_like_ctrl_c():
-    """During the block, SIGTERM raises (cleanup runs), then ends the process as SIGTERM would.
+def sigterm_as_ctrl_c():
+    """Within the block, SIGTERM raises :class:`Interrupted`, a ``KeyboardInterrupt``: clean-up code
+    (``finally``, ``except BaseException``) runs as it does for Ctrl-C.
 
-    Only where SIGTERM still has its default action (kill the process) and only in the main thread
-    (where Python runs signal handlers); a program's own SIGTERM handler is left in charge.
+    The commands run inside it (``python -m cnnbook`` reports the stop in one line and exits with
+    128 + the signal's number), and so does every :func:`atomic_file`. It acts only in the main thread (where
+    Python runs signal handlers) and only while SIGTERM has its default action: an enclosing block, or a
+    program's own handler, stays in charge. An ``Interrupted`` that leaves the block ends the process by
+    SIGTERM, as the sender asked.
     """
     if threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         yield
         return
-
-    def handler(signum, frame):
-        raise _Terminated
-
-    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGTERM, _raise_interrupted)
     try:
         yield
-    except _Terminated:
+    except Interrupted:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)  # die by the signal, as the sender asked
+        os.kill(os.getpid(), signal.SIGTERM)
         raise
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+# ---------------------------------------------------------------- the file writer
+def _temp_name(target_name: str, pid: int, token: str | None = None, suffix: str = "") -> str:
+    """The hidden temporary file that process ``pid`` writes ``target_name`` through."""
+    return f"{_TEMP_PREFIX}{target_name}.{pid}-{token or secrets.token_hex(4)}{suffix}"
+
+
+def _remove_dead_writers_files(folder: str, target_name: str) -> None:
+    """Remove the temporary files of ``target_name`` whose writer no longer runs (it was killed by SIGKILL).
+
+    Writes in progress, of this or another process, are left alone, and so is every file not named like a
+    temporary file of this target. POSIX only (elsewhere ``os.kill(pid, 0)`` would end the process).
+    """
+    if os.name != "posix":
+        return
+    pattern = re.compile(re.escape(f"{_TEMP_PREFIX}{target_name}.") + r"(\d+)-[0-9a-f]{8}[\w.]*\Z")
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(folder):
+            match = pattern.match(entry)
+            if match and int(match.group(1)) != os.getpid() and not _running(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(folder, entry))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and belongs to someone else
+        pass
+    return True
+
+
+@contextlib.contextmanager
+def atomic_file(path, *, suffix: str = ""):
+    """Yield a new binary file, open for writing, that becomes ``path`` once the block ends without an error.
+
+    The file is a hidden temporary one in ``path``'s folder (its path is the file's ``name``; ``suffix`` ends
+    it, e.g. ``.gz`` for a checker that goes by the suffix). When the block ends normally it is closed and
+    renamed over ``path`` in one step; when the block raises (a full disk, a failed check, Ctrl-C, SIGTERM),
+    it is removed and ``path`` keeps what it held. An ``OSError`` names ``path``, not the temporary file.
+    """
+    path = os.fspath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    _remove_dead_writers_files(folder, name)
+    tmp = os.path.join(folder, _temp_name(name, os.getpid(), suffix=suffix))
+    with sigterm_as_ctrl_c():
+        try:
+            with open(tmp, "xb") as f:  # a new file, of mode 0o666 less the umask
+                yield f
+            os.replace(tmp, path)
+        except BaseException as exc:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            if isinstance(exc, OSError) and exc.filename == tmp:
+                raise type(exc)(exc.errno, f"cannot write {path!r}: {exc.strerror}") from None
+            raise
+
+
+def write_atomic(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` with :func:`atomic_file`: the old file (if any) stays whole until the new
+    one is complete."""
+    with atomic_file(path) as f:
+        f.write(data)
+
+
+# ---------------------------------------------------------------- model files
 def _existing_mode(path: str):
-    """The permission bits of the file at ``path``, ``None`` if there is none; refuses a read-only one."""
+    """The permission bits of the file at ``path``, ``None`` if there is none; refuses a folder or a
+    read-only file."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -181,35 +209,19 @@ def _existing_mode(path: str):
 
 
 def save(model, path) -> None:
-    """Write ``model.state_dict()`` to ``path`` (an ``.npz`` file), atomically (see the module docstring)."""
+    """Write ``model.state_dict()`` to ``path`` (an ``.npz`` file) with :func:`atomic_file`, keeping the
+    mode of the file it replaces (see the module docstring)."""
     path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
+    folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(errno.ENOENT, f"cannot save to {path!r}: the folder {folder!r} does not exist; "
                                               f"create it first (os.makedirs({folder!r}))")
     mode = _existing_mode(path)
-    _remove_stale_temps(folder, name)
     state = model.state_dict()
-    tmp = os.path.join(folder, _temp_name(name, os.getpid()))
-    with _sigterm_like_ctrl_c():
-        try:
-            # 0o666 through os.open: the kernel applies the umask, as for any new file.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except OSError as exc:
-            raise type(exc)(exc.errno, f"cannot save to {path!r}: {exc.strerror} (writing in {folder!r})") \
-                from None
-        try:
-            with os.fdopen(fd, "wb") as f:
-                if mode is not None:
-                    os.fchmod(f.fileno(), mode)
-                np.savez(f, **state)
-            os.replace(tmp, path)
-        except BaseException as exc:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            if isinstance(exc, OSError) and exc.filename == tmp:
-                raise type(exc)(exc.errno, f"cannot save to {path!r}: {exc.strerror}") from exc
-            raise
+    with atomic_file(path) as f:
+        if mode is not None:
+            os.fchmod(f.fileno(), mode)
+        np.savez(f, **state)
 
 
 def load(model, path) -> None:

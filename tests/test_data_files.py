@@ -402,14 +402,19 @@ def test_an_unreadable_subset_is_called_unreadable(tmp_path, monkeypatch, unread
 
 
 def test_a_full_disk_is_named_and_no_other_mirror_is_tried(tmp_path, server, monkeypatch):
-    real_fdopen = os.fdopen
+    from cnnbook import serialize
 
     class Full:
-        def __init__(self, fd, mode):
-            self.file = real_fdopen(fd, mode)
+        """The download's temporary file on a full disk: every write fails."""
+        def __init__(self, path, mode):
+            self.file = open(path, mode)
+            self.name = self.file.name
 
         def write(self, data):
             raise OSError(28, "No space left on device")
+
+        def close(self):
+            self.file.close()
 
         def __enter__(self):
             return self
@@ -417,7 +422,7 @@ def test_a_full_disk_is_named_and_no_other_mirror_is_tried(tmp_path, server, mon
         def __exit__(self, *exc):
             self.file.close()
 
-    monkeypatch.setattr(download.os, "fdopen", Full)
+    monkeypatch.setattr(serialize, "open", Full, raising=False)  # the file atomic_file writes through
     with pytest.raises(DataError, match=f"cannot write the download to {tmp_path}/.tmp-t10k-images.*"
                                         "No space left on device") as info:
         load_fashion_mnist("test", full=True, root=tmp_path, mirrors=[server + "/good/", server + "/good/"],

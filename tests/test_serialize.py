@@ -192,3 +192,34 @@ def test_stale_temp_files_of_the_target_are_removed_and_others_kept(tmp_path):
     assert sorted(os.listdir(tmp_path)) == sorted(["net.npz", mine.name, other_target.name, user_file.name])
     small_net().save(tmp_path / "other.npz")
     assert other_target.name not in os.listdir(tmp_path)
+
+
+# ---------------------------------------------------------------- the one file writer
+def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(tmp_path):
+    from cnnbook.serialize import atomic_file, write_atomic
+    path = tmp_path / "notes.txt"
+    write_atomic(path, b"old")
+    with pytest.raises(RuntimeError, match="check failed"):
+        with atomic_file(path, suffix=".gz") as f:
+            f.write(b"half of the new")
+            assert f.name.endswith(".gz") and os.path.dirname(f.name) == str(tmp_path)
+            raise RuntimeError("check failed")
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["notes.txt"]
+    write_atomic(path, b"new")
+    assert path.read_bytes() == b"new" and os.listdir(tmp_path) == ["notes.txt"]
+
+
+def test_a_write_into_a_folder_it_may_not_write_names_the_target(tmp_path):
+    from cnnbook.serialize import write_atomic
+    if os.geteuid() == 0:
+        pytest.skip("root may write anywhere")
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(PermissionError) as info:
+            write_atomic(folder / "notes.txt", b"x")
+    finally:
+        folder.chmod(0o755)
+    assert str(folder / "notes.txt") in str(info.value) and ".tmp-" not in str(info.value)
+    assert os.listdir(folder) == []

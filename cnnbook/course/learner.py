@@ -32,8 +32,8 @@ from pathlib import Path
 
 import nbformat
 
-from cnnbook.course.files import write_atomic
 from cnnbook.course.student import default_source, edition_extras, student_notebook
+from cnnbook.serialize import write_atomic
 
 __all__ = ["MANIFEST", "Change", "WorkingCopy", "default_home", "prepare_working_copy", "updated_name"]
 

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import nbformat
 
-from cnnbook.course.files import write_atomic
 from cnnbook.course.student import default_source
+from cnnbook.serialize import write_atomic
 
 LANGUAGES = ("ko",)
 """The translated editions, each a subfolder of ``notebooks/``."""
@@ -227,7 +227,7 @@ def _has_text(source: str) -> bool:
 
 
 def write_notebook(nb, path: Path) -> None:
-    """Validate ``nb`` and write it to ``path`` in one step (:func:`cnnbook.course.files.write_atomic`)."""
+    """Validate ``nb`` and write it to ``path`` in one step (:func:`cnnbook.serialize.write_atomic`)."""
     nbformat.validate(nb)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = nbformat.writes(nb)

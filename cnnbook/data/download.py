@@ -1,8 +1,8 @@
 """Verified downloads: a file appears under its name only once its content has been checked.
 
-The bytes go to a hidden temporary file in the destination folder (same file system, so the
-final ``os.replace`` is atomic); it is checked, then renamed, and removed on every failure,
-so an interrupted or corrupt transfer leaves nothing behind. Mirrors are tried in order.
+The bytes go to a hidden temporary file in the destination folder (:func:`cnnbook.serialize.atomic_file`);
+it is checked, then renamed, and removed on every failure, so an interrupted or corrupt transfer leaves
+nothing behind. Mirrors are tried in order.
 
 A mirror that makes no real progress is abandoned: one silent for ``stall_seconds`` (default
 :data:`STALL_SECONDS`, 30 s), or one that trickles, delivering under ``min_rate`` bytes per second
@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import os
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +21,7 @@ import urllib.request
 from tqdm.auto import tqdm
 
 from cnnbook.data.idx import DataError, file_kind, not_a_file_error
+from cnnbook.serialize import atomic_file
 
 STALL_SECONDS = 30.0
 """A mirror silent this long, or slower than :data:`MIN_BYTES_PER_SECOND` over this long, is abandoned."""
@@ -33,6 +33,10 @@ _CHUNK = 1 << 16
 
 class _LocalError(DataError):
     """A problem on this machine (the destination cannot be written): no other mirror would help."""
+
+
+class _MirrorFailed(Exception):
+    """A mirror's transfer broke off or stalled, or its copy failed the check: the next mirror may do better."""
 
 
 def _write(out, chunk: bytes, path: str) -> None:
@@ -82,6 +86,19 @@ def _fetch(url: str, out, path: str, progress: bool, label: str, timeout: float,
                     window_start, window_bytes = now, received
     if total is not None and received != total:
         raise DataError(f"the transfer broke off after {received} of {total} bytes")
+
+
+def _copy_from_mirror(url, out, verify, progress, label, timeout, stall_seconds, min_rate) -> None:
+    """Download ``url`` into ``out`` (an open temporary file) and ``verify`` it; :class:`_MirrorFailed` when the
+    mirror is at fault."""
+    try:
+        _fetch(url, out, out.name, progress, label, timeout, stall_seconds, min_rate)
+        out.close()
+        verify(out.name)
+    except _LocalError:
+        raise
+    except (OSError, http.client.HTTPException, DataError, ValueError) as exc:  # URLError is an OSError
+        raise _MirrorFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _make_folder(folder: str) -> list[str]:
@@ -152,24 +169,15 @@ def _download(filename, folder, mirrors, verify, progress, timeout, stall_second
     for number, base in enumerate(mirrors, 1):
         url = base.rstrip("/") + "/" + filename
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".tmp-{filename}.", suffix=suffix, dir=folder)
-        except OSError as exc:
+            with atomic_file(final, suffix=suffix) as out:
+                _copy_from_mirror(url, out, verify, progress, filename, timeout, stall_seconds, min_rate)
+            return final
+        except _MirrorFailed as exc:
+            failures.append(f"  {url}: {exc}")
+            if progress and number < len(mirrors):
+                tqdm.write(f"{url}: {exc.__cause__}; trying the next mirror", file=sys.stderr)
+        except OSError as exc:  # making or renaming the temporary file: no other mirror would help
             raise DataError(f"cannot download {filename} into {folder}: {exc.strerror or exc}; "
                             f"choose a folder you may write (root=..., or $CNNBOOK_DATA)") from exc
-        try:
-            with os.fdopen(fd, "wb") as out:
-                _fetch(url, out, tmp, progress, filename, timeout, stall_seconds, min_rate)
-            verify(tmp)
-            os.replace(tmp, final)
-            return final
-        except _LocalError:
-            raise
-        except (OSError, http.client.HTTPException, DataError, ValueError) as exc:  # URLError is an OSError
-            failures.append(f"  {url}: {type(exc).__name__}: {exc}")
-            if progress and number < len(mirrors):
-                tqdm.write(f"{url}: {exc}; trying the next mirror", file=sys.stderr)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     raise DataError(f"could not download a good copy of {filename} into {folder}:\n" + "\n".join(failures)
                     + "\nCheck the network connection, or copy the official file into that folder by hand.")

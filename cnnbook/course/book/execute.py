@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnnbook.course.files import write_atomic
+from cnnbook.serialize import write_atomic
 
 PACKAGE = Path(__file__).resolve().parents[2]  # cnnbook/
 CELL_TIMEOUT_S = 600
