@@ -67,6 +67,9 @@ def test_train_refuses_a_bad_value_in_one_line(args, pattern):
     (["bench", "--threads", "0"], r"argument --threads: must be a positive integer, got 0"),
     (["bench", "--cs231n", "peers/cs231n"], r"unrecognized arguments: --cs231n peers/cs231n"),
     (["lab", "--port", "8890"], r"JupyterLab's arguments go after --: python -m cnnbook lab -- --port 8890"),
+    (["book", "out", "--lang", "ko"], r"argument --lang: the book's root is English, .* leave --lang out"),
+    (["claims", "--lang", "fr"], r"argument --lang: invalid choice: 'fr' \(choose from 'en', 'ko'\)"),
+    (["translations", "export"], r"translations export: error: the following arguments are required: NAME"),
     (["train", "--epochs"], r"argument --epochs: expected one argument"),
     ([], r"the following arguments are required: COMMAND"),
     (["teach"], r"argument COMMAND: invalid choice: 'teach'"),
@@ -139,6 +142,11 @@ def test_ctrl_c_stops_any_command_in_one_line():
                             cwd=ROOT, start_new_session=True)
     try:
         assert proc.stdout.readline().startswith(b"conv2d forward+backward")  # it is timing
+        # Past its imports: a Ctrl-C inside one that runs exec() on a string (dataclasses, namedtuple do) ends
+        # Python 3.11 by SIGINT at exit even when the command catches it, so the status would be -2, not 130.
+        for line in iter(proc.stdout.readline, b""):
+            if line.startswith(b"layer"):  # the table's header: timing the layers, all imports done
+                break
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
     finally:
@@ -186,3 +194,44 @@ def test_readme_lists_every_command_of_the_parser(readme, heading):
     text = text.split(heading, 1)[1].split("\n#", 1)[0]
     listed = re.findall(r"^\| `(\w+)[^`]*` \|", text, flags=re.MULTILINE)
     assert sorted(set(listed)) == sorted(COMMANDS), f"{readme}'s command table lists {listed}, the parser has {list(COMMANDS)}"
+
+
+def test_help_lists_learner_commands_apart_from_maintainer_commands_and_imports_none():
+    from cnnbook.__main__ import COMMANDS, GROUPS
+    probe = ("import sys; from cnnbook.__main__ import main\n"
+             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(set(sys.modules) & {'cnnbook.commands.' + name for name in " + repr(list(COMMANDS)) + "}))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=ENV,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith("[]"), "--help imports no command's module"
+    text = result.stdout
+    headings = [text.index(f"\n{title}:\n") for title in GROUPS]
+    assert headings == sorted(headings), "learners' commands come first"
+    for (title, group), start, end in zip(GROUPS.items(), headings, [*headings[1:], len(text)]):
+        listed = re.findall(r"^  (\w+) ", text[start:end], flags=re.MULTILINE)
+        assert listed == list(group), (title, listed)
+
+
+def test_lang_takes_en_or_ko_in_every_command_and_is_none_when_left_out():
+    import argparse
+    import importlib
+
+    from cnnbook.__main__ import COMMANDS
+
+    def lang_options(parser):
+        for action in parser._actions:
+            if "--lang" in action.option_strings:
+                yield action
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from lang_options(sub)
+
+    found = {}
+    for name in COMMANDS:
+        parser = argparse.ArgumentParser()
+        importlib.import_module(f"cnnbook.commands.{name}").add_arguments(parser)
+        found[name] = [(tuple(a.choices), a.default) for a in lang_options(parser)]
+    assert {shape for shapes in found.values() for shape in shapes} == {(("en", "ko"), None)}, found
+    assert {name for name, shapes in found.items() if shapes} == {"doctor", "lab", "claims", "student", "book",
+                                                                  "translations"}

@@ -258,3 +258,11 @@ def test_an_unknown_edition_is_refused_naming_the_choices(tmp_path, capsys):
     with pytest.raises(ValueError, match="lang='fr'"):
         write_student_edition(tmp_path / "x", lang="fr")
     assert not (tmp_path / "x").exists()
+
+
+def test_without_lang_the_command_writes_the_edition_of_the_language_in_use(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CNNBOOK_LANG", "ko")  # as for doctor and claims: $CNNBOOK_LANG, else the folder, else en
+    assert main(["student", str(tmp_path / "ko")]) == 0
+    assert "Korean student notebooks" in capsys.readouterr().out
+    assert main(["student", str(tmp_path / "en"), "--lang", "en"]) == 0
+    assert "Korean" not in capsys.readouterr().out

@@ -248,8 +248,21 @@ def test_export_then_import_changes_nothing(copy_of_editions):
 def test_the_command_names_an_unknown_notebook_and_edition(capsys):
     assert main(["translations", "status", "99"]) == 1
     assert "no single notebook called '99'" in capsys.readouterr().err
-    assert main(["translations", "status", "--lang", "fr"]) == 1
-    assert "lang='fr'" in capsys.readouterr().err
+    assert main(["translations", "status", "--lang", "en"]) == 1  # English is the source, not a translation
+    assert "lang='en': the translated editions are 'ko'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["translations", "status", "--lang", "fr"])
+    assert stop.value.code == 2 and "invalid choice: 'fr' (choose from 'en', 'ko')" in capsys.readouterr().err
+
+
+def test_each_action_is_a_subcommand_and_the_bare_command_is_status(capsys):
+    assert main(["translations"]) == 0 and f"{len(NAMES)} notebooks checked" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        main(["translations", "export"])
+    assert stop.value.code == 2 and "required: NAME" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["translations", "status", "--pending"])  # an option of export only
+    assert stop.value.code == 2 and "unrecognized arguments: --pending" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", NAMES)

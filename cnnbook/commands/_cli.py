@@ -1,17 +1,22 @@
-"""What the commands share: argument types that refuse a bad value while parsing, and a clean stop on a signal.
+"""What the commands share: argument types that refuse a bad value while parsing, the one ``--lang`` option,
+and the words for a stop.
 
 A type below raises ``argparse.ArgumentTypeError``, so a bad value ends in one ``error: argument --x: ...``
-line and exit status 2, before any work starts. :func:`stop_on_sigterm` turns SIGTERM into
-:class:`Interrupted`, a ``KeyboardInterrupt``: a command stops the same way for Ctrl-C and for SIGTERM,
-and ``python -m cnnbook`` reports either in one line with exit status ``128 + signal number``.
+line and exit status 2, before any work starts. The commands run under the package's one signal policy,
+:func:`cnnbook.serialize.sigterm_as_ctrl_c`: SIGTERM raises :class:`~cnnbook.serialize.Interrupted`, a
+``KeyboardInterrupt``, so a command stops the same way for Ctrl-C and for SIGTERM, and ``python -m cnnbook``
+reports either in one line with exit status ``128 + signal number`` (:func:`signal_of`, :func:`describe_stop`).
 """
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import signal
-import threading
+
+from cnnbook.course.language import LANGUAGES
+
+IN_USE = "the language in use: $CNNBOOK_LANG, else the edition whose folder you are in, else en"
+"""What ``--lang`` left out means to a command that speaks or opens one edition (doctor, claims, lab, student)."""
 
 FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max, without importing NumPy to parse
 
@@ -46,44 +51,27 @@ def learning_rate(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"a learning rate is a finite number > 0, got {text} "
-                                         "(the default is 0.002)")
+        raise argparse.ArgumentTypeError(f"a learning rate is a finite number > 0, got {text}")
     if value > FLOAT32_MAX:
         raise argparse.ArgumentTypeError(f"{text} is too large: the models compute in float32, whose largest "
-                                         f"number is {FLOAT32_MAX:.3g} (the default is 0.002)")
+                                         f"number is {FLOAT32_MAX:.3g}")
     return value
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM, raised where the program runs, so that it stops like Ctrl-C (``signum``: the signal)."""
+def add_lang_argument(parser, without: str = IN_USE) -> None:
+    """``--lang en|ko``, the same option in every command: the edition the command works on, in that language.
 
-    def __init__(self, signum: int = signal.SIGINT):
-        super().__init__(signum)
-        self.signum = signum
+    ``args.lang`` is ``None`` when it is left out; ``without`` tells the help what the command does then.
+    """
+    parser.add_argument("--lang", choices=LANGUAGES, default=None, help=f"en or ko (default: {without})")
 
 
 def signal_of(exc: KeyboardInterrupt) -> int:
-    """The signal behind a ``KeyboardInterrupt``: SIGINT for Ctrl-C, or :class:`Interrupted`'s own."""
+    """The signal behind a ``KeyboardInterrupt``: SIGINT for Ctrl-C, or the one an ``Interrupted`` carries."""
     return getattr(exc, "signum", signal.SIGINT)
 
 
 def describe_stop(exc: KeyboardInterrupt) -> str:
+    """``Ctrl-C`` or the signal's name (``SIGTERM``), for the one line a stopped command prints."""
     signum = signal_of(exc)
     return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
-
-
-def _raise_interrupted(signum, frame):
-    raise Interrupted(signum)
-
-
-@contextlib.contextmanager
-def stop_on_sigterm():
-    """Within the block, SIGTERM raises :class:`Interrupted` (only in the main thread, where signals arrive)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -1,5 +1,8 @@
 """``python -m cnnbook book OUTDIR``: the workbook as a static web book, English in OUTDIR, Korean in OUTDIR/ko.
 
+``--lang en`` builds the English book alone; the English pages are the book's root, so there is no Korean
+book without them (``--lang ko`` is refused: leave ``--lang`` out for both).
+
 Every notebook runs in a fresh kernel (``--jobs`` at a time; results cached by content in ``--cache``, by
 default the user cache folder), widgets become still pictures, and Sphinx with MyST-NB and the Sphinx Book
 Theme writes the pages. The book reads offline: open ``OUTDIR/index.html``. See :mod:`cnnbook.course.book`.
@@ -9,14 +12,13 @@ from __future__ import annotations
 import sys
 import time
 
-from cnnbook.commands._cli import positive_int
+from cnnbook.commands._cli import add_lang_argument, positive_int
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("outdir", metavar="OUTDIR", help="folder for the book (created; an earlier book there "
                                                          "is replaced)")
-    parser.add_argument("--lang", choices=("all", "en"), default="all",
-                        help="all (default): English and Korean; en: English only")
+    add_lang_argument(parser, "both editions, English and Korean in ko/; en: English alone")
     parser.add_argument("--jobs", type=positive_int, default=2, help="notebooks run at a time (default 2)")
     parser.add_argument("--cache", metavar="DIR", default=None,
                         help="folder of executed notebooks reused while nothing changed (default: the user "
@@ -36,6 +38,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    if args.lang == "ko":
+        print("error: argument --lang: the book's root is English, so there is no Korean book alone; leave "
+              "--lang out for English and Korean (ko/), or give --lang en for English alone", file=sys.stderr)
+        return 2
     from cnnbook.course.book import build_book
     from cnnbook.course.book.execute import NotebookFailed
     cache = None
@@ -47,7 +53,7 @@ def run(args) -> int:
             cache = f"{platformdirs.user_cache_dir('cnnbook')}/book"
     started = time.monotonic()
     try:
-        book = build_book(args.outdir, langs=("en", "ko") if args.lang == "all" else ("en",), jobs=args.jobs,
+        book = build_book(args.outdir, langs=("en",) if args.lang == "en" else ("en", "ko"), jobs=args.jobs,
                           cache=cache, hub_url=args.hub_url, repo_url=args.repo_url, font=args.font,
                           force=args.force, source_maps=args.source_maps, log=lambda line: print(line, flush=True))
     except (ValueError, OSError, NotebookFailed, RuntimeError) as exc:

@@ -13,15 +13,15 @@ import json
 import textwrap
 import unicodedata
 
+from cnnbook.commands._cli import add_lang_argument
 from cnnbook.course.claims import CLAIMS, MESSAGES, UNTESTABLE, evidence_counts, ledger_text, verdict_counts
-from cnnbook.course.language import LANGUAGES, get_language
+from cnnbook.course.language import get_language
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="a JSON list of {id, notes, claim, notebook, measured, verdict} instead of a table")
-    parser.add_argument("--lang", choices=LANGUAGES, default=None,
-                        help="en or ko (default: the language in use, $CNNBOOK_LANG or the edition's folder)")
+    add_lang_argument(parser)
 
 
 def _width(text: str) -> int:

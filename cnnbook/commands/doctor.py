@@ -16,7 +16,8 @@ import re
 import platform
 import sys
 
-from cnnbook.course.language import LANGUAGES, N_, set_language, tr
+from cnnbook.commands._cli import add_lang_argument
+from cnnbook.course.language import N_, set_language, tr
 
 # (import name, pip name, needed to run the workbook)
 PACKAGES = [
@@ -92,8 +93,7 @@ def _installed(distribution: str) -> bool:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--lang", choices=LANGUAGES, default=None,
-                        help="en or ko (default: the language in use, $CNNBOOK_LANG or the edition's folder)")
+    add_lang_argument(parser)
 
 
 def _version(module_name: str):

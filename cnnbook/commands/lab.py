@@ -6,7 +6,8 @@ made on first use and refreshed at each start without ever writing over a notebo
 prints where it is and what it changed. ``--solutions`` opens the instructor's edition instead, the workbook's
 own ``notebooks/`` with the solutions (as ``jupyter lab notebooks/``). ``--lang ko`` does the same with the
 Korean edition: the working copy's ``ko/`` folder (or ``notebooks/ko/`` with ``--solutions``), and the checks
-speak Korean (``$CNNBOOK_LANG=ko`` for the server and its kernels).
+speak Korean (``$CNNBOOK_LANG=ko`` for the server and its kernels). Without ``--lang``, the edition of the
+language in use (``$CNNBOOK_LANG``, else the edition whose folder the command runs in, else English).
 
 It works from any folder, and also where learners work as root (lab containers, Docker), which JupyterLab
 refuses without ``--allow-root``. Arguments after ``--`` go to JupyterLab unchanged:
@@ -24,6 +25,8 @@ import signal
 import subprocess
 import sys
 
+from cnnbook.commands._cli import add_lang_argument
+from cnnbook.course.language import get_language
 from cnnbook.data.workbook import workbook_dir
 
 NOTEBOOKS = workbook_dir("notebooks")  # the clone's notebooks/, or their copy in a regular install
@@ -36,8 +39,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--home", metavar="DIR", default=None,
                         help="your working copy of the student edition (default: $CNNBOOK_HOME, else "
                              "~/cnnbook-work); made on first use, your changes are never overwritten")
-    parser.add_argument("--lang", choices=("en", "ko"), default="en",
-                        help="the edition: en (default) or ko, the Korean edition")
+    add_lang_argument(parser)
     parser.add_argument("jupyter_args", nargs="*", metavar="ARG",
                         help="passed on to `jupyter lab`; put them after --")
     parser.epilog = "example: python -m cnnbook lab -- --no-browser --port 8890"
@@ -61,19 +63,20 @@ def run(args) -> int:
               "or `pip install -r requirements.txt` in a clone", file=sys.stderr)
         return 1
     try:
+        lang = args.lang or get_language()
         if args.solutions:
             from cnnbook.course.student import default_source
-            folder = None if args.lang == "en" else default_source(args.lang)
+            folder = None if lang == "en" else default_source(lang)
         else:
-            folder = prepare_folder(args.home, lang=args.lang)
+            folder = prepare_folder(args.home, lang=lang)
         cmd = lab_command(args.jupyter_args, folder=folder)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.solutions:
         print(f"the instructor's edition, with the solutions: {folder or NOTEBOOKS}", flush=True)
-    if args.lang != "en":
-        os.environ["CNNBOOK_LANG"] = args.lang  # the server's kernels inherit it
+    if lang != "en":
+        os.environ["CNNBOOK_LANG"] = lang  # the server's kernels inherit it
     print("starting:", " ".join(cmd), flush=True)
     sys.stderr.flush()
     if os.name == "posix":

@@ -1,6 +1,8 @@
-"""``python -m cnnbook student OUTDIR [--lang ko]``: write the student edition of every notebook into OUTDIR.
+"""``python -m cnnbook student OUTDIR [--lang en|ko]``: write the student edition of every notebook into OUTDIR.
 
-``--lang ko`` writes the Korean edition (from ``notebooks/ko/``), whose checks give their hints in Korean.
+``--lang ko`` writes the Korean edition (from ``notebooks/ko/``), whose checks give their hints in Korean;
+without ``--lang``, the edition of the language in use (``$CNNBOOK_LANG``, else the edition whose folder the
+command runs in, else English: :func:`cnnbook.course.language.get_language`).
 
 Solutions become ``NotImplementedError`` stubs naming the exercise, hidden tests are removed and outputs
 cleared (see :mod:`cnnbook.course.student`). Exit status 0 when written, 1 with a reason on stderr otherwise.
@@ -8,6 +10,9 @@ cleared (see :mod:`cnnbook.course.student`). Exit status 0 when written, 1 with 
 from __future__ import annotations
 
 import sys
+
+from cnnbook.commands._cli import add_lang_argument
+from cnnbook.course.language import get_language
 
 
 def add_arguments(parser) -> None:
@@ -17,8 +22,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--source", metavar="DIR", default=None,
                         help="folder of the source notebooks (default: the repository's notebooks/, "
                              "or notebooks/ko/ with --lang ko)")
-    parser.add_argument("--lang", choices=("en", "ko"), default="en",
-                        help="the edition: en (default) or ko, the Korean edition (Korean text and hints)")
+    add_lang_argument(parser)
 
 
 def run(args) -> int:
@@ -26,7 +30,8 @@ def run(args) -> int:
 
     from cnnbook.course.student import write_student_edition
     try:
-        written = write_student_edition(args.outdir, source=args.source, force=args.force, lang=args.lang)
+        lang = args.lang or get_language()
+        written = write_student_edition(args.outdir, source=args.source, force=args.force, lang=lang)
     except (ValueError, OSError, nbformat.ValidationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -34,6 +39,6 @@ def run(args) -> int:
         exercises = f"{len(names)} exercise(s): {', '.join(names)}" if names else "no exercises"
         print(f"{path.name}: {exercises}")
     total = sum(len(names) for _, names in written)
-    edition = " Korean" if args.lang == "ko" else ""
+    edition = " Korean" if lang == "ko" else ""
     print(f"wrote {len(written)}{edition} student notebooks with {total} exercises to {written[0][0].parent}")
     return 0

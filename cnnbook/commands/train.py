@@ -18,6 +18,7 @@ from cnnbook.commands._cli import describe_stop, learning_rate, positive_int, se
 DEFAULT_EPOCHS = {False: 4, True: 10}
 
 
+DEFAULT_LR = 2e-3  # Adam's learning rate
 LR_DECAY = 0.75  # learning rate multiplied by this after every epoch
 
 
@@ -38,7 +39,8 @@ def add_arguments(parser) -> None:
                         help="array backend (default: $CNNBOOK_BACKEND, else numpy)")
     parser.add_argument("--seed", type=seed, default=0, help="seed for initialisation and shuffling (default 0)")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="minibatch size (default 64)")
-    parser.add_argument("--lr", type=learning_rate, default=2e-3, help="Adam learning rate (default 0.002)")
+    parser.add_argument("--lr", type=learning_rate, default=DEFAULT_LR,
+                        help=f"Adam learning rate (default {DEFAULT_LR:g})")
     parser.add_argument("--threads", type=positive_int, default=1,
                         help="BLAS threads for NumPy's matrix products (default 1: the layers' products are small, "
                              "and extra threads mostly spin-wait, several times slower on a busy machine)")
@@ -127,4 +129,4 @@ def chance_warning(test_acc: float, y_test, lr: float) -> str | None:
         return None
     return (f"warning: test accuracy {test_acc:.4f} is no better than always guessing the most common class "
             f"({guess:.4f}): the model learned nothing; try a smaller learning rate than --lr {lr:g} "
-            f"(the default is 0.002)")
+            f"(the default is {DEFAULT_LR:g})")
