@@ -72,8 +72,8 @@ def test_the_catalog_holds_exactly_the_templates_in_use_all_translated(name):
 
 
 def test_every_file_of_these_parts_has_its_templates_in_a_catalog():
-    for source in ("explore.py", "widgets.py", "viz/core.py", "viz/grid.py", "layers/sizes.py", "layers/_checks.py",
-                   "commands/doctor.py"):
+    for source in ("explore.py", "widgets.py", "viz/core.py", "viz/figure.py", "viz/grid.py", "layers/sizes.py",
+                   "layers/_checks.py", "commands/doctor.py"):
         assert catalog.templates_in(ROOT / "cnnbook" / source), source
     assert not catalog.unassigned()
 
@@ -296,11 +296,11 @@ def test_the_figures_english_is_unchanged():
 
 def test_the_missing_hangul_font_warning_is_korean_in_the_korean_edition(monkeypatch):
     pytest.importorskip("matplotlib")
-    from cnnbook.viz import core
-    monkeypatch.setattr(core, "hangul_font", lambda installed=None: None)
+    from cnnbook.viz import figure
+    monkeypatch.setattr(figure, "hangul_font", lambda installed=None: None)
     set_language("ko")
     with pytest.warns(UserWarning) as caught:
-        core._add_hangul_fallback({"font.family": ["DejaVu Sans"]})
+        figure.add_hangul_fallback({"font.family": ["DejaVu Sans"]})
     assert HANGUL.search(str(caught[0].message)) and "fonts-nanum" in str(caught[0].message)
 
 
