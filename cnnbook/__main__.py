@@ -12,7 +12,7 @@ import importlib
 import shlex
 import sys
 
-from cnnbook.commands._cli import describe_stop, signal_of, stop_on_sigterm
+from cnnbook.commands import describe_stop, signal_of, stop_on_sigterm
 
 DESCRIPTION = "cnnbook, a Jupyter workbook on image classification with CNNs (CS231n): its command line."
 

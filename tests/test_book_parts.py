@@ -73,7 +73,8 @@ def test_links_point_at_the_book_pages_or_the_repository():
 
 
 def test_the_launch_link_is_an_nbgitpuller_link_to_the_notebook():
-    url = build.hub_link("https://hub.example.edu/", "https://github.com/o/cnnbook", "notebooks/ko/03-convolution.ipynb")
+    url = build.hub_link("https://hub.example.edu/", "https://github.com/o/cnnbook",
+                         "notebooks/ko/03-convolution.ipynb")
     parts = urlsplit(url)
     assert parts.netloc == "hub.example.edu" and parts.path == "/hub/user-redirect/git-pull"
     query = parse_qs(parts.query)

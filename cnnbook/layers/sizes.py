@@ -97,8 +97,9 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "
 
 def window(offset: int, size: int, step: int) -> slice:
     """The input rows (or columns) that kernel offset ``offset`` meets over ``size`` outputs at stride ``step``:
-    ``slice(offset, offset + step * (size - 1) + 1, step)``, one row per output. ``x[:, :, window(di, Ho, S),
-    window(dj, Wo, S)]`` is ``(N, C, Ho, Wo)``: for every output position, the input pixel under kernel tap ``(di, dj)``.
+    ``slice(offset, offset + step * (size - 1) + 1, step)``, one row per output. So
+    ``x[:, :, window(di, Ho, S), window(dj, Wo, S)]`` is ``(N, C, Ho, Wo)``: for every output position, the input
+    pixel under kernel tap ``(di, dj)``.
     """
     return slice(offset, offset + step * (size - 1) + 1, step)
 

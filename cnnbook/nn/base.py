@@ -65,7 +65,8 @@ class Parameter:
 
 def normal_parameter(shape, std: float, rng, dtype) -> Parameter:
     """A :class:`Parameter` of ``N(0, std**2)`` entries drawn on the host from ``rng`` (an int seed, a
-    ``numpy.random.Generator`` or ``None``), then moved to the default backend: one seed, one model on NumPy and CuPy."""
+    ``numpy.random.Generator`` or ``None``), then moved to the default backend: one seed, one model on NumPy
+    and CuPy."""
     dtype = _float_dtype(dtype)
     host = as_generator(rng).normal(0.0, std, size=shape).astype(dtype)
     return Parameter(backend.to_device(host, backend.default_xp()))

@@ -1,6 +1,7 @@
 """Plots for the workbook (matplotlib and SVG); arrays come back to the host in one place, :func:`host`.
 
-Core plots are re-exported here (what every figure shares is in :mod:`cnnbook.viz.figure`); topic modules (``cnnbook.viz.training``, ``cnnbook.viz.limits``)
+Core plots are re-exported here (what every figure shares is in :mod:`cnnbook.viz.figure`); topic modules
+(``cnnbook.viz.training``, ``cnnbook.viz.limits``)
 are imported explicitly where they are used. Importing this package changes no matplotlib settings.
 """
 from cnnbook.viz.core import (draw_pooling, draw_receptive_field, plot_bars, plot_receptive_field_growth,

@@ -74,7 +74,7 @@ def _tables(widths, heights, title):
     about :data:`CELL` inches (less when the row would be wider than ``MAX_WIDTH``)."""
     cell = min(CELL, (MAX_WIDTH - 0.9 * len(widths)) / sum(widths))
     fig, axes = pyplot().subplots(1, len(widths), layout="constrained", gridspec_kw={"width_ratios": widths},
-                                figsize=(cell * sum(widths) + 0.9 * len(widths), cell * max(heights) + 1.9))
+                                  figsize=(cell * sum(widths) + 0.9 * len(widths), cell * max(heights) + 1.9))
     fig.suptitle(title, fontsize=10, wrap=True)
     return fig, np.atleast_1d(axes)
 

@@ -32,7 +32,7 @@ def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None,
     if titles is not None and len(titles) != N:
         raise ValueError(f"{len(titles)} titles for {N} images; pass one title per image")
     fig, axes = image_grid(N, ncols, size, title or tr("{n} image(s), array shape {shape}", n=N, shape=tuple(X.shape)),
-                      X.shape[2] / X.shape[3])
+                           X.shape[2] / X.shape[3])
     for i, ax in enumerate(axes):
         img, cmap = image_for_imshow(X[i])
         ax.imshow(img, cmap=cmap)
@@ -73,7 +73,7 @@ def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap=
     lo = min(float(m.min()) for m in maps) if shared else None
     hi = max(float(m.max()) for m in maps) if shared else None
     fig, axes = image_grid(F, ncols, size, title or tr("{n} activation map(s), {volume}", n=F, volume=volume), aspect,
-                      extra_width=0.9 if shared else 0.9 * min(F, ncols))
+                           extra_width=0.9 if shared else 0.9 * min(F, ncols))
     for i, ax in enumerate(axes):
         im = ax.imshow(maps[i], cmap=cmap, vmin=lo, vmax=hi)
         name = f"{titles[i]}\n" if titles is not None else tr("map {i}", i=i) + "\n"
@@ -102,8 +102,8 @@ def show_filters(w, ncols=8, size=1.6, title=None, annotate=None, names=None):
     n = F * C if per_channel else F
     lim = float(np.abs(w).max()) or 1.0
     fig, axes = image_grid(n, ncols if not per_channel or C == 1 else C, size,
-                      title or tr("{n} filter(s), weight shape {shape}", n=F, shape=tuple(w.shape)), KH / KW,
-                      extra_width=1.0 if per_channel else 0.0)
+                           title or tr("{n} filter(s), weight shape {shape}", n=F, shape=tuple(w.shape)), KH / KW,
+                           extra_width=1.0 if per_channel else 0.0)
     for i, ax in enumerate(axes):
         index = i // C if per_channel else i
         name = str(names[index]) if names is not None else tr("filter {i}", i=index)

@@ -93,7 +93,7 @@ def show_templates(w, image_shape=(1, 28, 28), names=None, ncols=5, size=1.8, ti
     if names is not None and len(names) != K:
         raise ValueError(f"{len(names)} names for {K} templates; pass one name per column of w")
     fig, axes = image_grid(K, ncols, size, title or tr("{n} templates, weight shape {shape}, each shown as {image}",
-                                                  n=K, shape=(T[0].size, K), image=tuple(T.shape[1:])))
+                                                       n=K, shape=(T[0].size, K), image=tuple(T.shape[1:])))
     for k, ax in enumerate(axes):
         img = T[k].mean(axis=0) if C > 1 else T[k, 0]  # (H, W)
         lim = float(np.abs(img).max()) or 1.0

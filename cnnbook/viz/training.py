@@ -137,7 +137,7 @@ def show_misclassified(X, y_true, y_pred, class_names=None, max_images=16, ncols
         raise ValueError("no misclassified images to show: every prediction is right")
     name = (lambda k: class_names[int(k)]) if class_names is not None else str
     fig, axes = image_grid(len(wrong), ncols, size, tr("{n} misclassified test images (true / predicted), each {shape}",
-                                                  n=len(wrong), shape=tuple(X.shape[1:])))
+                                                       n=len(wrong), shape=tuple(X.shape[1:])))
     for ax, i in zip(axes, wrong):
         img, cmap = image_for_imshow(X[i])
         ax.imshow(img, cmap=cmap)

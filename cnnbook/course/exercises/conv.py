@@ -77,8 +77,8 @@ def _forward_mistakes(x_h, w_h, b_h, S, P):
     flipped = references.conv_forward_naive(x_h, np.ascontiguousarray(w_h[:, :, ::-1, ::-1]), b_h, S, P)
     mistakes.append((flipped, tr("you flipped the filter: in CS231n and PyTorch 'convolution' is "
                                  "cross-correlation, the window is multiplied by w as it is, without flipping")))
-    mistakes.append((references.conv_forward_naive(x_h, w_h, np.zeros_like(b_h), S, P), tr("the bias is missing: add b[f] to every "
-                     "output value of filter f")))
+    mistakes.append((references.conv_forward_naive(x_h, w_h, np.zeros_like(b_h), S, P),
+                     tr("the bias is missing: add b[f] to every output value of filter f")))
     return [(m, hint) for m, hint in mistakes if m is not None]
 
 

@@ -70,7 +70,7 @@ def check_dilated_receptive_field(dilated_receptive_field) -> bool:
     results = field_results(dilated_receptive_field, "dilated_receptive_field", cases,
                             references.dilated_receptive_field)
     explain(results, _dilated_mistakes(),
-             tr("RF = 1 + sum over layers of d_i * (K_i - 1) * S_1 * ... * S_(i-1)"))
+            tr("RF = 1 + sum over layers of d_i * (K_i - 1) * S_1 * ... * S_(i-1)"))
     return passed("dilated_receptive_field", [c[0] for c in cases])
 
 
@@ -177,8 +177,8 @@ def check_local_param_count(local_param_count) -> bool:
         got = whole_number(call(local_param_count, text, C, F, K, W, **kwargs), text, tr("the parameter count"))
         results.append((text, got, references.local_param_count(C, F, K, W, S, P), (C, F, K, W, S, P)))
     explain(results, _local_mistakes(), tr("every output position (i, j) has its own F filters of "
-                                            "in_channels * K * K weights, and every output value its own bias: "
-                                            "Ho * Wo * F * (in_channels * K * K + 1)"))
+                                           "in_channels * K * K weights, and every output value its own bias: "
+                                           "Ho * Wo * F * (in_channels * K * K + 1)"))
     return passed("local_param_count", [c[0] for c in cases])
 
 

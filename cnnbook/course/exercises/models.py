@@ -48,7 +48,7 @@ def check_conv_param_count(conv_param_count) -> bool:
         want = F * C * K * K + F  # the weight (F, C, K, K) and the bias (F,) of nn.Conv2d(C, F, K)
         results.append((text, got, want, (C, F, K)))
     explain(results, _param_mistakes(), tr("a conv layer has out_channels filters, each with in_channels * K * K "
-                                            "weights and one bias: (in_channels * K * K + 1) * out_channels"))
+                                           "weights and one bias: (in_channels * K * K + 1) * out_channels"))
     return passed("conv_param_count", [c[0] for c in cases])
 
 

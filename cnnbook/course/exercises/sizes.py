@@ -193,7 +193,8 @@ def check_architecture(build_model) -> bool:
 
 def field_results(fn, name, cases, reference):
     """Run the learner's ``fn`` on each case's layer list (a fresh copy, which it must not change); returns
-    ``(call text, its answer, the reference answer, (stack,))`` rows for :func:`~cnnbook.course.exercises._common.explain`."""
+    ``(call text, its answer, the reference answer, (stack,))`` rows for
+    :func:`~cnnbook.course.exercises._common.explain`."""
     results = []
     for _, stack in cases:
         given = [tuple(t) for t in stack]
