@@ -1,4 +1,5 @@
-"""The layers: each wraps a forward/backward pair of :mod:`cnnbook.layers` (see :mod:`cnnbook.nn`)."""
+"""The layers: most wrap a forward/backward pair of :mod:`cnnbook.layers`; the few without one (GELU, the global
+average pool, Flatten) have theirs here, backward next to forward (see :mod:`cnnbook.nn`)."""
 from __future__ import annotations
 
 import math
