@@ -15,7 +15,7 @@ import shlex
 import sys
 import textwrap
 
-from cnnbook.commands._cli import describe_stop, signal_of
+from cnnbook.commands.cli import describe_stop, signal_of
 from cnnbook.serialize import sigterm_as_ctrl_c
 
 DESCRIPTION = "cnnbook, a Jupyter workbook on image classification with CNNs (CS231n): its command line."

@@ -32,6 +32,7 @@ from cnnbook.course.language import N_, tr
 from cnnbook.layers import (avg_pool2d_forward, conv2d_forward, max_pool2d_forward,
                             receptive_field)
 from cnnbook.layers.checks import whole_number
+from cnnbook.layers.sizes import fitting_settings
 
 
 MAX_SIZE = 10_000
@@ -63,7 +64,8 @@ class OutputSizeReport:
     ``starts`` are the padded-input coordinates where each kernel window begins.
     ``dropped`` counts padded-input pixels at the right/bottom that no window covers;
     ``dropped_input`` counts how many of them are real input pixels (not padding).
-    ``suggestions`` are ``(padding, stride, output_size)`` triples that divide evenly.
+    ``suggestions`` are ``(padding, stride, output_size)`` triples that divide evenly
+    (:func:`cnnbook.layers.sizes.fitting_settings`, which ``conv_output_size``'s error suggests too).
     """
 
     input_size: int
@@ -85,32 +87,6 @@ class OutputSizeReport:
     @property
     def padded_size(self) -> int:
         return self.input_size + 2 * self.padding
-
-
-def _suggestions(W: int, K_eff: int, S: int, P: int) -> list:
-    """Nearby settings that divide evenly: the next paddings up, then strides that divide."""
-    found = []
-    for p in range(P + 1, P + 2 * S + 1):
-        num = W - K_eff + 2 * p
-        if num >= 0 and num % S == 0:
-            found.append((p, S, num // S + 1))
-            break
-    for p in range(P - 1, -1, -1):
-        num = W - K_eff + 2 * p
-        if num >= 0 and num % S == 0:
-            found.append((p, S, num // S + 1))
-            break
-    num = W - K_eff + 2 * P
-    if num >= 0:
-        for s in range(S - 1, 0, -1):
-            if num % s == 0:
-                found.append((P, s, num // s + 1))
-                break
-        for s in range(S + 1, 2 * S + 1):
-            if num % s == 0:
-                found.append((P, s, num // s + 1))
-                break
-    return found
 
 
 def output_size_report(input_size, kernel_size, stride=1, padding=0, dilation=1) -> OutputSizeReport:
@@ -135,7 +111,7 @@ def output_size_report(input_size, kernel_size, stride=1, padding=0, dilation=1)
     starts = [i * S for i in range(out)]
     dropped = num - (out - 1) * S if num >= 0 else 0
     dropped_input = max(0, dropped - P)
-    sugg = _suggestions(W, K_eff, S, P)
+    sugg = fitting_settings(W, K_eff, S, P)
     if num < 0:
         formula += " < 1"
         message = tr("The kernel ({kname}) is larger than the padded input ({W} + 2*{P} = {padded} pixels): "

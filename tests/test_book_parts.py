@@ -14,8 +14,7 @@ import nbformat
 import pytest
 
 from cnnbook.__main__ import main
-from cnnbook.course import book
-from cnnbook.course.book import figures, fonts
+from cnnbook.course.book import build, figures, fonts
 from cnnbook.course.book.execute import NotebookFailed, cache_key, run_notebook
 from cnnbook.course.book.figures import FIGURES
 from cnnbook.course.book.stills import VIEW, freeze_widgets
@@ -59,14 +58,14 @@ def test_links_point_at_the_book_pages_or_the_repository():
                ("other", (CLONE / "README.ko.md").resolve()): "index.md"}
     text = ("[03](notebooks/03-convolution.ipynb#setup) [web](https://example.org) [here](#top) "
             "[ko](README.ko.md) [bench](benchmarks/README.md)")
-    out = book._rewrite_links(text, origin, "index.md", page_of, "en", None)
+    out = build._rewrite_links(text, origin, "index.md", page_of, "en", None)
     assert "[03](notebooks/03-convolution.ipynb#setup)" in out
     assert "[web](https://example.org)" in out and "[here](#top)" in out
     assert '<a href="ko/index.html">ko</a>' in out
     assert "bench (`benchmarks/README.md`, in the repository)" in out
-    linked = book._rewrite_links(text, origin, "index.md", page_of, "en", "https://github.com/o/cnnbook")
+    linked = build._rewrite_links(text, origin, "index.md", page_of, "en", "https://github.com/o/cnnbook")
     assert "[bench](https://github.com/o/cnnbook/blob/main/benchmarks/README.md)" in linked
-    from_ko = book._rewrite_links("[en](../03-convolution.ipynb)", CLONE / "notebooks/ko/03-convolution.ipynb",
+    from_ko = build._rewrite_links("[en](../03-convolution.ipynb)", CLONE / "notebooks/ko/03-convolution.ipynb",
                                   "notebooks/03-convolution.ipynb",
                                   {("other", (CLONE / "notebooks/03-convolution.ipynb").resolve()):
                                    "notebooks/03-convolution.ipynb"}, "ko", None)
@@ -74,7 +73,8 @@ def test_links_point_at_the_book_pages_or_the_repository():
 
 
 def test_the_launch_link_is_an_nbgitpuller_link_to_the_notebook():
-    url = book.hub_link("https://hub.example.edu/", "https://github.com/o/cnnbook", "notebooks/ko/03-convolution.ipynb")
+    url = build.hub_link("https://hub.example.edu/", "https://github.com/o/cnnbook",
+                         "notebooks/ko/03-convolution.ipynb")
     parts = urlsplit(url)
     assert parts.netloc == "hub.example.edu" and parts.path == "/hub/user-redirect/git-pull"
     query = parse_qs(parts.query)
@@ -84,10 +84,10 @@ def test_the_launch_link_is_an_nbgitpuller_link_to_the_notebook():
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_a_staged_edition_has_every_page_the_run_note_and_the_launch_link(tmp_path, lang):
-    _, notebooks = book._sources(lang)
+    _, notebooks = build._sources(lang)
     executed = {path: nbformat.read(path, as_version=4) for path in notebooks.values()}
     src = tmp_path / lang
-    book.stage(lang, executed, src, hub_url="https://hub.example.edu", repo_url="https://github.com/o/cnnbook")
+    build.stage(lang, executed, src, hub_url="https://hub.example.edu", repo_url="https://github.com/o/cnnbook")
     names = sorted(p.name for p in (src / "notebooks").glob("*.ipynb"))
     assert names == sorted(p.name for p in (REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
     index = (src / "index.md").read_text(encoding="utf-8")
@@ -134,14 +134,13 @@ def test_the_command_refuses_a_folder_that_is_not_a_book_and_a_half_launch_link(
 
 
 def test_an_installed_package_says_the_book_needs_a_clone(tmp_path, monkeypatch):
-    monkeypatch.setattr(book, "in_clone", lambda: False)
+    monkeypatch.setattr(build, "in_clone", lambda: False)
     with pytest.raises(ValueError, match="built from a clone of the repository"):
-        book.build_book(tmp_path / "site")
+        build.build_book(tmp_path / "site")
     assert not (tmp_path / "site").exists()
 
 
 def test_a_new_run_replaces_the_notebooks_older_runs_in_the_cache(tmp_path):
-    import os
     import stat
 
     from cnnbook.course.book.execute import execute_all
@@ -201,9 +200,9 @@ def test_a_widget_picture_is_described_in_the_pages_language():
     assert 'alt="위젯의 첫 그림 — 합성곱 탐색기"' in nb.cells[1].outputs[0]["data"]["text/html"]
 
 
-@pytest.mark.skipif(not Path(book.FONT_PLACES[0]).is_file(), reason="fonts-nanum is not installed here")
+@pytest.mark.skipif(not Path(build.FONT_PLACES[0]).is_file(), reason="fonts-nanum is not installed here")
 def test_the_hangul_face_is_a_small_woff2_subset_with_no_empty_table(tmp_path):
-    source = book.FONT_PLACES[0]
+    source = build.FONT_PLACES[0]
     assert "TSI3" in fonts.empty_tables(source), "Debian's NanumGothic.ttf has the empty table Chromium rejects"
     chars = fonts.hangul_in(["합성곱 (convolution), 스트라이드!", "한국어 ㄱ"])
     assert chars == "".join(sorted("합성곱스트라이드한국어ㄱ"))
@@ -219,7 +218,6 @@ def test_the_hangul_face_is_a_small_woff2_subset_with_no_empty_table(tmp_path):
 
 def test_an_svg_drawing_is_described_by_its_section_under_the_name_myst_nb_gives_its_file():
     import hashlib
-    import os
 
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 

@@ -1,5 +1,6 @@
 """``python -m cnnbook ...`` as a user meets it: a mistake is one ``error:`` line and exit 2, Ctrl-C or SIGTERM
 stops a command with one line (exit 130 or 143), and a run that learned nothing says so."""
+import argparse
 import os
 import re
 import select
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 from process_helpers import check_no_leftovers, marked_env, stop_popen
 
+from cnnbook.commands import cli
 from cnnbook.commands.train import chance_warning
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -235,3 +237,18 @@ def test_lang_takes_en_or_ko_in_every_command_and_is_none_when_left_out():
     assert {shape for shapes in found.values() for shape in shapes} == {(("en", "ko"), None)}, found
     assert {name for name, shapes in found.items() if shapes} == {"doctor", "lab", "claims", "student", "book",
                                                                   "translations"}
+
+
+@pytest.mark.parametrize("parse, text, words", [
+    (cli.positive_int, "0", "positive integer, got 0"), (cli.positive_int, "2.5", "'2.5' is not an integer"),
+    (cli.seed, "-1", "integer >= 0, got -1"), (cli.learning_rate, "nan", "finite number > 0, got nan"),
+    (cli.learning_rate, "0", "finite number > 0, got 0"), (cli.learning_rate, "1e39", "too large")])
+def test_an_argument_type_refuses_a_bad_value_naming_it_and_no_other_commands_default(parse, text, words):
+    with pytest.raises(argparse.ArgumentTypeError) as caught:
+        parse(text)
+    assert words in str(caught.value)
+    assert "default" not in str(caught.value)  # a type serves several commands: it cannot know their defaults
+
+
+def test_an_argument_type_gives_back_the_value():
+    assert (cli.positive_int("3"), cli.seed("0"), cli.learning_rate("0.01")) == (3, 0, 0.01)

@@ -13,7 +13,8 @@ import pytest
 from cnnbook import backend, exercises, layers
 from cnnbook.course.grading import graded_cells
 from cnnbook.course.student import student_notebook
-from cnnbook.course.exercises.deeper import _dilation_own_layer_too, local_param_count_reference
+from cnnbook.course.exercises import references
+from cnnbook.course.exercises.deeper import _dilation_own_layer_too
 from cnnbook.course.exercises.predict import PREDICTIONS
 from cnnbook.models.local import LocallyConnected2d
 from exercise_helpers import rejects
@@ -198,7 +199,7 @@ def test_local_param_count_wants_an_int():
                                   (8, 2, 3, 9, 2, 1), (4, 3, 6, 6, 1, 0)])
 def test_the_reference_count_is_the_locally_connected_layers(args):
     C, F, K, W, S, P = args
-    assert local_param_count_reference(*args) == LocallyConnected2d(C, F, K, W, S, P).num_parameters()
+    assert references.local_param_count(*args) == LocallyConnected2d(C, F, K, W, S, P).num_parameters()
 
 
 # ---- the notebooks: every new exercise is graded, and its student stub is not done yet ------------

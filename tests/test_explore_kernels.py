@@ -25,7 +25,7 @@ def test_dilated_kernel_is_the_dilated_convolution(xp):
 
 
 def test_dilate_kernel_refuses_bad_input():
-    with pytest.raises(ValueError, match="dilation must be >= 1"):
+    with pytest.raises(ValueError, match="dilation=0 must be >= 1"):
         explore.dilate_kernel(np.ones((1, 1, 3, 3)), 0)
     with pytest.raises(ValueError, match=r"\(F, C, KH, KW\), got shape \(3, 3\)"):
         explore.dilate_kernel(np.ones((3, 3)), 2)

@@ -81,5 +81,17 @@ def test_shuffle_patches_permutes_tiles(xp):
     assert np.array_equal(out, backend.to_numpy(shuffle_patches(X, 4, rng=0)))
     with pytest.raises(ValueError, match=r"patch_size=3 .* H=8 and W=8; try one of \[1, 2, 4, 8\]"):
         shuffle_patches(X, 3, rng=0)
-    with pytest.raises(ValueError, match="rng is required"):
+    with pytest.raises(ValueError, match="one of rng .* and perm .*; got neither"):
         shuffle_patches(X, 4, rng=None)
+    with pytest.raises(ValueError, match="got both"):
+        shuffle_patches(X, 4, rng=0, perm=[0, 1, 2, 3])
+    with pytest.raises(TypeError, match=r"pass the permutation as perm=\.\.\."):
+        shuffle_patches(X, 4, [3, 2, 1, 0])  # a permutation passed where the seed goes
+
+
+def test_shuffle_patches_with_perm_gives_every_image_the_same_order(xp):
+    X = np.arange(2 * 1 * 4 * 4, dtype=np.float32).reshape(2, 1, 4, 4)  # a 2x2 grid of 2x2 tiles per image
+    out = backend.to_numpy(shuffle_patches(xp.asarray(X), 2, perm=[3, 0, 1, 2]))
+    for n in range(2):
+        assert np.array_equal(out[n, :, :2, :2], X[n, :, 2:, 2:])  # place 0 holds tile 3
+        assert np.array_equal(out[n, :, :2, 2:], X[n, :, :2, :2])  # place 1 holds tile 0

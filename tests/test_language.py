@@ -237,7 +237,7 @@ def message_of(check, answer, lang: str) -> str:
 
 def test_every_exercise_module_has_a_wrong_answer_here():
     modules = {p.stem for p in EXERCISES_DIR.glob("*.py") if not p.stem.startswith("_")}
-    assert modules == set(WRONG)
+    assert modules - {"references"} == set(WRONG)  # references holds the answers the checks compare with
 
 
 @pytest.mark.parametrize("module", sorted(WRONG))

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cnnbook.explore import output_size_report
 from cnnbook.layers import conv2d_backward, conv2d_forward, conv_output_size, receptive_field
+from cnnbook.layers.sizes import fitting_settings, window
 
 sizes = st.integers(1, 64)
 kernels = st.integers(1, 11)
@@ -51,6 +53,33 @@ def test_refusal_messages_suggest_a_fix():
         conv_output_size(7, 3, 3, 0)
     with pytest.raises(ValueError, match=r"kernel 7 is larger than the padded input 5"):
         conv_output_size(5, 7)
+
+
+@settings(deadline=None)
+@given(sizes, kernels, strides, paddings)
+def test_the_error_and_the_explorer_suggest_the_same_fixes(W, K, S, P):
+    settings_ = fitting_settings(W, K, S, P)
+    assert output_size_report(W, K, S, P).suggestions == settings_
+    for p, s, size in settings_:
+        assert conv_output_size(W, K, s, p) == size
+    try:
+        conv_output_size(W, K, S, P)
+    except ValueError as err:
+        fixes = re.findall(r"(padding|stride)=(\d+) \(gives (\d+)\)", str(err))
+        shown = [(int(n) if name == "padding" else P, int(n) if name == "stride" else S, int(size))
+                 for name, n, size in fixes]
+        assert shown == (settings_[:1] if W - K + 2 * P < 0 else settings_)
+
+
+def test_a_kernel_far_larger_than_the_input_is_offered_the_padding_that_fits():
+    assert fitting_settings(3, 11, 2, 0) == [(4, 2, 1)]  # 3 - 11 + 2*4 = 0
+    assert fitting_settings(8, 3, 2, 0) == [(0, 1, 6)]  # 5 is odd: no padding fits stride 2; stride 5 is too far
+
+
+def test_window_picks_the_row_under_a_kernel_tap_for_every_output():
+    x = np.arange(7)
+    assert list(x[window(0, 3, 2)]) == [0, 2, 4] and list(x[window(2, 3, 2)]) == [2, 4, 6]
+    assert list(x[window(1, 1, 3)]) == [1]
 
 
 @settings(max_examples=30, deadline=None)

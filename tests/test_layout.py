@@ -3,6 +3,7 @@
 Rooms, lowest first: the core (``backend``, ``layers``, ``nn``, ``optim``, ``train``, ``gradcheck``, ``serialize``);
 ``data`` and ``models``, which use the core; ``course``, which uses the core, ``data`` and ``models``; and the
 edges (``viz``, ``widgets``, ``explore``, ``commands``, the ``exercises`` name), which may use anything.
+No module imports another module's private names, nor a private module from outside its package.
 """
 import ast
 import importlib
@@ -122,6 +123,84 @@ def test_the_graph_checker_sees_a_wrong_import(tmp_path):
     assert imports_of(bad, known) == {"cnnbook.viz.training"}
     assert room("cnnbook.viz.training") not in ALLOWED[room("cnnbook.train")]
 
+
+
+# The argument checks that a shared validation module replaces (issue 34); until it lands, these three private
+# names of cnnbook.nn.base are still imported by the layers and models beside it. Delete this set then.
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _inside(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def private_imports(module: str, path: Path, known) -> list[str]:
+    """The imports in ``path`` (module ``module``) that reach a private name of another module, or a private
+    module from outside its package; see :func:`test_no_private_name_is_imported_from_another_module`."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    wrong = []
+
+    def private_module_outside(target: str) -> bool:
+        parts = target.split(".")
+        return any(_private(part) and not _inside(module, ".".join(parts[:i])) for i, part in enumerate(parts))
+
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            wrong += [f"{module}: import {a.name}" for a in node.names
+                      if a.name.startswith("cnnbook") and private_module_outside(a.name)]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            if not source.startswith("cnnbook"):
+                continue
+            shown = f"{module}: from {'.' * node.level}{node.module or ''} import "
+            if private_module_outside(source):
+                wrong.append(shown + ", ".join(a.name for a in node.names))
+                continue
+            for alias in node.names:
+                target = f"{source}.{alias.name}"
+                if not _private(alias.name):
+                    continue
+                if target not in known or not _inside(module, source):  # a private name, or a private module
+                    wrong.append(shown + alias.name)
+    return wrong
+
+
+def test_no_private_name_is_imported_from_another_module():
+    """A name with a leading underscore (not a dunder) is private to the module that defines it: no other module
+    of the package imports it, neither as ``from cnnbook.nn.base import _helper`` nor as ``from . import _helper``.
+    A private *module* (a file named with a leading underscore, such as ``course/exercises/_flow.py``) is
+    private to its package: that package's ``__init__`` and its other modules may import it, nothing outside
+    the package may (``from cnnbook.course.exercises._flow import x`` in ``cnnbook/viz/`` is
+    wrong). What another part needs gets a public name."""
+    known = modules()
+    wrong = [line for module, path in sorted(known.items()) for line in private_imports(module, path, known)]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_private_import_checker_sees_each_kind(tmp_path):
+    known = modules()
+    bad = tmp_path / "vit.py"
+    bad.write_text("from cnnbook.viz.figure import host, _hangul_ready\nfrom . import _flow\n"
+                   "import cnnbook.course.exercises._flow\nfrom cnnbook.course.exercises._flow import not_done\n"
+                   "from cnnbook.nn.base import _float_dtype\n")
+    assert private_imports("cnnbook.models.vit", bad, known) == [
+        "cnnbook.models.vit: from cnnbook.viz.figure import _hangul_ready",
+        "cnnbook.models.vit: from . import _flow",
+        "cnnbook.models.vit: import cnnbook.course.exercises._flow",
+        "cnnbook.models.vit: from cnnbook.course.exercises._flow import not_done",
+        "cnnbook.models.vit: from cnnbook.nn.base import _float_dtype"]
+    inside = tmp_path / "sizes.py"
+    inside.write_text("from cnnbook.course.exercises._flow import not_done\nfrom cnnbook.course.exercises import _flow\n")
+    assert private_imports("cnnbook.course.exercises.sizes", inside, known) == []
+    init = tmp_path / "__init__.py"
+    init.write_text("from . import _flow\nfrom ._common import ExerciseError\nfrom ._common import _short\n")
+    assert private_imports("cnnbook.course.exercises", init, known) == [
+        "cnnbook.course.exercises: from ._common import _short"]
 
 PUBLIC = {
     "cnnbook.layers": ["conv_output_size", "receptive_field", "conv2d_forward", "conv2d_backward",

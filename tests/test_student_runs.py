@@ -97,7 +97,7 @@ def test_in_a_kernel_a_stub_runs_on_and_a_wrong_answer_shows_the_learners_code_n
     assert [o.output_type for o in outputs[1]] == ["stream"] and outputs[1][0].name == "stderr"
     assert outputs[1][0].text.startswith("not done yet: conv_forward_naive")
     assert 'show_solution("conv_forward_naive")' in outputs[1][0].text
-    assert outputs[2][0].text == "the lesson goes on with cnnbook.course.exercises._references\n"
+    assert outputs[2][0].text == "the lesson goes on with cnnbook.course.exercises.references\n"
     # a wrong answer: an ExerciseError with its hint; the traceback shows the learner's cell and no check's lines
     (wrong,) = [o for o in outputs[4] if o.output_type == "error"]
     assert wrong.ename == "ExerciseError" and "is the stride applied?" in wrong.evalue
@@ -121,7 +121,7 @@ def test_in_a_kernel_a_stub_runs_on_and_a_wrong_answer_shows_the_learners_code_n
 def test_the_references_keep_the_dtype_the_lesson_gives_them(dtype):
     """10 calls patchify on float32 images, the check on float64 ones: the fallback must take both."""
     import numpy as np
-    from cnnbook.course.exercises import _references as ref
+    from cnnbook.course.exercises import references as ref
     x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(dtype)
     assert ref.patchify(x, 4).dtype == x.dtype and ref.im2col(x, 3, padding=1).dtype == x.dtype
     assert ref.conv_forward_naive(x, x[:2, :, :3, :3], np.zeros(2, dtype)).dtype == x.dtype

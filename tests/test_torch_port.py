@@ -63,7 +63,7 @@ def test_to_torch_transposes_the_fully_connected_weight_and_names_a_layer_it_can
     fc = to_torch(model)[7]
     assert tuple(fc.weight.shape) == (10, 576) and np.array_equal(fc.weight.detach().numpy(), model[7].weight.data.T)
     from cnnbook.nn import Sequential
-    from cnnbook.models.attention import LayerNorm
+    from cnnbook.nn import LayerNorm
     with pytest.raises(TypeError, match="no PyTorch layer for LayerNorm"):
         to_torch(Sequential(LayerNorm(4)))
 

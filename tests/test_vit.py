@@ -1,14 +1,16 @@
-"""cnnbook.models.attention and cnnbook.models.vit: gradients, attention weights, patch-shuffle invariance, errors."""
+"""cnnbook.models.attention and cnnbook.models.vit (with the token layers of cnnbook.nn they use and the attention
+distances of cnnbook.models.measures): gradients, attention weights, patch-shuffle invariance, errors."""
 import numpy as np
 import pytest
 
 from cnnbook import backend
-from cnnbook.models.attention import (GELU, MLP, LayerNorm, MultiHeadSelfAttention, TokenLinear, TokenReLU,
-                               make_activation)
+from cnnbook.data.images import shuffle_patches
 from cnnbook.gradcheck import eval_numerical_gradient
 from cnnbook.models import reference_cnn
-from cnnbook.models.vit import (ClassToken, PatchEmbedding, PositionEmbedding, TinyViT, TokenPool, TransformerBlock,
-                         attention_distance, attention_distances, patch_distances, shuffle_patches)
+from cnnbook.models.attention import MLP, MultiHeadSelfAttention, make_activation
+from cnnbook.models.measures import attention_distance, attention_distances, patch_distances
+from cnnbook.models.vit import ClassToken, PatchEmbedding, PositionEmbedding, TinyViT, TokenPool, TransformerBlock
+from cnnbook.nn import GELU, LayerNorm, ReLU, TokenLinear
 
 F64 = np.float64
 
@@ -26,7 +28,7 @@ MODULES = {
     "token_linear": (lambda: TokenLinear(3, 4, rng=0, dtype=F64), (2, 3, 3)),
     "layer_norm": (lambda: LayerNorm(5, dtype=F64), (2, 3, 5)),
     "gelu": (lambda: GELU(), (2, 3, 4)),
-    "relu": (lambda: TokenReLU(), (2, 3, 4)),
+    "relu": (lambda: ReLU(), (2, 3, 4)),
     "mlp_gelu": (lambda: MLP(4, 6, "gelu", rng=0, dtype=F64), (2, 3, 4)),
     "mlp_relu": (lambda: MLP(4, 6, "relu", rng=0, dtype=F64), (2, 3, 4)),
     "attention": (lambda: MultiHeadSelfAttention(4, 2, rng=0, dtype=F64), (2, 3, 4)),
@@ -93,7 +95,7 @@ def test_without_position_embeddings_shuffling_patches_changes_nothing(pool, xp)
     model = tiny_vit(image_size=8, patch_size=2, dim=8, depth=2, pool=pool, pos_embed=False)
     X = backend.to_device(np.random.default_rng(0).random((3, 1, 8, 8)), xp)
     perm = np.random.default_rng(1).permutation(16)
-    shuffled = shuffle_patches(X, 2, perm)
+    shuffled = shuffle_patches(X, 2, perm=perm)
     assert not np.allclose(backend.to_numpy(shuffled), backend.to_numpy(X))
     np.testing.assert_allclose(backend.to_numpy(model(shuffled)), backend.to_numpy(model(X)), rtol=0, atol=1e-12)
     with_pos = tiny_vit(image_size=8, patch_size=2, dim=8, depth=2, pool=pool, pos_embed=True)
@@ -103,11 +105,11 @@ def test_without_position_embeddings_shuffling_patches_changes_nothing(pool, xp)
 def test_shuffle_patches_moves_whole_patches(xp):
     X = backend.to_device(np.arange(2 * 2 * 4 * 6, dtype=F64).reshape(2, 2, 4, 6), xp)  # 2x3 grid of 2x2 patches
     perm = np.array([5, 0, 1, 2, 3, 4])
-    out = backend.to_numpy(shuffle_patches(X, 2, perm))
+    out = backend.to_numpy(shuffle_patches(X, 2, perm=perm))
     host = backend.to_numpy(X)
     np.testing.assert_array_equal(out[:, :, 0:2, 0:2], host[:, :, 2:4, 4:6])  # place 0 holds patch 5
     np.testing.assert_array_equal(out[:, :, 0:2, 2:4], host[:, :, 0:2, 0:2])  # place 1 holds patch 0
-    back = shuffle_patches(backend.to_device(out, xp), 2, np.argsort(perm))
+    back = shuffle_patches(backend.to_device(out, xp), 2, perm=np.argsort(perm))
     np.testing.assert_array_equal(backend.to_numpy(back), host)
 
 
@@ -152,7 +154,7 @@ def test_attention_distance_on_known_patterns():
     (lambda: PositionEmbedding(3, 4)(np.zeros((1, 5, 4), np.float32)), ValueError, "5"),
     (lambda: MultiHeadSelfAttention(4, 2).backward(np.zeros((1, 2, 4))), RuntimeError, "before forward"),
     (lambda: TinyViT().attention_maps(), RuntimeError, "run model(x) first"),
-    (lambda: shuffle_patches(np.zeros((1, 1, 4, 4)), 2, [0, 1, 2, 2]), ValueError, "permutation of range(4)"),
+    (lambda: shuffle_patches(np.zeros((1, 1, 4, 4)), 2, perm=[0, 1, 2, 2]), ValueError, "permutation of range(4)"),
     (lambda: attention_distance(np.ones((1, 1, 4, 4)), 3, 2), ValueError, "(1, 1, 4, 4)"),
     (lambda: MultiHeadSelfAttention(4, 2)([[1.0, 2.0]]), TypeError, "list"),
 ])

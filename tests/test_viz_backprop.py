@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from figure_lint import lint_figure
 
-from cnnbook.course.exercises.deeper import _im2col_reference
+from cnnbook.course.exercises.references import im2col
 from cnnbook.layers import conv2d_backward, conv2d_forward, max_pool2d_backward, max_pool2d_forward
 from cnnbook.viz.backprop import (draw_dw_correlation, draw_dx_full_convolution, draw_im2col,
                                   draw_max_pool_routing)
@@ -62,7 +62,7 @@ def test_dw_picture_writes_the_backward_pass_value():
 
 def test_im2col_picture_frames_each_window_and_its_column():
     x = np.arange(20.0).reshape(1, 1, 4, 5)
-    cols = _im2col_reference(x, 3, 1, 1)[0]                      # (9, 20)
+    cols = im2col(x, 3, 1, 1)[0]                      # (9, 20)
     fig = draw_im2col(x[0, 0], cols, 3, stride=1, padding=1, windows=[(0, 0), (1, 2)])
     image_ax, cols_ax = fig.axes
     assert _frames(image_ax) == [(0, 0, 3, 3), (1, 2, 3, 3)]
@@ -107,7 +107,7 @@ def test_the_backprop_pictures_speak_korean_in_the_korean_edition(monkeypatch):
     _, cache = max_pool2d_forward(xm, 2)
     dm = np.array([[[[10., 20.], [30., 40.]]]])
     figs = [draw_dx_full_convolution(dout, w, dx, at=(1, 2)), draw_dw_correlation(x, dout, dw, at=(1, 0)),
-            draw_im2col(xi[0, 0], _im2col_reference(xi, 3, 1, 1)[0], 3, padding=1, windows=[(0, 0), (1, 2)]),
+            draw_im2col(xi[0, 0], im2col(xi, 3, 1, 1)[0], 3, padding=1, windows=[(0, 0), (1, 2)]),
             draw_max_pool_routing(xm[0, 0], dm[0, 0], max_pool2d_backward(dm, cache)[0, 0], kernel_size=2)]
     assert f"= {dx[1, 2]:.4g}:" in figs[0]._suptitle.get_text()
     for fig in figs:

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from cnnbook import viz  # noqa: E402
 from cnnbook.course import language  # noqa: E402
-from cnnbook.viz import core  # noqa: E402
+from cnnbook.viz import figure  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -31,8 +31,8 @@ def test_a_korean_figure_draws_every_hangul_glyph():
         try:
             fig.savefig(__import__("io").BytesIO(), format="png")
         except UserWarning as missing:
-            pytest.fail(f"{missing}: {core.HANGUL_FONT_HINT}")
-    font = core.hangul_font()
+            pytest.fail(f"{missing}: {figure.HANGUL_FONT_HINT}")
+    font = figure.hangul_font()
     assert font is not None and font in plt.rcParams["font.family"]
     assert plt.rcParams["font.family"][0] == "sans-serif"  # English text keeps its font; Hangul falls back
 
@@ -44,20 +44,20 @@ def test_a_korean_figure_draws_every_hangul_glyph():
     ({"DejaVu Sans"}, None),
 ])
 def test_the_first_hangul_font_installed_is_chosen(installed, chosen):
-    assert core.hangul_font(installed) == chosen
+    assert figure.hangul_font(installed) == chosen
 
 
 def test_without_a_hangul_font_the_korean_edition_says_how_to_get_one(monkeypatch):
-    monkeypatch.setattr(core, "hangul_font", lambda installed=None: None)
+    monkeypatch.setattr(figure, "hangul_font", lambda installed=None: None)
     rc = {"font.family": ["sans-serif"]}
     language.set_language("ko")
     try:
         with pytest.warns(UserWarning, match="apt-get install fonts-nanum"):
-            core._add_hangul_fallback(rc)
+            figure.add_hangul_fallback(rc)
         language.set_language("en")
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            core._add_hangul_fallback(rc)  # English figures need no Hangul: no warning
+            figure.add_hangul_fallback(rc)  # English figures need no Hangul: no warning
     finally:
         language.set_language(None)
     assert rc["font.family"] == ["sans-serif"]

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from cnnbook.commands._cli import positive_int
+from cnnbook.commands.cli import positive_int
 
 # (C, F, H, W): the feature-map sizes of a small Fashion-MNIST / CIFAR-10 CNN.
 SHAPES = ((1, 16, 28, 28), (16, 32, 14, 14), (32, 64, 7, 7), (3, 32, 32, 32), (32, 64, 16, 16))
@@ -105,7 +105,10 @@ def _blas_pools() -> list[dict] | None:
         from threadpoolctl import threadpool_info
     except ImportError:
         return None
-    return [info for info in threadpool_info() if info.get("user_api") == "blas"]
+    pools = [info for info in threadpool_info() if info.get("user_api") == "blas"]
+    # SciPy (loaded by scikit-image) brings a BLAS of its own; a wheel's NumPy keeps its BLAS in numpy.libs
+    own = [info for info in pools if "numpy" in os.path.basename(os.path.dirname(info.get("filepath", "")))]
+    return own or pools
 
 
 def blas_line() -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
-from cnnbook.commands._cli import add_lang_argument, positive_int
+from cnnbook.commands.cli import add_lang_argument, positive_int
 
 
 def add_arguments(parser) -> None:

@@ -13,7 +13,7 @@ import json
 import textwrap
 import unicodedata
 
-from cnnbook.commands._cli import add_lang_argument
+from cnnbook.commands.cli import add_lang_argument
 from cnnbook.course.claims import CLAIMS, MESSAGES, UNTESTABLE, evidence_counts, ledger_text, verdict_counts
 from cnnbook.course.language import get_language
 

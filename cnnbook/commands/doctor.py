@@ -16,7 +16,7 @@ import re
 import platform
 import sys
 
-from cnnbook.commands._cli import add_lang_argument
+from cnnbook.commands.cli import add_lang_argument
 from cnnbook.course.language import N_, set_language, tr
 
 # (import name, pip name, needed to run the workbook)

@@ -25,7 +25,7 @@ import signal
 import subprocess
 import sys
 
-from cnnbook.commands._cli import add_lang_argument
+from cnnbook.commands.cli import add_lang_argument
 from cnnbook.course.language import get_language
 from cnnbook.data.workbook import workbook_dir
 

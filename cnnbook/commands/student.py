@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from cnnbook.commands._cli import add_lang_argument
+from cnnbook.commands.cli import add_lang_argument
 from cnnbook.course.language import get_language
 
 

@@ -12,7 +12,7 @@ import math
 import sys
 import time
 
-from cnnbook.commands._cli import describe_stop, learning_rate, positive_int, seed, signal_of
+from cnnbook.commands.cli import describe_stop, learning_rate, positive_int, seed, signal_of
 
 # The bundled subset trains in well under a minute; the full set reaches >= 91% in about this many epochs.
 DEFAULT_EPOCHS = {False: 4, True: 10}

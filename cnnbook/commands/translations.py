@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cnnbook.commands._cli import add_lang_argument
+from cnnbook.commands.cli import add_lang_argument
 
 ACTIONS = {
     "status": "list the cells out of step (exit status 1 when any is); the default action",

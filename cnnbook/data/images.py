@@ -6,8 +6,8 @@ one used here inside its wheel, so nothing is downloaded. Pixel values are float
 * :func:`load_image` one photo (a cat, an astronaut, a camera man, brick / grass / gravel textures...)
 * :func:`load_faces` 100 faces and 100 non-faces (25x25 crops of Labeled Faces in the Wild)
 * :func:`transform_images` rotate, scale and shift a batch ``(N, C, H, W)`` (scikit-image's ``warp``)
-* :func:`shuffle_patches` cut each image into square tiles and permute them (local texture kept,
-  global shape destroyed)
+* :func:`shuffle_patches` cut each image into square tiles and permute them, a random order per image or
+  one order for all (local texture kept, global shape destroyed)
 
 Results go to the default backend (loaders) or stay on the input's backend (transforms); the work is
 done on the host, where scikit-image runs.
@@ -133,30 +133,45 @@ def transform_images(X, angle=0.0, scale=1.0, shift=(0.0, 0.0), order=1):
     return backend.to_device(out, xp)
 
 
-def shuffle_patches(X, patch_size: int, rng):
-    """Cut each image into ``patch_size`` x ``patch_size`` tiles and put the tiles in a random order.
+def shuffle_patches(X, patch_size: int, rng=None, *, perm=None):
+    """Cut each image into ``patch_size`` x ``patch_size`` tiles and put the tiles in another order.
 
-    ``X``: ``(N, C, H, W)`` with ``H`` and ``W`` multiples of ``patch_size``. Every image gets its own
-    permutation, drawn on the host from ``rng`` (an int seed or ``numpy.random.Generator``). What lies
-    inside a tile (local texture, edges shorter than a tile) survives; the arrangement of the tiles
+    ``X``: ``(N, C, H, W)`` with ``H`` and ``W`` multiples of ``patch_size`` ``P``; the ``T = (H / P) * (W / P)``
+    tiles are numbered row by row. Pass exactly one of
+
+    * ``rng`` (an int seed or ``numpy.random.Generator``): every image gets its own random order, drawn on the host;
+    * ``perm`` (a permutation of ``range(T)``): every image gets this order, tile ``perm[t]`` moving to place ``t``
+      (what a vision transformer without position embeddings cannot tell apart, notebook 10).
+
+    What lies inside a tile (local texture, edges shorter than a tile) survives; the arrangement of the tiles
     (global shape, where the parts of an object sit) does not. Returns a new array on ``X``'s backend.
     """
     if not hasattr(X, "ndim") or X.ndim != 4:
         raise ValueError(f"expected images of shape (N, C, H, W), got {getattr(X, 'shape', type(X).__name__)}")
-    if rng is None:
-        raise ValueError("rng is required: pass an int seed or numpy.random.default_rng(seed)")
+    if (rng is None) == (perm is None):
+        raise ValueError("shuffle_patches takes one of rng (an int seed or numpy.random.default_rng(seed): a random "
+                         "order per image) and perm (one order for every image); got "
+                         + ("both" if rng is not None else "neither"))
+    if perm is None and not (is_whole_number(rng) or isinstance(rng, np.random.Generator)):
+        raise TypeError(f"rng={rng!r} is neither an int seed nor a numpy.random.Generator; to give every image "
+                        "the same order, pass the permutation as perm=...")
     N, C, H, W = X.shape
     patch_size = whole_number(patch_size, "patch_size", minimum=1)
     if H % patch_size or W % patch_size:
         divisors = [p for p in range(1, min(H, W) + 1) if H % p == 0 and W % p == 0]
         raise ValueError(f"patch_size={patch_size} must divide H={H} and W={W}; try one of {divisors}")
     xp = backend.get_array_module(X)
-    rng = np.random.default_rng(rng)
     gh, gw = H // patch_size, W // patch_size
     tiles = X.reshape(N, C, gh, patch_size, gw, patch_size).transpose(0, 2, 4, 1, 3, 5)  # (N, gh, gw, C, p, p)
     tiles = tiles.reshape(N, gh * gw, C, patch_size, patch_size)
-    order = np.argsort(rng.random((N, gh * gw)), axis=1)  # host (N, T): one permutation per image
-    rows = backend.to_device(np.arange(N)[:, None], xp)
-    tiles = tiles[rows, backend.to_device(order, xp)]  # (N, T, C, p, p)
+    if perm is None:
+        order = np.argsort(backend.as_generator(rng).random((N, gh * gw)), axis=1)  # host (N, T): one per image
+        rows = backend.to_device(np.arange(N)[:, None], xp)
+        tiles = tiles[rows, backend.to_device(order, xp)]  # (N, T, C, p, p)
+    else:
+        perm = np.asarray(backend.to_numpy(perm))
+        if perm.shape != (gh * gw,) or not np.array_equal(np.sort(perm), np.arange(gh * gw)):
+            raise ValueError(f"perm must be a permutation of range({gh * gw}) (the {gh}x{gw} tiles), got {perm!r}")
+        tiles = tiles[:, backend.to_device(perm, xp)]  # (N, T, C, p, p)
     out = tiles.reshape(N, gh, gw, C, patch_size, patch_size).transpose(0, 3, 1, 4, 2, 5)  # (N, C, gh, p, gw, p)
     return xp.ascontiguousarray(out.reshape(N, C, H, W))

@@ -29,7 +29,7 @@ import numpy as np
 
 from cnnbook.backend import get_array_module
 from cnnbook.layers import checks
-from cnnbook.layers.sizes import conv_output_size
+from cnnbook.layers.sizes import conv_output_size, window
 
 
 def check_conv_args(x, w, b, stride, padding):
@@ -51,11 +51,6 @@ def check_conv_args(x, w, b, stride, padding):
     Ho = conv_output_size(H, KH, stride[0], padding[0], what="height")
     Wo = conv_output_size(W, KW, stride[1], padding[1], what="width")
     return stride, padding, (Ho, Wo)
-
-
-def _window(offset, size, step):
-    """The slice that picks, for kernel offset ``offset``, the input row (or column) of every output."""
-    return slice(offset, offset + step * (size - 1) + 1, step)
 
 
 # The two orders of the stored axes, as permutations of x's (N, C, H, W).
@@ -101,9 +96,9 @@ def _shifted(order, i, j, block, out_size, stride):
     a slice of the first pixel axis: images when batch first, output rows when batch last."""
     (Ho, Wo), (SH, SW) = out_size, stride
     if order == BATCH_FIRST:  # (C, N, Hp, Wp)
-        return slice(None), block, _window(i, Ho, SH), _window(j, Wo, SW)
-    rows = _window(i + block.start * SH, block.stop - block.start, SH)  # (C, Hp, Wp, N)
-    return slice(None), rows, _window(j, Wo, SW), slice(None)
+        return slice(None), block, window(i, Ho, SH), window(j, Wo, SW)
+    rows = window(i + block.start * SH, block.stop - block.start, SH)  # (C, Hp, Wp, N)
+    return slice(None), rows, window(j, Wo, SW), slice(None)
 
 
 def _inverse(order):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cnnbook.backend import get_array_module
 from cnnbook.layers import checks
+from cnnbook.layers.sizes import window
 
 
 def _pool_args(x, kernel_size, stride):
@@ -21,10 +22,6 @@ def _pool_args(x, kernel_size, stride):
         raise ValueError(f"pooling window {KH}x{KW} is larger than the input {H}x{W} "
                          f"(x.shape={tuple(x.shape)}); use kernel_size <= {min(H, W)}")
     return (KH, KW), (SH, SW), ((H - KH) // SH + 1, (W - KW) // SW + 1)
-
-
-def _window(offset, size, step):
-    return slice(offset, offset + step * (size - 1) + 1, step)
 
 
 def max_pool2d_forward(x, kernel_size=2, stride=None):
@@ -44,11 +41,11 @@ def max_pool2d_forward(x, kernel_size=2, stride=None):
     (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out_size = _pool_args(x, kernel_size, stride)
     # A running maximum over the KH*KW shifted slices: a few passes over the output, and no
     # (N, C, Ho, Wo, KH*KW) copy of every window.
-    out = x[:, :, _window(0, Ho, SH), _window(0, Wo, SW)].copy()  # (N, C, Ho, Wo)
+    out = x[:, :, window(0, Ho, SH), window(0, Wo, SW)].copy()  # (N, C, Ho, Wo)
     winner = xp.zeros(out.shape, dtype=xp.int32)  # (N, C, Ho, Wo)
     for di in range(KH):
         for dj in range(KW):
-            candidate = x[:, :, _window(di, Ho, SH), _window(dj, Wo, SW)]  # (N, C, Ho, Wo)
+            candidate = x[:, :, window(di, Ho, SH), window(dj, Wo, SW)]  # (N, C, Ho, Wo)
             better = candidate > out  # strictly: on ties the first offset keeps the win
             winner += better * (di * KW + dj - winner)  # winner = k where better; arithmetic beats masked writes
             xp.maximum(out, candidate, out=out)
@@ -72,7 +69,7 @@ def max_pool2d_backward(dout, cache):
     for di in range(KH):
         for dj in range(KW):
             routed = dout * (winner == di * KW + dj)  # (N, C, Ho, Wo); a product is faster than where()
-            dx[:, :, _window(di, Ho, SH), _window(dj, Wo, SW)] += routed
+            dx[:, :, window(di, Ho, SH), window(dj, Wo, SW)] += routed
     return dx
 
 
@@ -94,7 +91,7 @@ def avg_pool2d_forward(x, kernel_size=2, stride=None):
     out = xp.zeros(x.shape[:2] + out_size, dtype=x.dtype)
     for di in range(KH):
         for dj in range(KW):
-            out += x[:, :, _window(di, Ho, SH), _window(dj, Wo, SW)]
+            out += x[:, :, window(di, Ho, SH), window(dj, Wo, SW)]
     out /= KH * KW
     return out, (tuple(x.shape), kernel, stride, out_size, x.dtype)
 
@@ -115,5 +112,5 @@ def avg_pool2d_backward(dout, cache):
     share = dout / (KH * KW)
     for di in range(KH):
         for dj in range(KW):
-            dx[:, :, _window(di, Ho, SH), _window(dj, Wo, SW)] += share
+            dx[:, :, window(di, Ho, SH), window(dj, Wo, SW)] += share
     return dx

@@ -8,21 +8,44 @@ from cnnbook.layers import checks
 WHAT = (N_("input"), N_("height"), N_("width"))
 
 
-def _fitting_paddings(input_size, kernel_size, stride, padding, limit=2):
-    """The few paddings nearest ``padding`` that make ``(W - K + 2P) / S`` a whole number >= 0."""
-    candidates = sorted(range(0, padding + 2 * stride + kernel_size + 1), key=lambda p: (abs(p - padding), p))
+def fitting_settings(input_size: int, kernel_size: int, stride: int, padding: int) -> list:
+    """Settings near ``(padding, stride)`` at which a kernel of ``kernel_size`` pixels (a dilated kernel: its span)
+    fits ``input_size`` exactly: ``(padding, stride, output_size)`` triples, in this order, each when one exists:
+
+    * the next padding up and the next padding down (stride kept);
+    * the next stride down and the next stride up, to at most twice the stride (padding kept).
+
+    Empty when the setting already fits and nothing else near it does. The one source of the fixes that
+    :func:`conv_output_size`'s error and the stride/padding explorer (:func:`cnnbook.explore.output_size_report`)
+    suggest. The arguments are ints (``W``, ``K``, ``S`` >= 1, ``P`` >= 0), as :func:`conv_output_size` checks them.
+    """
+    W, K, S, P = input_size, kernel_size, stride, padding
     found = []
-    for p in candidates:
-        span = input_size - kernel_size + 2 * p
-        if p != padding and span >= 0 and span % stride == 0:
-            found.append(tr("padding={padding} (gives {size})", padding=p, size=span // stride + 1))
-    return found[:limit]
+    lowest = max(P + 1, -(-(K - W) // 2))  # the kernel fits the padded input from this padding on
+    for p in range(lowest, lowest + S):  # 2p mod S repeats after S paddings: none further up fits
+        if (W - K + 2 * p) % S == 0:
+            found.append((p, S, (W - K + 2 * p) // S + 1))
+            break
+    for p in range(P - 1, -1, -1):
+        span = W - K + 2 * p
+        if span < 0:
+            break
+        if span % S == 0:
+            found.append((p, S, span // S + 1))
+            break
+    span = W - K + 2 * P
+    if span >= 0:
+        for strides in (range(S - 1, 0, -1), range(S + 1, 2 * S + 1)):
+            s = next((s for s in strides if span % s == 0), None)
+            if s is not None:
+                found.append((P, s, span // s + 1))
+    return found
 
 
-def _fitting_strides(span, stride, limit=2):
-    strides = [s for s in range(1, max(span, 1) + 1) if s != stride and span % s == 0]
-    strides.sort(key=lambda s: abs(s - stride))  # prefer strides close to the one asked for
-    return [tr("stride={stride} (gives {size})", stride=s, size=span // s + 1) for s in strides[:limit]]
+def _fixes(settings, padding: int) -> list:
+    """The words for :func:`fitting_settings`' triples: ``padding=1 (gives 4)``, ``stride=1 (gives 6)``."""
+    return [tr("padding={padding} (gives {size})", padding=p, size=size) if p != padding else
+            tr("stride={stride} (gives {size})", stride=s, size=size) for p, s, size in settings]
 
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "input", *, dilation=1) -> int:
@@ -54,22 +77,31 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, what: str = "
     kname = "K" if D == 1 else "K_eff"
     formula = f"({sym} - {kname} + 2P) / S + 1 = ({W} - {K} + 2*{P}) / {S} + 1"
     if span < 0:
-        fits = _fitting_paddings(W, K, S, P)
+        fixes = _fixes(fitting_settings(W, K, S, P), P)  # at most a padding up: nothing else near this one fits
         kernel = (tr("kernel {size}", size=K) if D == 1 else
                   tr("dilated kernel {size} ({taps} taps, dilation {dilation})", size=K, taps=kernel_size,
                      dilation=D))
         numbers = dict(what=tr(what), kernel=kernel, padded=W + 2 * P, W=W, P=P, formula=formula)
-        if fits:
+        if fixes:
             raise ValueError(tr("{what}: {kernel} is larger than the padded {what} {padded} ({W} + 2*{P} padding): "
-                                "{formula} < 1; use a kernel <= {padded} or {fit}", fit=fits[0], **numbers))
+                                "{formula} < 1; use a kernel <= {padded} or {fit}", fit=fixes[0], **numbers))
         raise ValueError(tr("{what}: {kernel} is larger than the padded {what} {padded} ({W} + 2*{P} padding): "
                             "{formula} < 1; use a kernel <= {padded}", **numbers))
     if span % S != 0:
-        options = _fitting_paddings(W, K, S, P) + _fitting_strides(span, S)
-        hint = tr("; try {options}", options=tr(" or ").join(options)) if options else ""
+        fixes = _fixes(fitting_settings(W, K, S, P), P)
+        hint = tr("; try {options}", options=tr(" or ").join(fixes)) if fixes else ""
         raise ValueError(tr("{what}: {formula} = {value:g} is not a whole number, so the last window would hang "
                             "off the edge{hint}", what=tr(what), formula=formula, value=span / S + 1, hint=hint))
     return span // S + 1
+
+
+def window(offset: int, size: int, step: int) -> slice:
+    """The input rows (or columns) that kernel offset ``offset`` meets over ``size`` outputs at stride ``step``:
+    ``slice(offset, offset + step * (size - 1) + 1, step)``, one row per output. So
+    ``x[:, :, window(di, Ho, S), window(dj, Wo, S)]`` is ``(N, C, Ho, Wo)``: for every output position, the input
+    pixel under kernel tap ``(di, dj)``.
+    """
+    return slice(offset, offset + step * (size - 1) + 1, step)
 
 
 def receptive_field(layers, *, dilation=1) -> int:

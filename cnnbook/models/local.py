@@ -17,15 +17,15 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend
-from cnnbook.layers.sizes import conv_output_size
+from cnnbook.layers.sizes import conv_output_size, window
+from cnnbook.nn.base import Module, check_float_input, init_parameter, zeros_parameter
 from cnnbook.layers.checks import pair, whole_number
-from cnnbook.nn.base import Module, _check_float_input, _init_parameter, _zeros_parameter
 
 
 def _windows(xpad, KH, KW, S, Ho, Wo, xp):
     """``(N, C, KH*KW, Ho, Wo)``: for every kernel offset, the input value each output position reads."""
-    return xp.stack([xpad[:, :, di:di + S * (Ho - 1) + 1:S, dj:dj + S * (Wo - 1) + 1:S]
-                     for di in range(KH) for dj in range(KW)], axis=2)
+    return xp.stack([xpad[:, :, window(di, Ho, S), window(dj, Wo, S)] for di in range(KH) for dj in range(KW)],
+                    axis=2)
 
 
 class LocallyConnected2d(Module):
@@ -48,9 +48,9 @@ class LocallyConnected2d(Module):
         self.output_size = (conv_output_size(H, kh, self.stride, self.padding, what="height"),
                             conv_output_size(W, kw, self.stride, self.padding, what="width"))
         Ho, Wo = self.output_size
-        self.weight = _init_parameter((Ho, Wo, self.out_channels, self.in_channels, kh, kw),
-                                      self.in_channels * kh * kw, rng, dtype, weight_scale)
-        self.bias = _zeros_parameter((self.out_channels, Ho, Wo), dtype)
+        self.weight = init_parameter((Ho, Wo, self.out_channels, self.in_channels, kh, kw),
+                                     self.in_channels * kh * kw, rng, dtype, weight_scale)
+        self.bias = zeros_parameter((self.out_channels, Ho, Wo), dtype)
 
     @classmethod
     def from_conv(cls, conv, input_size):
@@ -67,7 +67,7 @@ class LocallyConnected2d(Module):
 
     def forward(self, x):
         C, (H, W) = self.in_channels, self.input_size
-        _check_float_input(self, x, self.weight.data, f"of shape (N, {C}, {H}, {W})")
+        check_float_input(self, x, self.weight.data, f"of shape (N, {C}, {H}, {W})")
         if x.ndim != 4 or tuple(x.shape[1:]) != (C, H, W):
             raise ValueError(f"{self!r} expects input of shape (N, {C}, {H}, {W}), got {tuple(x.shape)}: a locally "
                              f"connected layer has filters for one input size only; set input_size and in_channels")
@@ -100,7 +100,7 @@ class LocallyConnected2d(Module):
         dxpad = xp.zeros(xpad_shape, dtype=dout.dtype)
         for k in range(KH * KW):  # col2im: one strided slice-add per kernel offset
             di, dj = divmod(k, KW)
-            dxpad[:, :, di:di + S * (Ho - 1) + 1:S, dj:dj + S * (Wo - 1) + 1:S] += dcols[:, :, k]
+            dxpad[:, :, window(di, Ho, S), window(dj, Wo, S)] += dcols[:, :, k]
         return dxpad[:, :, P:P + H, P:P + W]
 
     def extra_repr(self):

@@ -1,4 +1,5 @@
-"""Measurements of learned weights and units that more than one notebook uses (08 and 12): one definition each."""
+"""Measurements of models: of learned filters and units (notebooks 08 and 12) and of where a vision
+transformer's heads look (notebook 10, :func:`attention_distances`); one definition each."""
 from __future__ import annotations
 
 import numpy as np
@@ -170,3 +171,39 @@ def linear_explained(patches, responses, seed=0):
                          "held-out patches; pass units that vary there")
     score = 1 - resid.var(axis=0) / var
     return float(score[0]) if single else score
+
+
+# ---- where a vision transformer looks (notebook 10) ------------------------------------------------
+def patch_distances(grid_size: int, patch_size: int) -> np.ndarray:
+    """``(T, T)`` Euclidean distances in pixels between the centres of the patches of a ``grid x grid`` grid."""
+    g = whole_number(grid_size, "grid_size", minimum=1)
+    rows, cols = np.divmod(np.arange(g * g), g)
+    centres = np.stack([rows, cols], axis=1) * float(whole_number(patch_size, "patch_size", minimum=1))  # (T, 2)
+    return np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=-1))
+
+
+def attention_distance(attn, grid_size: int, patch_size: int, num_prefix_tokens: int = 0) -> np.ndarray:
+    """Mean attention distance per head, in pixels: ``(H,)`` host float64.
+
+    For each query patch, the distance to every key patch weighted by the attention it pays them,
+    averaged over queries and images (Dosovitskiy et al., Fig. 7). ``attn`` is ``(N, H, T, T)``;
+    the first ``num_prefix_tokens`` tokens (a class token) are left out and the remaining weights
+    of each row renormalised to sum to 1.
+    """
+    a = to_numpy(attn).astype(np.float64)
+    p = int(num_prefix_tokens)
+    T = whole_number(grid_size, "grid_size", minimum=1) ** 2
+    if a.ndim != 4 or a.shape[2] != a.shape[3] or a.shape[2] != T + p:
+        raise ValueError(f"attn must be (N, H, T, T) with T = grid_size**2 + num_prefix_tokens = {T + p}, "
+                         f"got shape {a.shape}")
+    a = a[:, :, p:, p:]
+    a = a / a.sum(axis=-1, keepdims=True)
+    dist = patch_distances(grid_size, patch_size)  # (T, T)
+    return (a * dist).sum(axis=-1).mean(axis=(0, 2))  # (H,)
+
+
+def attention_distances(model) -> np.ndarray:
+    """``(depth, H)`` mean attention distances in pixels, per block and head, of a
+    :class:`~cnnbook.models.vit.TinyViT`'s latest forward pass."""
+    return np.stack([attention_distance(a, model.grid_size, model.patch_size, model.num_prefix_tokens)
+                     for a in model.attention_maps()])

@@ -11,8 +11,9 @@ transformer blocks let every token attend to every other token from the first la
       -> Linear -> scores (N, num_classes)
 
 Without position embeddings nothing tells the model where a patch came from: shuffling the patches
-(:func:`shuffle_patches`) leaves the scores unchanged. :func:`attention_distances` measures how far,
-in pixels, each layer's heads look. Modules follow :mod:`cnnbook.nn`'s protocol.
+(:func:`cnnbook.data.images.shuffle_patches`) leaves the scores unchanged.
+:func:`cnnbook.models.measures.attention_distances` measures how far, in pixels, each layer's heads look.
+Modules follow :mod:`cnnbook.nn`'s protocol.
 """
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ import math
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.models.attention import (LayerNorm, MLP, MultiHeadSelfAttention, check_tokens, normal_parameter,
-                               zeros_parameter)
 from cnnbook.backend import as_generator
+from cnnbook.models.attention import MLP, MultiHeadSelfAttention
+from cnnbook.nn import LayerNorm, Linear, Module
+from cnnbook.nn.base import check_float_input, normal_parameter, zeros_parameter
+from cnnbook.nn.tokens import check_tokens
 from cnnbook.layers.checks import whole_number
-from cnnbook.nn import Linear, Module
-from cnnbook.nn.base import _check_float_input
 
 POOLS = ("cls", "mean")
 
@@ -48,7 +49,7 @@ class PatchEmbedding(Module):
         self.bias = zeros_parameter((self.dim,), dtype)
 
     def forward(self, x):
-        _check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_channels}, H, W)")
+        check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_channels}, H, W)")
         P = self.patch_size
         if x.ndim != 4 or x.shape[1] != self.in_channels or x.shape[2] % P or x.shape[3] % P:
             raise ValueError(f"{self!r} expects images (N, {self.in_channels}, H, W) with H and W multiples of "
@@ -218,57 +219,3 @@ class TinyViT(Module):
         if any(a is None for a in maps):
             raise RuntimeError("no attention weights yet: run model(x) first")
         return maps
-
-
-def patch_distances(grid_size: int, patch_size: int) -> np.ndarray:
-    """``(T, T)`` Euclidean distances in pixels between the centres of the patches of a ``grid x grid`` grid."""
-    g = whole_number(grid_size, "grid_size", minimum=1)
-    rows, cols = np.divmod(np.arange(g * g), g)
-    centres = np.stack([rows, cols], axis=1) * float(whole_number(patch_size, "patch_size", minimum=1))  # (T, 2)
-    return np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(axis=-1))
-
-
-def attention_distance(attn, grid_size: int, patch_size: int, num_prefix_tokens: int = 0) -> np.ndarray:
-    """Mean attention distance per head, in pixels: ``(H,)`` host float64.
-
-    For each query patch, the distance to every key patch weighted by the attention it pays them,
-    averaged over queries and images (Dosovitskiy et al., Fig. 7). ``attn`` is ``(N, H, T, T)``;
-    the first ``num_prefix_tokens`` tokens (a class token) are left out and the remaining weights
-    of each row renormalised to sum to 1.
-    """
-    a = backend.to_numpy(attn).astype(np.float64)
-    p = int(num_prefix_tokens)
-    T = whole_number(grid_size, "grid_size", minimum=1) ** 2
-    if a.ndim != 4 or a.shape[2] != a.shape[3] or a.shape[2] != T + p:
-        raise ValueError(f"attn must be (N, H, T, T) with T = grid_size**2 + num_prefix_tokens = {T + p}, "
-                         f"got shape {a.shape}")
-    a = a[:, :, p:, p:]
-    a = a / a.sum(axis=-1, keepdims=True)
-    dist = patch_distances(grid_size, patch_size)  # (T, T)
-    return (a * dist).sum(axis=-1).mean(axis=(0, 2))  # (H,)
-
-
-def attention_distances(model: TinyViT) -> np.ndarray:
-    """``(depth, H)`` mean attention distances in pixels, per block and head, from the latest forward pass."""
-    return np.stack([attention_distance(a, model.grid_size, model.patch_size, model.num_prefix_tokens)
-                     for a in model.attention_maps()])
-
-
-def shuffle_patches(X, patch_size: int, perm):
-    """Rearrange the ``P x P`` patches of images ``(N, C, H, W)``: patch ``perm[t]`` moves to place ``t``.
-
-    Patches are numbered row by row; ``perm`` is a permutation of ``range(T)``, ``T = (H / P) * (W / P)``.
-    """
-    P = whole_number(patch_size, "patch_size", minimum=1)
-    if getattr(X, "ndim", 0) != 4 or X.shape[2] % P or X.shape[3] % P:
-        raise ValueError(f"X must be (N, C, H, W) with H and W multiples of patch_size={P}, "
-                         f"got shape {getattr(X, 'shape', type(X))}")
-    N, C, H, W = X.shape
-    Gh, Gw = H // P, W // P
-    perm = np.asarray(backend.to_numpy(perm))
-    if perm.shape != (Gh * Gw,) or not np.array_equal(np.sort(perm), np.arange(Gh * Gw)):
-        raise ValueError(f"perm must be a permutation of range({Gh * Gw}) (the {Gh}x{Gw} patches), got {perm!r}")
-    xp = backend.get_array_module(X)
-    patches = X.reshape(N, C, Gh, P, Gw, P).transpose(0, 2, 4, 1, 3, 5).reshape(N, Gh * Gw, C, P, P)
-    patches = patches[:, backend.to_device(perm, xp)]  # (N, T, C, P, P)
-    return patches.reshape(N, Gh, Gw, C, P, P).transpose(0, 3, 1, 4, 2, 5).reshape(N, C, H, W)

@@ -52,14 +52,17 @@ or ``None`` for fresh entropy) and go to the default backend (:func:`cnnbook.bac
 so the same seed gives the same model on NumPy and CuPy. Parameters are float32 unless ``dtype`` says
 otherwise; ``model.to(dtype=np.float64)`` converts a whole model for gradient checks.
 
-Layout: :mod:`cnnbook.nn.base` (``Parameter``, ``Module`` and the argument checks
-other modules reuse), :mod:`cnnbook.nn.modules` (the layers), :mod:`cnnbook.nn.summary` (``summary``).
-Import everything from ``cnnbook.nn``.
+Layout: :mod:`cnnbook.nn.base` (``Parameter``, ``Module``, the parameter initialisers
+``init_parameter``/``normal_parameter``/``zeros_parameter``/``full_parameter`` and ``check_float_input``, which
+layers written elsewhere reuse), :mod:`cnnbook.nn.modules` (the layers), :mod:`cnnbook.nn.tokens` (layers over
+token sequences ``(N, T, D)``: ``TokenLinear``, ``LayerNorm``), :mod:`cnnbook.nn.summary` (``summary``).
+Import the modules from ``cnnbook.nn``.
 """
 from cnnbook.nn.base import Module, Parameter
-from cnnbook.nn.modules import (AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
+from cnnbook.nn.modules import (GELU, AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
                                 Sequential)
 from cnnbook.nn.summary import Summary, summary
+from cnnbook.nn.tokens import LayerNorm, TokenLinear
 
-__all__ = ["Module", "Parameter", "Conv2d", "Linear", "ReLU", "MaxPool2d", "AvgPool2d",
-           "GlobalAvgPool2d", "Flatten", "Sequential", "Summary", "summary"]
+__all__ = ["Module", "Parameter", "Conv2d", "Linear", "ReLU", "GELU", "MaxPool2d", "AvgPool2d",
+           "GlobalAvgPool2d", "Flatten", "Sequential", "LayerNorm", "TokenLinear", "Summary", "summary"]

@@ -44,9 +44,18 @@ class Parameter:
         return f"Parameter(shape={self.shape}, dtype={self.data.dtype})"
 
 
-def _init_parameter(shape, fan_in: int, rng, dtype, weight_scale=None) -> Parameter:
-    """Normal weights (std ``weight_scale``, default He's ``sqrt(2 / fan_in)``) drawn on the host,
-    then moved to the default backend."""
+def normal_parameter(shape, std: float, rng, dtype) -> Parameter:
+    """A :class:`Parameter` of ``N(0, std**2)`` entries drawn on the host from ``rng`` (an int seed, a
+    ``numpy.random.Generator`` or ``None``), then moved to the default backend: one seed, one model on NumPy
+    and CuPy."""
+    dtype = _float_dtype(dtype)
+    host = as_generator(rng).normal(0.0, std, size=shape).astype(dtype)
+    return Parameter(backend.to_device(host, backend.default_xp()))
+
+
+def init_parameter(shape, fan_in: int, rng, dtype, weight_scale=None) -> Parameter:
+    """Normal weights of standard deviation ``weight_scale``, by default He's ``sqrt(2 / fan_in)``
+    (:func:`normal_parameter`)."""
     if weight_scale is None:
         std = math.sqrt(2.0 / fan_in)
     elif isinstance(weight_scale, numbers.Real) and not isinstance(weight_scale, bool) and weight_scale > 0:
@@ -54,13 +63,17 @@ def _init_parameter(shape, fan_in: int, rng, dtype, weight_scale=None) -> Parame
     else:
         raise ValueError(f"weight_scale={weight_scale!r} must be a positive number (the weights' standard "
                          "deviation) or None for He initialisation")
-    dtype = _float_dtype(dtype)
-    host = as_generator(rng).normal(0.0, std, size=shape).astype(dtype)
-    return Parameter(backend.to_device(host, backend.default_xp()))
+    return normal_parameter(shape, std, rng, dtype)
 
 
-def _zeros_parameter(shape, dtype) -> Parameter:
-    return Parameter(backend.default_xp().zeros(shape, dtype=_float_dtype(dtype)))
+def full_parameter(shape, value: float, dtype) -> Parameter:
+    """A :class:`Parameter` filled with ``value`` on the default backend (a layer norm's scale starts at 1)."""
+    return Parameter(backend.default_xp().full(shape, value, dtype=_float_dtype(dtype)))
+
+
+def zeros_parameter(shape, dtype) -> Parameter:
+    """A :class:`Parameter` of zeros on the default backend (biases start there)."""
+    return full_parameter(shape, 0.0, dtype)
 
 
 class Module:
@@ -195,7 +208,9 @@ class Module:
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
 
-def _check_float_input(module: Module, x, weight, expect: str) -> None:
+def check_float_input(module: Module, x, weight, expect: str) -> None:
+    """``TypeError`` unless ``x`` is an array of ``weight``'s dtype; ``expect`` says what the module wants,
+    e.g. ``"of shape (N, 3, H, W)"``."""
     if not hasattr(x, "shape") or not hasattr(x, "dtype"):
         raise TypeError(f"{module!r} got a {type(x).__name__}; pass an array {expect}")
     if x.dtype != weight.dtype:

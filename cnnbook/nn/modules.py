@@ -1,4 +1,5 @@
-"""The layers: each wraps a forward/backward pair of :mod:`cnnbook.layers` (see :mod:`cnnbook.nn`)."""
+"""The layers: most wrap a forward/backward pair of :mod:`cnnbook.layers`; the few without one (GELU, the global
+average pool, Flatten) have theirs here, backward next to forward (see :mod:`cnnbook.nn`)."""
 from __future__ import annotations
 
 import math
@@ -6,8 +7,8 @@ import math
 import numpy as np
 
 from cnnbook import backend, layers
+from cnnbook.nn.base import Module, check_float_input, init_parameter, zeros_parameter
 from cnnbook.layers.checks import pair, whole_number
-from cnnbook.nn.base import Module, _check_float_input, _init_parameter, _zeros_parameter
 
 
 class Conv2d(Module):
@@ -25,12 +26,12 @@ class Conv2d(Module):
         self.stride = whole_number(stride, "stride", minimum=1)
         self.padding = whole_number(padding, "padding", minimum=0)
         kh, kw = self.kernel_size
-        self.weight = _init_parameter((self.out_channels, self.in_channels, kh, kw),
-                                      self.in_channels * kh * kw, rng, dtype, weight_scale)
-        self.bias = _zeros_parameter((self.out_channels,), dtype)
+        self.weight = init_parameter((self.out_channels, self.in_channels, kh, kw),
+                                     self.in_channels * kh * kw, rng, dtype, weight_scale)
+        self.bias = zeros_parameter((self.out_channels,), dtype)
 
     def forward(self, x):
-        _check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_channels}, H, W)")
+        check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_channels}, H, W)")
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"{self!r} expects input of shape (N, {self.in_channels}, H, W), got "
                              f"{tuple(x.shape)}; set in_channels to the channels of the layer before")
@@ -60,12 +61,12 @@ class Linear(Module):
     def __init__(self, in_features, out_features, *, rng=None, dtype=np.float32, weight_scale=None):
         self.in_features = whole_number(in_features, "in_features", minimum=1)
         self.out_features = whole_number(out_features, "out_features", minimum=1)
-        self.weight = _init_parameter((self.in_features, self.out_features), self.in_features, rng, dtype,
-                                      weight_scale)
-        self.bias = _zeros_parameter((self.out_features,), dtype)
+        self.weight = init_parameter((self.in_features, self.out_features), self.in_features, rng, dtype,
+                                     weight_scale)
+        self.bias = zeros_parameter((self.out_features,), dtype)
 
     def forward(self, x):
-        _check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_features})")
+        check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_features})")
         if x.ndim < 2:
             raise ValueError(f"{self!r} expects a batch (N, {self.in_features}) or (N, ...), got shape "
                              f"{tuple(x.shape)}; for one example use x[None]")
@@ -95,6 +96,23 @@ class ReLU(Module):
 
     def backward(self, dout):
         return layers.relu_backward(dout, self._cached())
+
+
+class GELU(Module):
+    """``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``, the smooth ReLU of BERT and ViT (tanh form)."""
+
+    _C = math.sqrt(2.0 / math.pi)
+
+    def forward(self, x):
+        xp = backend.get_array_module(x)
+        t = xp.tanh(self._C * x * (1.0 + 0.044715 * x * x))  # x*x: cheaper than x**3
+        self._cache = (x, t)
+        return 0.5 * x * (1.0 + t)
+
+    def backward(self, dout):
+        x, t = self._cached()
+        dt = (1.0 - t * t) * self._C * (1.0 + 3 * 0.044715 * x * x)
+        return dout * (0.5 * (1.0 + t) + 0.5 * x * dt)
 
 
 class MaxPool2d(Module):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.course.language import tr
-from cnnbook.viz.core import MAX_WIDTH, MIN_PANEL, _plt, host
+from cnnbook.viz.figure import MAX_WIDTH, MIN_PANEL, host, pyplot
 
 
 def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None):
@@ -21,7 +21,7 @@ def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None
     d = np.asarray(host(distances), dtype=float)
     if d.ndim != 2:
         raise ValueError(f"distances must be (depth, heads), got shape {d.shape}")
-    fig, ax = _plt().subplots(figsize=(5.5, 3.6), layout="constrained")
+    fig, ax = pyplot().subplots(figsize=(5.5, 3.6), layout="constrained")
     layers = np.arange(1, d.shape[0] + 1)
     for h in range(d.shape[1]):
         ax.scatter(layers, d[:, h], color="tab:orange", alpha=0.6, s=25, label=tr("ViT head") if h == 0 else None)
@@ -51,7 +51,7 @@ def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, si
     maps = [np.asarray(host(a), dtype=float) for a in maps]
     heads = maps[0].shape[0]
     p = int(num_prefix_tokens)
-    plt = _plt()
+    plt = pyplot()
     size = max(size, MIN_PANEL)
     fig, axes = plt.subplots(len(maps), heads + 1, figsize=(size * (heads + 1) + 1.0, 1.2 * size * len(maps) + 0.7),
                              squeeze=False, layout="constrained")
@@ -82,7 +82,7 @@ def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, si
 def plot_accuracy_vs_data(sizes, accuracies: dict, title=None):
     """Test accuracy against the number of training images (log scale), one line per model."""
     sizes = np.asarray(sizes)
-    fig, ax = _plt().subplots(figsize=(5.5, 3.6), layout="constrained")
+    fig, ax = pyplot().subplots(figsize=(5.5, 3.6), layout="constrained")
     for label, acc in accuracies.items():
         acc = np.asarray(host(acc), dtype=float)
         if acc.shape != sizes.shape:
@@ -110,7 +110,7 @@ def plot_cross_validation(scores, row_values, col_values, row_name, col_name, ti
         raise ValueError(f"scores must be (rows, cols, folds) = ({len(row_values)}, {len(col_values)}, k), "
                          f"got shape {s.shape}")
     mean, std = s.mean(axis=2), s.std(axis=2)
-    fig, ax = _plt().subplots(figsize=(1.6 * len(col_values) + 2.2, 1.0 * len(row_values) + 1.6))
+    fig, ax = pyplot().subplots(figsize=(1.6 * len(col_values) + 2.2, 1.0 * len(row_values) + 1.6))
     im = ax.imshow(mean, cmap="viridis")
     for (i, j), m in np.ndenumerate(mean):
         ax.text(j, i, f"{m:.3f}\n± {std[i, j]:.3f}", ha="center", va="center", fontsize=8,
@@ -138,7 +138,7 @@ def show_filter_rows(rows: dict, size=1.0, title=None):
     shown = max(1, min(F, int((MAX_WIDTH - 2.4) // size)))  # more would shrink every filter below readable
     note = tr(" (first {shown} of {n} filters)", shown=shown, n=F) if shown < F else ""
     F = shown
-    fig, axes = _plt().subplots(len(rows), F, figsize=(size * F + 2.4, size * len(rows) + 0.9), squeeze=False)
+    fig, axes = pyplot().subplots(len(rows), F, figsize=(size * F + 2.4, size * len(rows) + 0.9), squeeze=False)
     fig.set_layout_engine("constrained", w_pad=0.1)  # the default pad leaves the row labels a pixel outside
     for r, (label, w) in enumerate(rows.items()):
         for f in range(F):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.course.language import tr
-from cnnbook.viz.core import MAX_WIDTH, _plt, host
+from cnnbook.viz.figure import MAX_WIDTH, host, pyplot
 
 CELL = 0.42  # inches per table cell: room for a value such as "-12" at 8 pt
 FRAMES = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive",
@@ -73,8 +73,8 @@ def _tables(widths, heights, title):
     """One row of table panels ``widths[i]`` x ``heights[i]`` cells wide and high, sized so that every cell is
     about :data:`CELL` inches (less when the row would be wider than ``MAX_WIDTH``)."""
     cell = min(CELL, (MAX_WIDTH - 0.9 * len(widths)) / sum(widths))
-    fig, axes = _plt().subplots(1, len(widths), layout="constrained", gridspec_kw={"width_ratios": widths},
-                                figsize=(cell * sum(widths) + 0.9 * len(widths), cell * max(heights) + 1.9))
+    fig, axes = pyplot().subplots(1, len(widths), layout="constrained", gridspec_kw={"width_ratios": widths},
+                                  figsize=(cell * sum(widths) + 0.9 * len(widths), cell * max(heights) + 1.9))
     fig.suptitle(title, fontsize=10, wrap=True)
     return fig, np.atleast_1d(axes)
 

@@ -1,12 +1,10 @@
 """The workbook's plots: images with their shapes, activation maps, filters, receptive fields, pooling.
 
-Arrays of either backend come back to the host in exactly one place, :func:`host`.
+Arrays of either backend come back to the host in exactly one place, :func:`cnnbook.viz.figure.host`; what
+every figure shares (matplotlib with a Hangul font, the size limits, the grid of image panels) is in
+:mod:`cnnbook.viz.figure`.
 Every function draws a new figure and returns it (``matplotlib.figure.Figure``); in a notebook write
 ``fig = show_images(X)`` (or end the line with ``;``) so Jupyter shows it once.
-One global setting changes, on the first plot: a Hangul font found on the machine is added to the end of
-matplotlib's font families (``font.family``, :func:`hangul_font`), as a glyph-by-glyph fallback for the Korean edition's text. English text
-is drawn as before (DejaVu Sans comes first and has every Latin glyph); Hangul, which DejaVu Sans lacks, is drawn
-with that font instead of empty boxes.
 The text a function draws itself (axis labels, default titles, legends, colour-bar labels) goes through
 :func:`cnnbook.course.language.tr`, so the Korean edition's figures speak Korean; titles and labels a caller
 passes are drawn as given.
@@ -15,138 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnbook import backend
-from cnnbook.course.language import N_, tr
-
-
-def host(a) -> np.ndarray:
-    """The one place arrays leave the device for plotting: a host NumPy array."""
-    return backend.to_numpy(a)
-
-
-# Fonts with Hangul that learners' machines have: Debian/Ubuntu's fonts-nanum, Noto CJK (many Linux systems),
-# Windows' Malgun Gothic, macOS's Apple SD Gothic Neo / AppleGothic. The first one installed is used.
-HANGUL_FONTS = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo",
-                "AppleGothic", "NanumBarunGothic", "UnDotum")
-HANGUL_FONT_HINT = N_("no Hangul font found for matplotlib: Korean text in figures would be drawn as boxes. "
-                    "Install one (Debian/Ubuntu: `sudo apt-get install fonts-nanum`, then restart the kernel); "
-                    "Windows and macOS come with one")  # shown through tr: in Korean
-
-
-def hangul_font(installed=None) -> str | None:
-    """The first font of :data:`HANGUL_FONTS` that matplotlib knows (``installed``: the names it knows, default
-    its font list), or ``None``."""
-    if installed is None:
-        from matplotlib import font_manager
-        installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in HANGUL_FONTS if name in installed), None)
-
-
-_hangul_ready = False
-
-
-def _plt():
-    import matplotlib.pyplot as plt  # imported on first plot, so importing cnnbook.viz stays cheap
-    global _hangul_ready
-    if not _hangul_ready:
-        _hangul_ready = True
-        _add_hangul_fallback(plt.rcParams)
-    return plt
-
-
-def _add_hangul_fallback(rc) -> None:
-    """Append a Hangul font to ``rc["font.family"]`` (matplotlib falls back along that list glyph by glyph, while
-    a generic name such as ``sans-serif`` resolves to one font only); warn in the Korean edition when the
-    machine has none."""
-    font = hangul_font()
-    if font is None:
-        from cnnbook.course.language import get_language
-        if get_language() == "ko":
-            import warnings
-            warnings.warn(tr(HANGUL_FONT_HINT), stacklevel=3)
-        return
-    if font not in rc["font.family"]:
-        rc["font.family"] = [*rc["font.family"], font]
-
-
-# Readability limits every figure here keeps (NOTEBOOKS.md; tests/figure_lint.py measures them): a figure at
-# most MAX_WIDTH inches wide (JupyterLab shows it at 96 CSS px per inch without shrinking it), image panels
-# of at least MIN_PANEL inches (about 120 px on screen after titles and gaps), no font under 7 pt.
-MAX_WIDTH = 10.0
-MIN_PANEL = 1.5
-
-
-def _finish_image_grid(fig, axes, xlabel=None, ylabel=None):
-    """Images need no ticks: hide them on every axis, label the grid once in pixels (the layout is
-    constrained, so the labels and colour bars find their room); the labels default to column/row (pixels)."""
-    xlabel = tr("column (pixels)") if xlabel is None else xlabel
-    ylabel = tr("row (pixels)") if ylabel is None else ylabel
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.supxlabel(xlabel, fontsize=9)
-    fig.supylabel(ylabel, fontsize=9)
-    return fig
-
-
-def _grid(n: int, ncols: int, size: float, title: str, aspect: float = 1.0, extra_width: float = 0.0):
-    """``n`` axes in rows of at most ``ncols``; ``aspect`` is height / width of what each shows.
-
-    Panels are at least ``MIN_PANEL`` inches and the figure at most ``MAX_WIDTH`` (plus ``extra_width``
-    for a colour bar): a grid that would be wider wraps into more rows rather than shrink its images."""
-    ncols = max(1, min(ncols, n))
-    aspect = min(max(aspect, 0.4), 2.5)
-    smallest = MIN_PANEL / min(aspect, 1.0)  # a wide image needs more width for its height to reach MIN_PANEL
-    size = max(min(size, (MAX_WIDTH - extra_width) / ncols), smallest)  # shrink to fit the row, down to that
-    ncols = max(1, min(ncols, int((MAX_WIDTH - extra_width + 1e-9) // size)))  # then wrap
-    nrows = -(-n // ncols)
-    # Each row gets room for a two-line title above its images: images keep their aspect, so the layout
-    # engine cannot make that room by squeezing them.
-    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols + extra_width,
-                                                       (size * aspect + 0.45) * nrows + 0.8),
-                                squeeze=False, layout="constrained")
-    for ax in axes.flat[n:]:
-        ax.axis("off")
-    fig.suptitle(title, wrap=True)
-    return fig, axes.flat[:n]
-
-
-def _text_colour(rgba) -> str:
-    """Black or white, whichever reads better on a cell of colour ``rgba``."""
-    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3])
-    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "white"
-
-
-def _annotate_cells(ax, im, values, fmt="{:.2g}", fontsize=8):
-    """Write each value of the 2-D ``values`` on its cell of image ``im``, in black or white to suit the cell."""
-    for (r, c), v in np.ndenumerate(values):
-        ax.text(c, r, fmt.format(float(v)), ha="center", va="center", fontsize=fontsize,
-                color=_text_colour(im.to_rgba(v)))
-
-
-def _as_images(X) -> np.ndarray:
-    X = host(X)
-    if X.ndim == 2:
-        X = X[None, None]
-    elif X.ndim == 3:
-        X = X[None]
-    if X.ndim != 4:
-        raise ValueError(f"images must be (N, C, H, W), (C, H, W) or (H, W), got shape {X.shape}")
-    return X
-
-
-def _image_for_imshow(img: np.ndarray) -> tuple:
-    """``(C, H, W)`` -> what ``imshow`` wants, and a colour map (None for RGB)."""
-    C = img.shape[0]
-    if C == 1:
-        return img[0], "gray"
-    if C == 3:
-        lo, hi = img.min(), img.max()
-        if lo < 0 or hi > 1:  # e.g. centred data or filters: stretch to [0, 1] so colours stay visible
-            img = (img - lo) / (hi - lo + 1e-12)
-        return img.transpose(1, 2, 0), None
-    raise ValueError(f"an image to show needs 1 or 3 channels, got {C} (shape {img.shape}); "
-                     "show the channels one by one with show_activation_maps")
+from cnnbook.course.language import tr
+from cnnbook.viz.figure import (annotate_cells, as_images, finish_image_grid, host, image_for_imshow, image_grid,
+                                pyplot)
 
 
 def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None, titles=None):
@@ -154,7 +23,7 @@ def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None,
 
     ``titles``: one string per image, written above its shape instead of the label (e.g. what the
     image is and what a model said)."""
-    X = _as_images(X)
+    X = as_images(X)
     N = X.shape[0]
     if labels is not None:
         labels = host(labels).reshape(-1)
@@ -162,10 +31,10 @@ def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None,
             raise ValueError(f"{len(labels)} labels for {N} images; pass one label per image")
     if titles is not None and len(titles) != N:
         raise ValueError(f"{len(titles)} titles for {N} images; pass one title per image")
-    fig, axes = _grid(N, ncols, size, title or tr("{n} image(s), array shape {shape}", n=N, shape=tuple(X.shape)),
-                      X.shape[2] / X.shape[3])
+    fig, axes = image_grid(N, ncols, size, title or tr("{n} image(s), array shape {shape}", n=N, shape=tuple(X.shape)),
+                           X.shape[2] / X.shape[3])
     for i, ax in enumerate(axes):
-        img, cmap = _image_for_imshow(X[i])
+        img, cmap = image_for_imshow(X[i])
         ax.imshow(img, cmap=cmap)
         name = ""
         if titles is not None:
@@ -174,7 +43,7 @@ def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None,
             name = class_names[int(labels[i])] if class_names is not None else str(labels[i])
             name += "\n"
         ax.set_title(f"{name}{tuple(X[i].shape)}", fontsize=8)
-    return _finish_image_grid(fig, axes)
+    return finish_image_grid(fig, axes)
 
 
 def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap="gray", shared=True):
@@ -203,8 +72,8 @@ def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap=
     aspect = max(m.shape[0] / m.shape[1] for m in maps)
     lo = min(float(m.min()) for m in maps) if shared else None
     hi = max(float(m.max()) for m in maps) if shared else None
-    fig, axes = _grid(F, ncols, size, title or tr("{n} activation map(s), {volume}", n=F, volume=volume), aspect,
-                      extra_width=0.9 if shared else 0.9 * min(F, ncols))
+    fig, axes = image_grid(F, ncols, size, title or tr("{n} activation map(s), {volume}", n=F, volume=volume), aspect,
+                           extra_width=0.9 if shared else 0.9 * min(F, ncols))
     for i, ax in enumerate(axes):
         im = ax.imshow(maps[i], cmap=cmap, vmin=lo, vmax=hi)
         name = f"{titles[i]}\n" if titles is not None else tr("map {i}", i=i) + "\n"
@@ -213,7 +82,7 @@ def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap=
             fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label(tr("activation (a.u.)"), fontsize=8)
     if shared:
         fig.colorbar(im, ax=list(axes), shrink=0.8, aspect=30).set_label(tr("activation (a.u.)"), fontsize=9)
-    return _finish_image_grid(fig, axes)
+    return finish_image_grid(fig, axes)
 
 
 def show_filters(w, ncols=8, size=1.6, title=None, annotate=None, names=None):
@@ -232,9 +101,9 @@ def show_filters(w, ncols=8, size=1.6, title=None, annotate=None, names=None):
     per_channel = C != 3
     n = F * C if per_channel else F
     lim = float(np.abs(w).max()) or 1.0
-    fig, axes = _grid(n, ncols if not per_channel or C == 1 else C, size,
-                      title or tr("{n} filter(s), weight shape {shape}", n=F, shape=tuple(w.shape)), KH / KW,
-                      extra_width=1.0 if per_channel else 0.0)
+    fig, axes = image_grid(n, ncols if not per_channel or C == 1 else C, size,
+                           title or tr("{n} filter(s), weight shape {shape}", n=F, shape=tuple(w.shape)), KH / KW,
+                           extra_width=1.0 if per_channel else 0.0)
     for i, ax in enumerate(axes):
         index = i // C if per_channel else i
         name = str(names[index]) if names is not None else tr("filter {i}", i=index)
@@ -243,14 +112,14 @@ def show_filters(w, ncols=8, size=1.6, title=None, annotate=None, names=None):
             im = ax.imshow(k, cmap="RdBu_r", vmin=-lim, vmax=lim)
             ax.set_title(name + (tr(", ch {c}", c=i % C) if C > 1 else "") + f"\n{k.shape}", fontsize=8)
             if annotate:
-                _annotate_cells(ax, im, k, fontsize=8 if KH <= 3 else 7)
+                annotate_cells(ax, im, k, fontsize=8 if KH <= 3 else 7)
         else:
-            img, _ = _image_for_imshow(w[i])
+            img, _ = image_for_imshow(w[i])
             ax.imshow(img)
             ax.set_title(f"{name}\n{tuple(w[i].shape)}", fontsize=8)
     if per_channel:
         fig.colorbar(im, ax=list(axes), shrink=0.8).set_label(tr("weight"), fontsize=9)
-    return _finish_image_grid(fig, axes, tr("kernel column (pixels)"), tr("kernel row (pixels)"))
+    return finish_image_grid(fig, axes, tr("kernel column (pixels)"), tr("kernel row (pixels)"))
 
 
 def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None):
@@ -263,7 +132,7 @@ def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None
     from cnnbook.explore import input_region, output_length, receptive_field_growth
     steps = receptive_field_growth(layers)
     if image is not None:
-        img = _as_images(image)[0]
+        img = as_images(image)[0]
         input_size = min(img.shape[1:])
     if input_size is None:
         input_size = steps[-1].field + 2 * steps[-1].jump
@@ -272,11 +141,11 @@ def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None
     if not 0 <= unit < n_out:
         raise ValueError(f"unit {unit} is outside the last layer's {n_out} units; use 0..{n_out - 1}")
     if ax is None:
-        fig, ax = _plt().subplots(figsize=(4.2, 4.2), layout="constrained")
+        fig, ax = pyplot().subplots(figsize=(4.2, 4.2), layout="constrained")
     else:
         fig = ax.figure
     if image is not None:
-        shown, cmap = _image_for_imshow(img[:, :input_size, :input_size])
+        shown, cmap = image_for_imshow(img[:, :input_size, :input_size])
         ax.imshow(shown, cmap=cmap, extent=(0, input_size, input_size, 0))
     else:
         ax.set_xlim(0, input_size)
@@ -286,7 +155,7 @@ def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None
         ax.grid(True, color="0.85", linewidth=0.5)
         ax.set_aspect("equal")
     from matplotlib.patches import Rectangle
-    colours = _plt().cm.viridis(np.linspace(0.1, 0.9, len(steps)))
+    colours = pyplot().cm.viridis(np.linspace(0.1, 0.9, len(steps)))
     for step, colour in zip(reversed(steps), reversed(colours)):
         start, stop = input_region(layers[: step.layer], _unit_at_layer(layers, step.layer, unit))
         ax.add_patch(Rectangle((start, start), stop - start, stop - start, fill=True, alpha=0.25,
@@ -314,7 +183,7 @@ def plot_receptive_field_growth(stacks: dict, ax=None):
     """Receptive field (pixels per side) after each layer, one line per named stack of layers."""
     from cnnbook.explore import receptive_field_growth
     if ax is None:
-        fig, ax = _plt().subplots(figsize=(6, 3.5), layout="constrained")
+        fig, ax = pyplot().subplots(figsize=(6, 3.5), layout="constrained")
     else:
         fig = ax.figure
     for name, layers in stacks.items():
@@ -337,7 +206,7 @@ def draw_pooling(x, kernel_size=2, stride=None, mode="max", title=None):
     out, info = pool_map(x, kernel_size, stride, mode)
     xh, oh = host(x), host(out)
     s, k = info["stride"], kernel_size
-    fig, (a0, a1) = _plt().subplots(1, 2, figsize=(9, 4.4), layout="constrained")
+    fig, (a0, a1) = pyplot().subplots(1, 2, figsize=(9, 4.4), layout="constrained")
     vmin, vmax = xh.min(), xh.max()
     im0 = a0.imshow(xh, cmap="viridis", vmin=vmin, vmax=vmax)
     im1 = a1.imshow(oh, cmap="viridis", vmin=vmin, vmax=vmax)
@@ -354,7 +223,7 @@ def draw_pooling(x, kernel_size=2, stride=None, mode="max", title=None):
     small = max(xh.shape) <= 12
     for arr, ax, im in ((xh, a0, im0), (oh, a1, im1)):
         if small:
-            _annotate_cells(ax, im, arr, fmt="{:.1f}", fontsize=8)
+            annotate_cells(ax, im, arr, fmt="{:.1f}", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(tr("column (pixels)"))
@@ -372,7 +241,7 @@ def plot_bars(values: dict, title: str, ylabel: str, log=False):
     names = list(values)
     nums = [float(host(values[n])) for n in names]
     if sum(max(map(len, str(n).split("\n"))) for n in names) > 36:  # long names would collide under vertical bars: lay the bars down
-        fig, ax = _plt().subplots(figsize=(6.4, 0.45 * len(names) + 1.4), layout="constrained")
+        fig, ax = pyplot().subplots(figsize=(6.4, 0.45 * len(names) + 1.4), layout="constrained")
         ax.barh(names, nums, color="tab:blue")
         ax.invert_yaxis()  # first name on top, as it was written
         for i, v in enumerate(nums):
@@ -383,7 +252,7 @@ def plot_bars(values: dict, title: str, ylabel: str, log=False):
         ax.set_title(title, wrap=True)
         ax.set_xlabel(ylabel)
         return fig
-    fig, ax = _plt().subplots(figsize=(5, 3), layout="constrained")
+    fig, ax = pyplot().subplots(figsize=(5, 3), layout="constrained")
     ax.bar(names, nums, color="tab:blue")
     for i, v in enumerate(nums):
         ax.text(i, v, f"{v:.3g}", ha="center", va="bottom", fontsize=8)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.course.language import tr
-from cnnbook.viz.core import MAX_WIDTH, _plt, host
+from cnnbook.viz.figure import MAX_WIDTH, host, pyplot
 
 
 def patch_strip(image, patch_size: int, rows: int = 1, gap: int = 1, band: int = 0) -> np.ndarray:
@@ -58,7 +58,7 @@ def show_vit_pipeline(image, tokens, attention, probabilities, patch_size: int, 
     if tok.ndim != 2 or tok.shape[0] != T + 1 or att.shape != (T + 1, T + 1):
         raise ValueError(f"{T} patches need tokens (T + 1, D) = ({T + 1}, D) and attention ({T + 1}, {T + 1}); "
                          f"got tokens {tok.shape} and attention {att.shape}")
-    plt = _plt()
+    plt = pyplot()
     fig = plt.figure(figsize=(MAX_WIDTH, 5.4), layout="constrained")
     grid = fig.add_gridspec(2, 3, height_ratios=[1, 1.5])
     ax_img = fig.add_subplot(grid[0, 0])
@@ -127,7 +127,7 @@ def draw_branching_block(input_label: str, branches, output_label: str, title=No
     branches = list(branches)
     if not branches:
         raise ValueError("branches is empty: pass at least one (steps, output_label) pair")
-    plt = _plt()
+    plt = pyplot()
     n = len(branches)
     depth = max(len(steps) for steps, _ in branches)
     fig, ax = plt.subplots(figsize=(min(MAX_WIDTH, 2.4 * n + 0.6), 1.9 + 0.65 * (depth + 1)),

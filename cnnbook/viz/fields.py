@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.course.language import tr
-from cnnbook.viz.core import _plt, host
+from cnnbook.viz.figure import host, pyplot
 
 
 def show_gradient_field(grad, squares: dict, title=None):
@@ -21,8 +21,8 @@ def show_gradient_field(grad, squares: dict, title=None):
     if not squares:
         raise ValueError("squares is empty: pass at least one {label: (row0, col0, side)}")
     from matplotlib.patches import Rectangle
-    fig, (ax, prof) = _plt().subplots(1, 2, figsize=(9.6, 4.2), layout="constrained",
-                                      gridspec_kw={"width_ratios": [1, 1.15]})
+    fig, (ax, prof) = pyplot().subplots(1, 2, figsize=(9.6, 4.2), layout="constrained",
+                                        gridspec_kw={"width_ratios": [1, 1.15]})
     im = ax.imshow(g, cmap="magma")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).set_label(tr("|gradient| (a.u.)"), fontsize=8)
     colours = ["#4cc9f0", "#80ed99", "#f9c74f", "#f94144"]

@@ -1,11 +1,11 @@
 """Plots for notebook 11 (what CNNs do not do well): accuracy against a transformation, and cue-conflict bars.
 
-Every function draws a new figure and returns it; arrays come to the host through :func:`cnnbook.viz.core.host`.
+Every function draws a new figure and returns it; arrays come to the host through :func:`cnnbook.viz.figure.host`.
 """
 from __future__ import annotations
 
 from cnnbook.course.language import tr
-from cnnbook.viz.core import _plt, host
+from cnnbook.viz.figure import host, pyplot
 from cnnbook.viz.recipe import plot_curves
 
 
@@ -32,7 +32,7 @@ def plot_cue_conflict(fractions: dict, title: str, chance=None):
     """Bars of fractions (0-1): e.g. ``{"follows texture": 0.9, "follows shape": 0.05, "neither": 0.05}``."""
     names = list(fractions)
     values = [float(host(fractions[n])) for n in names]
-    fig, ax = _plt().subplots(figsize=(5, 3.2))
+    fig, ax = pyplot().subplots(figsize=(5, 3.2))
     bars = ax.bar(names, values, color=["tab:orange", "tab:blue", "tab:gray", "tab:green"][:len(names)])
     for bar, v in zip(bars, values):
         ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:.2f}", ha="center", va="bottom", fontsize=8)

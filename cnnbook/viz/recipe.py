@@ -6,14 +6,14 @@
   (positive weight) and blue (negative), one colour scale per template centred on zero.
 
 Every function returns a new ``matplotlib.figure.Figure``; arrays come back to the host through
-:func:`cnnbook.viz.core.host`.
+:func:`cnnbook.viz.figure.host`.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from cnnbook.course.language import tr
-from cnnbook.viz.core import _finish_image_grid, _grid, _plt, host
+from cnnbook.viz.figure import finish_image_grid, host, image_grid, pyplot
 
 
 def _curve_xy(label, curve) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +44,7 @@ def plot_curves(curves: dict, title: str, xlabel: str, ylabel: str, logy: bool =
     for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{name}={text!r}: every plot needs a title and labelled axes (with units)")
-    fig, ax = _plt().subplots(figsize=(6.4, 3.6), layout="constrained")
+    fig, ax = pyplot().subplots(figsize=(6.4, 3.6), layout="constrained")
     for label, curve in curves.items():
         x, y = _curve_xy(label, curve)
         finite = np.isfinite(y)
@@ -92,13 +92,13 @@ def show_templates(w, image_shape=(1, 28, 28), names=None, ncols=5, size=1.8, ti
     K, C = T.shape[:2]
     if names is not None and len(names) != K:
         raise ValueError(f"{len(names)} names for {K} templates; pass one name per column of w")
-    fig, axes = _grid(K, ncols, size, title or tr("{n} templates, weight shape {shape}, each shown as {image}",
-                                                  n=K, shape=(T[0].size, K), image=tuple(T.shape[1:])))
+    fig, axes = image_grid(K, ncols, size, title or tr("{n} templates, weight shape {shape}, each shown as {image}",
+                                                       n=K, shape=(T[0].size, K), image=tuple(T.shape[1:])))
     for k, ax in enumerate(axes):
         img = T[k].mean(axis=0) if C > 1 else T[k, 0]  # (H, W)
         lim = float(np.abs(img).max()) or 1.0
         ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
         # one line: rows stay apart
         ax.set_title(str(names[k]) if names is not None else tr("column {k}", k=k), fontsize=8)
-    return _finish_image_grid(fig, axes, tr("column (pixels); red = positive weight, blue = negative"))
+    return finish_image_grid(fig, axes, tr("column (pixels); red = positive weight, blue = negative"))
 

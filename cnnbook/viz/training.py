@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from cnnbook.course.language import tr
-from cnnbook.viz.core import _grid, _image_for_imshow, _plt, _text_colour, host
+from cnnbook.viz.figure import host, image_for_imshow, image_grid, pyplot, text_colour
 
 
 def _draw_history(axes, loss, history):
@@ -45,7 +45,7 @@ def plot_history(history, title=None):
     """Loss per step (and per-epoch mean) and accuracy per epoch of a ``cnnbook.train.History``
     (``title`` defaults to "training history")."""
     title = tr("training history") if title is None else title
-    fig, axes = _plt().subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+    fig, axes = pyplot().subplots(1, 2, figsize=(10, 3.4), layout="constrained")
     _draw_history(axes, history.loss, history)
     fig.suptitle(title)
     return fig
@@ -116,11 +116,11 @@ def plot_confusion_matrix(cm, class_names=None, title=None):
     cm = host(cm)
     K = cm.shape[0]
     names = list(class_names) if class_names is not None else [str(k) for k in range(K)]
-    fig, ax = _plt().subplots(figsize=(6.5, 5.5), layout="constrained")
+    fig, ax = pyplot().subplots(figsize=(6.5, 5.5), layout="constrained")
     im = ax.imshow(cm, cmap="Blues")
     fig.colorbar(im, ax=ax).set_label(tr("test images"))
     for (r, c), v in np.ndenumerate(cm):
-        ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=7, color=_text_colour(im.to_rgba(v)))
+        ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=7, color=text_colour(im.to_rgba(v)))
     ax.set_xticks(range(K), names, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(K), names, fontsize=8)
     ax.set_xlabel(tr("predicted class"))
@@ -136,10 +136,10 @@ def show_misclassified(X, y_true, y_pred, class_names=None, max_images=16, ncols
     if len(wrong) == 0:
         raise ValueError("no misclassified images to show: every prediction is right")
     name = (lambda k: class_names[int(k)]) if class_names is not None else str
-    fig, axes = _grid(len(wrong), ncols, size, tr("{n} misclassified test images (true / predicted), each {shape}",
-                                                  n=len(wrong), shape=tuple(X.shape[1:])))
+    fig, axes = image_grid(len(wrong), ncols, size, tr("{n} misclassified test images (true / predicted), each {shape}",
+                                                       n=len(wrong), shape=tuple(X.shape[1:])))
     for ax, i in zip(axes, wrong):
-        img, cmap = _image_for_imshow(X[i])
+        img, cmap = image_for_imshow(X[i])
         ax.imshow(img, cmap=cmap)
         ax.set_title(f"{name(y_true[i])}\n/ {name(y_pred[i])}", fontsize=8)
         ax.set_xticks([])

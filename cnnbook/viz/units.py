@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.course.language import tr
-from cnnbook.viz.core import _finish_image_grid, _grid, _plt, host
+from cnnbook.viz.figure import finish_image_grid, host, image_grid, pyplot
 
 
 def colour_filter_image(w, limit) -> np.ndarray:
@@ -37,17 +37,17 @@ def show_colour_filters(w, limit=None, ncols=8, size=1.5, title=None, names=None
     F, _, KH, KW = w.shape
     if names is not None and len(names) != F:
         raise ValueError(f"{len(names)} names for {F} filters; pass one name per filter")
-    fig, axes = _grid(F, ncols, size, title or tr("{n} RGB filters, weight shape {shape}", n=F, shape=tuple(w.shape)),
-                      KH / KW,
-                      extra_width=1.2)
+    fig, axes = image_grid(F, ncols, size,
+                           title or tr("{n} RGB filters, weight shape {shape}", n=F, shape=tuple(w.shape)),
+                           KH / KW, extra_width=1.2)
     for i, ax in enumerate(axes):
         ax.imshow(img[i], interpolation="nearest")
         ax.set_title(str(names[i]) if names is not None else tr("filter {i}", i=i), fontsize=8)
-    mappable = _plt().cm.ScalarMappable(norm=_plt().Normalize(-lim, lim), cmap="gray")
+    mappable = pyplot().cm.ScalarMappable(norm=pyplot().Normalize(-lim, lim), cmap="gray")
     bar = fig.colorbar(mappable, ax=list(axes), shrink=0.8)
     bar.set_label(tr("weight of each channel\n(grey: 0 or all channels equal)"), fontsize=8)
     bar.ax.tick_params(labelsize=8)
-    return _finish_image_grid(fig, axes, tr("kernel column (pixels)"), tr("kernel row (pixels)"))
+    return finish_image_grid(fig, axes, tr("kernel column (pixels)"), tr("kernel row (pixels)"))
 
 
 def show_top_patches(patches, values=None, unit_names=None, size=1.5, title=None):
@@ -62,9 +62,9 @@ def show_top_patches(patches, values=None, unit_names=None, size=1.5, title=None
         raise ValueError(f"{len(unit_names)} unit names for {U} units; pass one per unit")
     if values is not None and np.shape(values) != (U, k):
         raise ValueError(f"values has shape {np.shape(values)}; expected ({U}, {k}), one per patch")
-    fig, axes = _grid(U * k, k, size, title or tr("top {k} patches of {U} units, {S} x {S} pixels each", k=k, U=U,
-                                                  S=S), 1.0,
-                      extra_width=1.0 if C == 1 else 0.0)
+    fig, axes = image_grid(U * k, k, size,
+                           title or tr("top {k} patches of {U} units, {S} x {S} pixels each", k=k, U=U, S=S), 1.0,
+                           extra_width=1.0 if C == 1 else 0.0)
     im = None
     for n, ax in enumerate(axes):
         u, j = divmod(n, k)
@@ -80,4 +80,4 @@ def show_top_patches(patches, values=None, unit_names=None, size=1.5, title=None
         bar = fig.colorbar(im, ax=list(axes), shrink=0.6)
         bar.set_label(tr("pixel intensity"), fontsize=8)
         bar.ax.tick_params(labelsize=8)
-    return _finish_image_grid(fig, axes, tr("patch column (pixels)"), tr("patch row (pixels)"))
+    return finish_image_grid(fig, axes, tr("patch column (pixels)"), tr("patch row (pixels)"))

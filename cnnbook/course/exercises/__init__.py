@@ -8,7 +8,7 @@ wrong and the likely cause, e.g. ``out has shape (2, 4, 7, 9), expected (2, 4, 4
 The checks exported here return what the lesson should use next: the learner's function once it passes. For an
 exercise not done yet (the student edition's stub raises ``NotImplementedError``; a prediction is still ``...``)
 a check raises nothing: it writes a "not done yet" note to stderr, which nbgrader scores 0, and returns the
-package's reference (:mod:`~cnnbook.course.exercises._references`), so Run All goes on to the end of the lesson
+package's reference (:mod:`~cnnbook.course.exercises.references`), so Run All goes on to the end of the lesson
 (:mod:`~cnnbook.course.exercises._flow`). A notebook whose later cells call the learner's function rebinds it:
 ``softmax_loss = check_softmax_loss(softmax_loss)``.
 
@@ -54,7 +54,7 @@ from cnnbook.course.exercises.predict import (check_cue_prediction, check_nopos_
                                               check_rotation_prediction, check_shift_drop_prediction,
                                               check_shuffle_most_hurt_prediction)
 from cnnbook.course.exercises.sizes import check_architecture, check_conv_output_size, check_receptive_field
-from cnnbook.course.exercises import _references as _ref
+from cnnbook.course.exercises import references as _ref
 from cnnbook.course.exercises._flow import function_check as _function, prediction_check as _prediction
 
 # what each check hands back while its exercise is not done yet; the name is the one show_solution() takes

@@ -20,6 +20,7 @@ import numpy as np
 
 from cnnbook import backend
 from cnnbook.course.language import tr
+from cnnbook.layers.checks import is_number, is_whole_number
 
 
 class ExerciseError(AssertionError):
@@ -225,6 +226,33 @@ def _first_difference(got: np.ndarray, want: np.ndarray) -> str:
     index = tuple(int(i) for i in np.argwhere(bad)[0])
     return tr("{count} of {size} entries differ; the first at index {index}: got {got:.6g}, expected {want:.6g}",
               count=int(bad.sum()), size=bad.size, index=index, got=got[index], want=want[index])
+
+
+def whole_number(value, text: str, what: str) -> int:
+    """``value``, the answer of call ``text``, as an int; ``ExerciseError`` naming ``what`` (a count) otherwise."""
+    if value is None:
+        raise ExerciseError(tr("{call} returned None; does your function end with `return ...`?", call=text))
+    if not is_whole_number(value):
+        if is_number(value) and float(value).is_integer():
+            raise ExerciseError(tr("{call} returned {value!r} (a {kind}); {what} is a count, return an int: "
+                                   "use // for the division, or int(...)",
+                                   call=text, value=value, kind=type(value).__name__, what=what))
+        raise ExerciseError(tr("{call} returned {value!r} (a {kind}); {what} is a whole number, return an int",
+                               call=text, value=value, kind=type(value).__name__, what=what))
+    return int(value)
+
+
+def explain(results, mistakes, default_hint: str) -> None:
+    """Raise for the first wrong ``(text, got, want, args)`` result, with the hint of the mistake that
+    reproduces *every* answer the learner gave (one case alone is often ambiguous)."""
+    wrong = [r for r in results if r[1] != r[2]]
+    if not wrong:
+        return
+    hint = next((h for formula, h in mistakes if all(formula(*args) == got for _, got, _, args in results)),
+                default_hint)
+    text, got, want, _ = wrong[0]
+    raise ExerciseError(tr("{call} returned {got}, expected {want}: {hint}", call=text, got=got, want=want,
+                           hint=hint))
 
 
 def passed(name: str, cases) -> bool:

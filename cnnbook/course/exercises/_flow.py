@@ -9,7 +9,7 @@ done yet and how to get help, and returns what the rest of the lesson should use
 autograder counts a test cell with an error *or any stderr output* as failed (``nbgrader.utils.determine_grade``).
 
 **What a check returns.** A function check returns the function the lesson should use from then on: the
-learner's once it passes, the package's reference (:mod:`cnnbook.course.exercises._references`) while it is not
+learner's once it passes, the package's reference (:mod:`cnnbook.course.exercises.references`) while it is not
 done yet. A notebook whose later cells call the function rebinds the name::
 
     softmax_loss = check_softmax_loss(softmax_loss)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend, layers
+from cnnbook.course.exercises import references
 from cnnbook.course.exercises._common import (ExerciseError, call, compare_array, describe_call, device, passed,
                                        require_array, require_callable, require_unchanged, rng_for)
 from cnnbook.course.language import tr
@@ -45,18 +46,6 @@ def _forward(x_h, w_h, b_h, stride, padding):
     return out
 
 
-def _floor_forward(x, w, b, S, P):
-    """The convolution with the instructions' ``Ho = (H - KH + 2P) // S + 1``: where the stride does not divide,
-    the rows and columns no window reaches are left out (the package refuses such sizes, so crop them first)."""
-    xp = backend.get_array_module(x)
-    _, _, H, W = x.shape
-    _, _, KH, KW = w.shape
-    xpad = xp.pad(x, ((0, 0), (0, 0), (P, P), (P, P)))
-    rows, cols = (_size(H, KH, S, P) - 1) * S + KH, (_size(W, KW, S, P) - 1) * S + KW
-    out, _ = layers.conv2d_forward(xpad[:, :, :rows, :cols], w, b, stride=S, padding=0)
-    return out
-
-
 def _forward_mistakes(x_h, w_h, b_h, S, P):
     """What plausible wrong convolutions return, with what to tell the learner."""
     N, _, H, W = x_h.shape
@@ -85,11 +74,11 @@ def _forward_mistakes(x_h, w_h, b_h, S, P):
     mistakes.append(((N, 1, Ho, Wo), tr("there must be one output channel per filter: loop over the F filters")))
     mistakes.append(((N, w_h.shape[1], Ho, Wo), tr("there must be one output channel per filter (F of them), not "
                      "one per input channel: each filter sums over all C input channels")))
-    flipped = _floor_forward(x_h, np.ascontiguousarray(w_h[:, :, ::-1, ::-1]), b_h, S, P)
+    flipped = references.conv_forward_naive(x_h, np.ascontiguousarray(w_h[:, :, ::-1, ::-1]), b_h, S, P)
     mistakes.append((flipped, tr("you flipped the filter: in CS231n and PyTorch 'convolution' is "
                                  "cross-correlation, the window is multiplied by w as it is, without flipping")))
-    mistakes.append((_floor_forward(x_h, w_h, np.zeros_like(b_h), S, P), tr("the bias is missing: add b[f] to every "
-                     "output value of filter f")))
+    mistakes.append((references.conv_forward_naive(x_h, w_h, np.zeros_like(b_h), S, P),
+                     tr("the bias is missing: add b[f] to every output value of filter f")))
     return [(m, hint) for m, hint in mistakes if m is not None]
 
 
@@ -109,7 +98,7 @@ def check_conv_forward_naive(conv_forward_naive) -> bool:
         for label, host, arr in (("x", x_h, x), ("w", w_h, w), ("b", b_h, b)):
             require_unchanged(host, arr, text, label)
         require_array(out, text, "out", x)
-        want = _floor_forward(x, w, b, S, P)
+        want = references.conv_forward_naive(x, w, b, S, P)
         compare_array(out, want, text, "out", mistakes=_forward_mistakes(x_h, w_h, b_h, S, P),
                       fallback=tr("out[n, f, i, j] is the sum of w[f] times the (padded) window of x[n] at row "
                                   "i*stride, column j*stride, plus b[f]"))

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnbook import backend, layers
-from cnnbook.course.exercises._common import (call, compare_array, describe_call, device, passed, require_array,
-                                              require_callable, require_unchanged, rng_for)
-from cnnbook.course.exercises.sizes import _explain, _field_results, _whole_number
+from cnnbook import backend
+from cnnbook.course.exercises import references
+from cnnbook.course.exercises._common import (call, compare_array, describe_call, device, explain, passed,
+                                              require_array, require_callable, require_unchanged, rng_for,
+                                              whole_number)
+from cnnbook.course.exercises.sizes import field_results
 from cnnbook.course.language import tr
 
 
 # ---- 05: the receptive field of a dilated stack --------------------------------------------------
-def dilated_receptive_field_reference(stack) -> int:
-    """``stack``: ``(kernel_size, stride, dilation)`` triples, first layer first. A dilated kernel spans
-    ``dilation * (K - 1) + 1`` input pixels of its layer, so it adds ``dilation * (K - 1)`` times the jump."""
-    field, jump = 1, 1
-    for k, s, d in stack:
-        field += d * (k - 1) * jump
-        jump *= s
-    return field
-
-
 def _dilation_as_stride(stack):
     field, jump = 1, 1
     for k, s, d in stack:
@@ -42,10 +34,10 @@ def _dilation_own_layer_too(stack):
 def _dilated_mistakes():
     """Plausible wrong receptive fields of a dilated stack, as functions of the stack, with what to tell the learner."""
     return [
-        (lambda stack: dilated_receptive_field_reference([(k, s, 1) for k, s, _ in stack]),
+        (lambda stack: references.dilated_receptive_field([(k, s, 1) for k, s, _ in stack]),
          tr("the dilations are missing: a K x K kernel with dilation d spans d * (K - 1) + 1 pixels of its input, "
             "so it adds d * (K - 1) times the jump, not K - 1")),
-        (lambda stack: dilated_receptive_field_reference([(d * k, s, 1) for k, s, d in stack]),
+        (lambda stack: references.dilated_receptive_field([(d * k, s, 1) for k, s, d in stack]),
          tr("a dilated kernel spans d * (K - 1) + 1 pixels, not d * K: the gaps lie between the K taps, not after "
             "the last")),
         (_dilation_as_stride,
@@ -54,12 +46,12 @@ def _dilated_mistakes():
         (_dilation_own_layer_too,
          tr("dilation widens its own layer's span (d * (K - 1)), but it does not carry over to later layers: only "
             "strides multiply the jump")),
-        (lambda stack: dilated_receptive_field_reference([(k, 1, d) for k, _, d in stack]),
+        (lambda stack: references.dilated_receptive_field([(k, 1, d) for k, _, d in stack]),
          tr("the strides are missing: after a stride-s layer neighbouring units are s input pixels apart, so the "
             "jump multiplies by s")),
-        (lambda stack: dilated_receptive_field_reference([(k, d, s) for k, s, d in stack]),
+        (lambda stack: references.dilated_receptive_field([(k, d, s) for k, s, d in stack]),
          tr("stride and dilation are swapped: each layer is a triple (kernel_size, stride, dilation), in that order")),
-        (lambda stack: dilated_receptive_field_reference(stack[::-1]),
+        (lambda stack: references.dilated_receptive_field(stack[::-1]),
          tr("you went through the layers last first; the list is first layer first, and each layer's d * (K - 1) is "
             "multiplied by the strides of the layers before it, the ones nearer the input")),
     ]
@@ -75,28 +67,14 @@ def check_dilated_receptive_field(dilated_receptive_field) -> bool:
              (tr("stride 2, then dilation 2"), [(3, 2, 1), (3, 1, 2), (3, 1, 1)]),
              (tr("dilation 2 with stride 2, then a 5x5"), [(3, 2, 2), (5, 1, 1)]),
              (tr("pooling, then dilations 2 and 3"), [(3, 1, 1), (2, 2, 1), (3, 1, 2), (3, 1, 3)])]
-    results = _field_results(dilated_receptive_field, "dilated_receptive_field", cases,
-                             dilated_receptive_field_reference)
-    _explain(results, _dilated_mistakes(),
-             tr("RF = 1 + sum over layers of d_i * (K_i - 1) * S_1 * ... * S_(i-1)"))
+    results = field_results(dilated_receptive_field, "dilated_receptive_field", cases,
+                            references.dilated_receptive_field)
+    explain(results, _dilated_mistakes(),
+            tr("RF = 1 + sum over layers of d_i * (K_i - 1) * S_1 * ... * S_(i-1)"))
     return passed("dilated_receptive_field", [c[0] for c in cases])
 
 
 # ---- 07: im2col ----------------------------------------------------------------------------------
-def _im2col_reference(x, K: int, stride: int, padding: int):
-    """``(N, C*K*K, Ho*Wo)`` through the package's convolution with identity filters.
-
-    Filter ``r`` of the identity picks number ``r`` of the window flattened ``(C, K, K)``, the order of
-    ``w.reshape(F, -1)``, so output channel ``r`` at position ``(i, j)`` is row ``r``, column ``i * Wo + j``.
-    """
-    xp = backend.get_array_module(x)
-    N, C = x.shape[:2]
-    D = C * K * K
-    eye = backend.to_device(np.eye(D, dtype=np.float64).reshape(D, C, K, K), xp)
-    out, _ = layers.conv2d_forward(x, eye, backend.to_device(np.zeros(D), xp), stride=stride, padding=padding)
-    return out.reshape(N, D, -1)  # (N, C*K*K, Ho*Wo)
-
-
 def check_im2col(im2col) -> bool:
     """Check ``im2col(x, kernel_size, stride=1, padding=0) -> cols (N, C*K*K, Ho*Wo)``: column ``i * Wo + j``
     holds the window under output position ``(i, j)`` flattened ``(C, K, K)``, so that
@@ -116,7 +94,7 @@ def check_im2col(im2col) -> bool:
         text = describe_call("im2col", ("x", x), K, stride=S, padding=P)
         out = require_array(call(im2col, text, x, K, stride=S, padding=P), text, "cols", x)
         require_unchanged(x_h, x, text, "x")
-        want = _im2col_reference(x, K, S, P)
+        want = references.im2col(x, K, S, P)
         Ho, Wo = (H - K + 2 * P) // S + 1, (W - K + 2 * P) // S + 1
         D, L = C * K * K, Ho * Wo
         grid = backend.to_numpy(want).reshape(N, C, K, K, Ho, Wo)
@@ -139,7 +117,7 @@ def check_im2col(im2col) -> bool:
             (grid.transpose(0, 1, 3, 2, 4, 5).reshape(N, D, L),
              tr("each window is flattened column by column (transposed); flatten it row by row, as "
                 "w.reshape(F, -1) does: the row offset di before the column offset dj")),
-            (_im2col_reference(np.pad(x_h, ((0, 0), (0, 0), (P, P), (P, P)), mode="edge"), K, S, 0) if P else None,
+            (references.im2col(np.pad(x_h, ((0, 0), (0, 0), (P, P), (P, P)), mode="edge"), K, S, 0) if P else None,
              tr("the padding repeats the edge pixels; pad with zeros, as the instructions say (xp.pad's default "
                 "mode, 'constant')")),
             (grid.transpose(0, 1, 2, 3, 5, 4).reshape(N, D, L),
@@ -181,12 +159,6 @@ def _local_mistakes():
     ]
 
 
-def local_param_count_reference(C: int, F: int, K: int, W: int, S: int = 1, P: int = 0) -> int:
-    """Weights ``(Ho, Wo, F, C, K, K)`` plus biases ``(F, Ho, Wo)`` of ``LocallyConnected2d(C, F, K, W, S, P)``."""
-    Ho = layers.conv_output_size(W, K, S, P)
-    return Ho * Ho * F * C * K * K + F * Ho * Ho
-
-
 def check_local_param_count(local_param_count) -> bool:
     """Check ``local_param_count(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0) -> int``:
     the weights and biases of a locally connected layer on square ``input_size x input_size`` images."""
@@ -202,12 +174,12 @@ def check_local_param_count(local_param_count) -> bool:
     for _, (C, F, K, W), kwargs in cases:
         S, P = kwargs.get("stride", 1), kwargs.get("padding", 0)
         text = describe_call("local_param_count", C, F, K, W, **kwargs)
-        got = _whole_number(call(local_param_count, text, C, F, K, W, **kwargs), text, tr("the parameter count"))
-        results.append((text, got, local_param_count_reference(C, F, K, W, S, P), (C, F, K, W, S, P)))
-    _explain(results, _local_mistakes(), tr("every output position (i, j) has its own F filters of "
-                                            "in_channels * K * K weights, and every output value its own bias: "
-                                            "Ho * Wo * F * (in_channels * K * K + 1)"))
+        got = whole_number(call(local_param_count, text, C, F, K, W, **kwargs), text, tr("the parameter count"))
+        results.append((text, got, references.local_param_count(C, F, K, W, S, P), (C, F, K, W, S, P)))
+    explain(results, _local_mistakes(), tr("every output position (i, j) has its own F filters of "
+                                           "in_channels * K * K weights, and every output value its own bias: "
+                                           "Ho * Wo * F * (in_channels * K * K + 1)"))
     return passed("local_param_count", [c[0] for c in cases])
 
 
-__all__ = ["check_dilated_receptive_field", "dilated_receptive_field_reference", "check_im2col", "check_local_param_count", "local_param_count_reference"]
+__all__ = ["check_dilated_receptive_field", "check_im2col", "check_local_param_count"]

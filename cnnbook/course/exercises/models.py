@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnbook import backend, layers
-from cnnbook.course.exercises._common import (ExerciseError, call, close, compare_array, describe_call, device, passed,
-                                       require_array, require_callable, require_unchanged, rng_for)
-from cnnbook.course.exercises.sizes import _explain, _whole_number
+from cnnbook import backend
+from cnnbook.course.exercises import references
+from cnnbook.course.exercises._common import (ExerciseError, call, close, compare_array, describe_call, device,
+                                              explain, passed, require_array, require_callable, require_unchanged,
+                                              rng_for, whole_number)
 from cnnbook.course.language import tr
 
 
@@ -43,11 +44,11 @@ def check_conv_param_count(conv_param_count) -> bool:
     results = []
     for _, (C, F, K) in cases:
         text = describe_call("conv_param_count", C, F, K)
-        got = _whole_number(call(conv_param_count, text, C, F, K), text, tr("the parameter count"))
+        got = whole_number(call(conv_param_count, text, C, F, K), text, tr("the parameter count"))
         want = F * C * K * K + F  # the weight (F, C, K, K) and the bias (F,) of nn.Conv2d(C, F, K)
         results.append((text, got, want, (C, F, K)))
-    _explain(results, _param_mistakes(), tr("a conv layer has out_channels filters, each with in_channels * K * K "
-                                            "weights and one bias: (in_channels * K * K + 1) * out_channels"))
+    explain(results, _param_mistakes(), tr("a conv layer has out_channels filters, each with in_channels * K * K "
+                                           "weights and one bias: (in_channels * K * K + 1) * out_channels"))
     return passed("conv_param_count", [c[0] for c in cases])
 
 
@@ -62,21 +63,6 @@ def _patches(x_h: np.ndarray, P: int, order: str) -> np.ndarray:
             "channels_last": (0, 2, 4, 3, 5, 1),   # a patch flattened (P, P, C)
             "transposed_image": (0, 4, 2, 1, 5, 3)}[order]
     return grid.transpose(axes).reshape(N, Gh * Gw, C * P * P)
-
-
-def _patchify_reference(x, P: int):
-    """``(N, T, C*P*P)`` through the package's convolution: identity filters with kernel = stride = P.
-
-    Filter ``k`` picks the ``k``-th number of the flattened ``(C, P, P)`` patch, so output channel ``k`` at
-    grid position ``(i, j)`` is that number of patch ``(i, j)``: exactly the ViT's patch embedding with
-    the identity as its weight.
-    """
-    xp = backend.get_array_module(x)
-    N, C, H, W = x.shape
-    D = C * P * P
-    eye = backend.to_device(np.eye(D, dtype=np.float64).reshape(D, C, P, P), xp)
-    out, _ = layers.conv2d_forward(x, eye, backend.to_device(np.zeros(D), xp), stride=P)  # (N, D, Gh, Gw)
-    return out.reshape(N, D, -1).transpose(0, 2, 1)  # (N, T, C*P*P)
 
 
 def check_patchify(patchify) -> bool:
@@ -123,7 +109,7 @@ def check_patchify(patchify) -> bool:
             (_patches(x_h, P, "channels_last"), tr("each patch is flattened (P, P, C), channels last; flatten it as "
                                                    "(C, P, P), channel first, as the conv weight (D, C, P, P) is")),
         ]
-        compare_array(out, _patchify_reference(x, P), text, tr("the result"), mistakes,
+        compare_array(out, references.patchify(x, P), text, tr("the result"), mistakes,
                       fallback=tr("token t = i * (W/P) + j holds the P x P patch whose top-left corner is at row "
                                   "i * P, column j * P, all channels, flattened (C, P, P)"))
     misfits = [(tr("4x4 patches on a width of 10: ValueError"), (1, 1, 8, 10)),

@@ -6,23 +6,9 @@ import re
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.course.exercises._common import (ExerciseError, call, describe_call, device, module_name, passed,
-                                       require_callable, rng_for)
+from cnnbook.course.exercises._common import (ExerciseError, call, describe_call, device, explain, module_name,
+                                              passed, require_callable, rng_for, whole_number)
 from cnnbook.course.language import tr
-from cnnbook.layers.checks import is_number, is_whole_number
-
-
-def _whole_number(value, text: str, what: str) -> int:
-    if value is None:
-        raise ExerciseError(tr("{call} returned None; does your function end with `return ...`?", call=text))
-    if not is_whole_number(value):
-        if is_number(value) and float(value).is_integer():
-            raise ExerciseError(tr("{call} returned {value!r} (a {kind}); {what} is a count, return an int: "
-                                   "use // for the division, or int(...)",
-                                   call=text, value=value, kind=type(value).__name__, what=what))
-        raise ExerciseError(tr("{call} returned {value!r} (a {kind}); {what} is a whole number, return an int",
-                               call=text, value=value, kind=type(value).__name__, what=what))
-    return int(value)
 
 
 def _size_mistakes():
@@ -40,19 +26,6 @@ def _size_mistakes():
     ]
 
 
-def _explain(results, mistakes, default_hint: str) -> None:
-    """Raise for the first wrong ``(text, got, want, args)`` result, with the hint of the mistake that
-    reproduces *every* answer the learner gave (one case alone is often ambiguous)."""
-    wrong = [r for r in results if r[1] != r[2]]
-    if not wrong:
-        return
-    hint = next((h for formula, h in mistakes if all(formula(*args) == got for _, got, _, args in results)),
-                default_hint)
-    text, got, want, _ = wrong[0]
-    raise ExerciseError(tr("{call} returned {got}, expected {want}: {hint}", call=text, got=got, want=want,
-                           hint=hint))
-
-
 def check_conv_output_size(conv_output_size) -> bool:
     """Check ``conv_output_size(input_size, kernel_size, stride=1, padding=0) -> int``."""
     require_callable(conv_output_size, "check_conv_output_size",
@@ -67,9 +40,9 @@ def check_conv_output_size(conv_output_size) -> bool:
     for _, (W, K), kwargs in cases:
         S, P = kwargs.get("stride", 1), kwargs.get("padding", 0)
         text = describe_call("conv_output_size", W, K, **kwargs)
-        got = _whole_number(call(conv_output_size, text, W, K, **kwargs), text, tr("the output size"))
+        got = whole_number(call(conv_output_size, text, W, K, **kwargs), text, tr("the output size"))
         results.append((text, got, layers.conv_output_size(W, K, S, P), (W, K, S, P)))
-    _explain(results, _size_mistakes(), tr("the formula is (W - K + 2P) / S + 1"))
+    explain(results, _size_mistakes(), tr("the formula is (W - K + 2P) / S + 1"))
     misfits = [(tr("ValueError for a stride that does not divide W - K + 2P"), (28, 3), {"stride": 2, "padding": 0}),
                (tr("ValueError for a kernel larger than the padded input"), (3, 5), {})]
     for _, (W, K), kwargs in misfits:
@@ -218,14 +191,15 @@ def check_architecture(build_model) -> bool:
 
 
 
-def _field_results(fn, name, cases, reference):
+def field_results(fn, name, cases, reference):
     """Run the learner's ``fn`` on each case's layer list (a fresh copy, which it must not change); returns
-    ``(call text, its answer, the reference answer, (stack,))`` rows for :func:`_explain`."""
+    ``(call text, its answer, the reference answer, (stack,))`` rows for
+    :func:`~cnnbook.course.exercises._common.explain`."""
     results = []
     for _, stack in cases:
         given = [tuple(t) for t in stack]
         text = f"{name}({stack})"
-        got = _whole_number(call(fn, text, given), text, tr("the receptive field"))
+        got = whole_number(call(fn, text, given), text, tr("the receptive field"))
         if given != stack:
             raise ExerciseError(tr("{call} changed the list it was given; read the layers without modifying them",
                                    call=text))
@@ -241,8 +215,8 @@ def check_receptive_field(receptive_field) -> bool:
              (tr("conv, 2x2 pool, conv"), [(3, 1), (2, 2), (3, 1)]),
              (tr("LeNet: 5x5 conv, pool, 5x5 conv, pool"), [(5, 1), (2, 2), (5, 1), (2, 2)]),
              (tr("a strided stem: 7x7 stride 2, 3x3 stride 2, two 3x3"), [(7, 2), (3, 2), (3, 1), (3, 1)])]
-    results = _field_results(receptive_field, "receptive_field", cases, layers.receptive_field)
-    _explain(results, _field_mistakes(), tr("RF = 1 + sum over layers of (K_i - 1) * S_1 * ... * S_(i-1)"))
+    results = field_results(receptive_field, "receptive_field", cases, layers.receptive_field)
+    explain(results, _field_mistakes(), tr("RF = 1 + sum over layers of (K_i - 1) * S_1 * ... * S_(i-1)"))
     return passed("receptive_field", [c[0] for c in cases])
 
 

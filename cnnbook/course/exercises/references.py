@@ -1,19 +1,15 @@
 """The package's answer to each function exercise, with the signature the exercise asks the learner for.
 
 While an exercise is not done yet, its check hands one of these back, so the lesson's later cells run on
-(``softmax_loss = check_softmax_loss(softmax_loss)``; see :mod:`cnnbook.course.exercises._flow`). Each is a
-thin adapter over the package's own code (:mod:`cnnbook.layers`, :mod:`cnnbook.nn`) or over the reference the
-check itself compares with, so the workbook keeps one version of each computation.
+(``softmax_loss = check_softmax_loss(softmax_loss)``; see :mod:`cnnbook.course.exercises._flow`). The checks
+compare the learner's answer with these same functions, so the workbook keeps one version of each computation;
+most are thin adapters over the package's own code (:mod:`cnnbook.layers`, :mod:`cnnbook.nn`).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.course.exercises.conv import _floor_forward
-from cnnbook.course.exercises.deeper import (_im2col_reference, dilated_receptive_field_reference,
-                                             local_param_count_reference)
-from cnnbook.course.exercises.models import _patchify_reference
 
 
 def softmax_loss(scores, y):
@@ -33,8 +29,16 @@ def sgd_step(w, dw, lr):
 
 def conv_forward_naive(x, w, b, stride=1, padding=0):
     """03: ``x`` (N, C, H, W), ``w`` (F, C, KH, KW), ``b`` (F,) -> ``out`` (N, F, Ho, Wo), with the exercise's
-    ``Ho = (H - KH + 2 * padding) // stride + 1`` (windows that would hang off the edge are left out)."""
-    return _floor_forward(x, w, b, stride, padding)
+    ``Ho = (H - KH + 2 * padding) // stride + 1``: where the stride does not divide, the rows and columns no
+    window reaches are left out (the package refuses such sizes, so they are cropped first)."""
+    xp = backend.get_array_module(x)
+    _, _, H, W = x.shape
+    _, _, KH, KW = w.shape
+    S, P = stride, padding
+    xpad = xp.pad(x, ((0, 0), (0, 0), (P, P), (P, P)))
+    rows, cols = (H - KH + 2 * P) // S * S + KH, (W - KW + 2 * P) // S * S + KW  # what the windows cover
+    out, _ = layers.conv2d_forward(xpad[:, :, :rows, :cols], w, b, stride=S, padding=0)
+    return out
 
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0):
@@ -55,8 +59,13 @@ def receptive_field(stack):
 
 
 def dilated_receptive_field(stack):
-    """05: the same for ``(kernel, stride, dilation)`` triples."""
-    return dilated_receptive_field_reference(stack)
+    """05: the same for ``(kernel_size, stride, dilation)`` triples, first layer first. A dilated kernel spans
+    ``dilation * (K - 1) + 1`` input pixels of its layer, so it adds ``dilation * (K - 1)`` times the jump."""
+    field, jump = 1, 1
+    for k, s, d in stack:
+        field += d * (k - 1) * jump
+        jump *= s
+    return field
 
 
 def max_pool_forward(x, kernel_size=2, stride=None):
@@ -78,8 +87,20 @@ def conv_backward_naive(dout, x, w, stride=1, padding=0):
 
 
 def im2col(x, kernel_size, stride=1, padding=0):
-    """07: ``x`` (N, C, H, W) -> ``cols`` (N, C*K*K, Ho*Wo), column ``i*Wo + j`` the window (i, j)."""
-    return _im2col_reference(x.astype("float64"), kernel_size, stride, padding).astype(x.dtype)  # exact: sums of x * 1
+    """07: ``x`` (N, C, H, W) -> ``cols`` (N, C*K*K, Ho*Wo), column ``i*Wo + j`` the window (i, j).
+
+    Through the package's convolution with identity filters: filter ``r`` picks number ``r`` of the window
+    flattened ``(C, K, K)``, the order of ``w.reshape(F, -1)``, so output channel ``r`` at position ``(i, j)`` is
+    row ``r``, column ``i * Wo + j``. Computed in float64 and returned in ``x``'s dtype (exact: sums of x * 1).
+    """
+    xp = backend.get_array_module(x)
+    N, C = x.shape[:2]
+    K = kernel_size
+    D = C * K * K
+    eye = backend.to_device(np.eye(D, dtype=np.float64).reshape(D, C, K, K), xp)
+    out, _ = layers.conv2d_forward(x.astype("float64"), eye, backend.to_device(np.zeros(D), xp), stride=stride,
+                                   padding=padding)
+    return out.reshape(N, D, -1).astype(x.dtype)  # (N, C*K*K, Ho*Wo)
 
 
 def conv_param_count(in_channels, out_channels, kernel_size):
@@ -98,13 +119,27 @@ def shift_error(feature_fn, x, k):
 
 
 def local_param_count(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0):
-    """09: weights (Ho, Wo, F, C, K, K) plus biases (F, Ho, Wo) of a locally connected layer."""
-    return local_param_count_reference(in_channels, out_channels, kernel_size, input_size, stride, padding)
+    """09: weights ``(Ho, Wo, F, C, K, K)`` plus biases ``(F, Ho, Wo)`` of
+    ``LocallyConnected2d(in_channels, out_channels, kernel_size, input_size, stride, padding)``."""
+    Ho = layers.conv_output_size(input_size, kernel_size, stride, padding)
+    return Ho * Ho * out_channels * in_channels * kernel_size * kernel_size + out_channels * Ho * Ho
 
 
 def patchify(x, patch_size):
-    """10: ``x`` (N, C, H, W) -> (N, T, C*P*P), patches numbered row by row, each flattened (C, P, P)."""
-    return _patchify_reference(x.astype("float64"), patch_size).astype(x.dtype)  # exact: sums of x * 1
+    """10: ``x`` (N, C, H, W) -> (N, T, C*P*P), patches numbered row by row, each flattened (C, P, P).
+
+    Through the package's convolution: identity filters with kernel = stride = P. Filter ``k`` picks the ``k``-th
+    number of the flattened ``(C, P, P)`` patch, so output channel ``k`` at grid position ``(i, j)`` is that number
+    of patch ``(i, j)``: exactly the ViT's patch embedding with the identity as its weight. Computed in float64
+    and returned in ``x``'s dtype (exact: sums of x * 1).
+    """
+    xp = backend.get_array_module(x)
+    N, C, H, W = x.shape
+    P = patch_size
+    D = C * P * P
+    eye = backend.to_device(np.eye(D, dtype=np.float64).reshape(D, C, P, P), xp)
+    out, _ = layers.conv2d_forward(x.astype("float64"), eye, backend.to_device(np.zeros(D), xp), stride=P)
+    return out.reshape(N, D, -1).transpose(0, 2, 1).astype(x.dtype)  # (N, D, Gh, Gw) -> (N, T, C*P*P)
 
 
 def cue_conflict_fraction(pred, shape_labels, texture_labels):
