@@ -29,7 +29,6 @@ import time
 
 import numpy as np
 
-from cnnbook.commands._cli import positive_int, seed
 from cnnbook.commands.bench import (
     NAIVE_SHAPE,
     SHAPES,
@@ -41,6 +40,7 @@ from cnnbook.commands.bench import (
     threads_line,
     torch_conv_step,
 )
+from cnnbook.commands.cli import positive_int, seed
 
 __all__ = ["NAIVE_SHAPE", "SHAPES", "PEER_FOLDERS", "add_layer_arguments", "add_peer_arguments", "blas_line", "clock",
            "conv_flops", "conv_step", "disagreement", "interleaved_medians", "load_average", "parse_shape", "peers",

@@ -29,11 +29,9 @@ import numpy as np
 
 from cnnbook.backend import get_array_module
 from cnnbook.course.language import N_, tr
-from cnnbook.layers import (avg_pool2d_forward, conv2d_forward, max_pool2d_forward,
-                            receptive_field)
+from cnnbook.layers import avg_pool2d_forward, conv2d_forward, max_pool2d_forward, receptive_field
 from cnnbook.layers.checks import whole_number
 from cnnbook.layers.sizes import fitting_settings
-
 
 MAX_SIZE = 10_000
 """Largest input size, kernel size, stride, padding or dilation :func:`output_size_report` accepts:

@@ -245,8 +245,8 @@ def _figure_title(fig) -> str:
 
 def install():
     """Measure every figure this kernel prints, and record figures that are displayed as text."""
-    from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib import rcParams
+    from matplotlib.backend_bases import FigureCanvasBase
     if getattr(FigureCanvasBase.print_figure, "_cnnbook_lint", False):
         return
     original = FigureCanvasBase.print_figure

@@ -18,9 +18,8 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 import figure_lint
+import pytest
 
 TESTS = str(Path(__file__).resolve().parent)
 INSTALL = f"import sys\nif {TESTS!r} not in sys.path: sys.path.append({TESTS!r})\n" \

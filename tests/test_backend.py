@@ -4,10 +4,10 @@ import sys
 
 import numpy as np
 import pytest
+from strict_array import StrictArray, strict, strict_xp
 
 from cnnbook import backend
 from cnnbook.backend import default_backend, get_array_module, to_device, to_numpy, use
-from strict_array import StrictArray, strict, strict_xp
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from cnnbook import backend
-from cnnbook.models.blocks import Concat, Pad2d, inception_block
 from cnnbook.gradcheck import eval_numerical_gradient, rel_error
+from cnnbook.models.blocks import Concat, Pad2d, inception_block
 from cnnbook.nn import Conv2d, MaxPool2d, ReLU, Sequential
 
 F64 = np.float64

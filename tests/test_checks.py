@@ -9,8 +9,16 @@ import pytest
 
 from cnnbook import layers
 from cnnbook.course.language import set_language
-from cnnbook.layers.checks import (WrongKindError, array, is_number, is_whole_number, number, pair, same_dtype,
-                                   whole_number)
+from cnnbook.layers.checks import (
+    WrongKindError,
+    array,
+    is_number,
+    is_whole_number,
+    number,
+    pair,
+    same_dtype,
+    whole_number,
+)
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnnbook"
 HANGUL = re.compile("[\uac00-\ud7a3]")

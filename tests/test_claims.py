@@ -14,8 +14,19 @@ import numpy as np
 import pytest
 
 from cnnbook.__main__ import main
-from cnnbook.course.claims import CLAIMS, JSON_KEYS, NOTES_ENV, NOTES_SOURCE, SOURCES, VERDICTS, check_claim, \
-    evidence_counts, get_claim, note_claim, verdict_counts
+from cnnbook.course.claims import (
+    CLAIMS,
+    JSON_KEYS,
+    NOTES_ENV,
+    NOTES_SOURCE,
+    SOURCES,
+    VERDICTS,
+    check_claim,
+    evidence_counts,
+    get_claim,
+    note_claim,
+    verdict_counts,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,20 @@ import pytest
 
 from cnnbook.__main__ import main
 from cnnbook.course import language
-from cnnbook.course.claims import CLAIMS, evidence_counts, JSON_KEYS, MESSAGES, SOURCES, VERDICTS, check_claim, get_claim, \
-    ledger_text, ledger_texts, note_claim, verdict_counts
+from cnnbook.course.claims import (
+    CLAIMS,
+    JSON_KEYS,
+    MESSAGES,
+    SOURCES,
+    VERDICTS,
+    check_claim,
+    evidence_counts,
+    get_claim,
+    ledger_text,
+    ledger_texts,
+    note_claim,
+    verdict_counts,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = REPO / "cnnbook" / "course" / "locale" / "ko" / "claims.po"

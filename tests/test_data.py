@@ -6,10 +6,16 @@ import numpy as np
 import pytest
 
 from cnnbook import backend
-from cnnbook.data import fashion
 from cnnbook.course.language import set_language
-from cnnbook.data import (FASHION_MNIST_CLASSES, DataError, class_name, class_names, load_fashion_mnist,
-                          locate_fashion_mnist)
+from cnnbook.data import (
+    FASHION_MNIST_CLASSES,
+    DataError,
+    class_name,
+    class_names,
+    fashion,
+    load_fashion_mnist,
+    locate_fashion_mnist,
+)
 from cnnbook.train import iterate_minibatches
 
 HAVE_FULL = all(p is not None for p in locate_fashion_mnist().values())

@@ -3,11 +3,11 @@
 The tests swap the four official files for small fake ones (same format, their own hashes), so they
 run in milliseconds without the real data; a local HTTP server on 127.0.0.1 stands in for the mirrors.
 """
+import builtins
 import gzip
 import hashlib
 import http.server
 import os
-import builtins
 import struct
 import threading
 from pathlib import Path
@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnnbook.data import download, fashion
-from cnnbook.data import DataError, load_fashion_mnist
+from cnnbook.data import DataError, download, fashion, load_fashion_mnist
 from cnnbook.data.idx import parse_idx
 
 SIZES = {"train": 30, "test": 20}

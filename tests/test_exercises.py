@@ -7,13 +7,13 @@ import re
 
 import numpy as np
 import pytest
+from exercise_helpers import rejects
+from test_exercises_deeper import RIGHT as RIGHT_DEEPER
+from test_exercises_models import RIGHT as RIGHT_MORE
 
 from cnnbook import backend, exercises, layers, nn
 from cnnbook.course.exercises import ExerciseError
 from cnnbook.course.exercises.sizes import _own_stride_too
-from exercise_helpers import rejects
-from test_exercises_models import RIGHT as RIGHT_MORE
-from test_exercises_deeper import RIGHT as RIGHT_DEEPER
 
 gam = backend.get_array_module
 

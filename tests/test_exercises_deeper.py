@@ -9,15 +9,15 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from exercise_helpers import rejects
 
 from cnnbook import backend, exercises, layers
-from cnnbook.course.grading import graded_cells
-from cnnbook.course.student import student_notebook
 from cnnbook.course.exercises import references
 from cnnbook.course.exercises.deeper import _dilation_own_layer_too
 from cnnbook.course.exercises.predict import PREDICTIONS
+from cnnbook.course.grading import graded_cells
+from cnnbook.course.student import student_notebook
 from cnnbook.models.local import LocallyConnected2d
-from exercise_helpers import rejects
 
 gam = backend.get_array_module
 

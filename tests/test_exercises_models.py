@@ -5,9 +5,9 @@ known mistake is rejected with the hint that names it.
 """
 import numpy as np
 import pytest
+from exercise_helpers import rejects
 
 from cnnbook import backend, exercises, layers
-from exercise_helpers import rejects
 from cnnbook.models.vit import PatchEmbedding
 
 gam = backend.get_array_module

@@ -11,7 +11,6 @@ from cnnbook import exercises
 from cnnbook.course.exercises import ExerciseError
 from cnnbook.course.exercises.predict import PREDICTIONS
 
-
 # ---- predict, then measure -----------------------------------------------------------------------
 CHECKS = {"shift_drop": exercises.check_shift_drop_prediction,
           "nopos_shuffle": exercises.check_nopos_shuffle_prediction,

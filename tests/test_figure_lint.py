@@ -15,10 +15,9 @@ import nbformat
 import numpy as np
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402
-
 import figure_lint  # noqa: E402
 from figure_lint import lint_figure, lint_text_outputs  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 TESTS = Path(figure_lint.__file__).resolve().parent
 

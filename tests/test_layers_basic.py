@@ -1,13 +1,12 @@
 """ReLU, linear, and the two losses, on every backend."""
 import numpy as np
 import pytest
+from layer_helpers import randn
 
 from cnnbook import backend
 from cnnbook.backend import get_array_module
 from cnnbook.gradcheck import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
-from cnnbook.layers import (linear_backward, linear_forward, relu_backward, relu_forward,
-                            softmax_cross_entropy, svm_loss)
-from layer_helpers import randn
+from cnnbook.layers import linear_backward, linear_forward, relu_backward, relu_forward, softmax_cross_entropy, svm_loss
 
 
 def test_relu_gradients(xp):

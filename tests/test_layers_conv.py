@@ -1,12 +1,12 @@
 """Convolution: fast vs naive vs numerical gradients, on every backend."""
 import numpy as np
 import pytest
+from layer_helpers import randn, random_conv_case
 
 from cnnbook import backend
 from cnnbook.backend import get_array_module
 from cnnbook.gradcheck import eval_numerical_gradient_array, rel_error
 from cnnbook.layers import conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_forward_naive
-from layer_helpers import randn, random_conv_case
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -2,10 +2,22 @@
 import numpy as np
 import pytest
 
-from cnnbook.layers import (avg_pool2d_forward, conv2d_backward, conv2d_forward, conv2d_forward_naive,
-                            conv_output_size, linear_backward, linear_forward, max_pool2d_backward,
-                            max_pool2d_forward, receptive_field, relu_backward, relu_forward,
-                            softmax_cross_entropy, svm_loss)
+from cnnbook.layers import (
+    avg_pool2d_forward,
+    conv2d_backward,
+    conv2d_forward,
+    conv2d_forward_naive,
+    conv_output_size,
+    linear_backward,
+    linear_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+    receptive_field,
+    relu_backward,
+    relu_forward,
+    softmax_cross_entropy,
+    svm_loss,
+)
 
 x = np.zeros((2, 3, 8, 8))
 w = np.zeros((4, 3, 3, 3))

@@ -1,12 +1,12 @@
 """Max and average pooling, overlapping windows included, on every backend."""
 import numpy as np
 import pytest
+from layer_helpers import randn
 
 from cnnbook import backend
 from cnnbook.backend import get_array_module
 from cnnbook.gradcheck import eval_numerical_gradient_array, rel_error
 from cnnbook.layers import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
-from layer_helpers import randn
 
 POOLS = [(max_pool2d_forward, max_pool2d_backward), (avg_pool2d_forward, avg_pool2d_backward)]
 # (input H, W, kernel_size, stride): non-overlapping, overlapping (stride < kernel), non-square, leftover rows.

@@ -12,9 +12,9 @@ import pytest
 
 from cnnbook.__main__ import main
 from cnnbook.commands import lab
+from cnnbook.course import language
 from cnnbook.course.learner import MANIFEST, default_home, prepare_working_copy
 from cnnbook.course.solutions import find_solution, list_exercises, show_solution
-from cnnbook.course import language
 from cnnbook.course.student import BEGIN_HIDDEN, BEGIN_SOLUTION, MarkerError, student_notebook
 from cnnbook.course.translations import same_code
 

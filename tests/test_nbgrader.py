@@ -35,8 +35,7 @@ import pytest
 from process_helpers import check_no_leftovers, marked_env, stop_popen
 
 from cnnbook.course.grading import SCHEMA_VERSION, cell_role, graded_cells, mark_notebook
-from cnnbook.course.student import BEGIN_HIDDEN, BEGIN_SOLUTION, exercise_name, student_notebook, \
-    write_student_edition
+from cnnbook.course.student import BEGIN_HIDDEN, BEGIN_SOLUTION, exercise_name, student_notebook, write_student_edition
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))

@@ -83,6 +83,7 @@ def test_in_a_kernel_a_stub_runs_on_and_a_wrong_answer_shows_the_learners_code_n
     """Executed as JupyterLab and nbgrader execute it (nbclient, ipykernel, IPython's traceback display)."""
     from nbclient import NotebookClient
     from nbformat.v4 import new_code_cell, new_notebook
+
     from cnnbook.course import exercises
     cells = [STUB, "from cnnbook.course.exercises import check_conv_forward_naive\n\n"
                    "conv_forward_naive = check_conv_forward_naive(conv_forward_naive)",
@@ -121,6 +122,7 @@ def test_in_a_kernel_a_stub_runs_on_and_a_wrong_answer_shows_the_learners_code_n
 def test_the_references_keep_the_dtype_the_lesson_gives_them(dtype):
     """10 calls patchify on float32 images, the check on float64 ones: the fallback must take both."""
     import numpy as np
+
     from cnnbook.course.exercises import references as ref
     x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(dtype)
     assert ref.patchify(x, 4).dtype == x.dtype and ref.im2col(x, 3, padding=1).dtype == x.dtype

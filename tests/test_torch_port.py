@@ -62,15 +62,15 @@ def test_to_torch_transposes_the_fully_connected_weight_and_names_a_layer_it_can
     model = exercise_cnn(seed=1)
     fc = to_torch(model)[7]
     assert tuple(fc.weight.shape) == (10, 576) and np.array_equal(fc.weight.detach().numpy(), model[7].weight.data.T)
-    from cnnbook.nn import Sequential
-    from cnnbook.nn import LayerNorm
+    from cnnbook.nn import LayerNorm, Sequential
     with pytest.raises(TypeError, match="no PyTorch layer for LayerNorm"):
         to_torch(Sequential(LayerNorm(4)))
 
 
 # ---- the exercise: port_to_torch ------------------------------------------------------------------------
-from cnnbook import backend, exercises  # noqa: E402
 from exercise_helpers import rejects  # noqa: E402
+
+from cnnbook import backend, exercises  # noqa: E402
 
 nn = torch.nn
 

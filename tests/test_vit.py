@@ -168,8 +168,14 @@ def test_attention_plots_draw_with_labels_and_reject_bad_shapes(xp):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from cnnbook.viz.attention import (plot_accuracy_vs_data, plot_attention_distance, plot_cross_validation,
-                                       show_attention_maps, show_filter_rows)
+
+    from cnnbook.viz.attention import (
+        plot_accuracy_vs_data,
+        plot_attention_distance,
+        plot_cross_validation,
+        show_attention_maps,
+        show_filter_rows,
+    )
     model = TinyViT(seed=0)
     X = backend.to_device(np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32), xp)
     model(X)

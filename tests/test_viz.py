@@ -188,6 +188,7 @@ def test_live_loss_plot_shows_a_png_picture_from_the_first_call(monkeypatch):
     # figure was shown yet (and in the HTML export); the live plot must hand over a picture instead.
     import IPython
     import IPython.display
+
     from cnnbook.train import History
     from cnnbook.viz.training import LiveLossPlot
     shown = []

@@ -7,8 +7,7 @@ from figure_lint import lint_figure
 
 from cnnbook.course.exercises.references import im2col
 from cnnbook.layers import conv2d_backward, conv2d_forward, max_pool2d_backward, max_pool2d_forward
-from cnnbook.viz.backprop import (draw_dw_correlation, draw_dx_full_convolution, draw_im2col,
-                                  draw_max_pool_routing)
+from cnnbook.viz.backprop import draw_dw_correlation, draw_dx_full_convolution, draw_im2col, draw_max_pool_routing
 
 matplotlib.use("Agg")
 
@@ -99,6 +98,7 @@ def test_the_backprop_pictures_speak_korean_in_the_korean_edition(monkeypatch):
     """Every word a picture draws itself is looked up in the catalog: in Korean, the titles and axes are Korean
     (the numbers the same), and nothing overlaps or is cut off."""
     import re
+
     from cnnbook.course.language import ENV
     monkeypatch.setenv(ENV, "ko")
     x, w, dout, dx, dw = _conv_case()

@@ -64,8 +64,10 @@ def test_the_diagrams_speak_korean_in_the_korean_edition(monkeypatch):
     """The ViT pipeline's own titles and axes are Korean in the Korean edition; a Korean convolution step of a
     branching block is drawn blue like an English one."""
     import re
-    from cnnbook.course.language import ENV
+
     from figure_lint import lint_figure
+
+    from cnnbook.course.language import ENV
     monkeypatch.setenv(ENV, "ko")
     rng = np.random.default_rng(0)
     attention = rng.dirichlet(np.ones(17), 17)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
-import re
 import platform
+import re
 import sys
 
 from cnnbook.commands.cli import add_lang_argument

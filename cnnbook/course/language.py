@@ -70,7 +70,7 @@ def edition_of(folder: Path) -> str:
     return text if text in LANGUAGES else "en"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def catalog(lang: str) -> dict[str, str]:
     """``{English template: translation}`` for ``lang`` (empty for English), from ``locale/<lang>/*.po``."""
     _check(lang, "lang")

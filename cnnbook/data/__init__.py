@@ -13,8 +13,14 @@
 The data room uses the core (``backend``) and nothing above it. Minibatches are the training
 loop's job: :func:`cnnbook.train.iterate_minibatches`.
 """
-from cnnbook.data.fashion import (FASHION_MNIST_CLASSES, MIRRORS, class_name, class_names, load_fashion_mnist,
-                                  locate_fashion_mnist)
+from cnnbook.data.fashion import (
+                                  FASHION_MNIST_CLASSES,
+                                  MIRRORS,
+                                  class_name,
+                                  class_names,
+                                  load_fashion_mnist,
+                                  locate_fashion_mnist,
+)
 from cnnbook.data.idx import DataError
 
 __all__ = ["FASHION_MNIST_CLASSES", "MIRRORS", "DataError", "class_name", "class_names", "load_fashion_mnist",

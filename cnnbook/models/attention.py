@@ -16,8 +16,8 @@ import numpy as np
 
 from cnnbook import backend
 from cnnbook.backend import as_generator
-from cnnbook.nn import GELU, Module, ReLU, TokenLinear
 from cnnbook.layers.checks import whole_number
+from cnnbook.nn import GELU, Module, ReLU, TokenLinear
 
 ACTIVATIONS = ("gelu", "relu")
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.layers.checks import pair, whole_number
 from cnnbook.layers.sizes import conv_output_size, window
 from cnnbook.nn.base import Module, check_float_input, init_parameter, zeros_parameter
-from cnnbook.layers.checks import pair, whole_number
 
 
 def _windows(xpad, KH, KW, S, Ho, Wo, xp):

@@ -23,11 +23,11 @@ import numpy as np
 
 from cnnbook import backend, layers
 from cnnbook.backend import as_generator
+from cnnbook.layers.checks import whole_number
 from cnnbook.models.attention import MLP, MultiHeadSelfAttention
 from cnnbook.nn import LayerNorm, Linear, Module
 from cnnbook.nn.base import check_float_input, normal_parameter, zeros_parameter
 from cnnbook.nn.tokens import check_tokens
-from cnnbook.layers.checks import whole_number
 
 POOLS = ("cls", "mean")
 

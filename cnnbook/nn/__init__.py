@@ -59,8 +59,7 @@ token sequences ``(N, T, D)``: ``TokenLinear``, ``LayerNorm``), :mod:`cnnbook.nn
 Import the modules from ``cnnbook.nn``.
 """
 from cnnbook.nn.base import Module, Parameter
-from cnnbook.nn.modules import (GELU, AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU,
-                                Sequential)
+from cnnbook.nn.modules import GELU, AvgPool2d, Conv2d, Flatten, GlobalAvgPool2d, Linear, MaxPool2d, ReLU, Sequential
 from cnnbook.nn.summary import Summary, summary
 from cnnbook.nn.tokens import LayerNorm, TokenLinear
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.nn.base import Module, check_float_input, init_parameter, zeros_parameter
 from cnnbook.layers.checks import pair, whole_number
+from cnnbook.nn.base import Module, check_float_input, init_parameter, zeros_parameter
 
 
 class Conv2d(Module):

@@ -11,8 +11,8 @@ import math
 import numpy as np
 
 from cnnbook import layers
-from cnnbook.nn.base import Module, full_parameter, normal_parameter, zeros_parameter
 from cnnbook.layers.checks import whole_number
+from cnnbook.nn.base import Module, full_parameter, normal_parameter, zeros_parameter
 
 
 def check_tokens(module: Module, x, dim: int, dtype) -> None:

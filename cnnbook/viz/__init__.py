@@ -4,8 +4,15 @@ Core plots are re-exported here (what every figure shares is in :mod:`cnnbook.vi
 (``cnnbook.viz.training``, ``cnnbook.viz.limits``)
 are imported explicitly where they are used. Importing this package changes no matplotlib settings.
 """
-from cnnbook.viz.core import (draw_pooling, draw_receptive_field, plot_bars, plot_receptive_field_growth,
-                              show_activation_maps, show_filters, show_images)
+from cnnbook.viz.core import (
+                              draw_pooling,
+                              draw_receptive_field,
+                              plot_bars,
+                              plot_receptive_field_growth,
+                              show_activation_maps,
+                              show_filters,
+                              show_images,
+)
 from cnnbook.viz.figure import host
 from cnnbook.viz.grid import SvgDrawing, draw_output_grid
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.course.language import tr
-from cnnbook.viz.figure import (annotate_cells, as_images, finish_image_grid, host, image_for_imshow, image_grid,
-                                pyplot)
+from cnnbook.viz.figure import annotate_cells, as_images, finish_image_grid, host, image_for_imshow, image_grid, pyplot
 
 
 def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None, titles=None):
@@ -202,6 +201,7 @@ def draw_pooling(x, kernel_size=2, stride=None, mode="max", title=None):
     map, both on one colour scale with a colour bar; small maps get their values written on them."""
     from matplotlib.patches import Rectangle
     from matplotlib.ticker import MaxNLocator
+
     from cnnbook.explore import pool_map, pooling_mode
     out, info = pool_map(x, kernel_size, stride, mode)
     xh, oh = host(x), host(out)

@@ -18,7 +18,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from test_widgets_browser import open_and_run
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,6 @@ import time
 import numpy as np
 import pytest
 from hangul_check import HANGUL_RENDERS
-
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from cnnbook import explore

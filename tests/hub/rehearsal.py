@@ -139,7 +139,7 @@ class Hub:
     seen: dict[int, psutil.Process] = field(default_factory=dict)
 
     # -- life cycle --------------------------------------------------------------------------------------
-    def start(self, timeout: float = 120) -> "Hub":
+    def start(self, timeout: float = 120) -> Hub:
         proxy = find_proxy()
         if proxy is None:
             raise RuntimeError("configurable-http-proxy not found: `npm install --prefix .hub-node "
@@ -215,7 +215,7 @@ class Hub:
                 raise RuntimeError(f"jupyterhub did not answer within {timeout} s:\n{self.log_tail()}")
             time.sleep(0.5)
 
-    def __enter__(self) -> "Hub":
+    def __enter__(self) -> Hub:
         try:
             return self.start()
         except BaseException:
@@ -378,7 +378,7 @@ class Hub:
                                                                      "content": nb})
         r.raise_for_status()
 
-    def run_notebook(self, owner: str, path: str, nb: dict, cell_timeout: float = 900) -> "Run":
+    def run_notebook(self, owner: str, path: str, nb: dict, cell_timeout: float = 900) -> Run:
         """Run ``nb`` top to bottom in a new kernel of ``owner``'s server, as if opened at ``path``."""
         return Run(self, owner, path, nb, cell_timeout).execute()
 
@@ -398,7 +398,7 @@ class Run:
     cells: list[tuple[int, float]] = field(default_factory=list)   # (index, seconds) of each code cell
     longest_silence_s: float = 0.0                                  # longest stretch without a kernel message
 
-    def execute(self) -> "Run":
+    def execute(self) -> Run:
         hub, owner = self.hub, self.owner
         r = hub.server(owner, "POST", "/api/sessions", json={
             "path": self.path, "name": Path(self.path).name, "type": "notebook", "kernel": {"name": "python3"}})

@@ -12,7 +12,6 @@ from itertools import permutations
 import nbformat
 import psutil
 import pytest
-
 import rehearsal
 
 pytestmark = pytest.mark.hub

@@ -18,8 +18,17 @@
 The book is built in a temporary folder beside ``OUTDIR`` and moved into place at the end, so a failed build
 leaves an earlier book as it was.
 """
-from cnnbook.course.book.build import (BOOK_TOOLS, EDITIONS, FONT_PLACES, Book, build_book, find_font, hub_link,
-                                       missing_tools, stage)
+from cnnbook.course.book.build import (
+                                       BOOK_TOOLS,
+                                       EDITIONS,
+                                       FONT_PLACES,
+                                       Book,
+                                       build_book,
+                                       find_font,
+                                       hub_link,
+                                       missing_tools,
+                                       stage,
+)
 
 __all__ = ["BOOK_TOOLS", "EDITIONS", "FONT_PLACES", "Book", "build_book", "find_font", "hub_link", "missing_tools",
            "stage"]

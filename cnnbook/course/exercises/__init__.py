@@ -43,19 +43,30 @@ one as not done yet, and fail only for a malformed prediction.
 | 12 | ``kfold_indices(num_samples, k, seed=0) -> [(train_idx, val_idx), ...]`` | :func:`check_cross_validation` |
 | 13 | ``port_to_torch(model) -> torch.nn.Sequential`` (needs PyTorch) | :func:`check_port_to_torch` |
 """
+from cnnbook.course.exercises import references as _ref
 from cnnbook.course.exercises._common import ExerciseError
-from cnnbook.course.exercises.basics import check_cross_validation, check_relu_backward, check_sgd_step, check_softmax_loss
-from cnnbook.course.exercises.frameworks import check_port_to_torch
-from cnnbook.course.exercises.deeper import check_dilated_receptive_field, check_im2col, check_local_param_count
+from cnnbook.course.exercises._flow import function_check as _function
+from cnnbook.course.exercises._flow import prediction_check as _prediction
+from cnnbook.course.exercises.basics import (
+                                              check_cross_validation,
+                                              check_relu_backward,
+                                              check_sgd_step,
+                                              check_softmax_loss,
+)
 from cnnbook.course.exercises.conv import check_conv_backward_naive, check_conv_forward_naive
+from cnnbook.course.exercises.deeper import check_dilated_receptive_field, check_im2col, check_local_param_count
+from cnnbook.course.exercises.frameworks import check_port_to_torch
 from cnnbook.course.exercises.models import check_conv_param_count, check_cue_conflict_fraction, check_patchify
 from cnnbook.course.exercises.pooling import check_equivariance, check_max_pool_backward, check_max_pool_forward
-from cnnbook.course.exercises.predict import (check_cue_prediction, check_nopos_shuffle_prediction, check_prediction,
-                                              check_rotation_prediction, check_shift_drop_prediction,
-                                              check_shuffle_most_hurt_prediction)
+from cnnbook.course.exercises.predict import (
+                                              check_cue_prediction,
+                                              check_nopos_shuffle_prediction,
+                                              check_prediction,
+                                              check_rotation_prediction,
+                                              check_shift_drop_prediction,
+                                              check_shuffle_most_hurt_prediction,
+)
 from cnnbook.course.exercises.sizes import check_architecture, check_conv_output_size, check_receptive_field
-from cnnbook.course.exercises import references as _ref
-from cnnbook.course.exercises._flow import function_check as _function, prediction_check as _prediction
 
 # what each check hands back while its exercise is not done yet; the name is the one show_solution() takes
 check_softmax_loss = _function(check_softmax_loss, "softmax_loss", _ref.softmax_loss)

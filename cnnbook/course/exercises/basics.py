@@ -4,8 +4,19 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.course.exercises._common import (ExerciseError, call, close, compare_array, describe_call, device,
-                                       passed, require_array, require_callable, require_unchanged, rng_for)
+from cnnbook.course.exercises._common import (
+    ExerciseError,
+    call,
+    close,
+    compare_array,
+    describe_call,
+    device,
+    passed,
+    require_array,
+    require_callable,
+    require_unchanged,
+    rng_for,
+)
 from cnnbook.course.language import tr
 from cnnbook.layers.checks import is_number
 

@@ -5,8 +5,18 @@ import numpy as np
 
 from cnnbook import backend, layers
 from cnnbook.course.exercises import references
-from cnnbook.course.exercises._common import (ExerciseError, call, compare_array, describe_call, device, passed,
-                                       require_array, require_callable, require_unchanged, rng_for)
+from cnnbook.course.exercises._common import (
+    ExerciseError,
+    call,
+    compare_array,
+    describe_call,
+    device,
+    passed,
+    require_array,
+    require_callable,
+    require_unchanged,
+    rng_for,
+)
 from cnnbook.course.language import tr
 
 

@@ -6,9 +6,19 @@ import numpy as np
 
 from cnnbook import backend
 from cnnbook.course.exercises import references
-from cnnbook.course.exercises._common import (call, compare_array, describe_call, device, explain, passed,
-                                              require_array, require_callable, require_unchanged, rng_for,
-                                              whole_number)
+from cnnbook.course.exercises._common import (
+    call,
+    compare_array,
+    describe_call,
+    device,
+    explain,
+    passed,
+    require_array,
+    require_callable,
+    require_unchanged,
+    rng_for,
+    whole_number,
+)
 from cnnbook.course.exercises.sizes import field_results
 from cnnbook.course.language import tr
 

@@ -6,8 +6,18 @@ import re
 import numpy as np
 
 from cnnbook import backend, layers
-from cnnbook.course.exercises._common import (ExerciseError, call, describe_call, device, explain, module_name,
-                                              passed, require_callable, rng_for, whole_number)
+from cnnbook.course.exercises._common import (
+    ExerciseError,
+    call,
+    describe_call,
+    device,
+    explain,
+    module_name,
+    passed,
+    require_callable,
+    rng_for,
+    whole_number,
+)
 from cnnbook.course.language import tr
 
 
