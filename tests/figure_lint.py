@@ -115,12 +115,12 @@ def _cell_colour(ax, x, y):
         A = im.get_array()
         if A is None:
             continue
-        l, r, b, t = im.get_extent()
+        left, right, bottom, top = im.get_extent()
         H, W = A.shape[:2]
-        if not (min(l, r) <= x <= max(l, r) and min(b, t) <= y <= max(b, t)):
+        if not (min(left, right) <= x <= max(left, right) and min(bottom, top) <= y <= max(bottom, top)):
             continue
-        col = min(int((x - l) / (r - l) * W), W - 1)
-        frac = (y - t) / (b - t) if im.origin == "upper" else (y - b) / (t - b)
+        col = min(int((x - left) / (right - left) * W), W - 1)
+        frac = (y - top) / (bottom - top) if im.origin == "upper" else (y - bottom) / (top - bottom)
         row = min(int(frac * H), H - 1)
         v = A[row, col]
         if np.ndim(v) == 0:
@@ -218,7 +218,7 @@ def _markers_over_texts(ax, texts, renderer):
         if isinstance(face, str) and face.lower() == "none":
             continue  # a hollow ring around a number leaves it readable
         pts = ax.transData.transform(line.get_xydata())
-        for kind, s, artist, bb in texts:
+        for _kind, s, _artist, bb in texts:
             if any(bb.x0 <= px <= bb.x1 and bb.y0 <= py <= bb.y1 for px, py in pts):
                 out.append(f"marker over text: a {line.get_marker()!r} marker covers annotation {_short(s)!r}")
     return out
@@ -342,7 +342,7 @@ def lint_text_outputs(outputs, source: str = "") -> list[str]:
             text = "".join(text)
         m = NP_REPR.search(text)
         if m:
-            line = next(l for l in text.splitlines() if m.group(0) in l)
+            line = next(ln for ln in text.splitlines() if m.group(0) in ln)
             defects.append(f"NumPy repr in output: {_short(line, 60)!r} (convert with int()/float())")
         for num in NUMBER.findall(text):
             if _significant_digits(num) > MAX_DIGITS:

@@ -8,6 +8,7 @@ register, 합니다체 as the notebooks, is checked with every catalog's in ``te
 import argparse
 import re
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +135,7 @@ def test_the_explorers_english_states_the_numbers_it_computes():
 
 def test_the_kernel_and_pooling_sentences_speak_korean():
     for kernel in (*explore.KERNELS.values(), [[0, 0, 0], [0, 2, 0], [0, 0, 0]]):
-        assert_korean(*both(lambda: explore.explain_kernel(kernel)))
+        assert_korean(*both(partial(explore.explain_kernel, kernel)))
     en, ko = both(lambda: explore.pool_map(np.zeros((7, 7)), 2, mode="avg")[1])
     assert_korean(en["text"], ko["text"])
     assert "평균 풀링" in ko["text"] and ko["mode"] == en["mode"] == "avg"  # the report's values stay the code's

@@ -61,7 +61,7 @@ def test_every_exercise_and_check_cell_carries_complete_nbgrader_metadata(path):
         meta, where = _nbgrader(cell), f"{path.name}, cell {index}"
         lines = cell.source.split("\n")
         if any(line.strip() == BEGIN_SOLUTION for line in lines):
-            name = exercise_name(lines, next(i for i, l in enumerate(lines) if l.strip() == BEGIN_SOLUTION))
+            name = exercise_name(lines, next(i for i, line in enumerate(lines) if line.strip() == BEGIN_SOLUTION))
             assert cell.cell_type == "code", where
             assert meta.get("solution") is True and meta.get("grade") is False, f"{where}: not an answer cell"
             assert meta.get("grade_id") == name and meta.get("locked") is False, where

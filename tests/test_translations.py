@@ -69,7 +69,7 @@ def test_the_glossary_gives_one_korean_term_per_english_term():
     english = [row[0].lower() for row in GLOSSARY]
     assert len(english) == len(set(english)), "an English term is listed twice"
     korean = {row[1] for row in GLOSSARY}
-    for en, ko, first, avoid in GLOSSARY:
+    for en, _ko, first, avoid in GLOSSARY:
         assert re.fullmatch(r"\d\d", first), f"{en}: first use {first!r} is not a notebook number"
         clash = [a for a in avoid if a in korean]
         assert not clash, f"{en}: {clash} is avoided here but is the glossary's term for something else"

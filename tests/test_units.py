@@ -21,9 +21,9 @@ def test_field_geometry_matches_receptive_field_and_the_conv():
     X = rng.normal(size=(3, 2, 11, 11))
     w, b = rng.normal(size=(4, 2, 5, 5)), rng.normal(size=4)
     out, _ = conv2d_forward(X, w, b, stride=2, padding=1)         # (3, 4, 5, 5)
-    S, J, O = field_geometry([(5, 2, 1)])
+    size, jump, offset = field_geometry([(5, 2, 1)])
     n, i, j = np.array([0, 1, 2, 2]), np.array([0, 4, 1, 3]), np.array([0, 2, 4, 0])
-    crops = crop_fields(X, n, i, j, S, J, O)                      # (4, 2, 5, 5)
+    crops = crop_fields(X, n, i, j, size, jump, offset)           # (4, 2, 5, 5)
     assert np.allclose(np.einsum("ncij,fcij->nf", crops, w) + b, out[n, :, i, j])
     with pytest.raises(ValueError, match="kernel_size, stride, padding"):
         field_geometry([(3, 1)])

@@ -14,7 +14,6 @@ import importlib.metadata
 import os
 import platform
 import re
-import sys
 
 from cnnbook.commands.cli import add_lang_argument
 from cnnbook.course.language import N_, set_language, tr
@@ -168,10 +167,7 @@ def _report() -> int:
     problems = []
     print(tr("cnnbook {version} on Python {python} ({machine}, {system})", version=__version__,
              python=platform.python_version(), machine=platform.machine(), system=platform.system()))
-    if sys.version_info < (3, 10):
-        problems.append(tr("Python {python} is too old: cnnbook needs Python 3.10 or newer",
-                           python=platform.python_version()))
-    for module_name, pip_name, needed in PACKAGES:
+    for module_name, _pip_name, needed in PACKAGES:
         version, error = _version(module_name)
         if version is not None:
             print(f"  {module_name:<11} {version}")

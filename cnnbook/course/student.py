@@ -45,8 +45,7 @@ from cnnbook.data.workbook import workbook_dir
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 MARKERS = {BEGIN_SOLUTION: "solution", END_SOLUTION: "solution", BEGIN_HIDDEN: "hidden", END_HIDDEN: "hidden"}
-_YOUR_TURN = re.compile(r"^\s*#\s*(?:%s):\s*(?P<name>.+?)\s*$" % "|".join(map(re.escape, PREFIXES)),
-                        re.IGNORECASE)
+_YOUR_TURN = re.compile(rf"^\s*#\s*(?:{'|'.join(map(re.escape, PREFIXES))}):\s*(?P<name>.+?)\s*$", re.IGNORECASE)
 _DEF = re.compile(r"^(?P<indent>\s*)(?:async\s+)?def\s+(?P<name>\w+)")
 
 

@@ -174,7 +174,7 @@ def test_every_page_has_the_language_switch_to_the_same_page(book):
 
 def test_the_claims_page_and_the_front_page_in_both_languages(book):
     out, _, _ = book
-    for lang, prefix in EDITIONS.items():
+    for prefix in EDITIONS.values():
         claims = (out / f"{prefix}claims.html").read_text(encoding="utf-8")
         assert all(f">{c.id}<" in claims for c in CLAIMS)
         front = (out / f"{prefix}index.html").read_text(encoding="utf-8")
@@ -222,7 +222,7 @@ def test_every_figure_is_described_and_opens_at_full_size(book):
                 assert not re.search(r"\.(png|jpe?g|svg)$|_images/|[0-9a-f]{32}", alt[1]), f"{lang} {name}: {alt[1]}"
                 assert bool(HANGUL.search(alt[1])) == (lang == "ko") or lang == "en", f"{lang} {name}: {alt[1]}"
                 described += 1
-            for href, tag in re.findall(r'<a [^>]*href="([^"]*_images/[^"]+\.png)"[^>]*>\s*(<img [^>]*>)', text):
+            for href in re.findall(r'<a [^>]*href="([^"]*_images/[^"]+\.png)"[^>]*>\s*<img [^>]*>', text):
                 assert (out / f"{prefix}notebooks" / href).resolve().is_file(), href
                 linked += 1
             if lang == "ko":
