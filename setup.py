@@ -1,9 +1,10 @@
 """Build hook: a regular install (``pip install .``, a wheel) carries the notebooks and the bundled data.
 
-Everything else about the package is in ``pyproject.toml``. When a wheel is built, ``notebooks/*.ipynb``, the
-Korean edition ``notebooks/ko/`` (notebooks and glossary) and ``data/fashion-mnist-subset.npz`` (with ``data/README.md``, its provenance) are copied into
-``cnnbook/data/bundled/``, where :func:`cnnbook.data.workbook.workbook_dir` finds them, so the workbook runs
-from any folder. An editable install (a clone) reads ``notebooks/`` and ``data/`` in place: nothing is copied.
+Everything else about the package is in ``pyproject.toml``. When a wheel is built, ``notebooks/*.ipynb``, the Korean
+edition ``notebooks/ko/`` (notebooks and glossary) and ``data/fashion-mnist-subset.npz`` (with ``data/README.md``, its
+provenance) are copied into ``cnnbook/data/bundled/``, where :func:`cnnbook.data.workbook.workbook_dir` finds them, so
+the workbook runs from any folder. An editable install (a clone) reads ``notebooks/`` and ``data/`` in place:
+nothing is copied.
 """
 import glob
 import os
@@ -12,7 +13,8 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 from setuptools.errors import SetupError
 
-BUNDLE = {"notebooks": ["notebooks/*.ipynb"], os.path.join("notebooks", "ko"): ["notebooks/ko/*.ipynb", "notebooks/ko/*.md"],
+BUNDLE = {"notebooks": ["notebooks/*.ipynb"],
+          os.path.join("notebooks", "ko"): ["notebooks/ko/*.ipynb", "notebooks/ko/*.md"],
           "data": ["data/fashion-mnist-subset.npz", "data/README.md"]}
 TARGET = os.path.join("cnnbook", "data", "bundled")
 

@@ -72,7 +72,8 @@ def _report(args, torch) -> int:
     print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s (float32 1024x1024 matrix product)")
     base = "torch" if torch is not None else "fast"  # every ratio is a time over this one's
     compared = [name for name in ["fast", *peers] if name != base]
-    print(f"{'layer':<16}{'fast ms':>9}{'GFLOP/s':>9}{'%sgemm':>8}" + (f"{'torch ms':>10}{'%sgemm':>8}" if torch else "")
+    print(f"{'layer':<16}{'fast ms':>9}{'GFLOP/s':>9}{'%sgemm':>8}"
+          + (f"{'torch ms':>10}{'%sgemm':>8}" if torch else "")
           + "".join(f"{f'{name}/{base}':>14}" for name in compared))
     medians = []
     for C, F, H, W in args.shapes:
@@ -91,7 +92,8 @@ def _report(args, torch) -> int:
         medians.append(med)
         flops = harness.conv_flops(args.batch_size, C, F, H, W)
         share = {name: 100 * flops / med[name] / 1e9 / sgemm for name in med}  # % of the ceiling, im2col's count
-        print(f"{f'{C}->{F} {H}x{W}':<16}{med['fast'] * 1e3:>9.2f}{flops / med['fast'] / 1e9:>9.1f}{share['fast']:>8.0f}"
+        print(f"{f'{C}->{F} {H}x{W}':<16}{med['fast'] * 1e3:>9.2f}"
+              f"{flops / med['fast'] / 1e9:>9.1f}{share['fast']:>8.0f}"
               + (f"{med['torch'] * 1e3:>10.2f}{share['torch']:>8.0f}" if torch else "")
               + "".join(f"{med[name] / med[base]:>14.2f}" for name in compared))
     for name in compared:

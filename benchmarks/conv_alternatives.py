@@ -228,8 +228,8 @@ def main(argv=None) -> int:
         torch = None
     clock = time.process_time
     with harness.pinned_threads(1, torch):
-        print(f"conv2d forward+backward, float32, batch {args.batch_size}, 3x3, padding 1; median CPU time of {args.repeats} interleaved "
-              "runs, one thread each")
+        print(f"conv2d forward+backward, float32, batch {args.batch_size}, 3x3, padding 1; "
+              f"median CPU time of {args.repeats} interleaved runs, one thread each")
         print(f"load average (1, 5, 15 min): {harness.load_average()}")
         sgemm = harness.sgemm_rate(clock)
         print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s; {harness.blas_line()}")

@@ -67,7 +67,8 @@ def main(argv=None) -> int:
         print(f"conv2d forward+backward under line_profiler, float32, batch {args.batch_size}, 3x3, padding 1, "
               f"one BLAS thread; ms per call, mean of {args.repeats}")
         print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s; {harness.blas_line()}")
-        print(f"{'layer':<16}{'total':>8}" + "".join(f"{name:>10}" for name in stage_names) + f"{'products GFLOP/s':>18}")
+        print(f"{'layer':<16}{'total':>8}" + "".join(f"{name:>10}" for name in stage_names)
+              + f"{'products GFLOP/s':>18}")
         for C, F, H, W in args.shapes:
             x, w, b, dout = harness.random_layer(rng, args.batch_size, C, F, H, W)
             lines, sources = profile_layer(x, w, b, dout, args.repeats)

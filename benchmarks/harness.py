@@ -162,7 +162,8 @@ def _cs231n(folder: str):
     """CS231n assignment 2's ``conv_forward_fast``/``conv_backward_fast`` (im2col by strides, Cython col2im)."""
     fast = _import_from(folder, "cs231n.fast_layers")
     if not hasattr(fast, "col2im_6d_cython"):
-        raise ImportError(f"its Cython extension is not built (cd {folder}/cs231n && python setup.py build_ext --inplace)")
+        raise ImportError(f"its Cython extension is not built "
+                          f"(cd {folder}/cs231n && python setup.py build_ext --inplace)")
 
     def factory(x, w, b, dout):
         def step():

@@ -43,7 +43,8 @@ def _ask_kernel(kernel, code: str, expression: str | None = None, timeout: float
         return None
     value = content["user_expressions"]["value"]
     if value.get("status") != "ok":
-        raise RuntimeError(f"figure lint: {expression} failed in the kernel: {value.get('ename')}: {value.get('evalue')}")
+        raise RuntimeError(f"figure lint: {expression} failed in the kernel: "
+                           f"{value.get('ename')}: {value.get('evalue')}")
     return ast.literal_eval(value["data"]["text/plain"])
 
 

@@ -195,7 +195,8 @@ def test_readme_lists_every_command_of_the_parser(readme, heading):
     assert heading in text, f"{readme} has no section {heading!r}"
     text = text.split(heading, 1)[1].split("\n#", 1)[0]
     listed = re.findall(r"^\| `(\w+)[^`]*` \|", text, flags=re.MULTILINE)
-    assert sorted(set(listed)) == sorted(COMMANDS), f"{readme}'s command table lists {listed}, the parser has {list(COMMANDS)}"
+    assert sorted(set(listed)) == sorted(COMMANDS), \
+        f"{readme}'s command table lists {listed}, the parser has {list(COMMANDS)}"
 
 
 def test_help_lists_learner_commands_apart_from_maintainer_commands_and_imports_none():

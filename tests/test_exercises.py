@@ -177,8 +177,8 @@ def test_right_answer_passes_on_every_backend(check, fn, xp, capsys):
                                      "직접 해 보기: the exercise: 이 줄을 여러분의 풀이로 바꾸세요", ""],
                          ids=["english-stub", "korean-stub", "nbgrader-stub"])
 def test_a_stub_is_not_done_yet_on_stderr_and_the_reference_takes_its_place(check, fn, message, xp, capsys):
-    """The student edition's stub, English or Korean (and nbgrader's bare one): no exception, a note on stderr (nbgrader scores a
-    test cell with stderr 0), and the package's reference back, which passes the check itself."""
+    """The student edition's stub, English or Korean (and nbgrader's bare one): no exception, a note on stderr (nbgrader
+    scores a test cell with stderr 0), and the package's reference back, which passes the check itself."""
     def stub(*args, **kwargs):
         raise NotImplementedError(message)
     reference = check(stub)
@@ -441,7 +441,8 @@ def _stages(conv=lambda c_in, c_out: nn.Conv2d(c_in, c_out, 3, padding=1), relu=
 
 
 @pytest.mark.parametrize("model, hints", [
-    (lambda: _stages(relu=None), ["0 ReLU layers", "Conv2d, then a ReLU, then a MaxPool2d", "max pooling alone passes negative values on"]),
+    (lambda: _stages(relu=None),
+     ["0 ReLU layers", "Conv2d, then a ReLU, then a MaxPool2d", "max pooling alone passes negative values on"]),
     (lambda: _stages(pool=lambda: nn.AvgPool2d(2)), ["pools with AvgPool2d", "2x2 max pooling"]),
     (lambda: _stages(conv=lambda c_in, c_out: nn.Conv2d(c_in, c_out, 5, padding=2)),
      ["Conv2d number 1 has kernel_size 5", "3x3 convolutions"]),

@@ -3,9 +3,9 @@
 The wheel is built from a copy of the sources (so the checkout's ``build/`` and egg-info stay untouched) with
 ``pip wheel --no-deps --no-build-isolation`` and installed with ``pip install --no-deps --target`` (its
 dependencies are this environment's). Then ``doctor``, ``student`` and ``load_fashion_mnist()`` run from an
-empty folder. The package metadata is checked too: ``requirements.txt`` (the learner's) is the package with ``[lab]`` and
-holds no test, grading or book tools, ``requirements-test.txt`` is ``[test]``, which holds the other extras,
-and the ``[gpu]`` extra never forces a NumPy upgrade.
+empty folder. The package metadata is checked too: ``requirements.txt`` (the learner's) is the package with
+``[lab]`` and holds no test, grading or book tools, ``requirements-test.txt`` is ``[test]``, which holds the other
+extras, and the ``[gpu]`` extra never forces a NumPy upgrade.
 """
 import os
 import shutil
@@ -220,4 +220,5 @@ def test_installed_student_lang_ko_writes_the_korean_edition_that_speaks_korean(
     assert f"wrote {len(written)} Korean student notebooks" in out
     code = ("from cnnbook.course.language import get_language; from cnnbook.course.claims import ledger_text;"
             "print(get_language(), ledger_text('does not hold'))")
-    assert _run([sys.executable, "-c", code], cwd=elsewhere / "KO", env=env).stdout.split() == ["ko", "성립하지", "않음"]
+    shown = _run([sys.executable, "-c", code], cwd=elsewhere / "KO", env=env).stdout
+    assert shown.split() == ["ko", "성립하지", "않음"]

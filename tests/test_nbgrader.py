@@ -312,9 +312,9 @@ KO_SUBSET = ["03-convolution", "07-backprop-through-conv"]
 
 @pytest.fixture(scope="module")
 def graded_ko(tmp_path_factory):
-    """The Korean edition's 03 and 07 through generate_assignment, autograde (complete, wrong stride; and 03 of
-    the Korean student edition with its Korean stub untouched) and feedback, with ``CNNBOOK_LANG=ko`` as docs/LAB-GUIDE.ko.md tells the instructor to set:
-    ``(course, solutions)``."""
+    """The Korean edition's 03 and 07 through generate_assignment, autograde (complete, wrong stride; and 03 of the
+    Korean student edition with its Korean stub untouched) and feedback, with ``CNNBOOK_LANG=ko`` as
+    docs/LAB-GUIDE.ko.md tells the instructor to set: ``(course, solutions)``."""
     root = tmp_path_factory.mktemp("nbgrader-ko")
     course = root / "course"
     (course / "source" / ASSIGNMENT).mkdir(parents=True)

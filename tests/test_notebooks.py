@@ -37,7 +37,8 @@ def test_valid_and_committed_without_outputs(path):
             continue
         tags = cell.metadata.get("tags", [])
         if "keep_output" in tags:
-            assert "# NBVAL_CHECK_OUTPUT" in cell.source, f"{path.name} cell {i}: keep_output without NBVAL_CHECK_OUTPUT"
+            assert "# NBVAL_CHECK_OUTPUT" in cell.source, \
+                f"{path.name} cell {i}: keep_output without NBVAL_CHECK_OUTPUT"
             continue
         assert not cell.outputs, f"{path.name} cell {i} carries outputs; clear them before committing"
         assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
@@ -68,7 +69,8 @@ def test_checks_its_own_results(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_exercise_markers_are_balanced(path):
     for i, cell in enumerate(_read(path).cells):
-        for begin, end in [("### BEGIN SOLUTION", "### END SOLUTION"), ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")]:
+        for begin, end in [("### BEGIN SOLUTION", "### END SOLUTION"),
+                           ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")]:
             assert cell.source.count(begin) == cell.source.count(end), f"{path.name} cell {i}: unbalanced {begin!r}"
 
 

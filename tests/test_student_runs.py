@@ -110,7 +110,8 @@ def test_in_a_kernel_a_stub_runs_on_and_a_wrong_answer_shows_the_learners_code_n
               if len(line.strip()) > 25 and not line.strip().startswith("#") and line.strip() in shown]
     assert not leaked, f"the traceback shows the checks' source:\n{shown}"
     assert str(module_dir) not in shown
-    # a crash in the learner's function: their own line is shown, with the check's explanation, still nothing of the check
+    # a crash in the learner's function: their own line is shown, with the check's explanation,
+    # still nothing of the check
     (crash,) = [o for o in outputs[6] if o.output_type == "error"]
     shown = _ansi_free(crash.traceback)
     assert crash.ename == "ExerciseError" and "raised KeyError" in crash.evalue

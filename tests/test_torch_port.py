@@ -18,13 +18,14 @@ from cnnbook.models.torch_port import TorchMissing, exercise_cnn, require_torch,
 
 
 def test_importing_cnnbook_does_not_import_torch():
-    code = ("import sys, cnnbook, cnnbook.models, cnnbook.models.torch_port, cnnbook.exercises, cnnbook.course.exercises;"
-            "print('torch' in sys.modules)")
+    code = ("import sys, cnnbook, cnnbook.models, cnnbook.models.torch_port, cnnbook.exercises, "
+            "cnnbook.course.exercises; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
 
-@pytest.mark.parametrize("lang, words", [("en", "PyTorch is not installed"), ("ko", "PyTorch가 설치되어 있지 않습니다")])
+@pytest.mark.parametrize("lang, words", [("en", "PyTorch is not installed"),
+                                         ("ko", "PyTorch가 설치되어 있지 않습니다")])
 def test_a_missing_torch_says_how_to_install_it_without_a_traceback(monkeypatch, lang, words):
     monkeypatch.setitem(sys.modules, "torch", None)        # import torch now raises ImportError
     set_language(lang)
@@ -111,13 +112,18 @@ def test_port_to_torch_passes_a_right_port_and_the_packages(capsys):
     (lambda model: None, "returned None"),
     (lambda model: list(port_to_torch(model)), "returned a list; return a torch.nn.Sequential"),
     (edited(lambda m, L: L.pop(6)), "of 7 layers; the cnnbook model has 8"),
-    (edited(lambda m, L: L.__setitem__(2, nn.MaxPool2d(2))), "layer 2 is MaxPool2d, but layer 2 of the cnnbook model is AvgPool2d"),
-    (edited(lambda m, L: L.__setitem__(3, nn.Conv2d(6, 16, 3, padding=1))), "copy in and out channels, kernel_size, stride and padding"),
-    (edited(lambda m, L: _set(L, 7, weight=torch.tensor(m[7].weight.data))), "nn.Linear keeps its weight as (out_features, in_features)"),
-    (edited(lambda m, L: _set(L, 7, weight=torch.tensor(m[7].weight.data.reshape(10, 576)))), "a reshape keeps the numbers in memory order"),
+    (edited(lambda m, L: L.__setitem__(2, nn.MaxPool2d(2))),
+     "layer 2 is MaxPool2d, but layer 2 of the cnnbook model is AvgPool2d"),
+    (edited(lambda m, L: L.__setitem__(3, nn.Conv2d(6, 16, 3, padding=1))),
+     "copy in and out channels, kernel_size, stride and padding"),
+    (edited(lambda m, L: _set(L, 7, weight=torch.tensor(m[7].weight.data))),
+     "nn.Linear keeps its weight as (out_features, in_features)"),
+    (edited(lambda m, L: _set(L, 7, weight=torch.tensor(m[7].weight.data.reshape(10, 576)))),
+     "a reshape keeps the numbers in memory order"),
     (edited(lambda m, L: L.__setitem__(3, nn.Conv2d(6, 16, 3))), "layer 3's weight is not the cnnbook layer's"),
     (edited(lambda m, L: L[0].bias.data.zero_()), "layer 0's weight is right but its bias is not"),
-    (edited(lambda m, L: _set(L, 0, weight=torch.from_numpy(m[0].weight.data))), "shares its memory with the cnnbook model's array"),
+    (edited(lambda m, L: _set(L, 0, weight=torch.from_numpy(m[0].weight.data))),
+     "shares its memory with the cnnbook model's array"),
 ], ids=["None", "list", "missing Flatten", "max for average pooling", "padding", "not transposed", "reshaped",
         "weights not copied", "bias not copied", "shared memory"])
 def test_port_to_torch_mistakes_are_named(wrong, hint):
@@ -127,7 +133,8 @@ def test_port_to_torch_mistakes_are_named(wrong, hint):
 def test_port_to_torch_stub_is_not_done_yet_and_hands_back_the_reference(capsys):
     def stub(model):
         raise NotImplementedError("Your turn: port_to_torch: replace this with your solution")
-    assert exercises.check_port_to_torch(stub) is to_torch or exercises.check_port_to_torch(stub).__name__ == "port_to_torch"
+    assert (exercises.check_port_to_torch(stub) is to_torch
+            or exercises.check_port_to_torch(stub).__name__ == "port_to_torch")
     assert "not done yet: port_to_torch" in capsys.readouterr().err
 
 

@@ -1,8 +1,9 @@
 """The Korean edition (notebooks/ko/) stays in step with the English, and its terms follow the glossary.
 
-* Every notebook has a Korean edition with the same cells in the same order, code cells the same apart from the text they show (strings, comments), and every
-  Markdown cell a translation of the English cell's current version (``cnnbook.translates``): an edit to the
-  English text fails here, naming the cell, until the translation is updated.
+* Every notebook has a Korean edition with the same cells in the same order, code cells the same apart from the
+  text they show (strings, comments), and every Markdown cell a translation of the English cell's current version
+  (``cnnbook.translates``): an edit to the English text fails here, naming the cell, until the translation is
+  updated.
 * ``notebooks/ko/glossary.md`` gives one Korean term per English term: a term from its "do not use" column
   (a second translation of the same thing) anywhere in the Korean prose fails, outside verbatim quotes of the
   lecture notes; each term appears with its English in the notebook where it is first used; the key-terms
@@ -137,7 +138,8 @@ def test_key_term_tables_use_the_glossary(name, edition):
         for part in re.split(r"\s*/\s*", re.sub(r"\s*\([^)]*\)", "", english)):
             want = by_english.get(part.lower())
             if want is not None:
-                assert want in korean, f"{path}: key term {part!r} is {korean!r} in the table; the glossary says {want!r}"
+                assert want in korean, \
+                    f"{path}: key term {part!r} is {korean!r} in the table; the glossary says {want!r}"
 
 
 def test_the_hangul_share_of_each_edition_is_reported(capsys):
@@ -228,7 +230,8 @@ def test_import_refuses_bad_text_and_leaves_the_notebook_as_it_was(copy_of_editi
     en, name = copy_of_editions
     ko_path = en / "ko" / name
     cells = nbformat.read(ko_path, as_version=4).cells
-    block = block.replace("CODE", cells[_first(ko_path, "code")].id).replace("MD", cells[_first(ko_path, "markdown")].id)
+    block = block.replace("CODE", cells[_first(ko_path, "code")].id)
+    block = block.replace("MD", cells[_first(ko_path, "markdown")].id)
     other = [c.id for c in cells if c.cell_type == "markdown"][1]
     good = f"<!-- cell {other} translated -->\n바뀌면 안 됨\n"  # a good block first: nothing is written either
     before = ko_path.read_bytes()

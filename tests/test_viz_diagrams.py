@@ -49,7 +49,8 @@ def test_vit_pipeline_shows_five_steps_with_the_models_numbers(xp):
 
 
 def test_branching_block_draws_every_branch_and_the_concatenation():
-    fig = draw_branching_block("input", [(["1x1 conv"], "(N, 4, 8, 8)"), (["3x3 max pool", "1x1 conv"], "(N, 2, 8, 8)")],
+    fig = draw_branching_block("input",
+                               [(["1x1 conv"], "(N, 4, 8, 8)"), (["3x3 max pool", "1x1 conv"], "(N, 2, 8, 8)")],
                                "concatenate: (N, 6, 8, 8)", title="block")
     texts = [t.get_text() for t in fig.axes[0].texts]
     for label in ["input", "1x1 conv", "3x3 max pool", "(N, 4, 8, 8)", "(N, 2, 8, 8)", "concatenate: (N, 6, 8, 8)"]:

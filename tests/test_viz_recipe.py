@@ -41,7 +41,8 @@ def test_show_templates_scales_each_template_symmetrically(xp):
 def test_plot_curves_draws_finite_points_and_labels():
     import matplotlib.pyplot as plt
     fig = plot_curves({"small": [3.0, 2.0, 1.0], "diverged": ([0, 1, 2], np.array([1.0, 5.0, np.inf]))},
-                      title="loss", xlabel="step", ylabel="loss (nats)", logy=True, hline=np.log(10), hline_label="ln 10")
+                      title="loss", xlabel="step", ylabel="loss (nats)", logy=True,
+                      hline=np.log(10), hline_label="ln 10")
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
     assert list(lines["small"].get_ydata()) == [3.0, 2.0, 1.0]

@@ -1,5 +1,6 @@
-"""``python -m cnnbook claims [--json] [--lang en|ko]``: the lecture notes' claims, audited (:mod:`cnnbook.course.claims`).
+"""``python -m cnnbook claims [--json] [--lang en|ko]``: the lecture notes' claims, audited.
 
+The claims and their verdicts live in :mod:`cnnbook.course.claims`.
 The table shows each claim's id, the notebook that checks it, its source, its verdict, whether the notebook
 measures it or only illustrates it, and the claim; ``--json`` prints a JSON list of objects with the keys
 ``id, notes, claim, notebook, measured, verdict, evidence``.

@@ -6,8 +6,8 @@
 | :mod:`cnnbook.course.student` | the student edition: solutions replaced by stubs, hidden tests dropped |
 | :mod:`cnnbook.course.stubs` | the stubs' words in each edition's language, which the checks recognise |
 | :mod:`cnnbook.course.learner` | the learner's working copy of the student edition behind ``python -m cnnbook lab`` |
-| :mod:`cnnbook.course.solutions` | ``show_solution(name)``: one exercise's reference solution, for a learner who is stuck |
-| :mod:`cnnbook.course.grading` | nbgrader's cell metadata for the exercises (answer and test cells, ``grade_id``, points) |
+| :mod:`cnnbook.course.solutions` | ``show_solution(name)``: one exercise's reference solution, for a stuck learner |
+| :mod:`cnnbook.course.grading` | nbgrader's cell metadata for the exercises (answer/test cells, ``grade_id``, points) |
 
 The course room uses the core, ``data`` and ``models``; nothing below it imports it.
 """

@@ -20,7 +20,8 @@ its own words, for example::
         measured 0.1177 (< 0.25), so this claim of the notes holds, with a caveat:
         the response fades gradually (more than half at 15 degrees), and a 2-px line still gets about half at 45 degrees
 
-``note_claim("C15")`` prints why a claim is not testable here. ``python -m cnnbook claims`` prints the ledger as a table, ``--json`` as JSON.
+``note_claim("C15")`` prints why a claim is not testable here.
+``python -m cnnbook claims`` prints the ledger as a table, ``--json`` as JSON.
 
 The data is English. In the Korean edition (:func:`cnnbook.course.language.get_language` is ``"ko"``) the checks
 print and raise in Korean, and ``claims --lang ko`` shows the Korean ledger: :func:`ledger_text` looks each
@@ -129,7 +130,8 @@ CLAIMS = (
        "mean training loss of the last 100 gradient steps, starting from ln 10 = 2.30: must be below 0.6 "
        "(the hand-written gradients match numerical ones to 1e-7)"),
     _c("C03", 1, LECTURE, NB01, CAVEAT,
-       "선형 분류기는 각 클래스마다 하나의 템플릿만 학습하기 때문에, 같은 고양이라도 다양한 모습(자세, 색상)을 인식하지 못했습니다.",
+       "선형 분류기는 각 클래스마다 하나의 템플릿만 학습하기 때문에, "
+       "같은 고양이라도 다양한 모습(자세, 색상)을 인식하지 못했습니다.",
        "A linear classifier learns one template per class, so it fails on a class that comes in several appearances.",
        "test accuracy lost when every class comes in two modes (moved 5 px left or right) with one template per "
        "class: must exceed 0.02, and two templates per class must win some back. Caveat: it loses accuracy, it "
@@ -142,7 +144,8 @@ CLAIMS = (
        "points here, not 'far more'"),
     # 2. CNNs "see" images
     _c("C05", 2, LECTURE, NB02, CAVEAT,
-       "이미지를 길게 펼친 1차원 벡터로 만들기 때문에, 픽셀 간의 중요한 공간적 구조(spatial structure) 정보가 파괴됩니다.",
+       "이미지를 길게 펼친 1차원 벡터로 만들기 때문에, "
+       "픽셀 간의 중요한 공간적 구조(spatial structure) 정보가 파괴됩니다.",
        "A fully connected net flattens the image into a vector, which destroys its spatial structure.",
        "change of the two-layer MLP's test accuracy when one fixed permutation shuffles the pixels: must stay "
        "within 0.02. Caveat: flattening destroys no information (it is a reshape); the net is blind to pixel "
@@ -185,7 +188,8 @@ CLAIMS = (
        "test accuracy of [CONV-RELU-POOL] x 2 + FC after a few epochs on the bundled Fashion-MNIST: must be at "
        "least 0.85 (and beat the two-layer MLP trained as in notebook 02)"),
     _c("C13", 3, LECTURE, NB08, HOLDS,
-       "필터의 값들은 사람이 정하는 게 아니라, 무작위로 초기화된 후 경사 하강법을 통해 데이터로부터 자동으로 학습됩니다.",
+       "필터의 값들은 사람이 정하는 게 아니라, "
+       "무작위로 초기화된 후 경사 하강법을 통해 데이터로부터 자동으로 학습됩니다.",
        "Filter values are not set by people: they start random and are learned from data by gradient descent.",
        "size of what training changed in the random first-layer filters, relative to their start: must exceed 0.05"),
     _c("C14", 3, LECTURE, NB08, CAVEAT,
@@ -212,9 +216,10 @@ CLAIMS = (
     _c("C18", 3, LECTURE, NB04, CAVEAT,
        "\\frac{(W - K + 2P)}{S} + 1",
        "Output size = (W - K + 2P) / S + 1.",
-       "output sizes of the package's convolution for strides 1, 2 and 4 that disagree with the formula or with "
-       "the window positions counted by sliding a window along each side: must be 0 (also per side on the non-square 129 x 193 input with a 3x5 kernel). Caveat: when S does not divide "
-       "W - K + 2P there is no whole answer; PyTorch floors it and ignores the last rows and columns"),
+       "output sizes of the package's convolution for strides 1, 2 and 4 that disagree with the formula or with the "
+       "window positions counted by sliding a window along each side: must be 0 (also per side on the non-square "
+       "129 x 193 input with a 3x5 kernel). Caveat: when S does not divide W - K + 2P there is no whole answer; "
+       "PyTorch floors it and ignores the last rows and columns"),
     _c("C19", 3, LECTURE, NB05, HOLDS,
        "출력 맵의 한 픽셀에 영향을 미치는 입력 이미지의 영역입니다.",
        "A receptive field is the region of the input that affects one pixel of the output map.",
@@ -224,9 +229,9 @@ CLAIMS = (
        "층을 깊게 쌓고, 스트라이드를 사용하면 수용장이 기하급수적으로 넓어져서",
        "Stacking layers and using stride makes the receptive field grow exponentially.",
        "field found by the input gradient of one unit after 1 to 8 layers of 3x3: with stride 1 it grows 2 px per "
-       "layer to 17 (linear); with stride 2 at every layer it reaches 2^9 - 1 = 511, and the last layer's field "
-       "over the one before must exceed 1.9 (geometric). Caveat: depth alone grows it linearly; strides that recur make it geometric "
-       "(every layer here; a stride every other layer roughly doubles it every two layers)"),
+       "layer to 17 (linear); with stride 2 at every layer it reaches 2^9 - 1 = 511, and the last layer's field over "
+       "the one before must exceed 1.9 (geometric). Caveat: depth alone grows it linearly; strides that recur make it "
+       "geometric (every layer here; a stride every other layer roughly doubles it every two layers)"),
     _c("C21", 3, LECTURE, NB05, CAVEAT,
        "네트워크의 후반부에서는 이미지 전체의 맥락을 파악할 수 있게 됩니다.",
        "Late layers of the network see the context of the whole image.",
@@ -237,8 +242,8 @@ CLAIMS = (
     _c("C22", 3, LECTURE, NB06, HOLDS,
        "특징 맵의 크기를 줄이는 또 다른 방법입니다. 계산량을 줄이고",
        "Pooling is another way to shrink feature maps, and it cuts computation.",
-       "multiply-adds of the next 3x3 convolution (64 -> 64 channels, padding 1) after a 2x2 max pool of a 56 x 56 map, "
-       "as a fraction of those without, counted by running the convolution on ones (inputs and weights 1, bias 0; "
+       "multiply-adds of the next 3x3 convolution (64 -> 64 channels, padding 1) after a 2x2 max pool of a 56 x 56 "
+       "map, as a fraction of those without, counted by running the convolution on ones (inputs and weights 1, bias 0; "
        "products with the zero padding count 0): must lie between 0.24 and 0.26"),
     _c("C23", 3, LECTURE, NB06, CAVEAT,
        "모델을 좀 더 강건하게(robust) 만들어줍니다.",
@@ -253,7 +258,8 @@ CLAIMS = (
        "'most widely used' is not measured here"),
     # 4. Deeper topics (equivariance is in the lecture's outline; the rest is the note-taker's)
     _c("C25", 4, LECTURE, NB09, CAVEAT,
-       "이미지 속 고양이가 왼쪽으로 이동하면, CNN 내부의 특징 맵(feature map)에 나타나는 '고양이 특징'도 똑같이 왼쪽으로 이동합니다.",
+       "이미지 속 고양이가 왼쪽으로 이동하면, "
+       "CNN 내부의 특징 맵(feature map)에 나타나는 '고양이 특징'도 똑같이 왼쪽으로 이동합니다.",
        "When the object moves, its features in the CNN's feature maps move the same way (translation equivariance).",
        "largest |f(shift(x)) - shift(f(x))| of a stride-1 conv + ReLU away from the borders, shifts 0..6: must be "
        "below 1e-6. Caveat: after 2x2 pooling or stride 2, odd shifts err by more than a tenth of the largest "
@@ -278,13 +284,15 @@ CLAIMS = (
        "equivariant layer has one filter. Caveat: neither is the cause of the other; for a linear layer they "
        "are the same condition (C67), and a CNN is exactly equivariant only at stride 1 (C25)"),
     _c("C28", 4, ADDED, NB09, HOLDS,
-       "만약 완전 연결 신경망(FCN)이었다면, 이미지의 왼쪽 위 귀, 오른쪽 위 귀, 중앙의 귀를 감지하기 위해 각각 별도의 파라미터를 모두 학습해야 했을 것입니다.",
+       "만약 완전 연결 신경망(FCN)이었다면, 이미지의 왼쪽 위 귀, 오른쪽 위 귀, "
+       "중앙의 귀를 감지하기 위해 각각 별도의 파라미터를 모두 학습해야 했을 것입니다.",
        "A fully connected network would need separate parameters for an ear at each position.",
        "accuracy lost on test images shifted 1-3 px by a model whose first layer is locally connected (unshared), "
        "minus that of the same model with a conv layer: must be positive; the conv as a dense matrix repeats one "
        "3x3 filter at every position"),
     _c("C29", 4, ADDED, NB09, CAVEAT,
-       "하나의 필터(파라미터 셋)를 이미지 전체에 공유해서 사용하는 파라미터 공유는 CNN을 엄청나게 효율적이고 강력하게 만드는 핵심적인 메커니즘입니다.",
+       "하나의 필터(파라미터 셋)를 이미지 전체에 공유해서 사용하는 "
+       "파라미터 공유는 CNN을 엄청나게 효율적이고 강력하게 만드는 핵심적인 메커니즘입니다.",
        "Sharing one filter over the whole image is the key mechanism that makes CNNs efficient and powerful.",
        "parameters of a layer with 16 output maps on 28 x 28: fully connected 9,847,040, locally connected "
        "125,440, conv 160: locality saves x78, sharing x784. Mean test accuracy over shifts of -3..3 px of the "
@@ -297,7 +305,8 @@ CLAIMS = (
        "outputs of the CNN's first layer that change farther than 1 px from a patch that was changed: must be 0",
        evidence="illustrated"),
     _c("C31", 4, ADDED, NB10, HOLDS,
-       "층을 깊게 쌓아가면서 이들을 조합해 더 복잡하고 전역적(global)인 특징을 이해하는 상향식(bottom-up) 구조를 가집니다.",
+       "층을 깊게 쌓아가면서 이들을 조합해 더 복잡하고 전역적(global)인 "
+       "특징을 이해하는 상향식(bottom-up) 구조를 가집니다.",
        "Stacking layers, a CNN combines local features into more global ones, bottom-up.",
        "receptive field of the reference CNN layer by layer, found by backpropagating from a centre unit (input "
        "pixels with a nonzero gradient, over 20 images): must grow at every layer (3, 4, 8, 10 px)"),
@@ -323,7 +332,8 @@ CLAIMS = (
        "must be 0. The embedding is a 7x7 convolution shared by all patches, and the MLP is shared across "
        "tokens; the difference from a CNN is global attention from block 1", evidence="illustrated"),
     _c("C36", 4, ADDED, NB10, UNTESTABLE,
-       "데이터가 충분히 많을 경우 CNN이 놓칠 수 있는 장거리 의존성(long-range dependency)을 더 잘 학습하여 뛰어난 성능을 보일 수 있습니다.",
+       "데이터가 충분히 많을 경우 CNN이 놓칠 수 있는 "
+       "장거리 의존성(long-range dependency)을 더 잘 학습하여 뛰어난 성능을 보일 수 있습니다.",
        "With enough data a ViT learns long-range dependencies a CNN misses and can do better.",
        "not measured: the ViT overtook ResNets only after pre-training on 14-300 million images (Dosovitskiy et "
        "al. 2021); the bundled data stops at 12,000"),
@@ -387,7 +397,8 @@ CLAIMS = (
        "below 0.05. Caveat: the best settings lie within about one standard deviation, so 'the optimum' is not "
        "well defined; earlier work: C63"),
     _c("C64", 5, LECTURE, NB04, HOLDS,
-       "필터 크기, 개수, 스트라이드, 패딩 등은 모두 하이퍼파라미터입니다. 이는 모델이 학습하는 값이 아니라, 연구자가 직접 설정해야 하는 값입니다.",
+       "필터 크기, 개수, 스트라이드, 패딩 등은 모두 하이퍼파라미터입니다. "
+       "이는 모델이 학습하는 값이 아니라, 연구자가 직접 설정해야 하는 값입니다.",
        "Filter size, number of filters, stride and padding are hyperparameters: set by people, not learned.",
        "settings of a conv layer (kernel size, filters, stride, padding) that a training step changes: must be 0, "
        "while its weights and bias change; gradient descent has no gradient for them (by construction)",
@@ -403,11 +414,12 @@ CLAIMS = (
        "test accuracy of the Inception-style layer minus a plain 3x3 layer with the same parameter count: must be "
        "below 0.02. Caveat: possible, but no better on 28 x 28 clothing"),
     _c("C49", 5, LECTURE, NB12, CAVEAT,
-       "만약 모든 필터를 똑같은 값으로 초기화하면, 역전파 과정에서 계산되는 그래디언트도 모두 같아져서 결국 모든 필터가 똑같은 특징을 학습하게 됩니다.",
+       "만약 모든 필터를 똑같은 값으로 초기화하면, "
+       "역전파 과정에서 계산되는 그래디언트도 모두 같아져서 결국 모든 필터가 똑같은 특징을 학습하게 됩니다.",
        "Filters initialised identically get identical gradients and all learn the same feature.",
-       "largest difference between two of 8 identically initialised filters after 2 epochs, relative to the "
-       "filters' size: must be below 1e-4 (rounding only; BLAS libraries may round equal rows differently). Caveat: only because the next layer's weights were identical too; "
-       "with a random classifier the same filters drift apart"),
+       "largest difference between two of 8 identically initialised filters after 2 epochs, relative to the filters' "
+       "size: must be below 1e-4 (rounding only; BLAS libraries may round equal rows differently). Caveat: only "
+       "because the next layer's weights were identical too; with a random classifier the same filters drift apart"),
     _c("C50", 5, LECTURE, NB12, HOLDS,
        "무작위 초기화는 이러한 대칭성을 깨뜨리는 중요한 역할을 합니다.",
        "Random initialisation breaks this symmetry.",
@@ -442,8 +454,8 @@ CLAIMS = (
        "첫 번째 계층의 필터들은 주로 색상 대비나",
        "First-layer filters learn colour contrast (on colour images).",
        "share of sixteen 5x5x3 first-layer filters that are colour-opponent (two channels with cosine below -0.5), "
-       "trained two epochs on colour patches of six photos, minus the same share at initialisation: must exceed "
-       "0.3. Caveat: initial weights scaled down tenfold, not normal practice; at the usual scale two epochs show less"),
+       "trained two epochs on colour patches of six photos, minus the same share at initialisation: must exceed 0.3. "
+       "Caveat: initial weights scaled down tenfold, not normal practice; at the usual scale two epochs show less"),
     _c("C61", 3, LECTURE, NB12, CAVEAT,
        "특정 방향의 엣지(edge)처럼 단순한 특징을 학습하고",
        "First-layer filters learn edges of particular orientations (on colour images).",

@@ -59,7 +59,8 @@ def get_language() -> str:
 
 
 def edition_of(folder: Path) -> str:
-    """``"ko"`` when ``folder`` holds a Korean edition (named ``ko``, or with the :data:`MARKER` file), else ``"en"``."""
+    """``"ko"`` when ``folder`` holds a Korean edition (named ``ko``, or with the :data:`MARKER` file), else
+    ``"en"``."""
     folder = Path(folder)
     if folder.name == "ko":
         return "ko"

@@ -1,8 +1,8 @@
 """The learner's own working copy of the student edition: made on first use, never overwritten.
 
-``python -m cnnbook lab`` opens this folder, not the instructor's ``notebooks/``: a learner studying alone sees
-each exercise as a stub (``raise NotImplementedError("Your turn: ...")``, in Korean in the Korean edition) and no hidden tests, and edits files
-that ``git pull`` in a clone never touches.
+``python -m cnnbook lab`` opens this folder, not the instructor's ``notebooks/``: a learner studying alone sees each
+exercise as a stub (``raise NotImplementedError("Your turn: ...")``, in Korean in the Korean edition) and no hidden
+tests, and edits files that ``git pull`` in a clone never touches.
 
 Where: ``--home DIR``, else ``$CNNBOOK_HOME``, else ``~/cnnbook-work`` (:func:`default_home`). The Korean
 edition (``lab --lang ko``) is the folder ``ko/`` inside it, with the glossary and the marker that makes the

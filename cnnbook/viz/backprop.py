@@ -153,8 +153,8 @@ def draw_im2col(x, cols, kernel_size, stride=1, padding=0, windows=((0, 0),)):
     fig, axes = _tables([xpad.shape[1], Ho * Wo], [xpad.shape[0], K * K],
                         tr("im2col: the {K}x{K} window under output (i, j) becomes column i * {Wo} + j of cols; "
                            "then out = w.reshape(F, -1) @ cols is the convolution", K=K, Wo=Wo))
-    _table(axes[0], xpad, tr("image {shape}", shape=x.shape) + (tr(", padded by {P} (grey)", P=P) if P else ""), shade=pad_mask,
-           frames=[(i * S, j * S, K, K, c) for (i, j), c in zip(windows, colours)])
+    _table(axes[0], xpad, tr("image {shape}", shape=x.shape) + (tr(", padded by {P} (grey)", P=P) if P else ""),
+           shade=pad_mask, frames=[(i * S, j * S, K, K, c) for (i, j), c in zip(windows, colours)])
     _table(axes[1], cols, tr("cols {shape}: one column per window", shape=cols.shape),
            frames=[(0, i * Wo + j, K * K, 1, c) for (i, j), c in zip(windows, colours)],
            row_labels=[f"({a}, {b})" for a in range(K) for b in range(K)],
@@ -186,7 +186,8 @@ def draw_max_pool_routing(x, dout, dx, kernel_size=2, stride=None):
     fig, axes = _tables([x.shape[1], Wo, x.shape[1]], [x.shape[0], Ho, x.shape[0]],
                         tr("max pooling's backward pass: each window's dout goes to the window's maximum, "
                            "the other pixels get 0 (same colour = same window)"))
-    _table(axes[0], x, tr("input x {shape}: windows\n(frames), their maxima (tinted)", shape=x.shape), frames=windows, fills=winners)
+    _table(axes[0], x, tr("input x {shape}: windows\n(frames), their maxima (tinted)", shape=x.shape),
+           frames=windows, fills=winners)
     _table(axes[1], dout, f"dout {dout.shape}", fills=[(i, j, c) for (i, j), c in zip(np.ndindex(Ho, Wo), colours)])
     _table(axes[2], dx, f"dx {dx.shape}", fills=winners)
     return fig

@@ -240,7 +240,8 @@ def plot_bars(values: dict, title: str, ylabel: str, log=False):
     """A bar chart of named numbers (e.g. seconds per method); ``ylabel`` should carry the unit."""
     names = list(values)
     nums = [float(host(values[n])) for n in names]
-    if sum(max(map(len, str(n).split("\n"))) for n in names) > 36:  # long names would collide under vertical bars: lay the bars down
+    # long names would collide under vertical bars: lay the bars down
+    if sum(max(map(len, str(n).split("\n"))) for n in names) > 36:
         fig, ax = pyplot().subplots(figsize=(6.4, 0.45 * len(names) + 1.4), layout="constrained")
         ax.barh(names, nums, color="tab:blue")
         ax.invert_yaxis()  # first name on top, as it was written

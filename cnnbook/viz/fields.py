@@ -33,7 +33,8 @@ def show_gradient_field(grad, squares: dict, title=None):
     for (label, (r0, c0, s)), colour in zip(squares.items(), colours):
         ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), s, s, fill=False, edgecolor=colour, linewidth=1.6,
                                linestyle="-" if colour == colours[0] else "--"))
-        prof.axvspan(c0 - 0.5, c0 + s - 0.5, color=colour, alpha=0.18, label=tr("{label}: {side} px", label=label, side=s))
+        prof.axvspan(c0 - 0.5, c0 + s - 0.5, color=colour, alpha=0.18,
+                     label=tr("{label}: {side} px", label=label, side=s))
     ax.set_title(tr("|d unit / d input|, input {height} x {width}", height=g.shape[0], width=g.shape[1]), fontsize=10)
     ax.set_xlabel(tr("input column (pixels)"))
     ax.set_ylabel(tr("input row (pixels)"))

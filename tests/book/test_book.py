@@ -351,7 +351,8 @@ def test_korean_pages_draw_hangul_with_the_books_face_where_no_korean_font_is_in
     if True:
         browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True,
                                                env={**os.environ, "FONTCONFIG_FILE": str(conf)},
-                                               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+                                               args=["--no-sandbox", "--disable-gpu",
+                                                     "--disable-background-networking"])
         try:
             page = browser.new_page()
             page.goto((out / "ko/notebooks/03-convolution.html").as_uri())

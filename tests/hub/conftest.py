@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-
 import rehearsal
 
 RUNNERS = ["learner-1", "learner-2", "learner-3", "learner-4"]

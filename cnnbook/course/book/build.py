@@ -186,7 +186,8 @@ def stage(lang: str, executed: dict, srcdir: Path, hub_url=None, repo_url=None, 
         if hub_url and repo_url:
             repo_path = origin.resolve().relative_to(CLONE).as_posix()
             note.append(words["launch"].format(name=origin.name, url=hub_link(hub_url, repo_url, repo_path)))
-        run_cell = nbformat.v4.new_markdown_cell("```{admonition} " + words["run_title"] + "\n:class: cnnbook-run-note\n\n"
+        run_cell = nbformat.v4.new_markdown_cell("```{admonition} " + words["run_title"]
+                                                 + "\n:class: cnnbook-run-note\n\n"
                                                  + "\n\n".join(note) + "\n```")
         nb.cells.insert(1, run_cell)
         stills[page] = freeze_widgets(nb, lang)

@@ -25,7 +25,7 @@ one as not done yet, and fail only for a malformed prediction.
 | 04 | ``conv_output_size(input_size, kernel_size, stride=1, padding=0) -> int`` | :func:`check_conv_output_size` |
 | 04 | ``build_model() -> nn.Sequential``, ``(N, 1, 28, 28) -> (N, 16, 7, 7)`` | :func:`check_architecture` |
 | 05 | ``receptive_field(layers) -> int`` | :func:`check_receptive_field` |
-| 05 | ``dilated_receptive_field(layers) -> int``, layers ``(kernel, stride, dilation)`` | :func:`check_dilated_receptive_field` |
+| 05 | ``dilated_receptive_field(layers) -> int``, layers with a dilation | :func:`check_dilated_receptive_field` |
 | 06 | ``max_pool_forward(x, kernel_size=2, stride=None) -> out`` | :func:`check_max_pool_forward` |
 | 06 | ``max_pool_backward(dout, x, kernel_size=2, stride=None) -> dx`` | :func:`check_max_pool_backward` |
 | 07 | ``conv_backward_naive(dout, x, w, stride=1, padding=0) -> (dx, dw, db)`` | :func:`check_conv_backward_naive` |
@@ -33,13 +33,13 @@ one as not done yet, and fail only for a malformed prediction.
 | 08 | ``conv_param_count(in_channels, out_channels, kernel_size) -> int`` | :func:`check_conv_param_count` |
 | 09 | ``shift_error(feature_fn, x, k) -> float`` | :func:`check_equivariance` |
 | 09 | predict ``predicted_drop`` (a fraction), then measure | :func:`check_shift_drop_prediction` |
-| 09 | ``local_param_count(in_channels, out_channels, kernel_size, input_size, stride=1, padding=0) -> int`` | :func:`check_local_param_count` |
+| 09 | ``local_param_count(...) -> int``, a locally connected layer's parameters | :func:`check_local_param_count` |
 | 10 | ``patchify(x, patch_size) -> (N, T, C*P*P)`` | :func:`check_patchify` |
 | 10 | predict ``predicted_changes`` (``"yes"``/``"no"``), then measure | :func:`check_nopos_shuffle_prediction` |
 | 10 | predict ``predicted_most_hurt`` (a model), then measure | :func:`check_shuffle_most_hurt_prediction` |
 | 11 | predict ``predicted_accuracy_90`` (an accuracy), then measure | :func:`check_rotation_prediction` |
-| 11 | predict ``predicted_cue`` (``"shape"``/``"texture"``/``"neither"``), then measure | :func:`check_cue_prediction` |
-| 11 | ``cue_conflict_fraction(pred, shape_labels, texture_labels) -> (shape, texture)`` | :func:`check_cue_conflict_fraction` |
+| 11 | predict ``predicted_cue`` ("shape"/"texture"/"neither"), then measure | :func:`check_cue_prediction` |
+| 11 | ``cue_conflict_fraction(pred, shape_labels, texture_labels)`` | :func:`check_cue_conflict_fraction` |
 | 12 | ``kfold_indices(num_samples, k, seed=0) -> [(train_idx, val_idx), ...]`` | :func:`check_cross_validation` |
 | 13 | ``port_to_torch(model) -> torch.nn.Sequential`` (needs PyTorch) | :func:`check_port_to_torch` |
 """
@@ -96,10 +96,10 @@ check_shuffle_most_hurt_prediction = _prediction(check_shuffle_most_hurt_predict
 check_rotation_prediction = _prediction(check_rotation_prediction, "predicted_accuracy_90")
 check_cue_prediction = _prediction(check_cue_prediction, "predicted_cue")
 
-__all__ = ["ExerciseError", "check_softmax_loss", "check_relu_backward", "check_sgd_step",
-           "check_conv_forward_naive", "check_conv_output_size", "check_architecture", "check_receptive_field",
-           "check_max_pool_forward", "check_max_pool_backward", "check_conv_backward_naive", "check_equivariance",
-           "check_cross_validation", "check_conv_param_count", "check_patchify", "check_cue_conflict_fraction",
-           "check_dilated_receptive_field", "check_im2col", "check_local_param_count", "check_prediction", "check_shift_drop_prediction",
+__all__ = ["ExerciseError", "check_softmax_loss", "check_relu_backward", "check_sgd_step", "check_conv_forward_naive",
+           "check_conv_output_size", "check_architecture", "check_receptive_field", "check_max_pool_forward",
+           "check_max_pool_backward", "check_conv_backward_naive", "check_equivariance", "check_cross_validation",
+           "check_conv_param_count", "check_patchify", "check_cue_conflict_fraction", "check_dilated_receptive_field",
+           "check_im2col", "check_local_param_count", "check_prediction", "check_shift_drop_prediction",
            "check_nopos_shuffle_prediction", "check_shuffle_most_hurt_prediction", "check_cue_prediction",
            "check_rotation_prediction", "check_port_to_torch"]

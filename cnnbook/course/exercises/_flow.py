@@ -1,12 +1,13 @@
 """What a check does besides checking: an exercise not done yet lets the lesson go on; a wrong answer shows the
 learner's code, not the check's.
 
-**Not done yet.** The student edition's stub raises ``NotImplementedError("Your turn: ...")`` (the Korean
-edition's ``"직접 해 보기: ..."``, :mod:`cnnbook.course.stubs`; nbgrader's own release: ``NotImplementedError()``), and a prediction not made yet is ``...`` or ``None``. For such an answer the
-check does not raise: it writes a note to **stderr** saying, in the learner's language, that the exercise is not
-done yet and how to get help, and returns what the rest of the lesson should use. So JupyterLab's Run All and
-``jupyter nbconvert --execute`` go on to the end, while nbgrader still gives the check cell no points: its
-autograder counts a test cell with an error *or any stderr output* as failed (``nbgrader.utils.determine_grade``).
+**Not done yet.** The student edition's stub raises ``NotImplementedError("Your turn: ...")`` (the Korean edition's
+``"직접 해 보기: ..."``, :mod:`cnnbook.course.stubs`; nbgrader's own release: ``NotImplementedError()``), and a
+prediction not made yet is ``...`` or ``None``. For such an answer the check does not raise: it writes a note to
+**stderr** saying, in the learner's language, that the exercise is not done yet and how to get help, and returns what
+the rest of the lesson should use. So JupyterLab's Run All and ``jupyter nbconvert --execute`` go on to the end, while
+nbgrader still gives the check cell no points: its autograder counts a test cell with an error *or any stderr output* as
+failed (``nbgrader.utils.determine_grade``).
 
 **What a check returns.** A function check returns the function the lesson should use from then on: the
 learner's once it passes, the package's reference (:mod:`cnnbook.course.exercises.references`) while it is not

@@ -30,8 +30,9 @@ class Prediction:
     ``variable``: the name the learner assigns (``predicted_drop``); ``question``: what is predicted.
     A number: ``low``/``high`` the range a well-formed answer lies in, ``unit`` its wording, ``close`` the
     distance counted as a good prediction, ``why`` the explanation, ``if_high``/``if_low`` what to add when the
-    prediction was above/below the measurement, ``chance`` (an accuracy) the level of random guessing. A choice: ``options`` (lower-case strings), ``why`` the
-    explanation, ``if_wrong`` ``{predicted option: what that expectation misses}``.
+    prediction was above/below the measurement, ``chance`` (an accuracy) the level of random guessing.
+    A choice: ``options`` (lower-case strings), ``why`` the explanation,
+    ``if_wrong`` ``{predicted option: what that expectation misses}``.
     The texts are English, marked with ``N_`` for the catalog; the checks show them through ``tr``.
     """
     name: str
