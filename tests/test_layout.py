@@ -195,7 +195,8 @@ def test_the_private_import_checker_sees_each_kind(tmp_path):
         "cnnbook.models.vit: from cnnbook.course.exercises._flow import not_done",
         "cnnbook.models.vit: from cnnbook.nn.base import _float_dtype"]
     inside = tmp_path / "sizes.py"
-    inside.write_text("from cnnbook.course.exercises._flow import not_done\nfrom cnnbook.course.exercises import _flow\n")
+    inside.write_text("from cnnbook.course.exercises._flow import not_done\n"
+                      "from cnnbook.course.exercises import _flow\n")
     assert private_imports("cnnbook.course.exercises.sizes", inside, known) == []
     init = tmp_path / "__init__.py"
     init.write_text("from . import _flow\nfrom ._common import ExerciseError\nfrom ._common import _short\n")
@@ -254,6 +255,7 @@ TEST_TOPICS = {
     "language_edges": "the edges (explorers, plots, widgets, commands) in the learner's language",
     "layers_errors": "the layers refuse bad input with a useful message",
     "layout": "the package's layout (this file)",
+    "lint": "ruff finds nothing in the repository (pyproject.toml's [tool.ruff] settings)",
     "nbgrader": "the notebooks' nbgrader metadata and a grading round trip",
     "no_leftovers": "tests/process_helpers.py and benchmarks/processes.py leave no process behind",
     "notebooks": "every notebook's shape, as NOTEBOOKS.md asks",
