@@ -101,4 +101,3 @@ def show_templates(w, image_shape=(1, 28, 28), names=None, ncols=5, size=1.8, ti
         # one line: rows stay apart
         ax.set_title(str(names[k]) if names is not None else tr("column {k}", k=k), fontsize=8)
     return finish_image_grid(fig, axes, tr("column (pixels); red = positive weight, blue = negative"))
-
