@@ -28,7 +28,6 @@ from cnnbook.backend import as_generator
 from cnnbook.layers import softmax_cross_entropy, svm_loss
 from cnnbook.layers.checks import number, whole_number
 
-
 EVAL_MEMORY_BYTES = 256 * 2**20
 """Evaluation (``predict``, ``accuracy``, ``evaluate``) keeps one batch's peak memory under about this many
 bytes: a larger ``batch_size`` is cut to fit, measured on the first batch (results do not change)."""
