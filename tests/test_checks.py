@@ -128,7 +128,6 @@ def test_an_array_has_its_named_axes_or_at_least_min_ndim():
 # Hand-written "int but not bool" checks left outside the checks module, each with its reason.
 ALLOWED = {
     "backend.py": "the backend sits below every other module (the checks import it): rng seeds, BLAS threads",
-    "nn/base.py": "_init_parameter's weight_scale: that function moves out of nn.base with the rooms work",
 }
 NUMBER_TYPES = {"int", "float", "Integral", "Real", "Number", "integer", "floating"}
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from cnnbook import backend
 from cnnbook.backend import as_generator
+from cnnbook.layers import checks
 
 
 def _float_dtype(dtype, name: str = "dtype"):
@@ -58,11 +58,8 @@ def init_parameter(shape, fan_in: int, rng, dtype, weight_scale=None) -> Paramet
     (:func:`normal_parameter`)."""
     if weight_scale is None:
         std = math.sqrt(2.0 / fan_in)
-    elif isinstance(weight_scale, numbers.Real) and not isinstance(weight_scale, bool) and weight_scale > 0:
-        std = float(weight_scale)
     else:
-        raise ValueError(f"weight_scale={weight_scale!r} must be a positive number (the weights' standard "
-                         "deviation) or None for He initialisation")
+        std = checks.number(weight_scale, "weight_scale", above=0)
     return normal_parameter(shape, std, rng, dtype)
 
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from cnnbook import backend, layers
+from cnnbook.layers import checks
 from cnnbook.layers.checks import pair, whole_number
 from cnnbook.nn.base import Module, check_float_input, init_parameter, zeros_parameter
 
@@ -154,8 +155,7 @@ class GlobalAvgPool2d(Module):
     """Mean over all positions: ``(N, C, H, W)`` to ``(N, C)``."""
 
     def forward(self, x):
-        if x.ndim != 4:
-            raise ValueError(f"GlobalAvgPool2d expects (N, C, H, W), got shape {tuple(x.shape)}")
+        checks.array(x, "x", ("N", "C", "H", "W"), floating=False)  # H=0 or W=0 would average nothing
         self._cache = x.shape
         return x.mean(axis=(2, 3))
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from cnnbook import layers
-from cnnbook.layers.checks import whole_number
+from cnnbook.layers.checks import number, whole_number
 from cnnbook.nn.base import Module, full_parameter, normal_parameter, zeros_parameter
 
 
@@ -35,7 +35,8 @@ class TokenLinear(Module):
     def __init__(self, in_features, out_features, *, std=None, rng=None, dtype=np.float32):
         self.in_features = whole_number(in_features, "in_features", minimum=1)
         self.out_features = whole_number(out_features, "out_features", minimum=1)
-        std = math.sqrt(1.0 / self.in_features) if std is None else std  # keeps token scale ~1
+        # The default keeps the tokens' scale near 1.
+        std = math.sqrt(1.0 / self.in_features) if std is None else number(std, "std", above=0)
         self.weight = normal_parameter((self.in_features, self.out_features), std, rng, dtype)
         self.bias = zeros_parameter((self.out_features,), dtype)
 
