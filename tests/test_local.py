@@ -75,6 +75,15 @@ def test_backward_before_forward_says_so():
         LocallyConnected2d(1, 2, 3, 8).backward(np.zeros((1, 2, 6, 6), dtype=np.float32))
 
 
+def test_backward_checks_dout_and_keeps_the_input_dtype():
+    layer = LocallyConnected2d(1, 2, 3, 8, rng=0)  # float32
+    out = layer(np.ones((2, 1, 8, 8), np.float32))
+    assert layer.backward(np.ones(out.shape, np.float64)).dtype == np.float32
+    with pytest.raises(ValueError, match=r"dout has shape \(2, 2, 5, 5\) but LocallyConnected2d.forward's output "
+                                         r"had shape \(2, 2, 6, 6\)"):
+        layer.backward(np.ones((2, 2, 5, 5), np.float32))
+
+
 def test_neighbour_correlation(xp):
     rng = np.random.default_rng(0)
     noise = backend.to_device(rng.normal(size=(200, 1, 5, 5)), xp)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend
-from cnnbook.layers.checks import pair, whole_number
+from cnnbook.layers.checks import pair, upstream_gradient, whole_number
 from cnnbook.layers.sizes import conv_output_size, window
 from cnnbook.nn.base import Module, check_float_input, init_parameter, zeros_parameter
 
@@ -90,8 +90,8 @@ class LocallyConnected2d(Module):
         N = cols_p.shape[1]
         P, S, C, F = self.padding, self.stride, self.in_channels, self.out_channels
         (KH, KW), (Ho, Wo), (H, W) = self.kernel_size, self.output_size, self.input_size
-        if tuple(dout.shape) != (N, F, Ho, Wo):
-            raise ValueError(f"dout has shape {tuple(dout.shape)}, expected {(N, F, Ho, Wo)} (the forward output)")
+        # dx has the input's dtype (cols_p is made of the input), whatever dtype dout arrives in
+        dout = upstream_gradient(dout, (N, F, Ho, Wo), cols_p.dtype, "LocallyConnected2d.forward")
         dout_p = dout.reshape(N, F, Ho * Wo).transpose(2, 0, 1)  # (P, N, F)
         w_p = self.weight.data.reshape(Ho * Wo, F, C * KH * KW)  # (P, F, C*KH*KW)
         self.weight.grad += (dout_p.transpose(0, 2, 1) @ cols_p).reshape(self.weight.shape)  # (P, F, C*KH*KW)

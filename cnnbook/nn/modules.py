@@ -145,23 +145,18 @@ class AvgPool2d(MaxPool2d):
         return layers.avg_pool2d_backward(dout, self._cached())
 
 
-def _check_dout_shape(module, dout, expected):
-    if tuple(dout.shape) != tuple(expected):
-        raise ValueError(f"{type(module).__name__}.backward got dout of shape {tuple(dout.shape)}, but its "
-                         f"latest output had shape {tuple(expected)}; pass the gradient of that output")
-
-
 class GlobalAvgPool2d(Module):
     """Mean over all positions: ``(N, C, H, W)`` to ``(N, C)``."""
 
     def forward(self, x):
         checks.array(x, "x", ("N", "C", "H", "W"), floating=False)  # H=0 or W=0 would average nothing
-        self._cache = x.shape
-        return x.mean(axis=(2, 3))
+        out = x.mean(axis=(2, 3))
+        self._cache = (x.shape, out.dtype)
+        return out
 
     def backward(self, dout):
-        n, c, h, w = self._cached()
-        _check_dout_shape(self, dout, (n, c))
+        (n, c, h, w), dtype = self._cached()
+        dout = checks.upstream_gradient(dout, (n, c), dtype, "GlobalAvgPool2d.forward")
         xp = backend.get_array_module(dout)
         return xp.broadcast_to((dout / (h * w))[:, :, None, None], (n, c, h, w)).copy()
 
@@ -178,7 +173,8 @@ class Flatten(Module):
 
     def backward(self, dout):
         shape = self._cached()
-        _check_dout_shape(self, dout, (shape[0], math.prod(shape[1:])))
+        dout = checks.upstream_gradient(dout, (shape[0], math.prod(shape[1:])), getattr(dout, "dtype", None),
+                                         "Flatten.forward")
         return dout.reshape(shape)
 
 
