@@ -6,7 +6,8 @@ so everything a learner sees is unit-tested here (tests/test_explore.py) without
 * :func:`output_size_report` - the stride/padding/output-size explorer: the formula with numbers filled
   in, whether it divides evenly, what a flooring framework silently drops, and settings that fit.
 * :data:`KERNELS`, :func:`parse_kernel`, :func:`activation_map` - the kernel explorer.
-* :func:`receptive_field_growth`, :func:`parse_layers`, :func:`input_region` - the receptive-field explorer.
+* :func:`receptive_field_growth`, :func:`parse_layers`, :func:`check_layers`, :func:`input_region` - the
+  receptive-field explorer.
 * :func:`pool_map` - the pooling explorer.
 * :func:`dilate_kernel`, :func:`compose_convolutions` - convolution variants: a dilated kernel as an
   ordinary one with zeros between its taps, and two stacked convolutions as one.
@@ -238,11 +239,13 @@ def parse_layers(text: str) -> list:
         raise ValueError(tr("could not read layers from {text!r}; write kernel,stride pairs like '3,1 3,1 2,2'",
                             text=text))
     layers = [(int(k), int(s)) for k, s in pairs]
-    _check_layers(layers)
+    check_layers(layers)
     return layers
 
 
-def _check_layers(layers) -> list:
+def check_layers(layers) -> list:
+    """``layers`` as a list of ``(kernel_size, stride)`` tuples of whole numbers >= 1; ``TypeError``/``ValueError``
+    naming the bad layer otherwise."""
     try:
         layers = [tuple(layer) for layer in layers]
     except TypeError:
@@ -275,7 +278,7 @@ def receptive_field_growth(layers) -> list:
     ``field`` comes from :func:`cnnbook.layers.receptive_field` on the first ``i + 1`` layers;
     ``jump`` is the product of the strides so far (how far apart neighbouring units look).
     """
-    layers = _check_layers(layers)
+    layers = check_layers(layers)
     steps, jump = [], 1
     for i, (k, s) in enumerate(layers):
         jump *= s
@@ -285,7 +288,7 @@ def receptive_field_growth(layers) -> list:
 
 def input_region(layers, unit: int) -> tuple:
     """``(start, stop)`` input pixels (one side, no padding) seen by unit ``unit`` of the last layer."""
-    layers = _check_layers(layers)
+    layers = check_layers(layers)
     unit = whole_number(unit, "unit", minimum=0)
     jump = int(np.prod([s for _, s in layers])) if layers else 1
     start = unit * jump
@@ -295,7 +298,7 @@ def input_region(layers, unit: int) -> tuple:
 def output_length(input_size: int, layers) -> int:
     """Units per side after the stack on an ``input_size`` input (no padding, flooring like PyTorch)."""
     n = whole_number(input_size, "input_size", minimum=1)
-    for i, (k, s) in enumerate(_check_layers(layers)):
+    for i, (k, s) in enumerate(check_layers(layers)):
         if n < k:
             raise ValueError(tr("layer {layer} (kernel {k}) does not fit on its {n}-pixel input; "
                                 "use a larger input than {input_size} or fewer layers",

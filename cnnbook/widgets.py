@@ -201,7 +201,7 @@ def receptive_field_explorer(layers="3,1 3,1 3,1", input_size=16):
     """Build a stack of (kernel, stride) layers and see the field of the middle unit on the input.
 
     ``layers``: text such as ``"3,1 3,1 2,2"`` or a list of ``(kernel_size, stride)`` pairs."""
-    stack = explore.parse_layers(layers) if isinstance(layers, str) else explore._check_layers(layers)
+    stack = explore.parse_layers(layers) if isinstance(layers, str) else explore.check_layers(layers)
     if not stack:
         raise ValueError(tr("layers is empty; pass at least one (kernel_size, stride) pair, e.g. [(3, 1)]"))
     spec = W.Text(value=layers if isinstance(layers, str) else " ".join(f"{k},{s}" for k, s in stack),

@@ -125,8 +125,6 @@ def test_the_graph_checker_sees_a_wrong_import(tmp_path):
 
 
 
-# The argument checks that a shared validation module replaces (issue 34); until it lands, these three private
-# names of cnnbook.nn.base are still imported by the layers and models beside it. Delete this set then.
 def _private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
@@ -145,10 +143,13 @@ def private_imports(module: str, path: Path, known) -> list[str]:
         parts = target.split(".")
         return any(_private(part) and not _inside(module, ".".join(parts[:i])) for i, part in enumerate(parts))
 
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bound = {}  # local name -> the package module an import bound to it (`from cnnbook import explore`)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             wrong += [f"{module}: import {a.name}" for a in node.names
                       if a.name.startswith("cnnbook") and private_module_outside(a.name)]
+            bound.update({a.asname: a.name for a in node.names if a.asname and a.name in known})
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")[: len(package.split(".")) - node.level + 1]
@@ -163,16 +164,25 @@ def private_imports(module: str, path: Path, known) -> list[str]:
                 continue
             for alias in node.names:
                 target = f"{source}.{alias.name}"
+                if target in known:
+                    bound[alias.asname or alias.name] = target
                 if not _private(alias.name):
                     continue
                 if target not in known or not _inside(module, source):  # a private name, or a private module
                     wrong.append(shown + alias.name)
+    for node in ast.walk(tree):  # `explore._check_layers(...)`: a private name reached through its module
+        if (isinstance(node, ast.Attribute) and _private(node.attr) and isinstance(node.value, ast.Name)
+                and bound.get(node.value.id, module) != module):
+            line = f"{module}: {node.value.id}.{node.attr}"
+            if line not in wrong:
+                wrong.append(line)
     return wrong
 
 
 def test_no_private_name_is_imported_from_another_module():
     """A name with a leading underscore (not a dunder) is private to the module that defines it: no other module
-    of the package imports it, neither as ``from cnnbook.nn.base import _helper`` nor as ``from . import _helper``.
+    of the package imports it, neither as ``from cnnbook.nn.base import _helper`` nor as ``from . import _helper``,
+    nor reaches it through the module, as ``from cnnbook.nn import base`` and then ``base._helper``.
     A private *module* (a file named with a leading underscore, such as ``course/exercises/_flow.py``) is
     private to its package: that package's ``__init__`` and its other modules may import it, nothing outside
     the package may (``from cnnbook.course.exercises._flow import x`` in ``cnnbook/viz/`` is
@@ -198,6 +208,12 @@ def test_the_private_import_checker_sees_each_kind(tmp_path):
     inside.write_text("from cnnbook.course.exercises._flow import not_done\n"
                       "from cnnbook.course.exercises import _flow\n")
     assert private_imports("cnnbook.course.exercises.sizes", inside, known) == []
+    through = tmp_path / "widgets.py"
+    through.write_text("from cnnbook import explore\nimport cnnbook.nn.base as base\nfrom . import viz\n"
+                       "explore._check_layers([])\nbase._float_dtype\nexplore.check_layers([])\n"
+                       "viz.__name__\nself._cache\n")
+    assert sorted(private_imports("cnnbook.widgets", through, known)) == [
+        "cnnbook.widgets: base._float_dtype", "cnnbook.widgets: explore._check_layers"]
     init = tmp_path / "__init__.py"
     init.write_text("from . import _flow\nfrom ._common import ExerciseError\nfrom ._common import _short\n")
     assert private_imports("cnnbook.course.exercises", init, known) == [
