@@ -10,52 +10,53 @@ reports either in one line with exit status ``128 + signal number`` (:func:`sign
 from __future__ import annotations
 
 import argparse
-import math
 import signal
 
 from cnnbook.course.language import LANGUAGES
+from cnnbook.layers import checks
 
 IN_USE = "the language in use: $CNNBOOK_LANG, else the edition whose folder you are in, else en"
 """What ``--lang`` left out means to a command that speaks or opens one edition (doctor, claims, lab, student)."""
 
-FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max, without importing NumPy to parse
+FLOAT32_MAX = 3.4028234663852886e38  # numpy.finfo(numpy.float32).max
 
 
-def _integer(text: str) -> int:
+def _parsed(parse, text: str, message: str):
+    """``parse(text)`` (``int`` or ``float``), or argparse's error with ``message``."""
     try:
-        return int(text)
+        return parse(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def _checked(check, value, message: str, **bounds):
+    """``check(value, "value", **bounds)``, a check from :mod:`cnnbook.layers.checks`, with its
+    ``ValueError``/``TypeError`` turned into argparse's error with ``message``: a type serves several commands and
+    options, so it says what a good value is in its own words, not in the check's ``value=...``."""
+    try:
+        return check(value, "value", **bounds)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(message) from None
 
 
 def positive_int(text: str) -> int:
     """An integer >= 1 (epochs, batch size, threads, repeats)."""
-    value = _integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+    value = _parsed(int, text, f"{text!r} is not an integer")
+    return _checked(checks.whole_number, value, f"must be a positive integer, got {text}", minimum=1)
 
 
 def seed(text: str) -> int:
     """A NumPy seed: an integer >= 0."""
-    value = _integer(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text}")
-    return value
+    value = _parsed(int, text, f"{text!r} is not an integer")
+    return _checked(checks.whole_number, value, f"a seed is an integer >= 0, got {text}", minimum=0)
 
 
 def learning_rate(text: str) -> float:
     """A positive, finite learning rate that float32 (the models' dtype) can hold."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"a learning rate is a finite number > 0, got {text}")
-    if value > FLOAT32_MAX:
-        raise argparse.ArgumentTypeError(f"{text} is too large: the models compute in float32, whose largest "
-                                         f"number is {FLOAT32_MAX:.3g}")
-    return value
+    value = _parsed(float, text, f"{text!r} is not a number")
+    value = _checked(checks.number, value, f"a learning rate is a finite number > 0, got {text}", above=0)
+    return _checked(checks.number, value, f"{text} is too large: the models compute in float32, whose largest "
+                    f"number is {FLOAT32_MAX:.3g}", maximum=FLOAT32_MAX)
 
 
 def add_lang_argument(parser, without: str = IN_USE) -> None:
