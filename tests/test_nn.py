@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnnbook import backend, nn
+from cnnbook.gradcheck import eval_numerical_gradient, rel_error
 
 
 def small_net(rng=0, dtype=np.float64):
@@ -15,39 +16,20 @@ def small_net(rng=0, dtype=np.float64):
                          nn.AvgPool2d(2), nn.Flatten(), nn.Linear(4, 5, rng=gen, dtype=dtype))
 
 
-def numeric_grad(f, a, h=1e-6):
-    """Central differences of the scalar ``f()`` with respect to every entry of array ``a`` (changed in place)."""
-    grad = np.zeros(a.shape)
-    for idx in np.ndindex(*a.shape):
-        old = float(a[idx])
-        a[idx] = old + h
-        plus = f()
-        a[idx] = old - h
-        minus = f()
-        a[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
-
-
-def rel_error(a, b):
-    a, b = backend.to_numpy(a), backend.to_numpy(b)
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
-
-
 def test_backward_matches_numerical_gradients(xp):
     model = small_net()
     x = backend.to_device(np.random.default_rng(1).normal(size=(2, 2, 4, 4)), xp)  # (N, C, H, W)
     r = backend.to_device(np.random.default_rng(2).normal(size=(2, 5)), xp)
-    loss = lambda: float((model(x) * r).sum())  # noqa: E731  (d loss / d out = r)
+    loss = lambda _: float((model(x) * r).sum())  # noqa: E731  (d loss / d out = r; x or a weight nudged in place)
     out = model(x)
     assert backend.get_array_module(out) is xp and out.shape == (2, 5)
     model.zero_grad()
     dx = model.backward(r)
     assert backend.get_array_module(dx) is xp and dx.shape == x.shape
-    assert rel_error(dx, numeric_grad(loss, x)) < 1e-6
+    assert rel_error(dx, eval_numerical_gradient(loss, x, h=1e-6)) < 1e-6
     for name, p in model.named_parameters():
         assert backend.get_array_module(p.data) is xp and backend.get_array_module(p.grad) is xp
-        assert rel_error(p.grad, numeric_grad(loss, p.data)) < 1e-6, name
+        assert rel_error(p.grad, eval_numerical_gradient(loss, p.data, h=1e-6)) < 1e-6, name
 
 
 def test_gradients_accumulate_until_zero_grad(xp):

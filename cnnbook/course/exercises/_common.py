@@ -9,8 +9,8 @@ only the shape of the mistake is known.
 
 Every text a learner reads goes through :func:`cnnbook.course.language.tr`, an English template with named
 fields, so the Korean edition shows the same hints in Korean (``cnnbook/course/locale/ko/exercises.po``).
-A text kept in a table and shown later is marked with :func:`N_` where it is written, and passed to ``tr``
-where it is shown.
+A text kept in a table and shown later is marked with :func:`cnnbook.course.language.N_` where it is written,
+and passed to ``tr`` where it is shown.
 """
 from __future__ import annotations
 
@@ -31,15 +31,6 @@ class ExerciseError(AssertionError):
         hold the expected answers); see :func:`cnnbook.course.exercises._flow.render_traceback`."""
         from cnnbook.course.exercises._flow import render_traceback
         return render_traceback(self)
-
-
-def N_(template: str) -> str:
-    """``template`` unchanged: marks a text that a table keeps, for the catalog; ``tr(text)`` shows it later.
-
-    gettext's convention: the translation is looked up when the text is shown, in the language in use then,
-    not when the module is imported.
-    """
-    return template
 
 
 def rng_for(name: str) -> np.random.Generator:
@@ -118,7 +109,7 @@ def require_array(out, call_text: str, what: str, like):
     if not hasattr(out, "shape") or not hasattr(out, "dtype") or isinstance(out, np.generic):
         raise ExerciseError(tr("{call} returned {kind} {value}; {what} should be an array: build it with "
                                "xp.zeros(...) where xp = cnnbook.backend.get_array_module(x)",
-                               call=call_text, kind=type(out).__name__, value=_short(out), what=what))
+                               call=call_text, kind=type(out).__name__, value=short(out), what=what))
     xp_in, xp_out = backend.get_array_module(like), _module_of(out)
     if xp_out is not xp_in:
         raise ExerciseError(tr("{call} returned a {got} array for {given} input: create arrays with the input's "
@@ -134,9 +125,10 @@ def _module_of(a):
         return type(a)
 
 
-def _short(value) -> str:
+def short(value, limit: int = 60) -> str:
+    """``repr(value)``, cut to fewer than ``limit`` characters (ending in ``...``) for a one-line message."""
     text = repr(value)
-    return text if len(text) < 60 else text[:57] + "..."
+    return text if len(text) < limit else text[:limit - 3] + "..."
 
 
 def require_unchanged(before_host: np.ndarray, after, call_text: str, label: str) -> None:
@@ -228,7 +220,7 @@ def _first_difference(got: np.ndarray, want: np.ndarray) -> str:
               count=int(bad.sum()), size=bad.size, index=index, got=got[index], want=want[index])
 
 
-def whole_number(value, text: str, what: str) -> int:
+def require_count(value, text: str, what: str) -> int:
     """``value``, the answer of call ``text``, as an int; ``ExerciseError`` naming ``what`` (a count) otherwise."""
     if value is None:
         raise ExerciseError(tr("{call} returned None; does your function end with `return ...`?", call=text))

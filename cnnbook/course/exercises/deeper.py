@@ -15,9 +15,9 @@ from cnnbook.course.exercises._common import (
     passed,
     require_array,
     require_callable,
+    require_count,
     require_unchanged,
     rng_for,
-    whole_number,
 )
 from cnnbook.course.exercises.sizes import field_results
 from cnnbook.course.language import tr
@@ -184,7 +184,7 @@ def check_local_param_count(local_param_count) -> bool:
     for _, (C, F, K, W), kwargs in cases:
         S, P = kwargs.get("stride", 1), kwargs.get("padding", 0)
         text = describe_call("local_param_count", C, F, K, W, **kwargs)
-        got = whole_number(call(local_param_count, text, C, F, K, W, **kwargs), text, tr("the parameter count"))
+        got = require_count(call(local_param_count, text, C, F, K, W, **kwargs), text, tr("the parameter count"))
         results.append((text, got, references.local_param_count(C, F, K, W, S, P), (C, F, K, W, S, P)))
     explain(results, _local_mistakes(), tr("every output position (i, j) has its own F filters of "
                                            "in_channels * K * K weights, and every output value its own bias: "

@@ -16,9 +16,9 @@ from cnnbook.course.exercises._common import (
     passed,
     require_array,
     require_callable,
+    require_count,
     require_unchanged,
     rng_for,
-    whole_number,
 )
 from cnnbook.course.language import tr
 
@@ -56,7 +56,7 @@ def check_conv_param_count(conv_param_count) -> bool:
     results = []
     for _, (C, F, K) in cases:
         text = describe_call("conv_param_count", C, F, K)
-        got = whole_number(call(conv_param_count, text, C, F, K), text, tr("the parameter count"))
+        got = require_count(call(conv_param_count, text, C, F, K), text, tr("the parameter count"))
         want = F * C * K * K + F  # the weight (F, C, K, K) and the bias (F,) of nn.Conv2d(C, F, K)
         results.append((text, got, want, (C, F, K)))
     explain(results, _param_mistakes(), tr("a conv layer has out_channels filters, each with in_channels * K * K "

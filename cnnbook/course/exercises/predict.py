@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnbook import backend
-from cnnbook.course.exercises._common import N_, ExerciseError
-from cnnbook.course.language import tr
+from cnnbook.course.exercises._common import ExerciseError, short
+from cnnbook.course.language import N_, tr
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def _as_number(value, p: Prediction, role: str) -> float:
                                "{variable} = 0.2 ({unit})", where=where, value=value, variable=p.variable, unit=unit))
     if isinstance(value, (list, tuple, dict, set)):
         raise ExerciseError(tr("{where} is a {kind} {value}; write one number, e.g. {variable} = 0.2 ({unit})",
-                               where=where, kind=type(value).__name__, value=_short(value), variable=p.variable,
+                               where=where, kind=type(value).__name__, value=short(value, 50), variable=p.variable,
                                unit=unit))
     if not isinstance(value, numbers.Real):
         try:
@@ -140,7 +140,7 @@ def _as_number(value, p: Prediction, role: str) -> float:
             host = None
         if host is None or host.size != 1 or host.dtype.kind not in "iuf":
             raise ExerciseError(tr("{where} is a {kind} {value}; write one number, e.g. {variable} = 0.2 ({unit})",
-                                   where=where, kind=type(value).__name__, value=_short(value),
+                                   where=where, kind=type(value).__name__, value=short(value, 50),
                                    variable=p.variable, unit=unit))
         value = host.reshape(())
     number = float(value)
@@ -148,11 +148,6 @@ def _as_number(value, p: Prediction, role: str) -> float:
         raise ExerciseError(tr("{where} is {number}; write a finite number ({unit})",
                                where=where, number=number, unit=unit))
     return number
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) < 50 else text[:47] + "..."
 
 
 def _check_number(p: Prediction, predicted, measured) -> str:
@@ -189,7 +184,7 @@ def _as_choice(value, p: Prediction, role: str) -> str:
         return "yes" if value else "no"
     if not isinstance(value, str):
         raise ExerciseError(tr("{where} is {kind} {value}; write one of {options} (a string in quotes)",
-                               where=where, kind=type(value).__name__, value=_short(value), options=options))
+                               where=where, kind=type(value).__name__, value=short(value, 50), options=options))
     choice = " ".join(value.strip().lower().split())
     if choice not in p.options:
         raise ExerciseError(tr("{where} is {value!r}, which is not one of the options: write one of {options}",

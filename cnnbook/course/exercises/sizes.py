@@ -15,8 +15,8 @@ from cnnbook.course.exercises._common import (
     module_name,
     passed,
     require_callable,
+    require_count,
     rng_for,
-    whole_number,
 )
 from cnnbook.course.language import tr
 
@@ -50,7 +50,7 @@ def check_conv_output_size(conv_output_size) -> bool:
     for _, (W, K), kwargs in cases:
         S, P = kwargs.get("stride", 1), kwargs.get("padding", 0)
         text = describe_call("conv_output_size", W, K, **kwargs)
-        got = whole_number(call(conv_output_size, text, W, K, **kwargs), text, tr("the output size"))
+        got = require_count(call(conv_output_size, text, W, K, **kwargs), text, tr("the output size"))
         results.append((text, got, layers.conv_output_size(W, K, S, P), (W, K, S, P)))
     explain(results, _size_mistakes(), tr("the formula is (W - K + 2P) / S + 1"))
     misfits = [(tr("ValueError for a stride that does not divide W - K + 2P"), (28, 3), {"stride": 2, "padding": 0}),
@@ -209,7 +209,7 @@ def field_results(fn, name, cases, reference):
     for _, stack in cases:
         given = [tuple(t) for t in stack]
         text = f"{name}({stack})"
-        got = whole_number(call(fn, text, given), text, tr("the receptive field"))
+        got = require_count(call(fn, text, given), text, tr("the receptive field"))
         if given != stack:
             raise ExerciseError(tr("{call} changed the list it was given; read the layers without modifying them",
                                    call=text))
