@@ -11,6 +11,9 @@ old file whole and no temporary file behind:
 * SIGKILL cannot be caught: the next write of the same target removes the temporary files that writers
   which no longer run left beside it (their process id is in the name, ``.tmp-<name>.<pid>-<random>``).
 
+A folder of files (the student edition, the book) is built the same way in a hidden folder beside it, and
+swapped in only once it is complete (:func:`atomic_folder`).
+
 ``save(model, "cnn.npz")`` writes ``model.state_dict()`` that way; the file keeps the mode of the file it
 replaces, and a read-only target is refused with ``PermissionError``, not replaced.
 ``load(model, "cnn.npz")`` reads the file with ``allow_pickle=False`` (no code runs from a file) and checks
@@ -24,10 +27,12 @@ import errno
 import os
 import re
 import secrets
+import shutil
 import signal
 import stat
 import threading
 import zipfile
+from pathlib import Path
 
 import numpy as np
 
@@ -186,6 +191,42 @@ def write_atomic(path, data: bytes) -> None:
     one is complete."""
     with atomic_file(path) as f:
         f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_folder(outdir, *, merge: bool = False):
+    """Yield a new, empty folder (a ``Path``) that becomes ``outdir`` once the block ends without an error.
+
+    The folder is hidden beside ``outdir`` (so the swap is a rename) and gets the mode a new folder gets under
+    the umask (0755 under 022). When the block ends normally and ``outdir`` does not exist, the folder is
+    renamed to it. When ``outdir`` exists, ``merge=False`` replaces it whole (the old folder is moved aside,
+    then removed); ``merge=True`` moves each entry of the new folder into it, over an entry of the same name,
+    and leaves its other entries alone. When the block raises (Ctrl-C and SIGTERM included), the new folder
+    is removed and ``outdir`` keeps what it held.
+    """
+    outdir = Path(outdir).resolve()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = outdir.parent / _temp_name(outdir.name, os.getpid())
+    with sigterm_as_ctrl_c():
+        os.mkdir(tmp)  # of mode 0o777 less the umask, unlike tempfile.mkdtemp's private 0o700
+        try:
+            yield tmp
+            if not outdir.exists():
+                os.replace(tmp, outdir)
+            elif merge:
+                for name in os.listdir(tmp):
+                    os.replace(tmp / name, outdir / name)
+            else:
+                old = outdir.parent / _temp_name(outdir.name, os.getpid())
+                os.replace(outdir, old)
+                try:
+                    os.replace(tmp, outdir)
+                except BaseException:
+                    os.replace(old, outdir)
+                    raise
+                shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- model files

@@ -209,6 +209,31 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_file(tmp_path
     assert path.read_bytes() == b"new" and os.listdir(tmp_path) == ["notes.txt"]
 
 
+def test_a_folder_is_swapped_in_whole_merged_or_left_as_it_was(tmp_path):
+    from cnnbook.serialize import atomic_folder
+    out = tmp_path / "book"
+    umask = os.umask(0)
+    os.umask(umask)
+    with atomic_folder(out) as tmp:
+        assert tmp.parent == tmp_path and tmp.name.startswith(".") and not any(tmp.iterdir())
+        (tmp / "a.html").write_text("1")
+    assert os.listdir(tmp_path) == ["book"] and (out / "a.html").read_text() == "1"
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0o700
+    with pytest.raises(RuntimeError, match="build failed"):
+        with atomic_folder(out) as tmp:
+            (tmp / "b.html").write_text("half")
+            raise RuntimeError("build failed")
+    assert os.listdir(tmp_path) == ["book"] and os.listdir(out) == ["a.html"]
+    with atomic_folder(out) as tmp:  # replaced whole: a.html goes
+        (tmp / "b.html").write_text("2")
+    assert os.listdir(tmp_path) == ["book"] and os.listdir(out) == ["b.html"]
+    with atomic_folder(out, merge=True) as tmp:  # merged: b.html is replaced, the learner's notes stay
+        (out / "notes.txt").write_text("mine")
+        (tmp / "b.html").write_text("3")
+    assert sorted(os.listdir(out)) == ["b.html", "notes.txt"] and (out / "b.html").read_text() == "3"
+    assert os.listdir(tmp_path) == ["book"]
+
+
 def test_a_write_into_a_folder_it_may_not_write_names_the_target(tmp_path):
     from cnnbook.serialize import write_atomic
     if os.geteuid() == 0:

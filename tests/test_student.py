@@ -182,7 +182,7 @@ def test_command_writes_every_notebook(source, tmp_path, capsys):
     umask = os.umask(0)
     os.umask(umask)
     assert outdir.stat().st_mode & 0o777 == 0o777 & ~umask, "the folder must not stay private like a temp dir"
-    assert not [p for p in outdir.parent.iterdir() if p.name.startswith(".student-tmp")]
+    assert [p.name for p in outdir.parent.iterdir()] == ["student"], "no temporary folder is left beside it"
 
 
 def test_existing_files_need_force(source, tmp_path, capsys):
@@ -210,7 +210,7 @@ def test_a_bad_notebook_writes_nothing(source, tmp_path, capsys):
     assert main(["student", str(outdir), "--source", str(source)]) == 1
     assert "03-c.ipynb, cell 0" in capsys.readouterr().err
     assert not outdir.exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".student-tmp")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary folder is left behind"
 
 
 def test_missing_source_and_outdir_that_is_a_file(tmp_path, capsys):

@@ -31,16 +31,14 @@ temporary folder beside ``outdir`` and moves them in, so a failure leaves nothin
 from __future__ import annotations
 
 import ast
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 
 import nbformat
 
 from cnnbook.course.stubs import PREFIXES, stub
 from cnnbook.data.workbook import workbook_dir
+from cnnbook.serialize import atomic_folder
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -218,21 +216,9 @@ def write_student_edition(outdir, source=None, force: bool = False, lang: str = 
     existing = [name for name, _, _ in editions if (outdir / name).exists()]
     if existing and not force:
         raise FileExistsError(f"{outdir} already holds {', '.join(existing)}; pass --force to overwrite them")
-    outdir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".student-tmp-", dir=outdir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the folder it becomes should not be
-    try:
+    with atomic_folder(outdir, merge=True) as tmp:  # an existing folder keeps the files not written here
         for name, nb, _ in editions:
             nbformat.write(nb, tmp / name)
         for name, data in extras.items():
             (tmp / name).write_bytes(data)
-        if outdir.exists():
-            for name in [name for name, _, _ in editions] + list(extras):
-                os.replace(tmp / name, outdir / name)
-        else:
-            os.replace(tmp, outdir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return [(outdir / name, names) for name, _, names in editions]

@@ -23,6 +23,7 @@ from cnnbook.course.book.figures import FIGURES, describe_figures
 from cnnbook.course.book.stills import freeze_widgets
 from cnnbook.course.student import default_source
 from cnnbook.data.workbook import CLONE, in_clone
+from cnnbook.serialize import atomic_folder
 
 HERE = Path(__file__).resolve().parent
 EDITIONS = ("en", "ko")
@@ -235,9 +236,9 @@ def build_book(outdir, langs=EDITIONS, jobs: int = 2, cache=None, hub_url=None, 
     all_notebooks = [path for lang in langs for path in _sources(lang)[1].values()]
     executed = execute_all(all_notebooks, Path(cache) if cache else None, jobs=jobs, log=log)
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".cnnbook-book-", dir=outdir.parent))
-    try:
-        html_root = work / "html"
+    with tempfile.TemporaryDirectory(prefix=".cnnbook-book-", dir=outdir.parent) as scratch, \
+            atomic_folder(outdir) as html_root:  # the sources and doctrees in scratch, the pages in html_root
+        work = Path(scratch)
         for lang in langs:
             src = work / "src" / lang
             book.stills[lang] = stage(lang, executed, src, hub_url, repo_url, font)
@@ -252,12 +253,6 @@ def build_book(outdir, langs=EDITIONS, jobs: int = 2, cache=None, hub_url=None, 
             book.notebooks[lang] = [p for p in book.pages[lang] if p.startswith("notebooks/")]
         shutil.rmtree(html_root / "jupyter_execute", ignore_errors=True)  # MyST-NB's, of the edition in ko/
         (html_root / MARKER).write_text(json.dumps({"langs": list(langs)}) + "\n", encoding="utf-8")
-        if outdir.exists():
-            old = work / "old"
-            os.replace(outdir, old)
-        os.replace(html_root, outdir)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return book
 
 
