@@ -9,5 +9,8 @@
 | :mod:`cnnbook.course.solutions` | ``show_solution(name)``: one exercise's reference solution, for a stuck learner |
 | :mod:`cnnbook.course.grading` | nbgrader's cell metadata for the exercises (answer/test cells, ``grade_id``, points) |
 
-The course room uses the core, ``data`` and ``models``; nothing below it imports it.
+The course room uses the core, ``data`` and ``models``; nothing below it imports it, with one exception:
+:mod:`cnnbook.course.language` (``tr``, ``N_``) is a core service, which the layers' error messages use to
+speak the learner's language. It imports only the standard library and polib, and this file imports nothing,
+so importing it brings nothing else of the course along (tests/test_layout.py keeps both true).
 """

@@ -29,9 +29,9 @@ from cnnbook.course.language import tr
 class WrongKindError(TypeError, ValueError):
     """A value of the wrong kind for an argument, e.g. ``stride=1.5``.
 
-    A ``TypeError``, as any wrong kind is; also a ``ValueError`` (as NumPy's ``AxisError`` is both a
-    ``ValueError`` and an ``IndexError``), because the models, the training loop and the optimizers refused
-    these values with ``ValueError`` before their checks were gathered here, and code may catch either."""
+    Both a ``TypeError`` (it is the wrong kind) and a ``ValueError`` (it is a bad value for the argument), as
+    NumPy's ``AxisError`` is both a ``ValueError`` and an ``IndexError``: code may catch either, and a caller
+    that checks for bad arguments with ``except ValueError`` catches this one too."""
 
 
 # ---------------------------------------------------------------- numbers

@@ -14,7 +14,7 @@ from cnnbook.viz.figure import MAX_WIDTH, MIN_PANEL, host, pyplot
 def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None):
     """Mean attention distance per layer (one dot per head, a line through the means) in pixels.
 
-    distances : ``(depth, H)`` from :func:`cnnbook.models.vit.attention_distances`.
+    distances : ``(depth, H)`` from :func:`cnnbook.models.measures.attention_distances`.
     cnn_reach : optional ``{label: [pixels per conv layer]}``, e.g. each conv layer's receptive-field
         radius, drawn as lines on the same axes for comparison.
     """
@@ -27,7 +27,7 @@ def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None
         ax.scatter(layers, d[:, h], color="tab:orange", alpha=0.6, s=25, label=tr("ViT head") if h == 0 else None)
     ax.plot(layers, d.mean(axis=1), "o-", color="tab:red", label=tr("ViT mean over heads"))
     for i, (label, reach) in enumerate((cnn_reach or {}).items()):
-        reach = np.asarray(reach, dtype=float)
+        reach = np.asarray(host(reach), dtype=float)
         ax.plot(np.arange(1, reach.size + 1), reach, "s--", color=f"C{i}", label=label)
     ax.axhline(image_size * np.sqrt(2), color="gray", lw=0.8, ls=":", label=tr("image diagonal"))
     ax.set_xlabel(tr("layer"))
@@ -81,7 +81,7 @@ def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, si
 
 def plot_accuracy_vs_data(sizes, accuracies: dict, title=None):
     """Test accuracy against the number of training images (log scale), one line per model."""
-    sizes = np.asarray(sizes)
+    sizes = np.asarray(host(sizes))
     fig, ax = pyplot().subplots(figsize=(5.5, 3.6), layout="constrained")
     for label, acc in accuracies.items():
         acc = np.asarray(host(acc), dtype=float)
@@ -110,7 +110,8 @@ def plot_cross_validation(scores, row_values, col_values, row_name, col_name, ti
         raise ValueError(f"scores must be (rows, cols, folds) = ({len(row_values)}, {len(col_values)}, k), "
                          f"got shape {s.shape}")
     mean, std = s.mean(axis=2), s.std(axis=2)
-    fig, ax = pyplot().subplots(figsize=(1.6 * len(col_values) + 2.2, 1.0 * len(row_values) + 1.6))
+    fig, ax = pyplot().subplots(figsize=(1.6 * len(col_values) + 2.2, 1.0 * len(row_values) + 1.6),
+                                layout="constrained")
     im = ax.imshow(mean, cmap="viridis")
     for (i, j), m in np.ndenumerate(mean):
         ax.text(j, i, f"{m:.3f}\n± {std[i, j]:.3f}", ha="center", va="center", fontsize=8,
@@ -121,7 +122,6 @@ def plot_cross_validation(scores, row_values, col_values, row_name, col_name, ti
     ax.set_ylabel(row_name)
     ax.set_title(title or tr("{k}-fold cross-validation accuracy", k=s.shape[2]))
     fig.colorbar(im, ax=ax, label=tr("mean validation accuracy"))
-    fig.tight_layout()
     return fig
 
 

@@ -3,8 +3,9 @@
 Arrays of either backend come back to the host in exactly one place, :func:`cnnbook.viz.figure.host`; what
 every figure shares (matplotlib with a Hangul font, the size limits, the grid of image panels) is in
 :mod:`cnnbook.viz.figure`.
-Every function draws a new figure and returns it (``matplotlib.figure.Figure``); in a notebook write
-``fig = show_images(X)`` (or end the line with ``;``) so Jupyter shows it once.
+Every function returns the figure it drew (``matplotlib.figure.Figure``), a new one, or, for
+:func:`draw_receptive_field` and :func:`plot_receptive_field_growth` when given ``ax=``, the figure that holds
+that axes; in a notebook write ``fig = show_images(X)`` (or end the line with ``;``) so Jupyter shows it once.
 The text a function draws itself (axis labels, default titles, legends, colour-bar labels) goes through
 :func:`cnnbook.course.language.tr`, so the Korean edition's figures speak Korean; titles and labels a caller
 passes are drawn as given.
