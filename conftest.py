@@ -12,9 +12,10 @@ import os
 import sys
 
 # With pytest-xdist every worker (and every notebook kernel it starts, which inherits this environment)
-# gets one BLAS thread: two workers with two threads each on a 2-core machine fight and run far slower.
+# gets one BLAS thread and one layer thread: two workers with two threads each on a 2-core machine fight
+# and run far slower.
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "CNNBOOK_BLAS_THREADS"):
         os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import numbers
 import os
 import sys
@@ -175,59 +176,104 @@ def as_generator(rng) -> np.random.Generator:
                     "pass e.g. rng=0 or rng=numpy.random.default_rng(0)")
 
 
-# ---------------------------------------------------------------- BLAS threads
+# ---------------------------------------------------------------- threads
 BLAS_THREADS_ENV = "CNNBOOK_BLAS_THREADS"
-DEFAULT_BLAS_THREADS = 1
-"""Threads for NumPy's BLAS inside :func:`blas_threads` (``fit``, ``predict``, ``evaluate``, ``accuracy``).
-
-One, because the workbook's matrix products are small: a second thread gains little on an idle machine,
-and since every product waits for its slowest thread, a thread that has lost its core to another process
-makes the work slower than one thread would. ``$CNNBOOK_BLAS_THREADS`` overrides it (e.g. on a quiet
-machine with many cores). The measurements behind this are in ``benchmarks/README.md`` (Threads)."""
+CGROUP_ROOT = "/sys/fs/cgroup"
 
 _blas_limit = None  # the limit of the outermost active blas_threads() block, None outside
+
+
+def _cgroup_cpu_limit(root: str) -> float | None:
+    """The CPUs a cgroup CPU quota allows (cgroup v2 ``cpu.max``, else v1 ``cpu.cfs_quota_us``), None for none."""
+    for quota_file, period_file in (("cpu.max", None), ("cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us")):
+        try:
+            with open(os.path.join(root, quota_file)) as f:
+                fields = f.read().split()
+            if period_file is not None:
+                with open(os.path.join(root, period_file)) as f:
+                    fields += f.read().split()
+        except OSError:
+            continue
+        if len(fields) < 2 or fields[0] in ("max", "-1"):
+            return None
+        try:
+            quota, period = int(fields[0]), int(fields[1])
+        except ValueError:
+            return None
+        return quota / period if quota > 0 and period > 0 else None
+    return None
+
+
+@functools.lru_cache(maxsize=4)
+def available_cpus(cgroup_root: str = CGROUP_ROOT) -> int:
+    """The CPUs this process may use: those its affinity allows, at most its cgroup CPU quota (rounded up).
+
+    A container limited to half a CPU or one CPU (a JupyterHub server with ``cpu.limit: 1``) gets 1.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS and Windows have no affinity call
+        cpus = os.cpu_count() or 1
+    limit = _cgroup_cpu_limit(cgroup_root)
+    if limit is not None:
+        cpus = min(cpus, math.ceil(limit))
+    return max(1, cpus)
 
 
 def _blas_thread_count(n) -> int:
     if n is None:
         raw = os.environ.get(BLAS_THREADS_ENV, "").strip()
         if not raw:
-            return DEFAULT_BLAS_THREADS
+            return available_cpus()
         if not raw.isdigit() or int(raw) < 1:
             raise ValueError(f"${BLAS_THREADS_ENV}={raw!r} must be a positive integer such as 1; unset it for "
-                             f"the default ({DEFAULT_BLAS_THREADS})")
+                             f"the default (the CPUs this process may use, here {available_cpus()})")
         return int(raw)
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"n={n!r} must be a positive integer (BLAS threads) or None for the default")
     return int(n)
 
 
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    """threadpoolctl's view of the BLAS libraries loaded (None without threadpoolctl); built once, on first use."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+def layer_threads() -> int:
+    """The threads the layers split NumPy work over now: the enclosing :func:`blas_threads` block's,
+    else ``$CNNBOOK_BLAS_THREADS``, else :func:`available_cpus`."""
+    return _blas_thread_count(None) if _blas_limit is None else _blas_limit
+
+
 @contextlib.contextmanager
 def blas_threads(n=None):
-    """A block in which NumPy's BLAS (OpenBLAS, MKL, ...) uses at most ``n`` threads; yields ``n``.
+    """A block in which cnnbook's layers run NumPy's matrix products (and copies) on ``n`` threads; yields ``n``.
 
     ``n=None``: inside another ``blas_threads`` block, keep that block's setting; else
-    ``$CNNBOOK_BLAS_THREADS``, else :data:`DEFAULT_BLAS_THREADS` (1; the docstring there says why).
-    The previous setting comes back when the block ends; nothing changes on import. ``fit``,
-    ``predict``, ``evaluate`` and ``accuracy`` run inside ``blas_threads()``; wrap other heavy NumPy
-    work the same way::
+    ``$CNNBOOK_BLAS_THREADS``, else the CPUs this process may use (:func:`available_cpus`).
+    The layers split the batch over ``n`` threads themselves (:mod:`cnnbook.layers.parallel`), so inside
+    the block NumPy's BLAS (OpenBLAS, MKL, ...) runs one thread per call; the previous setting comes
+    back when the block ends, and nothing changes on import. ``fit``, ``predict``, ``evaluate`` and
+    ``accuracy`` run inside ``blas_threads()``::
 
-        with blas_threads():      # or blas_threads(2) around code that should use two
+        with blas_threads(1):      # one thread, e.g. beside other busy processes
             out, _ = conv2d_forward(x, w, b)
 
-    Needs threadpoolctl (a dependency); without it the block changes nothing. CuPy's cuBLAS is not affected.
+    Needs threadpoolctl (a dependency) to pin BLAS; without it BLAS keeps its own setting. CuPy arrays
+    always run as one stream of GPU work.
     """
     global _blas_limit
     if n is None and _blas_limit is not None:
         yield _blas_limit
         return
     n = _blas_thread_count(n)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        limiter = contextlib.nullcontext()
-    else:
-        limiter = threadpool_limits(limits=n, user_api="blas")
+    controller = _blas_controller()
+    limiter = contextlib.nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
     outer, _blas_limit = _blas_limit, n
     try:
         with limiter:

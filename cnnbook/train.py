@@ -13,7 +13,8 @@ it stops with :class:`TrainingDiverged`; data holding NaN or infinite values is 
 training starts. Evaluation runs in batches, so memory stays bounded for any number of images
 (a ``batch_size`` whose activations would pass :data:`EVAL_MEMORY_BYTES` is split further);
 predictions come back to the host. ``fit``, ``predict``, ``predict_scores``, ``evaluate`` and ``accuracy``
-run with one BLAS thread (:func:`cnnbook.backend.blas_threads`, which says why and how to change it).
+run inside :func:`cnnbook.backend.blas_threads`: the layers use the CPUs this process may use, each thread
+with single-threaded BLAS (the same numbers whatever the count; that function says how to change it).
 """
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ def _refuse_non_finite(X, name, offset=0):
 
 
 def _in_blas_threads(func):
-    """Run ``func`` inside :func:`cnnbook.backend.blas_threads` (one BLAS thread unless set otherwise)."""
+    """Run ``func`` inside :func:`cnnbook.backend.blas_threads` (the default threads unless set otherwise)."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         with backend.blas_threads():

@@ -23,8 +23,8 @@ LR_DECAY = 0.75  # learning rate multiplied by this after every epoch
 
 
 def _blas_threads(n):
-    """A context that limits NumPy's BLAS to ``n`` threads, fit and accuracy included
-    (:func:`cnnbook.backend.blas_threads`; a no-op without threadpoolctl)."""
+    """A context in which the layers run on ``n`` threads (``None``: the default), fit and accuracy included
+    (:func:`cnnbook.backend.blas_threads`)."""
     from cnnbook.backend import blas_threads
     return blas_threads(n)
 
@@ -41,9 +41,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch-size", type=positive_int, default=64, help="minibatch size (default 64)")
     parser.add_argument("--lr", type=learning_rate, default=DEFAULT_LR,
                         help=f"Adam learning rate (default {DEFAULT_LR:g})")
-    parser.add_argument("--threads", type=positive_int, default=1,
-                        help="BLAS threads for NumPy's matrix products (default 1: the layers' products are small, "
-                             "and extra threads mostly spin-wait, several times slower on a busy machine)")
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help="threads the layers split their work over (default: $CNNBOOK_BLAS_THREADS, else the "
+                             "CPUs this process may use)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     # For tests: train and test on the first LIMIT images only.
     parser.add_argument("--limit", type=positive_int, default=None, help=argparse.SUPPRESS)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.backend import get_array_module
-from cnnbook.layers import checks
+from cnnbook.layers import checks, parallel
 from cnnbook.layers.sizes import conv_output_size, window
 
 
@@ -67,6 +67,9 @@ SHORT_ROW = 14
 # is the pixels, slower in one call over all of them than summed over blocks (benchmarks/README.md).
 # CuPy gets one block: on a GPU, fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
+# NumPy: at least this many blocks, so that 2, 4 or 8 threads get equal shares. The blocks do not depend on
+# the thread count, so neither do the results (dw sums the blocks' products in their order).
+MIN_BLOCKS = 8
 
 
 def pixel_order(Wo: int) -> tuple:
@@ -85,10 +88,14 @@ def _hw(order, rows, cols, batch=slice(None)):
 
 
 def _blocks(pixels, xp):
-    """Slices of the first of the ``pixels`` axes, each about :data:`COLUMNS_PER_BLOCK` output pixels."""
+    """Slices of the first of the ``pixels`` axes, each about :data:`COLUMNS_PER_BLOCK` output pixels, at least
+    :data:`MIN_BLOCKS` of them where the axis is that long, as equal as possible (the threads share them out)."""
     size, per_step = pixels[0], pixels[1] * pixels[2]
-    per = max(1, COLUMNS_PER_BLOCK // per_step) if xp is np else size
-    return [slice(start, min(start + per, size)) for start in range(0, size, per)]
+    if xp is not np:
+        return [slice(0, size)] if size else []
+    count = min(size, max(-(-size // max(1, COLUMNS_PER_BLOCK // max(1, per_step))), MIN_BLOCKS))
+    bounds = [size * k // count for k in range(count + 1)]
+    return [slice(bounds[k], bounds[k + 1]) for k in range(count)]
 
 
 def _shifted(order, i, j, block, out_size, stride):
@@ -123,6 +130,15 @@ def _stored(x, order, padding, xp):
     xpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)
     xpad[_hw(order, slice(PH, PH + x.shape[2]), slice(PW, PW + x.shape[3]))] = x_o
     return xpad
+
+
+def _col2im(dxpad, dcols, order, blk, out_size, stride, channels=slice(None)):
+    """Add ``dcols`` ``(KH, KW, C, *block's pixels)`` onto the padded input pixels its columns were copied
+    from (the ``channels`` given); overlapping windows add into the same pixels, one kernel offset at a time."""
+    KH, KW = dcols.shape[:2]
+    for i in range(KH):
+        for j in range(KW):
+            dxpad[(channels,) + _shifted(order, i, j, blk, out_size, stride)[1:]] += dcols[i, j, channels]
 
 
 def _w_matrix(w):
@@ -161,13 +177,15 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     cols = xp.empty((KH, KW, C) + pixels, dtype=x.dtype)
     out = xp.empty((F,) + pixels, dtype=x.dtype)
     w_mat = _w_matrix(w)  # (F, KH*KW*C)
-    for blk in _blocks(pixels, xp):  # a slice of the first pixel axis
+
+    def im2col_product(blk):  # blk: a slice of the first pixel axis; blocks are independent of each other
         for i in range(KH):
             for j in range(KW):
                 cols[i, j, :, blk] = xpad[_shifted(order, i, j, blk, (Ho, Wo), stride)]  # (C, *block's pixels)
         block = out[:, blk].reshape(F, -1)  # (F, m), a view: the product lands in place
         xp.matmul(w_mat, cols[:, :, :, blk].reshape(K, -1), out=block)  # im2col's matrix product
         block += b[:, None]
+    parallel.run(im2col_product, _blocks(pixels, xp), xp, size=cols.size)  # the blocks, over the CPU's threads
     out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
     if order == BATCH_LAST:
         # Pooling, ReLU and the loss run several times slower on batch-last views than on images one
@@ -204,20 +222,31 @@ def conv2d_backward(dout, cache):
     order = pixel_order(Wo)
     dout_o = dout.transpose(order)  # (F, *pixels); contiguous when dout is stored like this layer's output
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)
-    dw_t = xp.zeros((K, F), dtype=w.dtype)
     dxpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)  # stored like xpad
-    for blk in _blocks(cols.shape[3:], xp):  # a slice of the first pixel axis
+    # Batch last, neighbouring blocks of output rows add into the same input rows: dcols is kept whole, and
+    # col2im runs once the products are done, by channels (each pixel gets its sums in the same order).
+    dcols_all = xp.empty_like(cols) if order == BATCH_LAST else None
+
+    def products(blk):  # blk: a slice of the first pixel axis
         dout_mat = dout_o[:, blk].reshape(F, -1)  # (F, m)
         cols_mat = cols[:, :, :, blk].reshape(K, -1)  # (K, m), a view
-        dw_t += cols_mat @ dout_mat.T  # (K, F)
-        dcols = (w_mat_t @ dout_mat).reshape(cols[:, :, :, blk].shape)  # (KH, KW, C, *block's pixels)
-        for i in range(KH):
-            for j in range(KW):
-                # col2im: overlapping windows add into the same pixels, one kernel offset at a time.
-                dxpad[_shifted(order, i, j, blk, (Ho, Wo), stride)] += dcols[i, j]
+        if dcols_all is None:
+            dcols = (w_mat_t @ dout_mat).reshape(cols[:, :, :, blk].shape)  # (KH, KW, C, *block's pixels)
+            _col2im(dxpad, dcols, order, blk, (Ho, Wo), stride)  # images of other blocks are other pixels
+        else:
+            xp.matmul(w_mat_t, dout_mat, out=dcols_all[:, :, :, blk].reshape(K, -1))  # lands in place
+        return cols_mat @ dout_mat.T, dout_mat.sum(axis=1)  # this block's shares of dw_t (K, F) and db (F,)
+
+    shares = parallel.run(products, _blocks(cols.shape[3:], xp), xp, size=cols.size)  # over the CPU's threads
+    dw_t, db = xp.zeros((K, F), dtype=w.dtype), xp.zeros(F, dtype=x.dtype)
+    for dw_share, db_share in shares:  # in the blocks' order: the same sums whatever the thread count
+        dw_t += dw_share
+        db += db_share
+    if dcols_all is not None:
+        parallel.run(lambda c: _col2im(dxpad, dcols_all, order, slice(0, Ho), (Ho, Wo), stride, c),
+                     parallel.split(C, xp), xp, size=dcols_all.size)
     dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))].transpose(_inverse(order))  # (N, C, H, W), a view
     if order == BATCH_LAST:
         dx = xp.ascontiguousarray(dx)  # as the forward output: the layers before run faster on it
     dw = dw_t.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)  # (F, C, KH, KW)
-    db = dout.sum(axis=(0, 2, 3))  # (F,)
     return dx, xp.ascontiguousarray(dw), db

@@ -8,7 +8,7 @@ The backward passes add each kernel offset's contribution with one strided slice
 from __future__ import annotations
 
 from cnnbook.backend import get_array_module
-from cnnbook.layers import checks
+from cnnbook.layers import checks, parallel
 from cnnbook.layers.sizes import window
 
 
@@ -39,16 +39,21 @@ def max_pool2d_forward(x, kernel_size=2, stride=None):
     """
     xp = get_array_module(x)
     (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out_size = _pool_args(x, kernel_size, stride)
-    # A running maximum over the KH*KW shifted slices: a few passes over the output, and no
-    # (N, C, Ho, Wo, KH*KW) copy of every window.
-    out = x[:, :, window(0, Ho, SH), window(0, Wo, SW)].copy()  # (N, C, Ho, Wo)
+    out = xp.empty(x.shape[:2] + out_size, dtype=x.dtype)  # (N, C, Ho, Wo)
     winner = xp.zeros(out.shape, dtype=xp.int32)  # (N, C, Ho, Wo)
-    for di in range(KH):
-        for dj in range(KW):
-            candidate = x[:, :, window(di, Ho, SH), window(dj, Wo, SW)]  # (N, C, Ho, Wo)
-            better = candidate > out  # strictly: on ties the first offset keeps the win
-            winner += better * (di * KW + dj - winner)  # winner = k where better; arithmetic beats masked writes
-            xp.maximum(out, candidate, out=out)
+
+    def running_max(n):  # the images n (a slice of the batch); each image is pooled on its own
+        # A running maximum over the KH*KW shifted slices: a few passes over the output, and no
+        # (N, C, Ho, Wo, KH*KW) copy of every window.
+        best, won = out[n], winner[n]  # views: writing them writes out and winner
+        best[...] = x[n, :, window(0, Ho, SH), window(0, Wo, SW)]
+        for di in range(KH):
+            for dj in range(KW):
+                candidate = x[n, :, window(di, Ho, SH), window(dj, Wo, SW)]  # (n, C, Ho, Wo)
+                better = candidate > best  # strictly: on ties the first offset keeps the win
+                won += better * (di * KW + dj - won)  # won = k where better; arithmetic beats masked writes
+                xp.maximum(best, candidate, out=best)
+    parallel.run(running_max, parallel.split(x.shape[0], xp), xp, size=x.size)  # on the CPU, a share per thread
     return out, (tuple(x.shape), winner, kernel, stride, x.dtype)
 
 
@@ -66,10 +71,13 @@ def max_pool2d_backward(dout, cache):
     N, C, Ho, Wo = winner.shape
     dout = checks.upstream_gradient(dout, winner.shape, dtype, "max_pool2d_forward")
     dx = xp.zeros(x_shape, dtype=dtype)
-    for di in range(KH):
-        for dj in range(KW):
-            routed = dout * (winner == di * KW + dj)  # (N, C, Ho, Wo); a product is faster than where()
-            dx[:, :, window(di, Ho, SH), window(dj, Wo, SW)] += routed
+
+    def route(n):  # the images n (a slice of the batch)
+        for di in range(KH):
+            for dj in range(KW):
+                routed = dout[n] * (winner[n] == di * KW + dj)  # (n, C, Ho, Wo); a product is faster than where()
+                dx[n, :, window(di, Ho, SH), window(dj, Wo, SW)] += routed
+    parallel.run(route, parallel.split(N, xp), xp, size=dx.size)  # on the CPU, a share of the batch per thread
     return dx
 
 

@@ -1,0 +1,254 @@
+"""The layers' threads (cnnbook/layers/parallel.py) and how many there are (cnnbook.backend.available_cpus):
+results the same bit for bit whatever the thread count, the count taken from affinity, cgroup quota,
+environment or the API, and no thread left behind."""
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from cnnbook import backend, layers
+from cnnbook.layers import parallel
+from cnnbook.models import reference_cnn
+from cnnbook.optim import SGD
+from cnnbook.train import fit
+
+
+@pytest.fixture
+def small_pieces(monkeypatch):
+    """The tests' arrays are small: let every piece go to the threads, however few numbers it holds."""
+    monkeypatch.setattr(parallel, "MIN_PIECE_SIZE", 0)
+
+
+def layer_threads_alive():
+    return [t for t in threading.enumerate() if t.name.startswith(parallel.THREAD_NAME)]
+
+
+def conv_step(x, w, b, dout, stride, padding):
+    out, cache = layers.conv2d_forward(x, w, b, stride, padding)
+    return (out, *layers.conv2d_backward(dout, cache))
+
+
+def same_bits(a, b):
+    assert len(a) == len(b)
+    for got, want in zip(a, b):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+# (N, C, F, H, W, stride, padding): batch first (outputs >= 14 wide) and batch last (narrower); odd
+# batches; batches smaller than the thread count; one image; an empty batch
+CASES = [(16, 8, 16, 14, 14, 1, 1), (13, 3, 8, 28, 28, 1, 1), (7, 32, 16, 7, 7, 1, 1), (5, 4, 6, 13, 11, 2, 0),
+         (2, 3, 5, 9, 9, 1, 2), (1, 2, 3, 16, 16, 1, 1), (3, 5, 4, 5, 6, 1, 0), (0, 3, 4, 8, 8, 1, 1)]
+
+
+@pytest.mark.parametrize("N,C,F,H,W,stride,padding", CASES)
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_convolution_on_several_threads_gives_the_same_bits_as_one(N, C, F, H, W, stride, padding, threads,
+                                                                   small_pieces):
+    rng = np.random.default_rng(N * 100 + H)
+    x = rng.standard_normal((N, C, H, W), dtype=np.float32)
+    w = rng.standard_normal((F, C, 3, 3), dtype=np.float32)
+    b = rng.standard_normal(F, dtype=np.float32)
+    Ho, Wo = (H + 2 * padding - 3) // stride + 1, (W + 2 * padding - 3) // stride + 1
+    dout = rng.standard_normal((N, F, Ho, Wo), dtype=np.float32)
+    with backend.blas_threads(1):
+        serial = conv_step(x, w, b, dout, stride, padding)
+    with backend.blas_threads(threads):
+        threaded = conv_step(x, w, b, dout, stride, padding)
+    same_bits(threaded, serial)
+    # and both are the convolution: the naive loops agree within float32 rounding
+    out, cache = layers.conv2d_forward_naive(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64),
+                                             stride, padding)
+    naive = (out, *layers.conv2d_backward_naive(dout.astype(np.float64), cache))
+    for got, want in zip(threaded, naive):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(want).max(initial=0))))
+
+
+@pytest.mark.parametrize("N", [1, 2, 7, 64])
+def test_pooling_and_relu_on_several_threads_give_the_same_bits_as_one(N, small_pieces):
+    rng = np.random.default_rng(N)
+    x = rng.standard_normal((N, 3, 9, 8), dtype=np.float32)
+    x[0, 0, :2, :2] = 1.5  # a tie: the first offset keeps the win on every thread count
+    dout_pool = rng.standard_normal((N, 3, 4, 4), dtype=np.float32)
+    dout_relu = rng.standard_normal(x.shape, dtype=np.float32)
+
+    def steps():
+        out, cache = layers.max_pool2d_forward(x, 2)
+        r, rcache = layers.relu_forward(x)
+        return out, cache[1], layers.max_pool2d_backward(dout_pool, cache), r, layers.relu_backward(dout_relu, rcache)
+
+    with backend.blas_threads(1):
+        serial = steps()
+    with backend.blas_threads(4):
+        threaded = steps()
+    same_bits(threaded, serial)
+    np.testing.assert_array_equal(serial[3], np.maximum(x, 0))
+    np.testing.assert_array_equal(serial[4], dout_relu * (x > 0))
+
+
+def test_training_gives_the_same_numbers_on_one_and_on_several_threads(small_pieces):
+    rng = np.random.default_rng(0)
+    X = rng.random((50, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 50)
+
+    def train(threads):
+        model = reference_cnn(seed=0)
+        with backend.blas_threads(threads):
+            history = fit(model, X, y, epochs=2, batch_size=16, optimizer=SGD(model.parameters(), lr=0.05),
+                          seed=0, progress=False)
+        return history.epoch_loss, [p.data for p in model.parameters()]
+
+    loss_1, params_1 = train(1)
+    loss_3, params_3 = train(3)
+    assert loss_1 == loss_3
+    same_bits(params_3, params_1)
+
+
+def threads_used(pieces, xp, size):
+    seen = set()
+
+    def work(k):
+        seen.add(threading.current_thread().name)
+        time.sleep(0.01)  # long enough for a second thread to take a piece
+        return k * k
+    assert parallel.run(work, range(pieces), xp, size=size) == [k * k for k in range(pieces)]
+    return seen
+
+
+def test_arrays_of_another_module_and_small_pieces_stay_on_the_calling_thread():
+    from strict_array import strict_xp
+    me = threading.current_thread().name
+    with backend.blas_threads(4):
+        assert threads_used(6, strict_xp, size=1 << 30) == {me}  # a stand-in for CuPy: never the pool
+        assert parallel.threads(strict_xp) == 1 and len(parallel.split(10, strict_xp)) == 1
+        assert threads_used(6, np, size=6 * parallel.MIN_PIECE_SIZE - 1) == {me}  # too small to share out
+        assert len(threads_used(6, np, size=6 * parallel.MIN_PIECE_SIZE)) > 1
+    with backend.blas_threads(1):
+        assert threads_used(6, np, size=1 << 30) == {me}
+
+
+def test_pieces_come_back_in_order_and_an_error_in_one_is_raised(small_pieces):
+    with backend.blas_threads(3):
+        assert parallel.run(lambda k: k + 1, range(40), np, size=40) == list(range(1, 41))
+        assert parallel.split(7, np) == [slice(0, 2), slice(2, 4), slice(4, 7)]
+        assert parallel.split(2, np) == [slice(0, 1), slice(1, 2)]  # fewer items than threads
+        assert parallel.split(0, np) == []
+
+        def fails_at_five(k):
+            if k == 5:
+                raise ValueError("piece 5 is bad")
+            return k
+        with pytest.raises(ValueError, match="piece 5 is bad"):
+            parallel.run(fails_at_five, range(20), np, size=20)
+        assert parallel.run(lambda k: k, range(3), np, size=3) == [0, 1, 2]  # the pool still works afterwards
+
+
+def test_the_pool_starts_on_first_use_and_shutdown_stops_its_threads(small_pieces):
+    parallel.shutdown()
+    assert layer_threads_alive() == []
+    with backend.blas_threads(3):
+        parallel.run(lambda k: time.sleep(0.01), range(10), np, size=10)
+    assert 1 <= len(layer_threads_alive()) <= 2  # the calling thread is the third
+    parallel.shutdown()
+    assert layer_threads_alive() == []
+
+
+def run_python(code):
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_import_starts_no_thread_and_a_process_that_used_the_pool_exits():
+    # no thread on import; after a threaded layer the interpreter exits on its own (the pool is stopped at exit)
+    out = run_python(
+        "import threading\n"
+        "before = threading.active_count()\n"
+        "import numpy as np, cnnbook, cnnbook.layers, cnnbook.nn, cnnbook.train, cnnbook.models\n"
+        "assert threading.active_count() == before, threading.enumerate()\n"
+        "from cnnbook import backend, layers\n"
+        "x = np.ones((64, 16, 32, 32), np.float32); w = np.ones((4, 16, 3, 3), np.float32)\n"
+        "with backend.blas_threads(3):\n"
+        "    layers.conv2d_forward(x, w, np.zeros(4, np.float32), 1, 1)\n"
+        "print(sum(t.name.startswith('cnnbook-layer') for t in threading.enumerate()))\n")
+    assert out.strip() == "2"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+def test_a_forked_child_gets_a_pool_of_its_own():
+    run_python(
+        "import os, numpy as np\n"
+        "from cnnbook import backend, layers\n"
+        "x = np.ones((64, 16, 32, 32), np.float32); w = np.ones((4, 16, 3, 3), np.float32)\n"
+        "b = np.zeros(4, np.float32)\n"
+        "with backend.blas_threads(2):\n"
+        "    want = layers.conv2d_forward(x, w, b, 1, 1)[0]\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        got = layers.conv2d_forward(x, w, b, 1, 1)[0]\n"  # would hang with the parent's dead pool
+        "        os._exit(0 if (got == want).all() else 1)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "assert os.waitstatus_to_exitcode(status) == 0, status\n")
+
+
+# ------------------------------------------------------------------ how many threads
+@pytest.fixture
+def cpus(monkeypatch, tmp_path):
+    """``count(affinity, files)``: available_cpus() with ``affinity`` CPUs and cgroup files ``{path: text}``."""
+    monkeypatch.delenv(backend.BLAS_THREADS_ENV, raising=False)
+
+    def count(affinity, files=None):
+        root = tmp_path / f"root{len(list(tmp_path.iterdir()))}"
+        root.mkdir()
+        for path, text in (files or {}).items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text)
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)), raising=False)
+        backend.available_cpus.cache_clear()
+        try:
+            return backend.available_cpus(str(root))
+        finally:
+            backend.available_cpus.cache_clear()
+    return count
+
+
+def test_available_cpus_follow_the_affinity_and_the_cgroup_quota(cpus):
+    assert cpus(8) == 8  # no cgroup files
+    assert cpus(8, {"cpu.max": "max 100000\n"}) == 8
+    assert cpus(8, {"cpu.max": "50000 100000\n"}) == 1  # a hub container with half a CPU
+    assert cpus(8, {"cpu.max": "100000 100000\n"}) == 1
+    assert cpus(8, {"cpu.max": "150000 100000\n"}) == 2  # rounded up
+    assert cpus(2, {"cpu.max": "400000 100000\n"}) == 2  # never more than the affinity allows
+    assert cpus(8, {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}) == 8
+    assert cpus(8, {"cpu/cpu.cfs_quota_us": "300000\n", "cpu/cpu.cfs_period_us": "100000\n"}) == 3
+    assert cpus(8, {"cpu.max": "banana\n"}) == 8  # an unreadable quota is no quota
+    assert cpus(1) == 1
+
+
+def test_the_thread_count_comes_from_the_api_then_the_environment_then_the_cpus(monkeypatch):
+    monkeypatch.delenv(backend.BLAS_THREADS_ENV, raising=False)
+    assert backend.layer_threads() == backend.available_cpus() >= 1
+    with backend.blas_threads() as n:
+        assert n == backend.layer_threads() == backend.available_cpus()
+    monkeypatch.setenv(backend.BLAS_THREADS_ENV, "3")
+    assert backend.layer_threads() == 3
+    with backend.blas_threads(5) as n:
+        assert n == backend.layer_threads() == 5
+        with backend.blas_threads():  # an inner default keeps the outer block's
+            assert backend.layer_threads() == 5
+    with backend.blas_threads():
+        assert backend.layer_threads() == 3
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv(backend.BLAS_THREADS_ENV, bad)
+        with pytest.raises(ValueError, match=rf"\$CNNBOOK_BLAS_THREADS='{bad}' must be a positive integer.*unset it"):
+            backend.layer_threads()
+        with pytest.raises(ValueError, match="CNNBOOK_BLAS_THREADS"):
+            layers.relu_forward(np.ones((2, 3), np.float32))
+    for bad in (0, -2, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="must be a positive integer"):
+            with backend.blas_threads(bad):
+                pass
