@@ -5,7 +5,6 @@ import math
 
 from cnnbook.backend import get_array_module
 from cnnbook.course.language import N_
-from cnnbook.layers import parallel
 from cnnbook.layers._checks import check_array, check_cache, check_dout, check_same_dtype
 
 
@@ -20,10 +19,7 @@ def relu_forward(x):
     """
     xp = get_array_module(x)
     check_array(x, "x", tuple(range(1, 33)), "(N, ...)")
-    out = xp.empty_like(x)
-    # max(x, 0) in place, on the CPU a share of the batch per thread (cnnbook.layers.parallel)
-    parallel.run(lambda n: xp.maximum(x[n], 0, out=out[n]), parallel.split(x.shape[0], xp), xp, size=x.size)
-    return out, x
+    return xp.maximum(x, 0), x
 
 
 def relu_backward(dout, cache):
@@ -37,12 +33,9 @@ def relu_backward(dout, cache):
     """
     x = cache
     check_array(x, "cache", tuple(range(1, 33)), N_("(N, ...) (the x kept by relu_forward)"))
-    xp = get_array_module(dout, x)  # TypeError when NumPy and CuPy arrays meet
+    get_array_module(dout, x)  # TypeError when NumPy and CuPy arrays meet
     dout = check_dout(dout, tuple(x.shape), x.dtype, "relu_forward")
-    dx = xp.empty_like(dout)
-    # dout * (x > 0): a product with the mask, several times faster than where(); a share of the batch per thread
-    parallel.run(lambda n: xp.multiply(dout[n], x[n] > 0, out=dx[n]), parallel.split(x.shape[0], xp), xp, size=x.size)
-    return dx
+    return dout * (x > 0)  # a product with the mask: several times faster than where()
 
 
 def linear_forward(x, w, b):
