@@ -15,6 +15,7 @@ import argparse
 import linecache
 import sys
 import time
+import types
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from benchmarks import harness
 from cnnbook.layers import conv as conv_module
 
 # Each stage, and a piece of source text that only its lines of conv.py contain.
-STAGES = (("products", ("xp.matmul(", " @ ")), ("im2col", ("cols[i, j, :, blk] =",)), ("col2im", ("+= dcols[i, j]",)))
+STAGES = (("products", ("xp.matmul(", " @ ")), ("im2col", ("cols[i, j, :, blk] =",)), ("col2im", ("+= dcols[i, j",)))
 
 
 def stage_of(source: str) -> str:
@@ -33,19 +34,35 @@ def stage_of(source: str) -> str:
     return "other"
 
 
+def _nested_functions(func):
+    """Functions defined inside ``func`` (their code objects, as functions the profiler can register)."""
+    return [types.FunctionType(code, func.__globals__, code.co_name,
+                               closure=tuple(types.CellType() for _ in code.co_freevars))
+            for code in func.__code__.co_consts if isinstance(code, types.CodeType)]
+
+
 def profile_layer(x, w, b, dout, repeats: int):
-    """``{(function, line number): seconds per call}`` of the layer's own lines, and the source of each line."""
+    """``{(function, line number): seconds per call}`` of the layer's own lines, and the source of each line.
+
+    On one thread (``blas_threads(1)``): the profiler sees only the thread it runs in, and the layers' pool
+    (cnnbook/layers/parallel.py) would run the copies in other threads."""
     from line_profiler import LineProfiler
 
-    profiler = LineProfiler(conv_module.conv2d_forward, conv_module.conv2d_backward)
-    for _ in range(2):  # warm-up outside the profile
-        conv_module.conv2d_backward(dout, conv_module.conv2d_forward(x, w, b, 1, 1)[1])
-    profiler.enable_by_count()
-    try:
-        for _ in range(repeats):
+    from cnnbook.backend import blas_threads
+
+    profiler = LineProfiler(conv_module.conv2d_forward, conv_module.conv2d_backward, conv_module._col2im)
+    for outer in (conv_module.conv2d_forward, conv_module.conv2d_backward):
+        for inner in _nested_functions(outer):  # the pieces each layer hands to its thread pool
+            profiler.add_function(inner)
+    with blas_threads(1):
+        for _ in range(2):  # warm-up outside the profile
             conv_module.conv2d_backward(dout, conv_module.conv2d_forward(x, w, b, 1, 1)[1])
-    finally:
-        profiler.disable_by_count()
+        profiler.enable_by_count()
+        try:
+            for _ in range(repeats):
+                conv_module.conv2d_backward(dout, conv_module.conv2d_forward(x, w, b, 1, 1)[1])
+        finally:
+            profiler.disable_by_count()
     stats = profiler.get_stats()
     lines, sources = {}, {}
     for (filename, _, function), timings in stats.timings.items():

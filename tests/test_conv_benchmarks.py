@@ -79,7 +79,7 @@ def test_the_benchmark_refuses_an_alternative_that_disagrees(capsys, monkeypatch
 def test_the_profile_finds_every_stage_in_the_layers_code():
     # If conv.py is rewritten, its lines must still be sorted into stages (not all into "other").
     from cnnbook.layers import conv
-    source = inspect.getsource(conv.conv2d_forward) + inspect.getsource(conv.conv2d_backward)
+    source = "\n".join(inspect.getsource(f) for f in (conv.conv2d_forward, conv.conv2d_backward, conv._col2im))
     statements = [ast.get_source_segment(source, node) for node in ast.walk(ast.parse(source))
                   if isinstance(node, (ast.Assign, ast.AugAssign, ast.Expr))
                   and not isinstance(getattr(node, "value", None), ast.Constant)]  # the code, not the docstrings

@@ -5,7 +5,7 @@ import math
 
 from cnnbook.backend import get_array_module
 from cnnbook.course.language import N_
-from cnnbook.layers import checks, parallel
+from cnnbook.layers import checks
 
 
 def relu_forward(x):
@@ -19,10 +19,7 @@ def relu_forward(x):
     """
     xp = get_array_module(x)
     checks.array(x, "x", "(N, ...)", min_ndim=1)
-    out = xp.empty_like(x)
-    # max(x, 0) in place, on the CPU a share of the batch per thread (cnnbook.layers.parallel)
-    parallel.run(lambda n: xp.maximum(x[n], 0, out=out[n]), parallel.split(x.shape[0], xp), xp, size=x.size)
-    return out, x
+    return xp.maximum(x, 0), x
 
 
 def relu_backward(dout, cache):
@@ -36,13 +33,9 @@ def relu_backward(dout, cache):
     """
     x = cache
     checks.array(x, "cache", N_("(N, ...) (the x kept by relu_forward)"), min_ndim=1)
-    xp = get_array_module(dout, x)  # TypeError when NumPy and CuPy arrays meet
+    get_array_module(dout, x)  # TypeError when NumPy and CuPy arrays meet
     dout = checks.upstream_gradient(dout, tuple(x.shape), x.dtype, "relu_forward")
-    dx = xp.empty_like(dout)
-    # dout * (x > 0): a product with the mask, several times faster than where(); a share of the batch per thread
-    parallel.run(lambda n: xp.multiply(dout[n], x[n] > 0, out=dx[n]), parallel.split(x.shape[0], xp), xp,
-                 size=x.size)
-    return dx
+    return dout * (x > 0)  # a product with the mask: several times faster than where()
 
 
 def linear_forward(x, w, b):

@@ -67,9 +67,9 @@ SHORT_ROW = 14
 # is the pixels, slower in one call over all of them than summed over blocks (benchmarks/README.md).
 # CuPy gets one block: on a GPU, fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
-# NumPy: at least this many blocks, so that 2, 4 or 8 threads get equal shares. The blocks do not depend on
-# the thread count, so neither do the results (dw sums the blocks' products in their order).
-MIN_BLOCKS = 8
+# NumPy: a multiple of this many blocks, so that 2 or 4 threads get equal shares. The blocks do not depend
+# on the thread count, so neither do the results (dw sums the blocks' products in their order).
+BLOCKS_MULTIPLE = 4
 
 
 def pixel_order(Wo: int) -> tuple:
@@ -88,12 +88,13 @@ def _hw(order, rows, cols, batch=slice(None)):
 
 
 def _blocks(pixels, xp):
-    """Slices of the first of the ``pixels`` axes, each about :data:`COLUMNS_PER_BLOCK` output pixels, at least
-    :data:`MIN_BLOCKS` of them where the axis is that long, as equal as possible (the threads share them out)."""
+    """Slices of the first of the ``pixels`` axes, about :data:`COLUMNS_PER_BLOCK` output pixels each or fewer,
+    a multiple of :data:`BLOCKS_MULTIPLE` of them where the axis is that long, as equal as possible."""
     size, per_step = pixels[0], pixels[1] * pixels[2]
     if xp is not np:
         return [slice(0, size)] if size else []
-    count = min(size, max(-(-size // max(1, COLUMNS_PER_BLOCK // max(1, per_step))), MIN_BLOCKS))
+    count = -(-size // max(1, COLUMNS_PER_BLOCK // max(1, per_step)))  # ceil(size / steps per block)
+    count = min(size, -(-count // BLOCKS_MULTIPLE) * BLOCKS_MULTIPLE)
     bounds = [size * k // count for k in range(count + 1)]
     return [slice(bounds[k], bounds[k + 1]) for k in range(count)]
 
@@ -141,6 +142,17 @@ def _col2im(dxpad, dcols, order, blk, out_size, stride, channels=slice(None)):
             dxpad[(channels,) + _shifted(order, i, j, blk, out_size, stride)[1:]] += dcols[i, j, channels]
 
 
+def _images(a, xp):
+    """``a`` ``(C, H, W, N)``, batch last, copied to ``(N, C, H, W)``: a transposed copy, a share of the batch
+    per thread."""
+    images = xp.empty((a.shape[3],) + a.shape[:3], dtype=a.dtype)
+
+    def copy(n):  # the images n, a slice of the batch
+        images[n] = a[..., n].transpose(3, 0, 1, 2)
+    parallel.run(copy, parallel.split(a.shape[3], xp), xp, size=a.size)
+    return images
+
+
 def _w_matrix(w):
     """``w`` as ``(F, KH*KW*C)``, its columns ordered like the rows of ``cols``."""
     F, C, KH, KW = w.shape
@@ -186,11 +198,11 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         xp.matmul(w_mat, cols[:, :, :, blk].reshape(K, -1), out=block)  # im2col's matrix product
         block += b[:, None]
     parallel.run(im2col_product, _blocks(pixels, xp), xp, size=cols.size)  # the blocks, over the CPU's threads
-    out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
     if order == BATCH_LAST:
         # Pooling, ReLU and the loss run several times slower on batch-last views than on images one
         # after another, so the output is copied back (one pass); batch first, the view is fine.
-        out = xp.ascontiguousarray(out)
+        return _images(out, xp), (x, w, b, stride, padding, cols)
+    out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
     return out, (x, w, b, stride, padding, cols)
 
 
@@ -245,8 +257,8 @@ def conv2d_backward(dout, cache):
     if dcols_all is not None:
         parallel.run(lambda c: _col2im(dxpad, dcols_all, order, slice(0, Ho), (Ho, Wo), stride, c),
                      parallel.split(C, xp), xp, size=dcols_all.size)
-    dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))].transpose(_inverse(order))  # (N, C, H, W), a view
-    if order == BATCH_LAST:
-        dx = xp.ascontiguousarray(dx)  # as the forward output: the layers before run faster on it
+    dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))]  # stored in order, unpadded: a view
+    # (N, C, H, W): batch first a view, batch last a copy, as the forward output (the layers before run faster on it)
+    dx = _images(dx, xp) if order == BATCH_LAST else dx.transpose(_inverse(order))
     dw = dw_t.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)  # (F, C, KH, KW)
     return dx, xp.ascontiguousarray(dw), db
