@@ -10,7 +10,9 @@ calls each), and each time reported is a median of wall-clock times (threads sho
 * ``size``: (c) like ``blas``, but each product gets ``T`` BLAS threads only when it is big enough
   (``--size-threshold`` floating-point operations), else one (a copy of the layer's loops, below);
 * ``pool``: (b) the layers' blocks and batch shares spread over a pool of ``T`` threads, each running
-  single-threaded BLAS (``blas_threads(T)``, :mod:`cnnbook.layers.parallel`): the design chosen.
+  single-threaded BLAS (``blas_threads(T)``, :mod:`cnnbook.layers.parallel`): the design chosen;
+* ``default``: (b) with the default thread count (``blas_threads()``: the CPUs this process may use, less
+  those other processes keep busy).
 
 With ``--before DIR`` (a checkout of the package before issue 35, e.g. ``git archive f8258eb cnnbook | tar -x
 -C DIR``) its layers join as ``before 1`` and ``before blas`` (``(a)`` on the old code), and the training step
@@ -236,6 +238,7 @@ def layer_variants(T, x, w, b, dout, before, pp, torch):
     variants["blas"] = (lambda: blas_limit(T), ours)
     variants["size"] = (lambda: blas_limit(1), lambda: conv_step_per_product(pp, x, w, b, dout))
     variants["pool"] = (lambda: backend.blas_threads(T), ours)
+    variants["default"] = (backend.blas_threads, ours)
     if torch is not None:
         variants["torch 1"] = (torch_threads(torch, 1), torch_step(torch, x, w, b, dout))
         variants[f"torch {T}"] = (torch_threads(torch, T), torch_step(torch, x, w, b, dout))
@@ -305,17 +308,17 @@ def main(argv=None) -> int:
                         reference = variants["1 thr"][1]()
                     for name, (context, step) in variants.items():
                         with context():
-                            check(name, step(), reference, exact=name == "pool")
+                            check(name, step(), reference, exact=name in ("pool", "default"))
                     with Others() as row_others:
                         med = interleaved(variants, args.repeats)
                     rows.append((f"{C}->{F} {H}x{W}", med, row_others.cores))
             names = list(rows[0][1])
             print(f"{'layer':<14}" + "".join(f"{n:>12}" for n in names)
-                  + f"{'blas/1':>8}{'size/1':>8}{'pool/1':>8}" + (f"{'1/before':>9}" if before else "")
+                  + f"{'blas/1':>8}{'size/1':>8}{'pool/1':>8}{'dflt/1':>8}" + (f"{'1/before':>9}" if before else "")
                   + (f"{'pool/torch':>11}{'1/torch1':>9}" if torch else "") + f"{'others':>8}")
             for label, med, row_others in rows:
                 line = f"{label:<14}" + "".join(f"{med[n] * 1e3:>12.2f}" for n in names)
-                line += "".join(f"{med['1 thr'] / med[n]:>8.2f}" for n in ("blas", "size", "pool"))
+                line += "".join(f"{med['1 thr'] / med[n]:>8.2f}" for n in ("blas", "size", "pool", "default"))
                 if before:
                     line += f"{med['before 1'] / med['1 thr']:>9.2f}"
                 if torch:

@@ -74,9 +74,10 @@ SHORT_ROW = 14
 # is the pixels, up to 3x slower in one call over 50,000 of them. CuPy gets one block: on a GPU,
 # fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
-# NumPy: a multiple of this many blocks, so that 2 or 4 threads get equal shares. The blocks do not depend
-# on the thread count, so neither do the results (dw sums the blocks' products in their order).
-BLOCKS_MULTIPLE = 4
+# NumPy: a multiple of this many blocks, so that two threads get equal shares (more blocks than needed cost
+# Python overhead at one thread: 4 made the 7x7 layer 10-14% slower there). The blocks do not depend on the
+# thread count, so neither do the results (dw sums the blocks' products in their order).
+BLOCKS_MULTIPLE = 2
 
 
 def pixel_order(Wo: int) -> tuple:
