@@ -247,9 +247,9 @@ def default_threads() -> int:
     """The default thread count: :func:`available_cpus`, less the cores other processes kept busy lately.
 
     Looked at again every :data:`BUSY_WINDOW_S` seconds at most: a core that other processes used more than
-    half of in that window is left to them (with one core busy elsewhere, a second thread of ours waits for
-    its time slices, and a thread that loses its core while it holds the GIL stops the other). Where
-    ``/proc/stat`` is missing, every available CPU.
+    half of since the last look is left to them (with one core busy elsewhere, a second thread of ours waits
+    for its time slices, and a thread that loses its core while it holds the GIL stops the other); the first
+    look goes by the load average. Where ``/proc/stat`` is missing, every available CPU.
     """
     global _busy_sample
     cpus_allowed = available_cpus()
@@ -262,12 +262,13 @@ def default_threads() -> int:
     except (AttributeError, OSError):
         return cpus_allowed
     busy, mine = _busy_cpu_seconds(cpus), time.process_time()
-    count = cpus_allowed
     if busy is None:
-        return count
-    if sample is not None:
+        return cpus_allowed
+    if sample is None:  # a first look: the load average of the last minute stands in for the others' use
+        others = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    else:
         others = (busy - sample[1] - (mine - sample[2])) / (now - sample[0])  # cores, on average
-        count = max(1, min(cpus_allowed, len(cpus) - math.floor(others + 0.5)))
+    count = max(1, min(cpus_allowed, len(cpus) - math.floor(others + 0.5)))
     _busy_sample = (now, busy, mine, count)
     return count
 

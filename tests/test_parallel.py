@@ -251,8 +251,12 @@ def test_the_default_leaves_the_cores_other_processes_keep_busy(monkeypatch, tmp
         return backend.default_threads()
 
     totals = [0.0] * 4
-    fake_proc_stat(stat, totals)
-    assert backend.default_threads() == 4  # nothing known yet: every CPU
+    fake_proc_stat(stat, [0] * 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.7, 0.0, 0.0))
+    assert backend.default_threads() == 2  # a first look goes by the load average: two cores busy
+    monkeypatch.setattr(backend, "_busy_sample", None)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert backend.default_threads() == 4
     assert after(1.0, [1, 1, 0, 0], 2) == 4  # the busy cores were ours
     assert after(1.0, [1, 1, 1, 0], 2) == 3  # one core busy with another process
     assert after(0.1, [1, 1, 1, 1], 2) == 3  # looked at again only after BUSY_WINDOW_S
