@@ -180,6 +180,24 @@ class Others:
         self.cores = (cpu_busy_seconds() - self.all - (time.process_time() - self.mine)) / wall
 
 
+def wake_up_table(repeats=50):
+    """How long an idle pool thread takes to start a task, by how long it sat idle (the calling thread keeps
+    its own core busy meanwhile, as a layer's serial parts do): the cost of every parallel region."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(time.perf_counter).result()
+        print("idle pool thread: median (max) microseconds from submit to start")
+        for idle in (0, 0.0002, 0.001, 0.005, 0.02, 0.1):
+            waits = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                while time.perf_counter() - start < idle:
+                    pass
+                submitted = time.perf_counter()
+                waits.append(pool.submit(time.perf_counter).result() - submitted)
+            print(f"  idle {idle * 1e3:6.1f} ms: {statistics.median(waits) * 1e6:7.1f} ({max(waits) * 1e6:.0f})")
+
+
 def layer_arrays(rng, N, C, F, H, W):
     x = rng.standard_normal((N, C, H, W), dtype=np.float32)
     w = rng.standard_normal((F, C, 3, 3), dtype=np.float32) * np.float32(1 / np.sqrt(9 * C))
@@ -281,7 +299,12 @@ def main(argv=None) -> int:
     parser.add_argument("--busy", action="store_true", help="keep one core busy with another process throughout")
     parser.add_argument("--no-layers", action="store_true", help="only the training step")
     parser.add_argument("--no-train", action="store_true", help="only the layers")
+    parser.add_argument("--wake-up", action="store_true", help="only how long an idle pool thread takes to wake")
     args = parser.parse_args(argv)
+    if args.wake_up:
+        print(f"load average (1, 5, 15 min): {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        wake_up_table()
+        return 0
     T = args.threads
     before = load_before(args.before) if args.before else None
     torch = None

@@ -144,17 +144,6 @@ def _col2im(dxpad, dcols, order, blk, out_size, stride, channels=slice(None)):
             dxpad[(channels,) + _shifted(order, i, j, blk, out_size, stride)[1:]] += dcols[i, j, channels]
 
 
-def _images(a, xp):
-    """``a`` ``(C, H, W, N)``, batch last, copied to ``(N, C, H, W)``: a transposed copy, a share of the batch
-    per thread."""
-    images = xp.empty((a.shape[3],) + a.shape[:3], dtype=a.dtype)
-
-    def copy(n):  # the images n, a slice of the batch
-        images[n] = a[..., n].transpose(3, 0, 1, 2)
-    parallel.run(copy, parallel.split(a.shape[3], xp), xp, size=a.size)
-    return images
-
-
 def _w_matrix(w):
     """``w`` as ``(F, KH*KW*C)``, its columns ordered like the rows of ``cols``."""
     F, C, KH, KW = w.shape
@@ -200,11 +189,11 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         xp.matmul(w_mat, cols[:, :, :, blk].reshape(K, -1), out=block)  # im2col's matrix product
         block += b[:, None]
     parallel.run(im2col_product, _blocks(pixels, xp), xp, size=cols.size)  # the blocks, over the CPU's threads
+    out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
     if order == BATCH_LAST:
         # Pooling, ReLU and the loss run several times slower on batch-last views than on images one
         # after another, so the output is copied back (one pass); batch first, the view is fine.
-        return _images(out, xp), (x, w, b, stride, padding, cols)
-    out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
+        out = xp.ascontiguousarray(out)
     return out, (x, w, b, stride, padding, cols)
 
 
@@ -237,10 +226,12 @@ def conv2d_backward(dout, cache):
     dout_o = dout.transpose(order)  # (F, *pixels); contiguous when dout is stored like this layer's output
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)
     dxpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)  # stored like xpad
-    # Batch last, neighbouring blocks of output rows add into the same input rows: dcols is kept whole, and
-    # col2im runs once the products are done, by channels, block after block (the sums of one thread's order).
-    dcols_all = xp.empty_like(cols) if order == BATCH_LAST else None
     blocks = _blocks(cols.shape[3:], xp)
+    # Batch last, neighbouring blocks of output rows add into the same input rows: when threads share the
+    # blocks out, dcols is kept whole and col2im runs once the products are done, by channels, block after
+    # block (each pixel gets its sums in the order one thread gives them).
+    later = order == BATCH_LAST and len(blocks) > 1 and parallel.threads(xp) > 1
+    dcols_all = xp.empty_like(cols) if later else None
 
     def products(blk):  # blk: a slice of the first pixel axis
         dout_mat = dout_o[:, blk].reshape(F, -1)  # (F, m)
@@ -259,9 +250,9 @@ def conv2d_backward(dout, cache):
     if dcols_all is not None:
         parallel.run(lambda c: [_col2im(dxpad, dcols_all[:, :, :, blk], order, blk, (Ho, Wo), stride, c)
                                 for blk in blocks], parallel.split(C, xp), xp, size=dcols_all.size)
-    dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))]  # stored in order, unpadded: a view
-    # (N, C, H, W): batch first a view, batch last a copy, as the forward output (the layers before run faster on it)
-    dx = _images(dx, xp) if order == BATCH_LAST else dx.transpose(_inverse(order))
+    dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))].transpose(_inverse(order))  # (N, C, H, W), a view
+    if order == BATCH_LAST:
+        dx = xp.ascontiguousarray(dx)  # as the forward output: the layers before run faster on it
     dw = dw_t.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)  # (F, C, KH, KW)
     db = dout.sum(axis=(0, 2, 3))  # (F,)
     return dx, xp.ascontiguousarray(dw), db
