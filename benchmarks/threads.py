@@ -10,7 +10,9 @@ calls each), and each time reported is a median of wall-clock times (threads sho
 * ``size``: (c) like ``blas``, but each product gets ``T`` BLAS threads only when it is big enough
   (``--size-threshold`` floating-point operations), else one (a copy of the layer's loops, below);
 * ``pool``: (b) the layers' blocks and batch shares spread over a pool of ``T`` threads, each running
-  single-threaded BLAS (``blas_threads(T)``, :mod:`cnnbook.layers.parallel`): the design chosen.
+  single-threaded BLAS (``blas_threads(T)``, :mod:`cnnbook.layers.parallel`): the design chosen;
+* ``default``: (b) with the default thread count (``blas_threads()``: the CPUs this process may use, less
+  those other processes keep busy).
 
 With ``--before DIR`` (a checkout of the package before issue 35, e.g. ``git archive f8258eb cnnbook | tar -x
 -C DIR``) its layers join as ``before 1`` and ``before blas`` (``(a)`` on the old code), and the training step
@@ -178,6 +180,24 @@ class Others:
         self.cores = (cpu_busy_seconds() - self.all - (time.process_time() - self.mine)) / wall
 
 
+def wake_up_table(repeats=50):
+    """How long an idle pool thread takes to start a task, by how long it sat idle (the calling thread keeps
+    its own core busy meanwhile, as a layer's serial parts do): the cost of every parallel region."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(time.perf_counter).result()
+        print("idle pool thread: median (max) microseconds from submit to start")
+        for idle in (0, 0.0002, 0.001, 0.005, 0.02, 0.1):
+            waits = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                while time.perf_counter() - start < idle:
+                    pass
+                submitted = time.perf_counter()
+                waits.append(pool.submit(time.perf_counter).result() - submitted)
+            print(f"  idle {idle * 1e3:6.1f} ms: {statistics.median(waits) * 1e6:7.1f} ({max(waits) * 1e6:.0f})")
+
+
 def layer_arrays(rng, N, C, F, H, W):
     x = rng.standard_normal((N, C, H, W), dtype=np.float32)
     w = rng.standard_normal((F, C, 3, 3), dtype=np.float32) * np.float32(1 / np.sqrt(9 * C))
@@ -236,6 +256,7 @@ def layer_variants(T, x, w, b, dout, before, pp, torch):
     variants["blas"] = (lambda: blas_limit(T), ours)
     variants["size"] = (lambda: blas_limit(1), lambda: conv_step_per_product(pp, x, w, b, dout))
     variants["pool"] = (lambda: backend.blas_threads(T), ours)
+    variants["default"] = (backend.blas_threads, ours)
     if torch is not None:
         variants["torch 1"] = (torch_threads(torch, 1), torch_step(torch, x, w, b, dout))
         variants[f"torch {T}"] = (torch_threads(torch, T), torch_step(torch, x, w, b, dout))
@@ -278,7 +299,12 @@ def main(argv=None) -> int:
     parser.add_argument("--busy", action="store_true", help="keep one core busy with another process throughout")
     parser.add_argument("--no-layers", action="store_true", help="only the training step")
     parser.add_argument("--no-train", action="store_true", help="only the layers")
+    parser.add_argument("--wake-up", action="store_true", help="only how long an idle pool thread takes to wake")
     args = parser.parse_args(argv)
+    if args.wake_up:
+        print(f"load average (1, 5, 15 min): {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        wake_up_table()
+        return 0
     T = args.threads
     before = load_before(args.before) if args.before else None
     torch = None
@@ -305,17 +331,17 @@ def main(argv=None) -> int:
                         reference = variants["1 thr"][1]()
                     for name, (context, step) in variants.items():
                         with context():
-                            check(name, step(), reference, exact=name == "pool")
+                            check(name, step(), reference, exact=name in ("pool", "default"))
                     with Others() as row_others:
                         med = interleaved(variants, args.repeats)
                     rows.append((f"{C}->{F} {H}x{W}", med, row_others.cores))
             names = list(rows[0][1])
             print(f"{'layer':<14}" + "".join(f"{n:>12}" for n in names)
-                  + f"{'blas/1':>8}{'size/1':>8}{'pool/1':>8}" + (f"{'1/before':>9}" if before else "")
+                  + f"{'blas/1':>8}{'size/1':>8}{'pool/1':>8}{'dflt/1':>8}" + (f"{'1/before':>9}" if before else "")
                   + (f"{'pool/torch':>11}{'1/torch1':>9}" if torch else "") + f"{'others':>8}")
             for label, med, row_others in rows:
                 line = f"{label:<14}" + "".join(f"{med[n] * 1e3:>12.2f}" for n in names)
-                line += "".join(f"{med['1 thr'] / med[n]:>8.2f}" for n in ("blas", "size", "pool"))
+                line += "".join(f"{med['1 thr'] / med[n]:>8.2f}" for n in ("blas", "size", "pool", "default"))
                 if before:
                     line += f"{med['before 1'] / med['1 thr']:>9.2f}"
                 if torch:

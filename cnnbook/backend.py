@@ -24,6 +24,7 @@ import math
 import numbers
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -180,7 +181,7 @@ def as_generator(rng) -> np.random.Generator:
 BLAS_THREADS_ENV = "CNNBOOK_BLAS_THREADS"
 CGROUP_ROOT = "/sys/fs/cgroup"
 
-_blas_limit = None  # the limit of the outermost active blas_threads() block, None outside
+_blas_limit = None  # inside blas_threads(): the block's thread count, 0 for the default; None outside
 
 
 def _cgroup_cpu_limit(root: str) -> float | None:
@@ -220,11 +221,64 @@ def available_cpus(cgroup_root: str = CGROUP_ROOT) -> int:
     return max(1, cpus)
 
 
-def _blas_thread_count(n) -> int:
+PROC_STAT = "/proc/stat"
+BUSY_WINDOW_S = 0.5  # how often the default thread count looks again at what other processes use
+_busy_sample = None  # (monotonic time, busy CPU seconds of this process's CPUs, this process's CPU seconds, count)
+
+
+def _busy_cpu_seconds(cpus) -> float | None:
+    """CPU seconds the CPUs numbered in ``cpus`` have been busy since boot (``/proc/stat``: all but idle and
+    I/O wait, steal included), or None where that file is missing or unreadable."""
+    try:
+        with open(PROC_STAT) as f:
+            lines = f.read().splitlines()
+        busy = 0
+        for line in lines:
+            name, *fields = line.split()
+            if name[:3] == "cpu" and name[3:].isdigit() and int(name[3:]) in cpus:
+                user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in (fields + ["0"] * 8)[:8])
+                busy += user + nice + system + irq + softirq + steal
+        return busy / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def default_threads() -> int:
+    """The default thread count: :func:`available_cpus`, less the cores other processes kept busy lately.
+
+    Looked at again every :data:`BUSY_WINDOW_S` seconds at most: a core that other processes used more than
+    half of since the last look is left to them (with one core busy elsewhere, a second thread of ours waits
+    for its time slices, and a thread that loses its core while it holds the GIL stops the other); the first
+    look goes by the load average. Where ``/proc/stat`` is missing, every available CPU.
+    """
+    global _busy_sample
+    cpus_allowed = available_cpus()
+    now = time.monotonic()
+    sample = _busy_sample
+    if sample is not None and now - sample[0] < BUSY_WINDOW_S:
+        return sample[3]
+    try:
+        cpus = os.sched_getaffinity(0)
+    except (AttributeError, OSError):
+        return cpus_allowed
+    busy, mine = _busy_cpu_seconds(cpus), time.process_time()
+    if busy is None:
+        return cpus_allowed
+    if sample is None:  # a first look: the load average of the last minute stands in for the others' use
+        others = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    else:
+        others = (busy - sample[1] - (mine - sample[2])) / (now - sample[0])  # cores, on average
+    count = max(1, min(cpus_allowed, len(cpus) - math.floor(others + 0.5)))
+    _busy_sample = (now, busy, mine, count)
+    return count
+
+
+def _requested_threads(n) -> int | None:
+    """``n`` checked, else ``$CNNBOOK_BLAS_THREADS``, else None (the default, :func:`default_threads`)."""
     if n is None:
         raw = os.environ.get(BLAS_THREADS_ENV, "").strip()
         if not raw:
-            return available_cpus()
+            return None
         if not raw.isdigit() or int(raw) < 1:
             raise ValueError(f"${BLAS_THREADS_ENV}={raw!r} must be a positive integer such as 1; unset it for "
                              f"the default (the CPUs this process may use, here {available_cpus()})")
@@ -246,20 +300,23 @@ def _blas_controller():
 
 def layer_threads() -> int:
     """The threads the layers split NumPy work over now: the enclosing :func:`blas_threads` block's,
-    else ``$CNNBOOK_BLAS_THREADS``, else :func:`available_cpus`."""
-    return _blas_thread_count(None) if _blas_limit is None else _blas_limit
+    else ``$CNNBOOK_BLAS_THREADS``, else :func:`default_threads`."""
+    requested = _requested_threads(None) if _blas_limit is None else _blas_limit
+    return requested or default_threads()
 
 
 @contextlib.contextmanager
 def blas_threads(n=None):
-    """A block in which cnnbook's layers run NumPy's matrix products (and copies) on ``n`` threads; yields ``n``.
+    """A block in which cnnbook's layers run NumPy's matrix products (and copies) on ``n`` threads; yields the
+    count in effect as it starts.
 
     ``n=None``: inside another ``blas_threads`` block, keep that block's setting; else
-    ``$CNNBOOK_BLAS_THREADS``, else the CPUs this process may use (:func:`available_cpus`).
-    The layers split the batch over ``n`` threads themselves (:mod:`cnnbook.layers.parallel`), so inside
+    ``$CNNBOOK_BLAS_THREADS``, else the default, :func:`default_threads`: the CPUs this process may use
+    (:func:`available_cpus`), less those other processes keep busy, looked at again as the block runs.
+    The layers split their work over the threads themselves (:mod:`cnnbook.layers.parallel`), so inside
     the block NumPy's BLAS (OpenBLAS, MKL, ...) runs one thread per call; the previous setting comes
-    back when the block ends, and nothing changes on import. ``fit``, ``predict``, ``evaluate`` and
-    ``accuracy`` run inside ``blas_threads()``::
+    back when the block ends, and nothing changes on import. The numbers computed do not depend on the
+    thread count. ``fit``, ``predict``, ``evaluate`` and ``accuracy`` run inside ``blas_threads()``::
 
         with blas_threads(1):      # one thread, e.g. beside other busy processes
             out, _ = conv2d_forward(x, w, b)
@@ -269,14 +326,14 @@ def blas_threads(n=None):
     """
     global _blas_limit
     if n is None and _blas_limit is not None:
-        yield _blas_limit
+        yield layer_threads()
         return
-    n = _blas_thread_count(n)
+    requested = _requested_threads(n)
     controller = _blas_controller()
     limiter = contextlib.nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
-    outer, _blas_limit = _blas_limit, n
+    outer, _blas_limit = _blas_limit, requested or 0  # 0: the default, decided as the layers run
     try:
         with limiter:
-            yield n
+            yield layer_threads()
     finally:
         _blas_limit = outer

@@ -227,8 +227,56 @@ def test_available_cpus_follow_the_affinity_and_the_cgroup_quota(cpus):
     assert cpus(1) == 1
 
 
-def test_the_thread_count_comes_from_the_api_then_the_environment_then_the_cpus(monkeypatch):
+def fake_proc_stat(path, busy_jiffies):
+    """A /proc/stat whose CPUs 0, 1, 2, ... have been busy ``busy_jiffies[k]`` ticks (and idle 10**6)."""
+    lines = ["cpu  0 0 0 0 0 0 0 0 0 0"]
+    lines += [f"cpu{k} {busy} 0 0 1000000 0 0 0 0 0 0" for k, busy in enumerate(busy_jiffies)]
+    path.write_text("\n".join(lines + ["intr 0", "ctxt 0"]) + "\n")
+
+
+def test_the_default_leaves_the_cores_other_processes_keep_busy(monkeypatch, tmp_path):
+    stat, hz = tmp_path / "stat", os.sysconf("SC_CLK_TCK")
+    clock, mine = [100.0], [5.0]
+    monkeypatch.setattr(backend, "PROC_STAT", str(stat))
+    monkeypatch.setattr(backend, "_busy_sample", None)
+    monkeypatch.setattr(backend, "available_cpus", lambda: 4)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(backend.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(backend.time, "process_time", lambda: mine[0])
+
+    def after(seconds, busy_cores, my_cores):  # the next look, ``seconds`` later
+        clock[0] += seconds
+        mine[0] += my_cores * seconds
+        totals[:] = [t + b * seconds * hz for t, b in zip(totals, busy_cores)]
+        fake_proc_stat(stat, [round(t) for t in totals])
+        return backend.default_threads()
+
+    totals = [0.0] * 4
+    fake_proc_stat(stat, [0] * 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.7, 0.0, 0.0))
+    assert backend.default_threads() == 2  # a first look goes by the load average: two cores busy
+    monkeypatch.setattr(backend, "_busy_sample", None)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert backend.default_threads() == 4
+    assert after(1.0, [1, 1, 0, 0], 2) == 4  # the busy cores were ours
+    assert after(1.0, [1, 1, 1, 0], 2) == 3  # one core busy with another process
+    assert after(0.1, [1, 1, 1, 1], 2) == 3  # looked at again only after BUSY_WINDOW_S
+    assert after(1.0, [1, 1, 0.6, 0.6], 2) == 3  # 1.2 cores elsewhere: one left to them
+    assert after(1.0, [1, 1, 1, 1], 0) == 1  # all busy elsewhere: still one thread
+    assert after(1.0, [0.4, 0, 0, 0], 0) == 4  # less than half a core: not worth leaving
+
+
+def test_without_proc_stat_the_default_is_every_available_cpu(monkeypatch, tmp_path):
+    monkeypatch.setattr(backend, "PROC_STAT", str(tmp_path / "missing"))
+    monkeypatch.setattr(backend, "_busy_sample", None)
+    assert backend.default_threads() == backend.available_cpus()
+    assert backend.default_threads() == backend.available_cpus()
+
+
+def test_the_thread_count_comes_from_the_api_then_the_environment_then_the_cpus(monkeypatch, tmp_path):
     monkeypatch.delenv(backend.BLAS_THREADS_ENV, raising=False)
+    monkeypatch.setattr(backend, "PROC_STAT", str(tmp_path / "missing"))  # the default: every available CPU
+    monkeypatch.setattr(backend, "_busy_sample", None)
     assert backend.layer_threads() == backend.available_cpus() >= 1
     with backend.blas_threads() as n:
         assert n == backend.layer_threads() == backend.available_cpus()

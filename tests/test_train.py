@@ -333,8 +333,10 @@ def blas_threads_now():
     return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
 
 
-def test_fit_and_evaluation_run_blas_on_one_thread_and_the_layers_on_the_chosen_threads(monkeypatch):
+def test_fit_and_evaluation_run_blas_on_one_thread_and_the_layers_on_the_chosen_threads(monkeypatch, tmp_path):
     monkeypatch.delenv("CNNBOOK_BLAS_THREADS", raising=False)
+    monkeypatch.setattr(backend, "PROC_STAT", str(tmp_path / "missing"))  # the default: every available CPU
+    monkeypatch.setattr(backend, "_busy_sample", None)
     X, y = tiny_data()
     model = tiny_cnn()
     before = blas_threads_now()

@@ -67,9 +67,6 @@ SHORT_ROW = 14
 # is the pixels, slower in one call over all of them than summed over blocks (benchmarks/README.md).
 # CuPy gets one block: on a GPU, fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
-# NumPy: a multiple of this many blocks, so that 2 or 4 threads get equal shares. The blocks do not depend
-# on the thread count, so neither do the results (dw sums the blocks' products in their order).
-BLOCKS_MULTIPLE = 4
 
 
 def pixel_order(Wo: int) -> tuple:
@@ -88,15 +85,13 @@ def _hw(order, rows, cols, batch=slice(None)):
 
 
 def _blocks(pixels, xp):
-    """Slices of the first of the ``pixels`` axes, about :data:`COLUMNS_PER_BLOCK` output pixels each or fewer,
-    a multiple of :data:`BLOCKS_MULTIPLE` of them where the axis is that long, as equal as possible."""
+    """Slices of the first of the ``pixels`` axes, each about :data:`COLUMNS_PER_BLOCK` output pixels.
+
+    The blocks do not depend on the thread count, so neither do the results: the threads share them out,
+    and dw sums their products in their order."""
     size, per_step = pixels[0], pixels[1] * pixels[2]
-    if xp is not np:
-        return [slice(0, size)] if size else []
-    count = -(-size // max(1, COLUMNS_PER_BLOCK // max(1, per_step)))  # ceil(size / steps per block)
-    count = min(size, -(-count // BLOCKS_MULTIPLE) * BLOCKS_MULTIPLE)
-    bounds = [size * k // count for k in range(count + 1)]
-    return [slice(bounds[k], bounds[k + 1]) for k in range(count)]
+    per = max(1, COLUMNS_PER_BLOCK // max(1, per_step)) if xp is np else size
+    return [slice(start, min(start + per, size)) for start in range(0, size, per)]
 
 
 def _shifted(order, i, j, block, out_size, stride):
@@ -140,17 +135,6 @@ def _col2im(dxpad, dcols, order, blk, out_size, stride, channels=slice(None)):
     for i in range(KH):
         for j in range(KW):
             dxpad[(channels,) + _shifted(order, i, j, blk, out_size, stride)[1:]] += dcols[i, j, channels]
-
-
-def _images(a, xp):
-    """``a`` ``(C, H, W, N)``, batch last, copied to ``(N, C, H, W)``: a transposed copy, a share of the batch
-    per thread."""
-    images = xp.empty((a.shape[3],) + a.shape[:3], dtype=a.dtype)
-
-    def copy(n):  # the images n, a slice of the batch
-        images[n] = a[..., n].transpose(3, 0, 1, 2)
-    parallel.run(copy, parallel.split(a.shape[3], xp), xp, size=a.size)
-    return images
 
 
 def _w_matrix(w):
@@ -198,11 +182,11 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         xp.matmul(w_mat, cols[:, :, :, blk].reshape(K, -1), out=block)  # im2col's matrix product
         block += b[:, None]
     parallel.run(im2col_product, _blocks(pixels, xp), xp, size=cols.size)  # the blocks, over the CPU's threads
+    out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
     if order == BATCH_LAST:
         # Pooling, ReLU and the loss run several times slower on batch-last views than on images one
         # after another, so the output is copied back (one pass); batch first, the view is fine.
-        return _images(out, xp), (x, w, b, stride, padding, cols)
-    out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
+        out = xp.ascontiguousarray(out)
     return out, (x, w, b, stride, padding, cols)
 
 
@@ -235,9 +219,12 @@ def conv2d_backward(dout, cache):
     dout_o = dout.transpose(order)  # (F, *pixels); contiguous when dout is stored like this layer's output
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)
     dxpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)  # stored like xpad
-    # Batch last, neighbouring blocks of output rows add into the same input rows: dcols is kept whole, and
-    # col2im runs once the products are done, by channels (each pixel gets its sums in the same order).
-    dcols_all = xp.empty_like(cols) if order == BATCH_LAST else None
+    blocks = _blocks(cols.shape[3:], xp)
+    # Batch last, neighbouring blocks of output rows add into the same input rows: when threads share the
+    # blocks out, dcols is kept whole and col2im runs once the products are done, by channels, block after
+    # block (each pixel gets its sums in the order one thread gives them).
+    later = order == BATCH_LAST and len(blocks) > 1 and parallel.threads(xp) > 1
+    dcols_all = xp.empty_like(cols) if later else None
 
     def products(blk):  # blk: a slice of the first pixel axis
         dout_mat = dout_o[:, blk].reshape(F, -1)  # (F, m)
@@ -247,18 +234,18 @@ def conv2d_backward(dout, cache):
             _col2im(dxpad, dcols, order, blk, (Ho, Wo), stride)  # images of other blocks are other pixels
         else:
             xp.matmul(w_mat_t, dout_mat, out=dcols_all[:, :, :, blk].reshape(K, -1))  # lands in place
-        return cols_mat @ dout_mat.T, dout_mat.sum(axis=1)  # this block's shares of dw_t (K, F) and db (F,)
+        return cols_mat @ dout_mat.T  # this block's share of dw_t (K, F)
 
-    shares = parallel.run(products, _blocks(cols.shape[3:], xp), xp, size=cols.size)  # over the CPU's threads
-    dw_t, db = xp.zeros((K, F), dtype=w.dtype), xp.zeros(F, dtype=x.dtype)
-    for dw_share, db_share in shares:  # in the blocks' order: the same sums whatever the thread count
+    shares = parallel.run(products, blocks, xp, size=cols.size)  # the blocks, shared out over the CPU's threads
+    dw_t = xp.zeros((K, F), dtype=w.dtype)
+    for dw_share in shares:  # in the blocks' order: the same sum whatever the thread count
         dw_t += dw_share
-        db += db_share
     if dcols_all is not None:
-        parallel.run(lambda c: _col2im(dxpad, dcols_all, order, slice(0, Ho), (Ho, Wo), stride, c),
-                     parallel.split(C, xp), xp, size=dcols_all.size)
-    dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))]  # stored in order, unpadded: a view
-    # (N, C, H, W): batch first a view, batch last a copy, as the forward output (the layers before run faster on it)
-    dx = _images(dx, xp) if order == BATCH_LAST else dx.transpose(_inverse(order))
+        parallel.run(lambda c: [_col2im(dxpad, dcols_all[:, :, :, blk], order, blk, (Ho, Wo), stride, c)
+                                for blk in blocks], parallel.split(C, xp), xp, size=dcols_all.size)
+    dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))].transpose(_inverse(order))  # (N, C, H, W), a view
+    if order == BATCH_LAST:
+        dx = xp.ascontiguousarray(dx)  # as the forward output: the layers before run faster on it
     dw = dw_t.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)  # (F, C, KH, KW)
+    db = dout.sum(axis=(0, 2, 3))  # (F,)
     return dx, xp.ascontiguousarray(dw), db

@@ -1,7 +1,7 @@
 """The layers' threads: NumPy work split over a small pool of threads, each running single-threaded BLAS.
 
 A layer cuts its work into independent pieces (blocks of output pixels in the convolution, shares of
-the batch in pooling and ReLU) and hands them to :func:`run`; NumPy releases the GIL in its matrix
+the batch in max pooling) and hands them to :func:`run`; NumPy releases the GIL in its matrix
 products and in most copies and ufuncs, so the pieces run at the same time on different cores.
 Inside a piece, BLAS runs one thread (:func:`cnnbook.backend.blas_threads` pins it), which avoids
 OpenBLAS's own threads: they split these small products badly and spin-wait when another process
@@ -9,8 +9,9 @@ holds a core.
 
 Each thread takes the next piece when it is done with one, so a thread whose core is busy with
 another process simply does fewer pieces. How many threads: :func:`cnnbook.backend.layer_threads`
-(``$CNNBOOK_BLAS_THREADS``, a ``blas_threads(n)`` block, else the CPUs this process may use).
-CuPy arrays, one thread, or a single piece run in the calling thread, in order, as a plain loop would.
+(a ``blas_threads(n)`` block, ``$CNNBOOK_BLAS_THREADS``, else the CPUs this process may use, less those
+other processes keep busy). CuPy arrays, one thread, small pieces or a single piece run in the calling
+thread, in order, as a plain loop would.
 
 The pieces of a layer must write to disjoint parts of its arrays; results that are sums over pieces
 (a convolution's ``dw``) come back from :func:`run` in the pieces' order and are added up in that

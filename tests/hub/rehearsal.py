@@ -49,7 +49,7 @@ LOOPBACK = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
 # Environment every single-user server (and so every kernel) gets: one BLAS/OpenMP thread, as a pod with
 # `singleuser.cpu.limit: 1` should (deploy/z2jh/config.yaml sets the same through singleuser.extraEnv).
 SINGLEUSER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                  "MPLBACKEND": "Agg"}
+                  "CNNBOOK_BLAS_THREADS": "1", "MPLBACKEND": "Agg"}
 # Passed through from this environment when set (OPENBLAS_CORETYPE is this machine's, and stays as it is).
 ENV_KEEP = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CNNBOOK_BACKEND", "CNNBOOK_FASHION_MNIST_DIR"]
 

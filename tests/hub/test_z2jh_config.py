@@ -95,6 +95,7 @@ def test_the_requests_are_those_of_the_lab_guides_sizing_table(config):
         assert f"`singleuser.{key}: {value}`" in guide, key
     # one BLAS thread per kernel, so a kernel never wants more CPUs than the limit gives it
     assert su["extraEnv"]["OPENBLAS_NUM_THREADS"] == su["extraEnv"]["OMP_NUM_THREADS"] == "1"
+    assert su["extraEnv"]["CNNBOOK_BLAS_THREADS"] == "1"  # and one thread for the layers
     assert su["cpu"]["limit"] >= 1
 
 
