@@ -15,7 +15,6 @@ import argparse
 import linecache
 import sys
 import time
-import types
 
 import numpy as np
 
@@ -23,7 +22,12 @@ from benchmarks import harness
 from cnnbook.layers import conv as conv_module
 
 # Each stage, and a piece of source text that only its lines of conv.py contain.
-STAGES = (("products", ("xp.matmul(", " @ ")), ("im2col", ("cols[i, j, :, blk] =",)), ("col2im", ("+= dcols[i, j",)))
+STAGES = (("products", ("xp.matmul(", " @ ")), ("im2col", ("cols[:, :, :, blk] =",)), ("col2im", ("+= dcols[i, j",)))
+
+
+# The layer and the pieces of work it hands to its threads (cnnbook/layers/parallel.py).
+LAYER_FUNCTIONS = (conv_module.conv2d_forward, conv_module.conv2d_backward, conv_module._im2col_product,
+                   conv_module._backward_products, conv_module._col2im)
 
 
 def stage_of(source: str) -> str:
@@ -32,13 +36,6 @@ def stage_of(source: str) -> str:
         if any(mark in source for mark in marks):
             return stage
     return "other"
-
-
-def _nested_functions(func):
-    """Functions defined inside ``func`` (their code objects, as functions the profiler can register)."""
-    return [types.FunctionType(code, func.__globals__, code.co_name,
-                               closure=tuple(types.CellType() for _ in code.co_freevars))
-            for code in func.__code__.co_consts if isinstance(code, types.CodeType)]
 
 
 def profile_layer(x, w, b, dout, repeats: int):
@@ -50,10 +47,7 @@ def profile_layer(x, w, b, dout, repeats: int):
 
     from cnnbook.backend import blas_threads
 
-    profiler = LineProfiler(conv_module.conv2d_forward, conv_module.conv2d_backward, conv_module._col2im)
-    for outer in (conv_module.conv2d_forward, conv_module.conv2d_backward):
-        for inner in _nested_functions(outer):  # the pieces each layer hands to its thread pool
-            profiler.add_function(inner)
+    profiler = LineProfiler(*LAYER_FUNCTIONS)
     with blas_threads(1):
         for _ in range(2):  # warm-up outside the profile
             conv_module.conv2d_backward(dout, conv_module.conv2d_forward(x, w, b, 1, 1)[1])

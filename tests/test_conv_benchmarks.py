@@ -78,8 +78,7 @@ def test_the_benchmark_refuses_an_alternative_that_disagrees(capsys, monkeypatch
 
 def test_the_profile_finds_every_stage_in_the_layers_code():
     # If conv.py is rewritten, its lines must still be sorted into stages (not all into "other").
-    from cnnbook.layers import conv
-    source = "\n".join(inspect.getsource(f) for f in (conv.conv2d_forward, conv.conv2d_backward, conv._col2im))
+    source = "\n".join(inspect.getsource(f) for f in conv_profile.LAYER_FUNCTIONS)
     statements = [ast.get_source_segment(source, node) for node in ast.walk(ast.parse(source))
                   if isinstance(node, (ast.Assign, ast.AugAssign, ast.Expr))
                   and not isinstance(getattr(node, "value", None), ast.Constant)]  # the code, not the docstrings
@@ -97,7 +96,7 @@ def test_the_profile_splits_the_layer_into_stages(capsys):
     total, products, im2col, col2im, other, rate = map(float, row.groups())
     assert min(products, im2col, col2im) > 0 and rate > 0
     assert abs(products + im2col + col2im + other - total) <= 0.02  # the stages add up to the layer (2 decimals)
-    assert re.search(r"^\s+[\d.]+ ms\s+[\d.]+%  conv2d_backward:\d+  dxpad\[", out, re.M)  # --lines: col2im's line
+    assert re.search(r"^\s+[\d.]+ ms\s+[\d.]+%  _col2im:\d+  dxpad\[", out, re.M)  # --lines: col2im's line
 
 
 # ---------------------------------------------------------------- bench_conv.py

@@ -25,6 +25,8 @@ Only array-module functions that NumPy and CuPy share are used, so the same code
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from cnnbook.backend import get_array_module
@@ -67,6 +69,7 @@ SHORT_ROW = 14
 # is the pixels, slower in one call over all of them than summed over blocks (benchmarks/README.md).
 # CuPy gets one block: on a GPU, fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
+MIN_BLOCKS = 4  # the block count is a multiple of this (when the axis allows): even shares for 1, 2 or 4 threads
 
 
 def pixel_order(Wo: int) -> tuple:
@@ -85,13 +88,20 @@ def _hw(order, rows, cols, batch=slice(None)):
 
 
 def _blocks(pixels, xp):
-    """Slices of the first of the ``pixels`` axes, each about :data:`COLUMNS_PER_BLOCK` output pixels.
+    """The first of the ``pixels`` axes cut into equal slices of about :data:`COLUMNS_PER_BLOCK` output pixels,
+    in a count that is a multiple of :data:`MIN_BLOCKS` (as far as the axis allows).
 
-    The blocks do not depend on the thread count, so neither do the results: the threads share them out,
-    and dw sums their products in their order."""
+    The blocks depend on the shape only, never on the thread count, so neither do the results: threads
+    share the blocks out, and ``dw`` sums their products in their order. A multiple of four equal blocks
+    shares out evenly over one, two or four threads. CuPy gets one block: on a GPU, fewer and bigger
+    launches win."""
     size, per_step = pixels[0], pixels[1] * pixels[2]
-    per = max(1, COLUMNS_PER_BLOCK // max(1, per_step)) if xp is np else size
-    return [slice(start, min(start + per, size)) for start in range(0, size, per)]
+    if xp is not np or size == 0:
+        return [slice(0, size)]
+    count = max(1, -(-size * per_step // COLUMNS_PER_BLOCK))  # blocks of at most COLUMNS_PER_BLOCK columns
+    count = min(size, -(-count // MIN_BLOCKS) * MIN_BLOCKS)
+    bounds = [size * k // count for k in range(count + 1)]
+    return [slice(bounds[k], bounds[k + 1]) for k in range(count)]
 
 
 def _shifted(order, i, j, block, out_size, stride):
@@ -137,6 +147,58 @@ def _col2im(dxpad, dcols, order, blk, out_size, stride, channels=slice(None)):
             dxpad[(channels,) + _shifted(order, i, j, blk, out_size, stride)[1:]] += dcols[i, j, channels]
 
 
+def _windows(xpad, order, blk, kernel, out_size, stride):
+    """What each kernel offset reads for the output pixels in ``blk``, as one view of the padded input, no copy:
+    ``(KH, KW, C, *block's pixels)``, ``[i, j, c, n, ho, wo] = xpad[c, n, ho*SH + i, wo*SW + j]`` (pixel axes in
+    ``order``). The windows overlap in memory (``as_strided``), so the view is only ever read."""
+    (KH, KW), (Ho, Wo), (SH, SW) = kernel, out_size, stride
+    if order == BATCH_FIRST:  # (C, N, Hp, Wp)
+        base = xpad[:, blk]
+        sC, sN, sH, sW = base.strides
+        shape, strides = (KH, KW, base.shape[0], base.shape[1], Ho, Wo), (sH, sW, sC, sN, sH * SH, sW * SW)
+    else:  # (C, Hp, Wp, N): blk is a slice of output rows
+        base = xpad[:, blk.start * SH:]
+        sC, sH, sW, sN = base.strides
+        shape = (KH, KW, base.shape[0], blk.stop - blk.start, Wo, base.shape[3])
+        strides = (sH, sW, sC, sH * SH, sW * SW, sN)
+    return get_array_module(xpad).lib.stride_tricks.as_strided(base, shape, strides)
+
+
+def _im2col_product(blk, xpad, cols, out, w_mat, b, order, out_size, stride):
+    """The forward pass on one block of output pixels ``blk`` (a slice of the first pixel axis): copy its
+    columns into ``cols`` (im2col), multiply, add the bias, into its part of ``out``. Blocks are independent."""
+    cols[:, :, :, blk] = _windows(xpad, order, blk, cols.shape[:2], out_size, stride)  # im2col: one copy
+    block = out[:, blk].reshape(out.shape[0], -1)  # (F, m), a view: the product lands in place
+    xp = get_array_module(out)
+    xp.matmul(w_mat, cols[:, :, :, blk].reshape(w_mat.shape[1], -1), out=block)  # im2col's matrix product
+    block += b[:, None]
+
+
+def _backward_products(blk, dout_o, cols, w_mat_t, dxpad, order, out_size, stride, own_band):
+    """The backward pass on one block ``blk``: its shares of ``dw_t`` ``(K, F)`` and ``db`` ``(F,)``, and its
+    ``dcols`` summed back onto input pixels (col2im): straight into ``dxpad`` when no other block touches
+    those pixels, else (``own_band``) into a band of input rows of its own, returned for the caller to add."""
+    F, K = dout_o.shape[0], w_mat_t.shape[0]
+    dout_mat = dout_o[:, blk].reshape(F, -1)  # (F, m)
+    cols_mat = cols[:, :, :, blk].reshape(K, -1)  # (K, m), a view
+    dw_share = cols_mat @ dout_mat.T  # (K, F)
+    dcols = (w_mat_t @ dout_mat).reshape(cols[:, :, :, blk].shape)  # (KH, KW, C, *block's pixels)
+    band = None
+    if own_band:  # batch last: the block's output rows read input rows its neighbours read too
+        rows = blk.stop - blk.start
+        band = get_array_module(dxpad).zeros(_band_shape(dxpad, rows, cols.shape[0], stride), dtype=dxpad.dtype)
+        _col2im(band, dcols, order, slice(0, rows), out_size, stride)
+    else:
+        _col2im(dxpad, dcols, order, blk, out_size, stride)
+    return dw_share, dout_mat.sum(axis=1), band
+
+
+def _band_shape(dxpad, rows, KH, stride):
+    """The shape of the padded input rows that ``rows`` output rows read, batch last: ``(C, rows_in, Wp, N)``."""
+    C, _, Wp, N = dxpad.shape
+    return C, (rows - 1) * stride[0] + KH, Wp, N
+
+
 def _w_matrix(w):
     """``w`` as ``(F, KH*KW*C)``, its columns ordered like the rows of ``cols``."""
     F, C, KH, KW = w.shape
@@ -166,7 +228,6 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     stride, padding, (Ho, Wo) = check_conv_args(x, w, b, stride, padding)
     N = x.shape[0]
     F, C, KH, KW = w.shape
-    K = KH * KW * C
     order = pixel_order(Wo)
     pixels = (N, Ho, Wo) if order == BATCH_FIRST else (Ho, Wo, N)
     xpad = _stored(x, order, padding, xp)  # (C, N, Hp, Wp) or (C, Hp, Wp, N)
@@ -174,14 +235,9 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     out = xp.empty((F,) + pixels, dtype=x.dtype)
     w_mat = _w_matrix(w)  # (F, KH*KW*C)
 
-    def im2col_product(blk):  # blk: a slice of the first pixel axis; blocks are independent of each other
-        for i in range(KH):
-            for j in range(KW):
-                cols[i, j, :, blk] = xpad[_shifted(order, i, j, blk, (Ho, Wo), stride)]  # (C, *block's pixels)
-        block = out[:, blk].reshape(F, -1)  # (F, m), a view: the product lands in place
-        xp.matmul(w_mat, cols[:, :, :, blk].reshape(K, -1), out=block)  # im2col's matrix product
-        block += b[:, None]
-    parallel.run(im2col_product, _blocks(pixels, xp), xp, size=cols.size)  # the blocks, over the CPU's threads
+    fill = functools.partial(_im2col_product, xpad=xpad, cols=cols, out=out, w_mat=w_mat, b=b, order=order,
+                             out_size=(Ho, Wo), stride=stride)
+    parallel.run(fill, _blocks(pixels, xp), xp, size=cols.size)  # the blocks, shared out over the CPU's threads
     out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
     if order == BATCH_LAST:
         # Pooling, ReLU and the loss run several times slower on batch-last views than on images one
@@ -220,32 +276,19 @@ def conv2d_backward(dout, cache):
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)
     dxpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)  # stored like xpad
     blocks = _blocks(cols.shape[3:], xp)
-    # Batch last, neighbouring blocks of output rows add into the same input rows: when threads share the
-    # blocks out, dcols is kept whole and col2im runs once the products are done, by channels, block after
-    # block (each pixel gets its sums in the order one thread gives them).
-    later = order == BATCH_LAST and len(blocks) > 1 and parallel.threads(xp) > 1
-    dcols_all = xp.empty_like(cols) if later else None
-
-    def products(blk):  # blk: a slice of the first pixel axis
-        dout_mat = dout_o[:, blk].reshape(F, -1)  # (F, m)
-        cols_mat = cols[:, :, :, blk].reshape(K, -1)  # (K, m), a view
-        if dcols_all is None:
-            dcols = (w_mat_t @ dout_mat).reshape(cols[:, :, :, blk].shape)  # (KH, KW, C, *block's pixels)
-            _col2im(dxpad, dcols, order, blk, (Ho, Wo), stride)  # images of other blocks are other pixels
-        else:
-            xp.matmul(w_mat_t, dout_mat, out=dcols_all[:, :, :, blk].reshape(K, -1))  # lands in place
-        return cols_mat @ dout_mat.T  # this block's share of dw_t (K, F)
-
+    products = functools.partial(_backward_products, dout_o=dout_o, cols=cols, w_mat_t=w_mat_t, dxpad=dxpad,
+                                 order=order, out_size=(Ho, Wo), stride=stride,
+                                 own_band=order == BATCH_LAST and len(blocks) > 1)
     shares = parallel.run(products, blocks, xp, size=cols.size)  # the blocks, shared out over the CPU's threads
     dw_t = xp.zeros((K, F), dtype=w.dtype)
-    for dw_share in shares:  # in the blocks' order: the same sum whatever the thread count
-        dw_t += dw_share
-    if dcols_all is not None:
-        parallel.run(lambda c: [_col2im(dxpad, dcols_all[:, :, :, blk], order, blk, (Ho, Wo), stride, c)
-                                for blk in blocks], parallel.split(C, xp), xp, size=dcols_all.size)
+    db = xp.zeros(F, dtype=w.dtype)
+    for blk, (dw_share, db_share, band) in zip(blocks, shares):  # in the blocks' order: the same sums
+        dw_t += dw_share                                          # whatever the thread count
+        db += db_share
+        if band is not None:
+            dxpad[:, blk.start * SH:blk.start * SH + band.shape[1]] += band
     dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))].transpose(_inverse(order))  # (N, C, H, W), a view
     if order == BATCH_LAST:
         dx = xp.ascontiguousarray(dx)  # as the forward output: the layers before run faster on it
     dw = dw_t.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)  # (F, C, KH, KW)
-    db = dout.sum(axis=(0, 2, 3))  # (F,)
     return dx, xp.ascontiguousarray(dw), db
