@@ -19,8 +19,10 @@ from cnnbook.train import fit
 
 @pytest.fixture
 def small_pieces(monkeypatch):
-    """The tests' arrays are small: let every piece go to the threads, however few numbers it holds."""
+    """The tests' arrays are small: let every piece go to the threads, however few numbers it holds, and cut
+    pooling's batches into pieces of one image."""
     monkeypatch.setattr(parallel, "MIN_PIECE_SIZE", 0)
+    monkeypatch.setattr(parallel, "PIECE_NUMBERS", 1)
 
 
 def layer_threads_alive():
@@ -122,19 +124,20 @@ def test_arrays_of_another_module_and_small_pieces_stay_on_the_calling_thread():
     me = threading.current_thread().name
     with backend.blas_threads(4):
         assert threads_used(6, strict_xp, size=1 << 30) == {me}  # a stand-in for CuPy: never the pool
-        assert parallel.threads(strict_xp) == 1 and len(parallel.split(10, strict_xp)) == 1
+        assert parallel.threads(strict_xp) == 1 and parallel.chunks(10, 1 << 20, strict_xp) == [slice(0, 10)]
         assert threads_used(6, np, size=6 * parallel.MIN_PIECE_SIZE - 1) == {me}  # too small to share out
         assert len(threads_used(6, np, size=6 * parallel.MIN_PIECE_SIZE)) > 1
     with backend.blas_threads(1):
         assert threads_used(6, np, size=1 << 30) == {me}
 
 
-def test_pieces_come_back_in_order_and_an_error_in_one_is_raised(small_pieces):
+def test_pieces_come_back_in_order_and_an_error_in_one_is_raised(small_pieces, monkeypatch):
     with backend.blas_threads(3):
         assert parallel.run(lambda k: k + 1, range(40), np, size=40) == list(range(1, 41))
-        assert parallel.split(7, np) == [slice(0, 2), slice(2, 4), slice(4, 7)]
-        assert parallel.split(2, np) == [slice(0, 1), slice(1, 2)]  # fewer items than threads
-        assert parallel.split(0, np) == []
+        monkeypatch.setattr(parallel, "PIECE_NUMBERS", 100)  # chunks of about 100 numbers, on any thread count
+        assert parallel.chunks(7, 50, np) == [slice(0, 2), slice(2, 4), slice(4, 6), slice(6, 7)]
+        assert parallel.chunks(3, 500, np) == [slice(0, 1), slice(1, 2), slice(2, 3)]  # at least an item each
+        assert parallel.chunks(0, 10, np) == [slice(0, 0)]
 
         def fails_at_five(k):
             if k == 5:

@@ -34,6 +34,9 @@ from cnnbook import backend
 # microseconds); pieces of fewer numbers than this spend more on those hand-overs than a second thread saves
 # (benchmarks/README.md, issue 35), so they stay on the calling thread.
 MIN_PIECE_SIZE = 1 << 16
+# Pieces of the batch for element-wise work (pooling): about this many numbers each, so that a piece's
+# temporaries stay in the CPU's cache (faster on one thread too) and several pieces keep the threads busy.
+PIECE_NUMBERS = 1 << 18
 THREAD_NAME = "cnnbook-layer"  # the pool's threads are named cnnbook-layer_0, cnnbook-layer_1, ...
 
 _pool: ThreadPoolExecutor | None = None
@@ -46,11 +49,14 @@ def threads(xp) -> int:
     return backend.layer_threads() if xp is np else 1
 
 
-def split(n: int, xp) -> list[slice]:
-    """``range(n)`` (a batch, or channels) cut into one contiguous slice per thread, as equal as possible."""
-    parts = max(1, min(n, threads(xp)))
-    bounds = [n * k // parts for k in range(parts + 1)]
-    return [slice(bounds[k], bounds[k + 1]) for k in range(parts) if bounds[k + 1] > bounds[k]]
+def chunks(n: int, numbers_each: int, xp) -> list[slice]:
+    """``range(n)`` (a batch) cut into contiguous slices of about :data:`PIECE_NUMBERS` numbers each, when
+    each item holds ``numbers_each`` numbers: the same slices whatever the thread count. One slice for
+    arrays of other modules (CuPy: one launch wins)."""
+    if xp is not np or n == 0:
+        return [slice(0, n)]
+    per = max(1, PIECE_NUMBERS // max(1, numbers_each))
+    return [slice(start, min(start + per, n)) for start in range(0, n, per)]
 
 
 def _workers(count: int) -> ThreadPoolExecutor:

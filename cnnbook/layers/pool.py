@@ -7,6 +7,9 @@ The backward passes add each kernel offset's contribution with one strided slice
 """
 from __future__ import annotations
 
+import functools
+import math
+
 from cnnbook.backend import get_array_module
 from cnnbook.layers import checks, parallel
 from cnnbook.layers.sizes import window
@@ -24,6 +27,30 @@ def _pool_args(x, kernel_size, stride):
     return (KH, KW), (SH, SW), ((H - KH) // SH + 1, (W - KW) // SW + 1)
 
 
+def _running_max(n, x, out, winner, kernel, stride):
+    """Max pooling of the images ``n`` (a slice of the batch) into ``out`` and ``winner``: a running maximum
+    over the KH*KW shifted slices (a few passes over the output, and no (n, C, Ho, Wo, KH*KW) copy of every
+    window)."""
+    (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out.shape[2:]
+    best, won = out[n], winner[n]  # views: writing them writes out and winner
+    best[...] = x[n, :, window(0, Ho, SH), window(0, Wo, SW)]
+    for di in range(KH):
+        for dj in range(KW):
+            candidate = x[n, :, window(di, Ho, SH), window(dj, Wo, SW)]  # (n, C, Ho, Wo)
+            better = candidate > best  # strictly: on ties the first offset keeps the win
+            won += better * (di * KW + dj - won)  # won = k where better; arithmetic beats masked writes
+            get_array_module(x).maximum(best, candidate, out=best)
+
+
+def _route(n, dout, winner, dx, kernel, stride):
+    """Max pooling's backward pass for the images ``n``: each window's gradient added to its winner's pixel."""
+    (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, winner.shape[2:]
+    for di in range(KH):
+        for dj in range(KW):
+            routed = dout[n] * (winner[n] == di * KW + dj)  # (n, C, Ho, Wo); a product is faster than where()
+            dx[n, :, window(di, Ho, SH), window(dj, Wo, SW)] += routed
+
+
 def max_pool2d_forward(x, kernel_size=2, stride=None):
     """Max pooling forward pass.
 
@@ -38,22 +65,12 @@ def max_pool2d_forward(x, kernel_size=2, stride=None):
             which ``dx`` keeps whatever ``dout``'s dtype.
     """
     xp = get_array_module(x)
-    (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out_size = _pool_args(x, kernel_size, stride)
+    kernel, stride, out_size = _pool_args(x, kernel_size, stride)
     out = xp.empty(x.shape[:2] + out_size, dtype=x.dtype)  # (N, C, Ho, Wo)
     winner = xp.zeros(out.shape, dtype=xp.int32)  # (N, C, Ho, Wo)
-
-    def running_max(n):  # the images n (a slice of the batch); each image is pooled on its own
-        # A running maximum over the KH*KW shifted slices: a few passes over the output, and no
-        # (N, C, Ho, Wo, KH*KW) copy of every window.
-        best, won = out[n], winner[n]  # views: writing them writes out and winner
-        best[...] = x[n, :, window(0, Ho, SH), window(0, Wo, SW)]
-        for di in range(KH):
-            for dj in range(KW):
-                candidate = x[n, :, window(di, Ho, SH), window(dj, Wo, SW)]  # (n, C, Ho, Wo)
-                better = candidate > best  # strictly: on ties the first offset keeps the win
-                won += better * (di * KW + dj - won)  # won = k where better; arithmetic beats masked writes
-                xp.maximum(best, candidate, out=best)
-    parallel.run(running_max, parallel.split(x.shape[0], xp), xp, size=x.size)  # on the CPU, a share per thread
+    pieces = parallel.chunks(x.shape[0], math.prod(x.shape[1:]), xp)  # pieces of the batch, over the CPU's threads
+    parallel.run(functools.partial(_running_max, x=x, out=out, winner=winner, kernel=kernel, stride=stride), pieces,
+                 xp, size=x.size)
     return out, (tuple(x.shape), winner, kernel, stride, x.dtype)
 
 
@@ -71,13 +88,9 @@ def max_pool2d_backward(dout, cache):
     N, C, Ho, Wo = winner.shape
     dout = checks.upstream_gradient(dout, winner.shape, dtype, "max_pool2d_forward")
     dx = xp.zeros(x_shape, dtype=dtype)
-
-    def route(n):  # the images n (a slice of the batch)
-        for di in range(KH):
-            for dj in range(KW):
-                routed = dout[n] * (winner[n] == di * KW + dj)  # (n, C, Ho, Wo); a product is faster than where()
-                dx[n, :, window(di, Ho, SH), window(dj, Wo, SW)] += routed
-    parallel.run(route, parallel.split(N, xp), xp, size=dx.size)  # on the CPU, a share of the batch per thread
+    pieces = parallel.chunks(N, math.prod(x_shape[1:]), xp)  # pieces of the batch, over the CPU's threads
+    parallel.run(functools.partial(_route, dout=dout, winner=winner, dx=dx, kernel=(KH, KW), stride=(SH, SW)),
+                 pieces, xp, size=dx.size)
     return dx
 
 
