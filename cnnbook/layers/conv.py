@@ -2,8 +2,8 @@
 
 ``conv2d_forward`` turns the convolution into one matrix product (im2col):
 
-* the zero-padded input is stored channel first, and each of the ``KH*KW`` kernel offsets copies one
-  shifted (strided) slice of it into ``cols``;
+* the zero-padded input is stored channel first, and what the ``KH*KW`` kernel offsets read (shifted,
+  strided slices of it) is copied into ``cols`` in one copy of a strided view (:func:`_windows`);
 * ``cols`` is seen as a ``(KH*KW*C, M)`` matrix, one column per output pixel (``M = N*Ho*Wo``), and
   ``out = w_mat @ cols`` is an ``(F, K) x (K, M)`` product that BLAS (or cuBLAS) runs at full speed.
 
@@ -20,6 +20,11 @@ number than long ones. So the output pixels are kept in one of two orders (:func
 
 The backward pass is two more products plus ``col2im``: ``KH*KW`` strided slice-adds
 (no ``np.add.at``, which is slow and missing from CuPy's core API).
+
+On the CPU the work runs in blocks of output pixels (:func:`_blocks`, set by the shape alone), which the
+layers' threads share out (:mod:`cnnbook.layers.parallel`); each block's piece of work is a function here
+(:func:`_im2col_product`, :func:`_backward_products`), and sums over blocks (``dw``, ``db``) are added in
+the blocks' order, so the numbers are the same bit for bit on any thread count.
 Only array-module functions that NumPy and CuPy share are used, so the same code runs on both.
 ``benchmarks/README.md`` has the measurements behind these choices and how to repeat them.
 """
@@ -138,13 +143,13 @@ def _stored(x, order, padding, xp):
     return xpad
 
 
-def _col2im(dxpad, dcols, order, blk, out_size, stride, channels=slice(None)):
+def _col2im(dxpad, dcols, order, blk, out_size, stride):
     """Add ``dcols`` ``(KH, KW, C, *block's pixels)`` onto the padded input pixels its columns were copied
-    from (the ``channels`` given); overlapping windows add into the same pixels, one kernel offset at a time."""
+    from; overlapping windows add into the same pixels, one kernel offset at a time."""
     KH, KW = dcols.shape[:2]
     for i in range(KH):
         for j in range(KW):
-            dxpad[(channels,) + _shifted(order, i, j, blk, out_size, stride)[1:]] += dcols[i, j, channels]
+            dxpad[_shifted(order, i, j, blk, out_size, stride)] += dcols[i, j]
 
 
 def _windows(xpad, order, blk, kernel, out_size, stride):
