@@ -55,7 +55,7 @@ def test_bench_runs_cnnbook_on_the_training_threads_and_says_so(capsys, monkeypa
         status, out, _ = _run(capsys, "--repeats", "1", "--no-torch")
         assert _blas_threads_now(threadpoolctl) == before  # the library's setting comes back
     assert status == 0
-    assert re.search(r"^threads: cnnbook 1 \(NumPy's BLAS\)$", out, re.M), out
+    assert re.search(r"^threads: cnnbook 1 \(the layers' threads; NumPy's BLAS 1 in each\)$", out, re.M), out
 
 
 def test_bench_threads_option_sets_cnnbooks_blas_threads(capsys, monkeypatch):
@@ -63,7 +63,15 @@ def test_bench_threads_option_sets_cnnbooks_blas_threads(capsys, monkeypatch):
     monkeypatch.setenv(backend.BLAS_THREADS_ENV, "2")  # --threads wins over training's setting
     status, out, _ = _run(capsys, "--repeats", "1", "--threads", "1", "--no-torch")
     assert status == 0
-    assert re.search(r"^threads: cnnbook 1 \(NumPy's BLAS\)$", out, re.M), out
+    assert re.search(r"^threads: cnnbook 1 \(the layers' threads; NumPy's BLAS 1 in each\)$", out, re.M), out
+
+
+def test_bench_says_how_many_threads_the_layers_use(capsys, monkeypatch):
+    pytest.importorskip("threadpoolctl")
+    monkeypatch.setenv(backend.BLAS_THREADS_ENV, "3")  # the layers' threads; BLAS stays at one in each
+    status, out, _ = _run(capsys, "--repeats", "1", "--no-torch")
+    assert status == 0
+    assert re.search(r"^threads: cnnbook 3 \(the layers' threads; NumPy's BLAS 1 in each\)$", out, re.M), out
 
 
 def test_bench_compares_with_torch_and_gives_back_its_threads(capsys):
@@ -71,7 +79,7 @@ def test_bench_compares_with_torch_and_gives_back_its_threads(capsys):
     before = torch.get_num_threads()
     status, out, _ = _run(capsys, "--batch-size", "2", "--repeats", "1", "--threads", "1")
     assert status == 0
-    assert re.search(r"^threads: cnnbook 1 \(NumPy's BLAS\), torch 1$", out, re.M), out
+    assert re.search(r"^threads: cnnbook 1 \(the layers' threads; NumPy's BLAS 1 in each\), torch 1$", out, re.M), out
     assert re.search(r"^layer\s+fast ms\s+torch ms\s+fast/torch$", out, re.M)
     assert re.search(r"^1->2 6x6\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d$", out, re.M)
     assert re.search(r"^fast/torch ratio: median \d+\.\d\d, worst \d+\.\d\d \(above 1: cnnbook takes longer\)$",

@@ -139,7 +139,7 @@ def test_bench_conv_compares_with_torch_when_installed(capsys):
     assert re.search(r"^layer\s+fast ms\s+GFLOP/s\s+%sgemm\s+torch ms\s+%sgemm\s+fast/torch$", out, re.M)
     assert re.search(r"^fast/torch ratio: median \d+\.\d\d, worst \d+\.\d\d$", out, re.M)
     assert re.search(r"^fast is more than 1\.5x torch's time on: (no layer|3->4 8x8)$", out, re.M)
-    assert re.search(r"^threads: cnnbook 1 \(NumPy's BLAS\), torch 1$", out, re.M)
+    assert re.search(r"^threads: cnnbook 1 \(the layers' threads; NumPy's BLAS 1 in each\), torch 1$", out, re.M)
     assert "naive" not in out and "median cpu time" in out
     assert torch.get_num_threads() == before
 

@@ -6,7 +6,7 @@ when PyTorch is installed, PyTorch's ``conv2d`` with autograd; one line per laye
 their ratio. The naive loops run on one small layer only (:data:`NAIVE_SHAPE`): they are slow, and one
 layer is enough to show what vectorising gains.
 
-cnnbook runs with the BLAS threads that training uses (:func:`cnnbook.backend.blas_threads`), PyTorch
+cnnbook runs on the threads that training uses (:func:`cnnbook.backend.blas_threads`), PyTorch
 with its own default; ``--threads N`` gives both ``N``. The threads each library used and the load
 average are printed, since both move the ratios. The implementations take turns
 (:func:`interleaved_medians`), so a busy machine slows them alike. Timings are printed, never asserted.
@@ -36,8 +36,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--repeats", type=positive_int, default=15,
                         help="timed runs per implementation and layer (default 15)")
     parser.add_argument("--threads", type=positive_int, default=None,
-                        help="threads for both cnnbook's BLAS and PyTorch (default: cnnbook's training default, "
-                             "$CNNBOOK_BLAS_THREADS or 1, and PyTorch's own)")
+                        help="threads for both cnnbook's layers and PyTorch (default: cnnbook's training default, "
+                             "$CNNBOOK_BLAS_THREADS else the CPUs this process may use, and PyTorch's own)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
 
 
@@ -121,10 +121,14 @@ def blas_line() -> str:
 
 
 def threads_line(torch=None) -> str:
-    """The threads each library uses right now: cnnbook's (NumPy's BLAS) and, when given, PyTorch's."""
+    """The threads each library uses right now: cnnbook's layers (:func:`cnnbook.backend.layer_threads`) with
+    NumPy's BLAS threads in each, and, when given, PyTorch's."""
+    from cnnbook.backend import layer_threads
+
     pools = _blas_pools()
-    ours = ", ".join(str(i.get("num_threads")) for i in pools) if pools else "unknown"
-    return f"threads: cnnbook {ours} (NumPy's BLAS)" + (f", torch {torch.get_num_threads()}" if torch else "")
+    blas = ", ".join(str(i.get("num_threads")) for i in pools) if pools else "unknown"
+    return (f"threads: cnnbook {layer_threads()} (the layers' threads; NumPy's BLAS {blas} in each)"
+            + (f", torch {torch.get_num_threads()}" if torch else ""))
 
 
 def run(args) -> int:
