@@ -34,7 +34,7 @@ import functools
 
 import numpy as np
 
-from cnnbook.backend import get_array_module
+from cnnbook.backend import available_cpus, get_array_module
 from cnnbook.layers import checks, parallel
 from cnnbook.layers.sizes import conv_output_size, window
 
@@ -74,7 +74,7 @@ SHORT_ROW = 14
 # is the pixels, slower in one call over all of them than summed over blocks (benchmarks/README.md).
 # CuPy gets one block: on a GPU, fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
-MIN_BLOCKS = 4  # the block count is a multiple of this (when the axis allows): even shares for 1, 2 or 4 threads
+MIN_BLOCKS = 4  # the block count is a multiple of at least this (when the axis allows): block_multiple()
 
 
 def pixel_order(Wo: int) -> tuple:
@@ -94,19 +94,25 @@ def _hw(order, rows, cols, batch=slice(None)):
 
 def _blocks(pixels, xp):
     """The first of the ``pixels`` axes cut into equal slices of about :data:`COLUMNS_PER_BLOCK` output pixels,
-    in a count that is a multiple of :data:`MIN_BLOCKS` (as far as the axis allows).
+    in a count that is a multiple of :func:`block_multiple` (as far as the axis allows).
 
-    The blocks depend on the shape only, never on the thread count, so neither do the results: threads
-    share the blocks out, and ``dw`` sums their products in their order. A multiple of four equal blocks
-    shares out evenly over one, two or four threads. CuPy gets one block: on a GPU, fewer and bigger
-    launches win."""
+    The blocks depend on the shape and the machine only, never on the thread count or the load, so neither
+    do the results: threads share the blocks out, and ``dw`` sums their products in their order. CuPy gets
+    one block: on a GPU, fewer and bigger launches win."""
     size, per_step = pixels[0], pixels[1] * pixels[2]
     if xp is not np or size == 0:
         return [slice(0, size)]
     count = max(1, -(-size * per_step // COLUMNS_PER_BLOCK))  # blocks of at most COLUMNS_PER_BLOCK columns
-    count = min(size, -(-count // MIN_BLOCKS) * MIN_BLOCKS)
+    multiple = block_multiple()
+    count = min(size, -(-count // multiple) * multiple)
     bounds = [size * k // count for k in range(count + 1)]
     return [slice(bounds[k], bounds[k + 1]) for k in range(count)]
+
+
+def block_multiple() -> int:
+    """The block count is a multiple of this: :data:`MIN_BLOCKS`, or more where the process may use more CPUs
+    (the next power of two, so that 1, 2, 4, ... threads share equal blocks out evenly)."""
+    return max(MIN_BLOCKS, 1 << (available_cpus() - 1).bit_length())
 
 
 def _shifted(order, i, j, block, out_size, stride):
