@@ -14,13 +14,13 @@ calls each), and each time reported is a median of wall-clock times (threads sho
 * ``default``: (b) with the default thread count (``blas_threads()``: the CPUs this process may use, less
   those other processes keep busy).
 
-With ``--before DIR`` (a checkout of the package before issue 35, e.g. ``git archive f8258eb cnnbook | tar -x
--C DIR``) its layers join as ``before 1`` and ``before blas`` (``(a)`` on the old code), and the training step
-runs on them too (its conv, pool and ReLU functions swapped in). With ``--torch``, PyTorch's
-``conv2d`` at one and at ``T`` threads. ``--busy`` keeps one core busy with another process (a
-``while True: pass`` loop) for the whole run. Each table ends with the load average, and each row with how
-many cores other processes took while it ran (``others``, from ``/proc/stat``; the busy loop counts): on a
-shared machine they skew thread timings.
+With ``--before DIR`` (a checkout of the package before issue 35, e.g. ``git archive d5eb677 cnnbook | tar -x -C
+DIR``) its layers join as ``before 1`` and ``before blas`` (``(a)`` on the old code), and the training step runs
+on them too (its conv, pool and ReLU functions swapped in). With ``--torch``, PyTorch's ``conv2d`` at one and at
+``T`` threads, and the training step in PyTorch (the model ported) likewise. ``--busy`` keeps one core busy with
+another process (a ``while True: pass`` loop) for the whole run. Each table ends with the load average, and each
+row with how many cores other processes took while it ran (``others``, from ``/proc/stat``; the busy loop
+counts): on a shared machine they skew thread timings.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.threads --before /tmp/before
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.threads --before /tmp/before --busy
@@ -286,6 +286,24 @@ def train_step(batch, swap=None):
     return step
 
 
+def torch_train_step(torch, batch):
+    """The same training step in PyTorch: ``reference_cnn()`` ported (``cnnbook.models.torch_port.to_torch``), the same
+    data, cross-entropy loss, forward and backward; returns the loss and the gradients, as :func:`train_step`."""
+    from cnnbook.models.torch_port import to_torch
+
+    rng = np.random.default_rng(0)
+    X = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32))
+    y = torch.from_numpy(rng.integers(0, 10, batch))
+    model = to_torch(reference_cnn(seed=0))
+
+    def step():
+        model.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(X), y)
+        loss.backward()
+        return [loss.item()] + [p.grad.numpy().copy() for p in model.parameters()]
+    return step
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.threads", description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="T, the threads of the multi-threaded variants")
@@ -367,12 +385,19 @@ def main(argv=None) -> int:
             for name, (context, step) in variants.items():
                 with context():
                     check(name, step(), reference, exact=name in ("pool", "default"))
+            if torch is not None:  # its gradients come in its own layout: timed, not compared
+                theirs = torch_train_step(torch, args.train_batch_size)
+                variants["torch 1"] = (torch_threads(torch, 1), theirs)
+                variants[f"torch {T}"] = (torch_threads(torch, T), theirs)
             with Others() as others:
                 med = interleaved(variants, args.repeats)
-            print("".join(f"{n:>12}" for n in med) + f"{'blas/1':>8}{'pool/1':>8}{'default/1':>10}")
+            print("".join(f"{n:>12}" for n in med) + f"{'blas/1':>8}{'pool/1':>8}{'default/1':>10}"
+                  + (f"{'torch T/1':>10}{'1/torch1':>9}{'pool/torchT':>12}" if torch else ""))
             print("".join(f"{v * 1e3:>12.2f}" for v in med.values())
                   + "".join(f"{med['1 thr'] / med[n]:>8.2f}" for n in ("blas", "pool"))
-                  + f"{med['1 thr'] / med['default']:>10.2f}")
+                  + f"{med['1 thr'] / med['default']:>10.2f}"
+                  + (f"{med['torch 1'] / med[f'torch {T}']:>10.2f}{med['1 thr'] / med['torch 1']:>9.2f}"
+                     f"{med['pool'] / med[f'torch {T}']:>12.2f}" if torch else ""))
             print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; other processes "
                   f"used {others.cores:.2f} cores on average{' (the busy loop included)' if busy else ''}")
     finally:
