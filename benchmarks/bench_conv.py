@@ -37,7 +37,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
     parser.add_argument("--no-naive", action="store_true", help="skip the (slow) naive comparison")
     parser.add_argument("--threads", type=harness.positive_int, default=None,
-                        help="threads for both NumPy's BLAS and PyTorch (default: each library's own default)")
+                        help="threads for both cnnbook's layers and PyTorch (default: each library's own default)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall: elapsed time (default); cpu: this process's CPU time, steadier on a busy "
                              "machine and fair with --threads 1")
@@ -69,7 +69,7 @@ def _report(args, torch) -> int:
     print(harness.threads_line(torch))
     print(f"load average (1, 5, 15 min): {harness.load_average()} on {os.cpu_count()} CPUs")
     sgemm = harness.sgemm_rate(clock)
-    print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s (float32 1024x1024 matrix product)")
+    print(f"sgemm ceiling: {sgemm:.1f} GFLOP/s (float32 1024x1024 matrix product, NumPy's BLAS threads as above)")
     base = "torch" if torch is not None else "fast"  # every ratio is a time over this one's
     compared = [name for name in ["fast", *peers] if name != base]
     print(f"{'layer':<16}{'fast ms':>9}{'GFLOP/s':>9}{'%sgemm':>8}"

@@ -148,7 +148,7 @@ def main(argv=None) -> int:
     parser.add_argument("--command-args", default="--full --no-progress",
                         help="arguments of the timed train command (default: --full --no-progress)")
     parser.add_argument("--threads", type=harness.positive_int, default=None,
-                        help="threads for both NumPy's BLAS and PyTorch (default: each library's own)")
+                        help="threads for both cnnbook's layers and PyTorch (default: each library's own)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="cpu: this process's CPU time, steadier on a shared machine with --threads 1")
     args = parser.parse_args(argv)

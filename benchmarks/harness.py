@@ -81,18 +81,19 @@ def clock(name: str):
 
 @contextlib.contextmanager
 def pinned_threads(n: int | None, torch=None):
-    """A block in which NumPy's BLAS (threadpoolctl) and ``torch``, when given, use ``n`` threads each;
-    ``n=None`` leaves every library at its default. The previous settings come back at the end."""
+    """A block in which cnnbook's layers run on ``n`` threads (:func:`cnnbook.backend.blas_threads`, NumPy's
+    BLAS one thread in each) and ``torch``, when given, on ``n`` threads; ``n=None`` leaves every library at
+    its default. The previous settings come back at the end."""
     if n is None:
         yield
         return
-    from threadpoolctl import threadpool_limits
+    from cnnbook.backend import blas_threads
 
     before = torch.get_num_threads() if torch is not None else None
     if torch is not None:
         torch.set_num_threads(n)
     try:
-        with threadpool_limits(limits=n, user_api="blas"):
+        with blas_threads(n):
             yield
     finally:
         if torch is not None:
