@@ -105,7 +105,7 @@ def conv_step_per_product(pp, x, w, b, dout):
     cols = np.empty((KH, KW, C) + pixels, dtype=x.dtype)
     out = np.empty((F,) + pixels, dtype=x.dtype)
     w_mat = c._w_matrix(w)
-    blocks = c._blocks(pixels, np)
+    blocks = c._blocks(pixels, K, np)
     for blk in blocks:
         for i in range(KH):
             for j in range(KW):

@@ -178,7 +178,7 @@ def test_blocks_give_the_same_result(monkeypatch, short_row):
     dout = rng.standard_normal(out.shape)
     whole = (out,) + conv2d_backward(dout, cache)
     monkeypatch.setattr(conv, "COLUMNS_PER_BLOCK", 1)
-    assert len(conv._blocks(cache[5].shape[3:], np)) == 5  # N = 5 images, or Ho = 5 output rows
+    assert len(conv._blocks(cache[5].shape[3:], 1, np)) == 5  # N = 5 images, or Ho = 5 output rows
     out1, cache1 = conv2d_forward(x, w, b, (2, 1), 1)
     blocked = (out1,) + conv2d_backward(dout, cache1)
     for a, b_ in zip(whole, blocked):

@@ -70,16 +70,19 @@ def test_convolution_on_several_threads_gives_the_same_bits_as_one(N, C, F, H, W
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(want).max(initial=0))))
 
 
-@pytest.mark.parametrize("cpus,multiple", [(1, 4), (2, 4), (4, 4), (6, 8), (8, 8), (16, 16)])
+@pytest.mark.parametrize("cpus,multiple", [(1, 1), (2, 4), (4, 4), (6, 8), (8, 8), (16, 16)])
 def test_the_blocks_are_a_multiple_of_the_cpus_rounded_up_to_a_power_of_two(cpus, multiple, monkeypatch):
     from cnnbook.layers import conv
     monkeypatch.setattr(conv, "available_cpus", lambda: cpus)
     assert conv.block_multiple() == multiple
-    blocks = conv._blocks((64, 14, 14), np)  # 64 images: 4 blocks of about 4096 output pixels, or more
+    blocks = conv._blocks((64, 14, 14), 144, np)  # 64 images, 16->32 channels: 4 blocks of 16, or more
     assert len(blocks) == max(4, multiple) and len({b.stop - b.start for b in blocks}) == 1  # equal blocks
     assert [b.start for b in blocks] == sorted(b.start for b in blocks) and blocks[-1].stop == 64
-    assert len(conv._blocks((3, 7, 64), np)) == 3  # never more blocks than rows (or images)
-    assert conv._blocks((64, 14, 14), strict_xp()) == [slice(0, 64)]  # CuPy: one block
+    assert len(conv._blocks((7, 7, 64), 288, np)) == min(7, multiple)  # 7x7 batch last: 7 rows of 64 images
+    assert len(conv._blocks((3, 7, 64), 288, np)) == min(3, multiple)  # never more blocks than rows (or images)
+    # blocks too small to share out (a first layer: 9 numbers a column) stay as one thread runs them best
+    assert len(conv._blocks((64, 28, 28), 9, np)) == 13
+    assert conv._blocks((64, 14, 14), 144, strict_xp()) == [slice(0, 64)]  # CuPy: one block
 
 
 def strict_xp():

@@ -74,7 +74,7 @@ SHORT_ROW = 14
 # is the pixels, slower in one call over all of them than summed over blocks (benchmarks/README.md).
 # CuPy gets one block: on a GPU, fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
-MIN_BLOCKS = 4  # the block count is a multiple of at least this (when the axis allows): block_multiple()
+MIN_BLOCKS = 4  # blocks for threads come in a multiple of at least this (block_multiple)
 
 
 def pixel_order(Wo: int) -> tuple:
@@ -92,9 +92,11 @@ def _hw(order, rows, cols, batch=slice(None)):
     return tuple(index)
 
 
-def _blocks(pixels, xp):
-    """The first of the ``pixels`` axes cut into equal slices of about :data:`COLUMNS_PER_BLOCK` output pixels,
-    in a count that is a multiple of :func:`block_multiple` (as far as the axis allows).
+def _blocks(pixels, K, xp):
+    """The first of the ``pixels`` axes cut into equal slices of about :data:`COLUMNS_PER_BLOCK` output pixels
+    (columns of ``K`` numbers each). Their count is rounded up to a multiple of :func:`block_multiple`, or of
+    the largest power of two below it whose blocks still hold enough numbers for threads to share them out
+    (:data:`cnnbook.layers.parallel.MIN_PIECE_SIZE` each), so that the threads get equal shares.
 
     The blocks depend on the shape and the machine only, never on the thread count or the load, so neither
     do the results: threads share the blocks out, and ``dw`` sums their products in their order. CuPy gets
@@ -104,15 +106,23 @@ def _blocks(pixels, xp):
         return [slice(0, size)]
     count = max(1, -(-size * per_step // COLUMNS_PER_BLOCK))  # blocks of at most COLUMNS_PER_BLOCK columns
     multiple = block_multiple()
-    count = min(size, -(-count // multiple) * multiple)
+    while multiple > 1:  # the largest multiple whose blocks are big enough to share out over threads
+        shared = -(-count // multiple) * multiple
+        if K * size * per_step >= parallel.MIN_PIECE_SIZE * shared:
+            count = shared
+            break
+        multiple //= 2
+    count = min(size, count)
     bounds = [size * k // count for k in range(count + 1)]
     return [slice(bounds[k], bounds[k + 1]) for k in range(count)]
 
 
 def block_multiple() -> int:
-    """The block count is a multiple of this: :data:`MIN_BLOCKS`, or more where the process may use more CPUs
-    (the next power of two, so that 1, 2, 4, ... threads share equal blocks out evenly)."""
-    return max(MIN_BLOCKS, 1 << (available_cpus() - 1).bit_length())
+    """Blocks big enough for threads come in a multiple of this: the CPUs this process may use, rounded up to
+    a power of two and at least :data:`MIN_BLOCKS` (so that 2, 4, ... threads share equal blocks evenly, and
+    a thread slowed by another process leaves blocks to the others); 1 where the process has one CPU."""
+    cpus = available_cpus()
+    return 1 if cpus == 1 else max(MIN_BLOCKS, 1 << (cpus - 1).bit_length())
 
 
 def _shifted(order, i, j, block, out_size, stride):
@@ -248,7 +258,8 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
 
     fill = functools.partial(_im2col_product, xpad=xpad, cols=cols, out=out, w_mat=w_mat, b=b, order=order,
                              out_size=(Ho, Wo), stride=stride)
-    parallel.run(fill, _blocks(pixels, xp), xp, size=cols.size)  # the blocks, shared out over the CPU's threads
+    blocks = _blocks(pixels, KH * KW * C, xp)
+    parallel.run(fill, blocks, xp, size=cols.size)  # the blocks, shared out over the CPU's threads
     out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
     if order == BATCH_LAST:
         # Pooling, ReLU and the loss run several times slower on batch-last views than on images one
@@ -286,7 +297,7 @@ def conv2d_backward(dout, cache):
     dout_o = dout.transpose(order)  # (F, *pixels); contiguous when dout is stored like this layer's output
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)
     dxpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)  # stored like xpad
-    blocks = _blocks(cols.shape[3:], xp)
+    blocks = _blocks(cols.shape[3:], K, xp)
     products = functools.partial(_backward_products, dout_o=dout_o, cols=cols, w_mat_t=w_mat_t, dxpad=dxpad,
                                  order=order, out_size=(Ho, Wo), stride=stride,
                                  own_band=order == BATCH_LAST and len(blocks) > 1)
