@@ -40,6 +40,7 @@ import time
 
 import numpy as np
 
+from benchmarks import harness
 from cnnbook import backend, layers
 from cnnbook.layers import conv as conv_module
 from cnnbook.layers import softmax_cross_entropy
@@ -198,14 +199,6 @@ def wake_up_table(repeats=50):
             print(f"  idle {idle * 1e3:6.1f} ms: {statistics.median(waits) * 1e6:7.1f} ({max(waits) * 1e6:.0f})")
 
 
-def layer_arrays(rng, N, C, F, H, W):
-    x = rng.standard_normal((N, C, H, W), dtype=np.float32)
-    w = rng.standard_normal((F, C, 3, 3), dtype=np.float32) * np.float32(1 / np.sqrt(9 * C))
-    b = rng.standard_normal(F, dtype=np.float32)
-    dout = rng.standard_normal((N, F, H, W), dtype=np.float32)
-    return x, w, b, dout
-
-
 def conv_step(forward, backward, x, w, b, dout):
     def step():
         out, cache = forward(x, w, b, 1, 1)
@@ -343,7 +336,7 @@ def main(argv=None) -> int:
             with Others() as others:
                 rows = []
                 for C, F, H, W in SHAPES:
-                    x, w, b, dout = layer_arrays(rng, args.batch_size, C, F, H, W)
+                    x, w, b, dout = harness.random_layer(rng, args.batch_size, C, F, H, W)
                     variants = layer_variants(T, x, w, b, dout, before, pp, torch)
                     with backend.blas_threads(1):
                         reference = variants["1 thr"][1]()
