@@ -303,6 +303,8 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=64, help="the layers' batch (default 64)")
     parser.add_argument("--train-batch-size", type=int, default=128, help="the training step's batch (default 128)")
     parser.add_argument("--repeats", type=int, default=15, help="timed calls per variant (default 15)")
+    parser.add_argument("--warm", type=float, default=0.2,
+                        help="seconds each variant runs untimed before its timed calls, in every round (default 0.2)")
     parser.add_argument("--size-threshold", type=float, default=20e6,
                         help="(c): products of at least this many operations get T BLAS threads (default 2e7)")
     parser.add_argument("--before", metavar="DIR", help="a checkout of the package before issue 35, timed beside")
@@ -344,7 +346,7 @@ def main(argv=None) -> int:
                         with context():
                             check(name, step(), reference, exact=name in ("pool", "default"))
                     with Others() as row_others:
-                        med = interleaved(variants, args.repeats)
+                        med = interleaved(variants, args.repeats, warm=args.warm)
                     rows.append((f"{C}->{F} {H}x{W}", med, row_others.cores))
             names = list(rows[0][1])
             print(f"{'layer':<14}" + "".join(f"{n:>12}" for n in names)
@@ -383,7 +385,7 @@ def main(argv=None) -> int:
                 variants["torch 1"] = (torch_threads(torch, 1), theirs)
                 variants[f"torch {T}"] = (torch_threads(torch, T), theirs)
             with Others() as others:
-                med = interleaved(variants, args.repeats)
+                med = interleaved(variants, args.repeats, warm=args.warm)
             print("".join(f"{n:>12}" for n in med) + f"{'blas/1':>8}{'pool/1':>8}{'default/1':>10}"
                   + (f"{'torch T/1':>10}{'1/torch1':>9}{'pool/torchT':>12}" if torch else ""))
             print("".join(f"{v * 1e3:>12.2f}" for v in med.values())

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import bench_conv, conv_alternatives, conv_profile, harness
+from benchmarks import bench_conv, conv_alternatives, conv_profile, harness, threads
 from cnnbook.gradcheck import rel_error
 from cnnbook.layers import conv2d_backward, conv2d_forward
 
@@ -239,3 +239,23 @@ def test_every_benchmark_runs_as_a_module_from_the_repository_root(script):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"usage: python -m benchmarks.{script}")
+
+
+# ---------------------------------------------------------------- threads.py
+
+
+def test_the_threads_benchmark_checks_every_design_then_times_it(capsys, monkeypatch):
+    # It checks each design's results against one thread before timing them (the pool's bit for bit); the
+    # arrays here are small, so every piece may go to the pool.
+    from cnnbook.layers import parallel
+    monkeypatch.setattr(parallel, "MIN_PIECE_SIZE", 0)
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    assert threads.main(["--batch-size", "2", "--train-batch-size", "3", "--repeats", "1", "--warm", "0",
+                         "--torch"]) == 0
+    out = capsys.readouterr().out
+    for C, F, H, W in threads.SHAPES:
+        assert re.search(rf"^{C}->{F} {H}x{W}(\s+\d+\.\d\d){{7}}(\s+\d+\.\d\d){{4}}", out, re.M), out
+    assert re.search(r"^\s+1 thr\s+blas\s+pool\s+default\s+torch 1\s+torch 2\s+blas/1\s+pool/1", out, re.M), out
+    assert re.search(r"^(\s+\d+\.\d\d){6}(\s+\d+\.\d\d){6}$", out, re.M), out  # the training step's row
+    assert torch.get_num_threads() == before
