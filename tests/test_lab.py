@@ -76,6 +76,25 @@ def running_lab(tmp_path):
         log.close()
 
 
+def wait_until_the_kernel_answers(connection_file, seconds=90):
+    """Return once the kernel started through the REST API answers a kernel_info request on its own sockets.
+
+    (The server reports a kernel as "starting" until some client talks to it, so its execution_state never
+    changes while the test does not connect: waiting for it only waited out a deadline.)"""
+    from jupyter_client import BlockingKernelClient
+    deadline = time.monotonic() + seconds
+    while not connection_file.is_file():
+        assert time.monotonic() < deadline, f"no connection file {connection_file.name} after {seconds} s"
+        time.sleep(0.2)
+    client = BlockingKernelClient(connection_file=str(connection_file))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=max(1, deadline - time.monotonic()))  # raises RuntimeError if it does not
+    finally:
+        client.stop_channels()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_jupyterlab_lists_every_notebook_and_a_signal_stops_it_with_its_kernels(tmp_path, sig):
     """The README's first command serves the notebooks; SIGTERM (what a container, a hub or a test sends) or
@@ -83,10 +102,7 @@ def test_jupyterlab_lists_every_notebook_and_a_signal_stops_it_with_its_kernels(
     with running_lab(tmp_path) as (proc, base, token, runtime, family):
         names = sorted(item["name"] for item in _api(base, token, "/api/contents/")["content"])
         kernel = _api(base, token, "/api/kernels", {"name": "python3"})
-        deadline = time.monotonic() + 90
-        while _api(base, token, f"/api/kernels/{kernel['id']}")["execution_state"] in ("starting",) \
-                and time.monotonic() < deadline:
-            time.sleep(0.5)
+        wait_until_the_kernel_answers(runtime / f"kernel-{kernel['id']}.json")
         family += descendants(proc.pid)
         kernels = [p for p in family if "ipykernel" in " ".join(p.cmdline())]
         assert kernels, f"no kernel process below the command: {[p.cmdline() for p in family]}"
