@@ -95,7 +95,8 @@ def test_the_profile_splits_the_layer_into_stages(capsys):
     assert row, out
     total, products, im2col, col2im, other, rate = map(float, row.groups())
     assert min(products, im2col, col2im) > 0 and rate > 0
-    assert abs(products + im2col + col2im + other - total) <= 0.02  # the stages add up to the layer (2 decimals)
+    # the stages add up to the layer: five numbers printed to 2 decimals, each off by at most 0.005
+    assert abs(products + im2col + col2im + other - total) <= 5 * 0.005 + 1e-9
     assert re.search(r"^\s+[\d.]+ ms\s+[\d.]+%  _col2im:\d+  dxpad\[", out, re.M)  # --lines: col2im's line
 
 
