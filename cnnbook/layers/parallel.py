@@ -88,19 +88,21 @@ if hasattr(os, "register_at_fork"):
 
 
 def run(work, pieces, xp, size: int) -> list:
-    """``[work(piece) for piece in pieces]``, the pieces shared out over :func:`threads` threads.
+    """``[work(piece) for piece in pieces]``, the pieces shared out over
+    :func:`cnnbook.backend.layer_threads` threads, each running BLAS on one thread.
 
     ``size``: about how many numbers the pieces work on together. Pieces of fewer than :data:`MIN_PIECE_SIZE`
-    each run in the calling thread, as do the pieces of a call from one of the pool's threads. Else the
-    calling thread takes part, and each thread takes the next piece as soon as it is free. The
-    results come back in the pieces' order. An exception in any piece is raised here, once every
-    thread has stopped taking pieces.
+    each, arrays of another module, one thread, and the pieces of a call from one of the pool's threads run
+    in the calling thread as a plain loop (BLAS as the caller left it: ``fit`` and the others pin it to one
+    thread), without the cost of pinning it. Else the calling thread takes part, and each thread takes the
+    next piece as soon as it is free. The results come back in the pieces' order. An exception in any piece
+    is raised here, once every thread has stopped taking pieces.
     """
     pieces = list(pieces)
-    with backend.blas_threads() as n:
-        n = min(n if xp is np and size >= MIN_PIECE_SIZE * len(pieces) else 1, len(pieces))
-        if n <= 1 or threading.current_thread().name.startswith(THREAD_NAME):
-            return [work(piece) for piece in pieces]
+    n = min(backend.layer_threads(), len(pieces)) if xp is np else 1  # (a bad $CNNBOOK_BLAS_THREADS raises here)
+    if n <= 1 or size < MIN_PIECE_SIZE * len(pieces) or threading.current_thread().name.startswith(THREAD_NAME):
+        return [work(piece) for piece in pieces]
+    with backend.blas_threads():  # BLAS on one thread in each of ours
         results = [None] * len(pieces)
         order = itertools.count()  # next() on it is atomic under the GIL: each piece is taken once
         failed = threading.Event()

@@ -32,6 +32,7 @@ def _running_max(n, x, out, winner, kernel, stride):
     over the KH*KW shifted slices (a few passes over the output, and no (n, C, Ho, Wo, KH*KW) copy of every
     window)."""
     (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out.shape[2:]
+    xp = get_array_module(x)
     best, won = out[n], winner[n]  # views: writing them writes out and winner
     best[...] = x[n, :, window(0, Ho, SH), window(0, Wo, SW)]
     for di in range(KH):
@@ -39,7 +40,7 @@ def _running_max(n, x, out, winner, kernel, stride):
             candidate = x[n, :, window(di, Ho, SH), window(dj, Wo, SW)]  # (n, C, Ho, Wo)
             better = candidate > best  # strictly: on ties the first offset keeps the win
             won += better * (di * KW + dj - won)  # won = k where better; arithmetic beats masked writes
-            get_array_module(x).maximum(best, candidate, out=best)
+            xp.maximum(best, candidate, out=best)
 
 
 def _route(n, dout, winner, dx, kernel, stride):
