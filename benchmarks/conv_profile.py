@@ -38,8 +38,29 @@ def stage_of(source: str) -> str:
     return "other"
 
 
+# A line that calls another of LAYER_FUNCTIONS (a piece of source text it contains, and the function called):
+# the profiler counts the callee's time in that line too, so it is taken out there (exclusive times).
+CALLS = (("parallel.run(fill", "_im2col_product"), ("parallel.run(products", "_backward_products"),
+         ("_col2im(", "_col2im"))
+
+
+def exclusive(lines: dict, sources: dict) -> dict:
+    """``lines`` ``{(function, line number): seconds}`` with each calling line's callee time taken out (see
+    :data:`CALLS`), so that every second is counted once, in the line that spends it, and the lines add up
+    to the layer's time."""
+    inclusive = {}
+    for (function, _), seconds in lines.items():
+        inclusive[function] = inclusive.get(function, 0.0) + seconds
+    result = {}
+    for key, seconds in lines.items():
+        callee = next((called for mark, called in CALLS if mark in sources[key] and called != key[0]), None)
+        result[key] = max(0.0, seconds - inclusive.get(callee, 0.0)) if callee else seconds
+    return result
+
+
 def profile_layer(x, w, b, dout, repeats: int):
-    """``{(function, line number): seconds per call}`` of the layer's own lines, and the source of each line.
+    """``{(function, line number): seconds per call}`` of the layer's own lines, each counted once (a line that
+    calls another of the layer's functions without the callee's time: :func:`exclusive`), and their sources.
 
     On one thread (``blas_threads(1)``): the profiler sees only the thread it runs in, and the layers' pool
     (cnnbook/layers/parallel.py) would run the copies in other threads."""
@@ -63,7 +84,7 @@ def profile_layer(x, w, b, dout, repeats: int):
         for lineno, _, total in timings:
             lines[(function, lineno)] = total * stats.unit / repeats
             sources[(function, lineno)] = linecache.getline(filename, lineno).strip()
-    return lines, sources
+    return exclusive(lines, sources), sources
 
 
 def main(argv=None) -> int:

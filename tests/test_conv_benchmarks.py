@@ -87,6 +87,23 @@ def test_the_profile_finds_every_stage_in_the_layers_code():
     assert stages.count("im2col") == 1 and stages.count("col2im") == 1
 
 
+def test_the_profile_counts_a_callees_time_once():
+    # parallel.run's line and the _col2im call line hold their callees' time too; it is taken out there
+    sources = {("conv2d_backward", 1): "shares = parallel.run(products, blocks, xp)",
+               ("_backward_products", 2): "dw_share = cols_mat @ dout_mat.T",
+               ("_backward_products", 3): "_col2im(dxpad, dcols, order, blk, out_size, stride)",
+               ("_col2im", 4): "dxpad[...] += dcols[i, j]"}
+    lines = {("conv2d_backward", 1): 10.0, ("_backward_products", 2): 6.0, ("_backward_products", 3): 3.5,
+             ("_col2im", 4): 3.0}
+    counted = conv_profile.exclusive(lines, sources)
+    assert counted == {("conv2d_backward", 1): 0.5, ("_backward_products", 2): 6.0, ("_backward_products", 3): 0.5,
+                       ("_col2im", 4): 3.0}
+    assert sum(counted.values()) == 10.0  # the layer's time, each second once
+    source = "\n".join(inspect.getsource(f) for f in conv_profile.LAYER_FUNCTIONS)
+    for mark, callee in conv_profile.CALLS:  # a rename in conv.py must not bring the double count back
+        assert mark in source and callee in {f.__name__ for f in conv_profile.LAYER_FUNCTIONS}
+
+
 def test_the_profile_splits_the_layer_into_stages(capsys):
     pytest.importorskip("line_profiler")  # in requirements-test.txt; the skip is for a learner's install
     assert conv_profile.main(["--batch-size", "3", "--repeats", "2", "--shapes", "4->5:9x9", "--lines"]) == 0
