@@ -9,8 +9,10 @@ from cnnbook.gradcheck import eval_numerical_gradient_array, rel_error
 from cnnbook.layers import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
 
 POOLS = [(max_pool2d_forward, max_pool2d_backward), (avg_pool2d_forward, avg_pool2d_backward)]
-# (input H, W, kernel_size, stride): non-overlapping, overlapping (stride < kernel), non-square, leftover rows.
-GEOMETRIES = [((4, 6), 2, None), ((7, 7), 3, 2), ((5, 6), (3, 2), (1, 2)), ((7, 5), 2, 1), ((5, 5), 2, 2)]
+# (input H, W, kernel_size, stride): non-overlapping, overlapping (stride < kernel), non-square, leftover rows,
+# gaps between windows (stride > kernel: pixels no window reads).
+GEOMETRIES = [((4, 6), 2, None), ((7, 7), 3, 2), ((5, 6), (3, 2), (1, 2)), ((7, 5), 2, 1), ((5, 5), 2, 2),
+              ((8, 7), 2, 3)]
 
 
 @pytest.mark.parametrize("forward,backward", POOLS)
@@ -60,6 +62,29 @@ def test_max_pool_overlapping_winner_collects_every_window():
     out, cache = max_pool2d_forward(x, (1, 3), 1)
     dx = max_pool2d_backward(np.ones(out.shape), cache)
     assert dx[0, 0, 0, 2] == 3.0 and dx.sum() == 3.0
+
+
+def test_max_pool_with_more_offsets_than_a_byte_holds():
+    # 17x17 = 289 window offsets: the winner's index needs more than uint8
+    x = np.zeros((1, 1, 17, 17))
+    x[0, 0, 16, 10] = 1.0  # offset 16 * 17 + 10 = 282
+    out, cache = max_pool2d_forward(x, 17)
+    dx = max_pool2d_backward(np.full(out.shape, 2.0), cache)
+    assert out[0, 0, 0, 0] == 1.0 and dx[0, 0, 16, 10] == 2.0 and dx.sum() == 2.0
+
+
+@pytest.mark.parametrize("kernel,stride", [(2, None), (3, 2), (2, 3)])
+def test_max_pool_batch_in_pieces_equals_image_by_image(kernel, stride):
+    # A batch large enough to be cut into pieces (parallel.chunks) gives each image what it gets alone.
+    rng = np.random.default_rng(5)
+    x = np.maximum(rng.standard_normal((40, 8, 29, 29)).astype(np.float32), 0)  # ReLU'd: many tied windows
+    out, cache = max_pool2d_forward(x, kernel, stride)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    dx = max_pool2d_backward(dout, cache)
+    for n in (0, 17, 39):
+        out_n, cache_n = max_pool2d_forward(x[n:n + 1], kernel, stride)
+        np.testing.assert_array_equal(out[n:n + 1], out_n)
+        np.testing.assert_array_equal(dx[n:n + 1], max_pool2d_backward(dout[n:n + 1], cache_n))
 
 
 def test_max_pool_ties_send_the_gradient_once():

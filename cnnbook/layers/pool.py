@@ -33,23 +33,33 @@ def _running_max(n, x, out, winner, kernel, stride):
     window)."""
     (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, out.shape[2:]
     xp = get_array_module(x)
-    best, won = out[n], winner[n]  # views: writing them writes out and winner
-    best[...] = x[n, :, window(0, Ho, SH), window(0, Wo, SW)]
-    for di in range(KH):
-        for dj in range(KW):
-            candidate = x[n, :, window(di, Ho, SH), window(dj, Wo, SW)]  # (n, C, Ho, Wo)
-            better = candidate > best  # strictly: on ties the first offset keeps the win
-            won += better * (di * KW + dj - won)  # won = k where better; arithmetic beats masked writes
-            xp.maximum(best, candidate, out=best)
+    best, won = out[n], winner[n]  # views: writing them writes out and winner (which starts at 0)
+    best[...] = x[n, :, window(0, Ho, SH), window(0, Wo, SW)]  # offset 0 leads
+    for k in range(1, KH * KW):
+        di, dj = divmod(k, KW)
+        candidate = x[n, :, window(di, Ho, SH), window(dj, Wo, SW)]  # (n, C, Ho, Wo)
+        better = candidate > best  # strictly: on ties the first offset keeps the win
+        won += better * (k - won)  # won = k where better; arithmetic beats masked writes
+        xp.maximum(best, candidate, out=best)
 
 
 def _route(n, dout, winner, dx, kernel, stride):
-    """Max pooling's backward pass for the images ``n``: each window's gradient added to its winner's pixel."""
+    """Max pooling's backward pass for the images ``n``: each window's gradient added to its winner's pixel,
+    or, where windows do not overlap (stride >= kernel), written there: each pixel is in one window at most."""
     (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, winner.shape[2:]
-    for di in range(KH):
-        for dj in range(KW):
-            routed = dout[n] * (winner[n] == di * KW + dj)  # (n, C, Ho, Wo); a product is faster than where()
-            dx[n, :, window(di, Ho, SH), window(dj, Wo, SW)] += routed
+    xp = get_array_module(dout)
+    for k in range(KH * KW):
+        di, dj = divmod(k, KW)
+        pixels = dx[n, :, window(di, Ho, SH), window(dj, Wo, SW)]  # (n, C, Ho, Wo), a view
+        if SH >= KH and SW >= KW:
+            xp.multiply(dout[n], winner[n] == k, out=pixels)  # a product is faster than where()
+        else:
+            pixels += dout[n] * (winner[n] == k)
+
+
+def _winner_dtype(kernel, xp):
+    """The smallest integer type that holds every window offset ``0 .. KH*KW - 1``: fewer bytes to pass over."""
+    return xp.uint8 if kernel[0] * kernel[1] <= 256 else xp.int32
 
 
 def max_pool2d_forward(x, kernel_size=2, stride=None):
@@ -62,13 +72,13 @@ def max_pool2d_forward(x, kernel_size=2, stride=None):
     Returns:
         out: ``(N, C, Ho, Wo)``, ``Ho = floor((H - KH) / SH) + 1`` (likewise ``Wo``).
         cache: ``(x_shape, winner, (KH, KW), (SH, SW), dtype)``; ``winner`` ``(N, C, Ho, Wo)`` holds, for each
-            window, the flat index ``di*KW + dj`` of its maximum (the first one on ties); ``dtype`` is ``x``'s,
-            which ``dx`` keeps whatever ``dout``'s dtype.
+            window, the flat index ``di*KW + dj`` of its maximum (the first one on ties; ``uint8`` for up to 256
+            offsets); ``dtype`` is ``x``'s, which ``dx`` keeps whatever ``dout``'s dtype.
     """
     xp = get_array_module(x)
     kernel, stride, out_size = _pool_args(x, kernel_size, stride)
     out = xp.empty(x.shape[:2] + out_size, dtype=x.dtype)  # (N, C, Ho, Wo)
-    winner = xp.zeros(out.shape, dtype=xp.int32)  # (N, C, Ho, Wo)
+    winner = xp.zeros(out.shape, dtype=_winner_dtype(kernel, xp))  # (N, C, Ho, Wo)
     pieces = parallel.chunks(x.shape[0], math.prod(x.shape[1:]), xp)  # pieces of the batch, over the CPU's threads
     parallel.run(functools.partial(_running_max, x=x, out=out, winner=winner, kernel=kernel, stride=stride), pieces,
                  xp, size=x.size)
@@ -88,7 +98,8 @@ def max_pool2d_backward(dout, cache):
     xp = get_array_module(dout, winner)
     N, C, Ho, Wo = winner.shape
     dout = checks.upstream_gradient(dout, winner.shape, dtype, "max_pool2d_forward")
-    dx = xp.zeros(x_shape, dtype=dtype)
+    tiled = (SH, SW) == (KH, KW) and tuple(x_shape[2:]) == (Ho * KH, Wo * KW)  # each pixel in exactly one window
+    dx = (xp.empty if tiled else xp.zeros)(x_shape, dtype=dtype)  # tiled, _route writes every pixel
     pieces = parallel.chunks(N, math.prod(x_shape[1:]), xp)  # pieces of the batch, over the CPU's threads
     parallel.run(functools.partial(_route, dout=dout, winner=winner, dx=dx, kernel=(KH, KW), stride=(SH, SW)),
                  pieces, xp, size=dx.size)
