@@ -17,7 +17,8 @@ calls each), and each time reported is a median of wall-clock times (threads sho
 With ``--before DIR`` (a checkout of the package before issue 35, e.g. ``git archive d5eb677 cnnbook | tar -x -C
 DIR``) its layers join as ``before 1`` and ``before blas`` (``(a)`` on the old code), and the training step runs
 on them too (its conv, pool and ReLU functions swapped in). With ``--torch``, PyTorch's ``conv2d`` at one and at
-``T`` threads, and the training step in PyTorch (the model ported) likewise. ``--busy`` keeps one core busy with
+``T`` threads, and the training step in PyTorch (the model ported) likewise. A third table times max pooling (the
+reference CNN's two pools: new, old with ``--before``, PyTorch with ``--torch``). ``--busy`` keeps one core busy with
 another process (a ``while True: pass`` loop) for the whole run. Each table ends with the load average, and each
 row with how many cores other processes took while it ran (``others``, from ``/proc/stat``; the busy loop
 counts): on a shared machine they skew thread timings.
@@ -47,6 +48,7 @@ from cnnbook.layers import softmax_cross_entropy
 from cnnbook.models import reference_cnn
 
 SHAPES = ((1, 16, 28, 28), (16, 32, 14, 14), (32, 64, 7, 7), (3, 32, 32, 32), (32, 64, 16, 16))  # (C, F, H, W)
+POOL_SHAPES = ((16, 28, 28), (32, 14, 14))  # (C, H, W): the inputs of reference_cnn()'s two 2x2 max pools
 SWAPPED = ("conv2d_forward", "conv2d_backward", "max_pool2d_forward", "max_pool2d_backward",
            "relu_forward", "relu_backward")
 
@@ -256,6 +258,67 @@ def layer_variants(T, x, w, b, dout, before, pp, torch):
     return variants
 
 
+def pool_step(forward, backward, x, dout):
+    def step():
+        out, cache = forward(x, 2)
+        return out, backward(dout, cache)
+    return step
+
+
+def torch_pool_step(torch, x, dout):
+    tx = torch.from_numpy(x).requires_grad_()
+
+    def step():
+        tx.grad = None
+        out = torch.nn.functional.max_pool2d(tx, 2)
+        out.backward(torch.from_numpy(dout))
+        return out.detach().numpy(), tx.grad.numpy()
+    return step
+
+
+def pooling_table(T, batch, repeats, warm, before, torch):
+    """Max pooling (2x2, forward + backward) on the reference CNN's two pooling inputs, after a ReLU (many tied
+    windows), one and ``T`` threads; with ``before``, its old functions on one thread; with ``torch``, PyTorch's."""
+    rng = np.random.default_rng(1)
+    print(f"\nmax pooling 2x2 forward+backward, float32, batch {batch}, input after a ReLU: median wall ms of "
+          f"{repeats}")
+    rows = []
+    for C, H, W in POOL_SHAPES:
+        x = np.maximum(rng.standard_normal((batch, C, H, W), dtype=np.float32), 0)
+        dout = rng.standard_normal((batch, C, H // 2, W // 2), dtype=np.float32)
+        ours = pool_step(layers.max_pool2d_forward, layers.max_pool2d_backward, x, dout)
+        variants = {}
+        if before:
+            variants["before 1"] = (lambda: blas_limit(1),
+                                    pool_step(before["max_pool2d_forward"], before["max_pool2d_backward"], x, dout))
+        variants["1 thr"] = (lambda: backend.blas_threads(1), ours)
+        variants["pool"] = (lambda: backend.blas_threads(T), ours)
+        variants["default"] = (backend.blas_threads, ours)
+        with backend.blas_threads(1):
+            reference = ours()
+        for name, (context, step) in variants.items():
+            with context():
+                check(name, step(), reference, exact=True)  # the same maxima and the same winners, everywhere
+        if torch is not None:  # it may route a tied window's gradient to another pixel: timed, not compared
+            variants["torch 1"] = (torch_threads(torch, 1), torch_pool_step(torch, x, dout))
+            variants[f"torch {T}"] = (torch_threads(torch, T), torch_pool_step(torch, x, dout))
+        with Others() as row_others:
+            med = interleaved(variants, repeats, warm=warm)
+        rows.append((f"{C}x{H}x{W}", med, row_others.cores))
+    names = list(rows[0][1])
+    print(f"{'input':<14}" + "".join(f"{n:>12}" for n in names) + f"{'pool/1':>8}{'dflt/1':>8}"
+          + (f"{'1/before':>9}" if before else "") + (f"{'1/torch1':>9}{'pool/torch':>11}" if torch else "")
+          + f"{'others':>8}")
+    for label, med, cores in rows:
+        line = f"{label:<14}" + "".join(f"{med[n] * 1e3:>12.2f}" for n in names)
+        line += "".join(f"{med['1 thr'] / med[n]:>8.2f}" for n in ("pool", "default"))
+        if before:
+            line += f"{med['before 1'] / med['1 thr']:>9.2f}"
+        if torch is not None:
+            line += f"{med['1 thr'] / med['torch 1']:>9.2f}{med['pool'] / med[f'torch {T}']:>11.2f}"
+        print(line + f"{cores:>8.2f}")
+
+
 def train_step(batch, swap=None):
     """One training step (forward, softmax loss, backward) of ``reference_cnn()``; ``swap`` replaces the
     layer functions the nn modules call (the ``--before`` package's) while it runs."""
@@ -362,6 +425,7 @@ def main(argv=None) -> int:
                 print(line + f"{row_others:>8.2f}")
             print(f"load average at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; other processes "
                   f"used {others.cores:.2f} cores on average{' (the busy loop included)' if busy else ''}")
+            pooling_table(T, args.train_batch_size, args.repeats, args.warm, before, torch)
         if not args.no_train:
             print(f"\none training step of reference_cnn(), batch {args.train_batch_size}: "
                   f"median wall ms of {args.repeats}")

@@ -276,4 +276,6 @@ def test_the_threads_benchmark_checks_every_design_then_times_it(capsys, monkeyp
         assert re.search(rf"^{C}->{F} {H}x{W}(\s+\d+\.\d\d){{7}}(\s+\d+\.\d\d){{4}}", out, re.M), out
     assert re.search(r"^\s+1 thr\s+blas\s+pool\s+default\s+torch 1\s+torch 2\s+blas/1\s+pool/1", out, re.M), out
     assert re.search(r"^(\s+\d+\.\d\d){6}(\s+\d+\.\d\d){6}$", out, re.M), out  # the training step's row
+    for C, H, W in threads.POOL_SHAPES:  # max pooling: five times, four ratios, others
+        assert re.search(rf"^{C}x{H}x{W}(\s+\d+\.\d\d){{5}}(\s+\d+\.\d\d){{4}}\s+-?\d+\.\d\d$", out, re.M), out
     assert torch.get_num_threads() == before
