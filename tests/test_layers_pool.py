@@ -87,6 +87,16 @@ def test_max_pool_batch_in_pieces_equals_image_by_image(kernel, stride):
         np.testing.assert_array_equal(dx[n:n + 1], max_pool2d_backward(dout[n:n + 1], cache_n))
 
 
+@pytest.mark.parametrize("kernel,stride", [(2, None), (2, 3), (3, 2)])
+def test_max_pool_backward_gives_no_negative_zeros(kernel, stride):
+    # A loser's pixel gets 0.0, not -0.0 (which NumPy prints as "-0."), whatever the sign of the gradient.
+    x = np.arange(2 * 64.).reshape(2, 1, 8, 8)
+    out, cache = max_pool2d_forward(x, kernel, stride)
+    dx = max_pool2d_backward(-np.ones(out.shape), cache)
+    assert (dx == 0).sum() > 0 and not np.signbit(dx[dx == 0]).any()
+    assert "-0." not in np.array2string(dx)
+
+
 def test_max_pool_ties_send_the_gradient_once():
     out, cache = max_pool2d_forward(np.ones((1, 1, 2, 2)), 2)
     dx = max_pool2d_backward(np.ones(out.shape), cache)

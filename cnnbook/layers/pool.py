@@ -48,13 +48,16 @@ def _route(n, dout, winner, dx, kernel, stride):
     or, where windows do not overlap (stride >= kernel), written there: each pixel is in one window at most."""
     (KH, KW), (SH, SW), (Ho, Wo) = kernel, stride, winner.shape[2:]
     xp = get_array_module(dout)
+    apart = SH >= KH and SW >= KW
     for k in range(KH * KW):
         di, dj = divmod(k, KW)
         pixels = dx[n, :, window(di, Ho, SH), window(dj, Wo, SW)]  # (n, C, Ho, Wo), a view
-        if SH >= KH and SW >= KW:
+        if apart:
             xp.multiply(dout[n], winner[n] == k, out=pixels)  # a product is faster than where()
         else:
             pixels += dout[n] * (winner[n] == k)
+    if apart:
+        dx[n] += 0.0  # -0.0 (a negative gradient times a loser's 0) prints as "-0."; adding 0.0 makes it 0.0
 
 
 def _winner_dtype(kernel, xp):
