@@ -78,7 +78,7 @@ def step_functions(batch: int) -> dict:
         def step():
             model.zero_grad()
             loss, dscores = softmax_cross_entropy(model(Xd), yd)
-            model.backward(dscores)
+            model.backward_params(dscores)  # as fit does, and PyTorch: no gradient for the input
             return float(loss)
         return step
 

@@ -320,8 +320,9 @@ def pooling_table(T, batch, repeats, warm, before, torch):
 
 
 def train_step(batch, swap=None):
-    """One training step (forward, softmax loss, backward) of ``reference_cnn()``; ``swap`` replaces the
-    layer functions the nn modules call (the ``--before`` package's) while it runs."""
+    """One training step (forward, softmax loss, backward) of ``reference_cnn()``, as ``fit`` runs it (no gradient
+    for the input: ``backward_params``); ``swap`` replaces the layer functions the nn modules call (the ``--before``
+    package's, whose convolution always computes it: the full ``backward``) while it runs."""
     rng = np.random.default_rng(0)
     X = rng.random((batch, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, batch)
@@ -334,7 +335,10 @@ def train_step(batch, swap=None):
         try:
             model.zero_grad()
             loss, dscores = softmax_cross_entropy(model(X), y)
-            model.backward(dscores)
+            if swap:
+                model.backward(dscores)
+            else:
+                model.backward_params(dscores)
         finally:
             for f, fn in saved.items():
                 setattr(layers, f, fn)

@@ -229,7 +229,7 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
                     raise TrainingDiverged(
                         f"the training loss became {value} at epoch {epoch + 1}, step {len(history.loss) - first + 1} "
                         f"(optimizer {optimizer!r}); " + _divergence_cause(X_batch, model, optimizer, augment))
-                model.backward(dscores)
+                model.backward_params(dscores)  # the parameters' gradients; nothing uses the input's
                 optimizer.step()
                 history.loss.append(value)
                 correct += int((scores.argmax(axis=1) == y_batch).sum())

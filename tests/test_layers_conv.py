@@ -183,3 +183,18 @@ def test_blocks_give_the_same_result(monkeypatch, short_row):
     blocked = (out1,) + conv2d_backward(dout, cache1)
     for a, b_ in zip(whole, blocked):
         np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("H,W", [(16, 16), (6, 6)])  # outputs 16 wide: images one after another; 6: batch last
+def test_conv_backward_without_the_input_gradient(xp, H, W):
+    N = 3
+    rng = np.random.default_rng(7)
+    x, w, b = randn(xp, rng, N, 2, H, W), randn(xp, rng, 4, 2, 3, 3), randn(xp, rng, 4)
+    out, cache = conv2d_forward(x, w, b, 1, 1)
+    dout = randn(xp, rng, *out.shape)
+    _, dw, db = conv2d_backward(dout, cache)
+    dx, dw_only, db_only = conv2d_backward(dout, cache, input_grad=False)
+    assert dx is None  # the same weight and bias gradients, bit for bit
+    assert bool((dw_only == dw).all()) and bool((db_only == db).all())
+    with pytest.raises(TypeError, match=r"input_grad='no' must be True \(compute dx\) or False"):
+        conv2d_backward(dout, cache, input_grad="no")

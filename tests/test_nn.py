@@ -241,3 +241,45 @@ def test_flatten_keeps_an_empty_batch(xp):
     assert flatten.backward(out).shape == (0, 3, 4, 4)
     with pytest.raises(ValueError, match="Flatten expects a batch"):
         flatten(np.float32(1.0))
+
+
+def test_backward_params_fills_the_same_gradients_without_the_input_gradient(xp):
+    # What fit runs: the parameters' gradients of backward(), bit for bit, and nothing for the input.
+    model = small_net(dtype=np.float32)
+    x = backend.to_device(np.random.default_rng(1).normal(size=(2, 2, 4, 4)).astype(np.float32), xp)
+    r = backend.to_device(np.random.default_rng(2).normal(size=(2, 5)).astype(np.float32), xp)
+    model(x)
+    model.zero_grad()
+    model.backward(r)
+    full = [backend.to_numpy(p.grad).copy() for p in model.parameters()]
+    model.zero_grad()
+    assert model.backward_params(r) is None
+    for got, want in zip((backend.to_numpy(p.grad) for p in model.parameters()), full):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_backward_params_skips_the_layers_before_the_first_with_parameters(monkeypatch):
+    calls = []
+
+    class Spy(nn.Module):  # no parameters; its backward must not run
+        def forward(self, x):
+            return x
+
+        def backward(self, dout):
+            calls.append("spy")
+            return dout
+    model = nn.Sequential(Spy(), nn.Flatten(), nn.Linear(8, 3, rng=0), nn.ReLU(), nn.Linear(3, 2, rng=1))
+    x = np.random.default_rng(0).normal(size=(4, 2, 2, 2)).astype(np.float32)
+    dout = np.ones((4, 2), np.float32)
+    model(x)
+    model.zero_grad()
+    model.backward(dout)
+    want = [p.grad.copy() for p in model.parameters()]
+    calls.clear()
+    model.zero_grad()
+    model.backward_params(dout)  # the first Linear runs Module.backward_params: its backward, dx dropped
+    assert calls == []
+    for p, g in zip(model.parameters(), want):
+        np.testing.assert_array_equal(p.grad, g)
+    nn.Sequential(Spy(), nn.ReLU()).backward_params(dout)  # nothing to learn: nothing runs
+    assert calls == []

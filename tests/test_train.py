@@ -37,6 +37,30 @@ def test_small_net_overfits_a_tiny_batch(xp):
     assert accuracy(model, X, y) == 1.0
 
 
+def test_fit_skips_the_first_layers_input_gradient_and_learns_the_same(monkeypatch):
+    # fit runs backward_params: the first convolution computes no dx (nothing uses it), the weights end the same
+    # as with a loop that runs the full backward pass.
+    from cnnbook import layers
+    from cnnbook.train import iterate_minibatches
+    X, y = tiny_data(32)
+    manual = tiny_cnn(seed=3)
+    optimizer = SGD(manual.parameters(), lr=0.1)
+    for X_batch, y_batch in iterate_minibatches(X, y, 16, rng=np.random.default_rng(0)):  # fit's order, seed 0
+        optimizer.zero_grad()
+        _, dscores = layers.softmax_cross_entropy(manual(X_batch), y_batch)
+        manual.backward(dscores)
+        optimizer.step()
+    seen = []
+    full = layers.conv2d_backward
+    monkeypatch.setattr(layers, "conv2d_backward", lambda dout, cache, input_grad=True: (
+        seen.append(input_grad), full(dout, cache, input_grad=input_grad))[1])
+    model = tiny_cnn(seed=3)
+    fit(model, X, y, epochs=1, batch_size=16, optimizer=SGD(model.parameters(), lr=0.1), seed=0, progress=False)
+    assert seen == [False, False]  # one step per batch, no input gradient
+    for p, q in zip(model.parameters(), manual.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
 def test_fit_is_deterministic_and_records_history():
     X, y = tiny_data(50)
     runs = []

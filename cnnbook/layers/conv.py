@@ -198,11 +198,14 @@ def _im2col_product(blk, xpad, cols, out, w_mat, b, order, out_size, stride):
 def _backward_products(blk, dout_o, cols, w_mat_t, dxpad, order, out_size, stride, own_band):
     """The backward pass on one block ``blk``: its shares of ``dw_t`` ``(K, F)`` and ``db`` ``(F,)``, and its
     ``dcols`` summed back onto input pixels (col2im): straight into ``dxpad`` when no other block touches
-    those pixels, else (``own_band``) into a band of input rows of its own, returned for the caller to add."""
+    those pixels, else (``own_band``) into a band of input rows of its own, returned for the caller to add.
+    Without ``dxpad`` (no input gradient wanted), only the shares."""
     F, K = dout_o.shape[0], w_mat_t.shape[0]
     dout_mat = dout_o[:, blk].reshape(F, -1)  # (F, m)
     cols_mat = cols[:, :, :, blk].reshape(K, -1)  # (K, m), a view
     dw_share = cols_mat @ dout_mat.T  # (K, F)
+    if dxpad is None:
+        return dw_share, dout_mat.sum(axis=1), None
     dcols = (w_mat_t @ dout_mat).reshape(cols[:, :, :, blk].shape)  # (KH, KW, C, *block's pixels)
     band = None
     if own_band:  # batch last: the block's output rows read input rows its neighbours read too
@@ -268,12 +271,14 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     return out, (x, w, b, stride, padding, cols)
 
 
-def conv2d_backward(dout, cache):
+def conv2d_backward(dout, cache, input_grad=True):
     """Convolution backward pass, vectorised.
 
     Args:
         dout: upstream gradient ``(N, F, Ho, Wo)``.
         cache: from :func:`conv2d_forward` (or :func:`conv2d_forward_naive`, whose 5-tuple lacks ``cols``).
+        input_grad: ``False`` where the gradient for the input is not wanted (a network's first layer): ``dx`` is
+            then ``None`` and neither its product nor col2im runs (about half the backward pass).
 
     Returns:
         dx: ``(N, C, H, W)`` (batch first a view, like the forward output); dw: ``(F, C, KH, KW)``; db: ``(F,)``,
@@ -283,6 +288,8 @@ def conv2d_backward(dout, cache):
     ``dw = dout_mat @ cols.T``, ``db = dout_mat.sum(1)``, and ``dcols = w_mat.T @ dout_mat``, which col2im
     sums back onto the input pixels the columns were copied from (overlapping windows add up).
     """
+    if not isinstance(input_grad, (bool, np.bool_)):
+        raise TypeError(f"input_grad={input_grad!r} must be True (compute dx) or False (dx is None)")
     if isinstance(cache, tuple) and len(cache) == 5:  # a naive cache: rebuild cols
         x, w, b, stride, padding = cache
         cache = conv2d_forward(x, w, b, stride, padding)[1]
@@ -296,7 +303,7 @@ def conv2d_backward(dout, cache):
     order = pixel_order(Wo)
     dout_o = dout.transpose(order)  # (F, *pixels); contiguous when dout is stored like this layer's output
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)
-    dxpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)  # stored like xpad
+    dxpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype) if input_grad else None  # like xpad
     blocks = _blocks(cols.shape[3:], K, xp)
     products = functools.partial(_backward_products, dout_o=dout_o, cols=cols, w_mat_t=w_mat_t, dxpad=dxpad,
                                  order=order, out_size=(Ho, Wo), stride=stride,
@@ -309,8 +316,10 @@ def conv2d_backward(dout, cache):
         db += db_share
         if band is not None:
             dxpad[:, blk.start * SH:blk.start * SH + band.shape[1]] += band
-    dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))].transpose(_inverse(order))  # (N, C, H, W), a view
-    if order == BATCH_LAST:
-        dx = xp.ascontiguousarray(dx)  # as the forward output: the layers before run faster on it
+    dx = None
+    if input_grad:
+        dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))].transpose(_inverse(order))  # (N, C, H, W), a view
+        if order == BATCH_LAST:
+            dx = xp.ascontiguousarray(dx)  # as the forward output: the layers before run faster on it
     dw = dw_t.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)  # (F, C, KH, KW)
     return dx, xp.ascontiguousarray(dw), db

@@ -19,6 +19,11 @@ The interface every module offers
     ``dout`` has the shape of the latest output, ``dx`` that of the latest input. Parameter
     gradients are **added** to ``p.grad`` (as in PyTorch), so call ``zero_grad()`` (or the
     optimizer's) before each backward pass.
+``module.backward_params(dout)``
+    the same parameter gradients without the gradient for the input (returns ``None``): what ``fit``
+    runs, since nothing uses the gradient for the images; a ``Sequential`` skips the layers before its
+    first one with parameters, and a first ``Conv2d`` skips about half its backward pass. By default
+    a module runs ``backward`` and drops ``dx``.
 ``parameters()`` / ``named_parameters()``
     the :class:`Parameter` objects of the module and its children, in definition order, each once;
     names look like ``"0.weight"`` (``Sequential`` children are numbered).

@@ -88,6 +88,12 @@ class Module:
     def backward(self, dout):
         raise NotImplementedError(f"{type(self).__name__} must define backward(dout)")
 
+    def backward_params(self, dout) -> None:
+        """Add the parameters' gradients for ``dout`` to ``p.grad``, as :meth:`backward` does, where the gradient
+        for the input is not wanted (a network's first layer: training never uses it). Returns ``None``. Here it
+        runs :meth:`backward` and drops ``dx``; a module that can skip computing ``dx`` overrides it."""
+        self.backward(dout)
+
     def _cached(self):
         if self._cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward was called before forward: "

@@ -46,6 +46,12 @@ class Conv2d(Module):
         self.bias.grad += db
         return dx
 
+    def backward_params(self, dout):
+        # dx skipped: about half the backward pass of a network's first convolution (benchmarks/README.md)
+        _, dw, db = layers.conv2d_backward(dout, self._cached(), input_grad=False)
+        self.weight.grad += dw
+        self.bias.grad += db
+
     def extra_repr(self):
         kh, kw = self.kernel_size
         k = kh if kh == kw else self.kernel_size
@@ -201,6 +207,17 @@ class Sequential(Module):
         for m in reversed(self.layers):
             dout = m.backward(dout)
         return dout
+
+    def backward_params(self, dout):
+        """:meth:`backward` without the gradient for the model's input, which training never uses: the layers
+        before the first one with parameters do not run, and that one runs its ``backward_params`` (a first
+        convolution skips about half its backward pass). ``fit`` trains this way. Returns ``None``."""
+        first = next((k for k, m in enumerate(self.layers) if m.parameters()), None)
+        if first is None:  # nothing to learn
+            return
+        for m in reversed(self.layers[first + 1:]):
+            dout = m.backward(dout)
+        self.layers[first].backward_params(dout)
 
     def __getitem__(self, i):
         return Sequential(*self.layers[i]) if isinstance(i, slice) else self.layers[i]
