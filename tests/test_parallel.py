@@ -110,6 +110,44 @@ def test_max_pooling_on_several_threads_gives_the_same_bits_as_one(N, kernel, st
     same_bits(threaded, serial)
 
 
+@pytest.mark.parametrize("shape", [(7, 3, 5, 4), (1, 6), (0, 3, 2, 2), (9,)])
+def test_relu_on_several_threads_gives_the_same_bits_as_one_and_uses_them(shape, small_pieces, monkeypatch):
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape, dtype=np.float32)
+    if x.size:
+        x.flat[0] = 0.0  # the gradient stops at 0 on every thread count
+    dout = rng.standard_normal(shape, dtype=np.float32)
+    views = [x, x.T] if x.ndim > 1 else [x]  # a transposed view too, as a batch-first convolution hands on
+
+    def steps(x):
+        out, cache = layers.relu_forward(x)
+        return out, layers.relu_backward(dout.reshape(x.shape), cache)
+
+    seen = set()
+    elementwise = parallel.elementwise
+
+    def watched(function, out, *arrays):
+        def spy(*pieces, out):
+            seen.add(threading.current_thread().name)
+            time.sleep(0.001)  # long enough for a second thread to take a piece
+            return function(*pieces, out=out)
+        return elementwise(spy, out, *arrays)
+    monkeypatch.setattr(parallel, "elementwise", watched)
+    for view in views:
+        with backend.blas_threads(1):
+            serial = steps(view)
+        assert seen == {threading.current_thread().name}  # one thread: one call, here
+        seen.clear()
+        with backend.blas_threads(3):
+            threaded = steps(view)
+        same_bits(threaded, serial)
+        np.testing.assert_array_equal(serial[0], np.maximum(view, 0))
+        np.testing.assert_array_equal(serial[1], dout.reshape(view.shape) * (view > 0))
+        if view.shape[0] > 1 and view.size:  # more than one item: the pool's threads took pieces too
+            assert len(seen) > 1, seen
+        seen.clear()
+
+
 def test_training_gives_the_same_numbers_on_one_and_on_several_threads(small_pieces):
     rng = np.random.default_rng(0)
     X = rng.random((50, 1, 28, 28), dtype=np.float32)

@@ -5,7 +5,15 @@ import math
 
 from cnnbook.backend import get_array_module
 from cnnbook.course.language import N_
-from cnnbook.layers import checks
+from cnnbook.layers import checks, parallel
+
+
+def _relu(x, out):
+    return get_array_module(x).maximum(x, 0, out=out)
+
+
+def _pass_where_positive(dout, x, out):
+    return get_array_module(x).multiply(dout, x > 0, out=out)  # a product with the mask: faster than where()
 
 
 def relu_forward(x):
@@ -19,7 +27,7 @@ def relu_forward(x):
     """
     xp = get_array_module(x)
     checks.array(x, "x", "(N, ...)", min_ndim=1)
-    return xp.maximum(x, 0), x
+    return parallel.elementwise(_relu, xp.empty_like(x), x), x  # in pieces of the batch, over the CPU's threads
 
 
 def relu_backward(dout, cache):
@@ -33,9 +41,10 @@ def relu_backward(dout, cache):
     """
     x = cache
     checks.array(x, "cache", N_("(N, ...) (the x kept by relu_forward)"), min_ndim=1)
-    get_array_module(dout, x)  # TypeError when NumPy and CuPy arrays meet
+    xp = get_array_module(dout, x)  # TypeError when NumPy and CuPy arrays meet
     dout = checks.upstream_gradient(dout, tuple(x.shape), x.dtype, "relu_forward")
-    return dout * (x > 0)  # a product with the mask: several times faster than where()
+    dx = xp.empty_like(dout)
+    return parallel.elementwise(_pass_where_positive, dx, dout, x)  # in pieces of the batch, over the threads
 
 
 def linear_forward(x, w, b):

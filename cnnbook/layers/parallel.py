@@ -55,6 +55,23 @@ def chunks(n: int, numbers_each: int, xp) -> list[slice]:
     return [slice(start, min(start + per, n)) for start in range(0, n, per)]
 
 
+def elementwise(function, out, *arrays):
+    """``function(*arrays, out=out)`` for arrays of ``out``'s shape, the batch (the first axis) cut into
+    :func:`chunks` shared out over the threads; returns ``out``. ``function`` works element by element (a ufunc
+    or a few of them), so each number is the same as in one call."""
+    xp = backend.get_array_module(out)
+    n = out.shape[0] if out.ndim else 0
+    pieces = chunks(n, out.size // max(1, n), xp)
+    if len(pieces) == 1 or backend.layer_threads() == 1:  # one call: pieces on one thread only cost time
+        function(*arrays, out=out)
+        return out
+
+    def piece(part):
+        function(*(a[part] for a in arrays), out=out[part])
+    run(piece, pieces, xp, size=out.size)
+    return out
+
+
 def _workers(count: int) -> ThreadPoolExecutor:
     """The pool, with room for at least ``count`` threads (it grows, never shrinks; threads start on demand)."""
     global _pool, _pool_size
