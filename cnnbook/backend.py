@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from cnnbook.course.language import N_, tr
+
 BACKENDS = ("numpy", "cupy", "auto")
 _ENV = "CNNBOOK_BACKEND"
 _chosen: str | None = None  # set by use(); wins over the environment
@@ -39,35 +41,48 @@ def _is_cupy_array(a) -> bool:
     return type(a).__module__.split(".")[0] in ("cupy", "cupyx")
 
 
-@functools.lru_cache(maxsize=1)
 def gpu_status() -> tuple[bool, str]:
-    """Return ``(works, reason)``: whether CuPy can run a kernel on a GPU, and why not.
+    """Return ``(works, reason)``: whether CuPy can run a kernel on a GPU, and why not (or which GPU works), in
+    the learner's language.
 
     Never raises: a CuPy wheel on a machine without a driver fails in many ways
-    (ImportError, CUDARuntimeError, even ``cupy.is_available()`` raising).
+    (ImportError, CUDARuntimeError, even ``cupy.is_available()`` raising). The GPU is probed once;
+    ``gpu_status.cache_clear()`` forgets the answer.
     """
+    works, template, fields = _gpu_probe()
+    return works, tr(template, **fields)
+
+
+@functools.lru_cache(maxsize=1)
+def _gpu_probe() -> tuple[bool, str, dict]:
+    """``(works, template, fields)`` of :func:`gpu_status`'s answer, found once: the words are chosen when shown."""
     try:
         import cupy
     except Exception as exc:  # ImportError, or a broken CUDA install raising anything
-        return False, f"CuPy is not installed or does not import ({type(exc).__name__}: {exc}); " \
-                      "install it with `pip install -e \".[gpu]\"` on a machine with an NVIDIA GPU"
+        return (False, N_("CuPy is not installed or does not import ({error}); install it with "
+                          "`pip install -e \".[gpu]\"` on a machine with an NVIDIA GPU"),
+                {"error": f"{type(exc).__name__}: {exc}"})
     try:
         count = cupy.cuda.runtime.getDeviceCount()
         if count < 1:
-            return False, "CuPy is installed but no CUDA device was found"
+            return False, N_("CuPy is installed but no CUDA device was found"), {}
         value = int((cupy.arange(4) * 2).sum())  # runs a real kernel
         if value != 12:
-            return False, f"CuPy computed {value} for a sum that is 12"
+            return False, N_("CuPy computed {value} for a sum that is 12"), {"value": value}
         props = cupy.cuda.runtime.getDeviceProperties(0)
         name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
     except Exception as exc:
-        return False, f"CuPy is installed but no GPU works ({type(exc).__name__}: {exc})"
-    return True, f"CuPy {cupy.__version__} on {name}"
+        return False, N_("CuPy is installed but no GPU works ({error})"), {"error": f"{type(exc).__name__}: {exc}"}
+    return True, N_("CuPy {version} on {name}"), {"version": cupy.__version__, "name": name}
+
+
+gpu_status.cache_clear = _gpu_probe.cache_clear
 
 
 def _check_name(name, source: str) -> str:
     if not isinstance(name, str) or name.strip().lower() not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r} from {source}; choose one of {', '.join(BACKENDS)}")
+        raise ValueError(tr("unknown backend {name} from {source}; choose one of {choices}", name=repr(name),
+                            source=source, choices=", ".join(BACKENDS)))
     return name.strip().lower()
 
 
@@ -78,8 +93,9 @@ def _resolve(name: str, source: str) -> str:
     if name == "auto":
         return "cupy" if works else "numpy"
     if not works:
-        raise RuntimeError(f"backend 'cupy' was asked for by {source}, but no GPU works: {reason}. "
-                           f"Use the NumPy backend instead (unset {_ENV} or call use('numpy')).")
+        raise RuntimeError(tr("backend 'cupy' was asked for by {source}, but no GPU works: {reason}. Use the NumPy "
+                              "backend instead (unset {env} or call use('numpy')).", source=source, reason=reason,
+                              env=_ENV))
     return "cupy"
 
 
@@ -138,12 +154,12 @@ def get_array_module(*arrays):
         elif isinstance(a, np.ndarray):
             found.setdefault("numpy", (i, np))
         else:
-            raise TypeError(f"argument {i} is a {type(a).__name__}, not an array; "
-                            "pass a NumPy or CuPy array (numpy.asarray(...) converts lists)")
+            raise TypeError(tr("argument {i} is a {kind}, not an array; pass a NumPy or CuPy array "
+                               "(numpy.asarray(...) converts lists)", i=i, kind=type(a).__name__))
     if len(found) > 1:
-        where = ", ".join(f"argument {i} is {name}" for name, (i, _) in found.items())
-        raise TypeError(f"arrays from different backends in one call ({where}); move them to one "
-                        "device first, e.g. cnnbook.backend.to_device(a) or cnnbook.backend.to_numpy(a)")
+        where = ", ".join(tr("argument {i} is {name}", i=i, name=name) for name, (i, _) in found.items())
+        raise TypeError(tr("arrays from different backends in one call ({where}); move them to one device first, "
+                           "e.g. cnnbook.backend.to_device(a) or cnnbook.backend.to_numpy(a)", where=where))
     if not found:
         return np
     return next(iter(found.values()))[1]
@@ -173,8 +189,8 @@ def as_generator(rng) -> np.random.Generator:
         return np.random.default_rng(rng)
     if isinstance(rng, np.random.Generator):
         return rng
-    raise TypeError(f"rng={rng!r} is neither an int seed, a numpy.random.Generator nor None; "
-                    "pass e.g. rng=0 or rng=numpy.random.default_rng(0)")
+    raise TypeError(tr("rng={value} is neither an int seed, a numpy.random.Generator nor None; pass e.g. rng=0 or "
+                       "rng=numpy.random.default_rng(0)", value=repr(rng)))
 
 
 # ---------------------------------------------------------------- threads
@@ -280,11 +296,13 @@ def _requested_threads(n) -> int | None:
         if not raw:
             return None
         if not raw.isdigit() or int(raw) < 1:
-            raise ValueError(f"${BLAS_THREADS_ENV}={raw!r} must be a positive integer such as 1; unset it for "
-                             f"the default (the CPUs this process may use, here {available_cpus()})")
+            raise ValueError(tr("${env}={value} must be a positive integer such as 1; unset it for the default (the "
+                                "CPUs this process may use, here {cpus})", env=BLAS_THREADS_ENV, value=repr(raw),
+                                cpus=available_cpus()))
         return int(raw)
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n={n!r} must be a positive integer (BLAS threads) or None for the default")
+        raise ValueError(tr("n={value} must be a positive integer (BLAS threads) or None for the default",
+                            value=repr(n)))
     return int(n)
 
 

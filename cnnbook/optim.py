@@ -28,6 +28,7 @@ Update rules, with ``g = grad + weight_decay * w``:
 from __future__ import annotations
 
 from cnnbook import backend
+from cnnbook.course.language import tr
 from cnnbook.layers.checks import number
 
 
@@ -41,15 +42,15 @@ class Optimizer:
 
     def __init__(self, params, lr, weight_decay=0.0):
         if hasattr(params, "parameters") and callable(params.parameters):
-            raise TypeError("pass model.parameters(), not the model itself")
+            raise TypeError(tr("pass model.parameters(), not the model itself"))
         self.params = list(params)
         if not self.params:
-            raise ValueError("the optimizer got an empty parameter list; pass model.parameters() "
-                             "of a model that has learnable layers")
+            raise ValueError(tr("the optimizer got an empty parameter list; pass model.parameters() of a model that "
+                                "has learnable layers"))
         for i, p in enumerate(self.params):
             if not (hasattr(p, "data") and hasattr(p, "grad")):
-                raise TypeError(f"parameter {i} is a {type(p).__name__} without .data and .grad; "
-                                "pass model.parameters()")
+                raise TypeError(tr("parameter {i} is a {kind} without .data and .grad; pass model.parameters()",
+                                   i=i, kind=type(p).__name__))
         self.lr = number(lr, "lr", above=0)
         self.weight_decay = number(weight_decay, "weight_decay", minimum=0)
         self.state = [{} for _ in self.params]
@@ -84,7 +85,8 @@ class SGD(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.momentum = number(momentum, "momentum", minimum=0, below=1)
         if nesterov and self.momentum == 0:
-            raise ValueError("nesterov=True needs momentum > 0, e.g. SGD(params, lr, momentum=0.9, nesterov=True)")
+            raise ValueError(tr("nesterov=True needs momentum > 0, e.g. SGD(params, lr, momentum=0.9, "
+                                "nesterov=True)"))
         self.nesterov = bool(nesterov)
 
     def _update(self, p, g, state):
@@ -104,7 +106,7 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr, weight_decay)
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-            raise ValueError(f"betas={betas!r} must be a pair (beta1, beta2), e.g. (0.9, 0.999)")
+            raise ValueError(tr("betas={value} must be a pair (beta1, beta2), e.g. (0.9, 0.999)", value=repr(betas)))
         self.betas = tuple(number(beta, f"betas[{i}]", minimum=0, below=1) for i, beta in enumerate(betas))
         self.eps = number(eps, "eps", above=0)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from cnnbook.backend import get_array_module
-from cnnbook.course.language import N_
+from cnnbook.course.language import N_, tr
 from cnnbook.layers import checks, parallel
 
 
@@ -66,11 +66,12 @@ def linear_forward(x, w, b):
     x_flat = x.reshape(N, math.prod(x.shape[1:]))  # (N, D); explicit D, since -1 is ambiguous when N = 0
     D, M = w.shape
     if x_flat.shape[1] != D:
-        raise ValueError(f"x has {x_flat.shape[1]} features per example (x.shape={tuple(x.shape)} "
-                         f"flattens to {tuple(x_flat.shape)}) but w expects D={D} (w.shape={tuple(w.shape)}, (D, M))")
+        raise ValueError(tr("x has {d} features per example (x.shape={shape} flattens to {flat}) but w expects "
+                            "D={D} (w.shape={w_shape}, (D, M))", d=x_flat.shape[1], shape=tuple(x.shape),
+                            flat=tuple(x_flat.shape), D=D, w_shape=tuple(w.shape)))
     if b.shape[0] != M:
-        raise ValueError(f"b has {b.shape[0]} entries but w has M={M} outputs (w.shape={tuple(w.shape)}); "
-                         f"b.shape must be ({M},)")
+        raise ValueError(tr("b has {count} entries but w has M={M} outputs (w.shape={w_shape}); b.shape must be "
+                            "({M},)", count=b.shape[0], M=M, w_shape=tuple(w.shape)))
     return x_flat @ w + b, (x, w, b)
 
 

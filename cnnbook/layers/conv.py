@@ -35,6 +35,7 @@ import functools
 import numpy as np
 
 from cnnbook.backend import available_cpus, get_array_module
+from cnnbook.course.language import tr
 from cnnbook.layers import checks, parallel
 from cnnbook.layers.sizes import conv_output_size, window
 
@@ -48,11 +49,12 @@ def check_conv_args(x, w, b, stride, padding):
     N, C, H, W = x.shape
     F, Cw, KH, KW = w.shape
     if C != Cw:
-        raise ValueError(f"x has {C} channels (x.shape={tuple(x.shape)}, (N, C, H, W)) but w expects "
-                         f"{Cw} (w.shape={tuple(w.shape)}, (F, C, KH, KW)); the filters' C must match the input's")
+        raise ValueError(tr("x has {C} channels (x.shape={shape}, (N, C, H, W)) but w expects {Cw} "
+                            "(w.shape={w_shape}, (F, C, KH, KW)); the filters' C must match the input's",
+                            C=C, shape=tuple(x.shape), Cw=Cw, w_shape=tuple(w.shape)))
     if b.shape[0] != F:
-        raise ValueError(f"b has {b.shape[0]} entries but w has F={F} filters (w.shape={tuple(w.shape)}); "
-                         f"give one bias per filter, b.shape == ({F},)")
+        raise ValueError(tr("b has {count} entries but w has F={F} filters (w.shape={w_shape}); give one bias "
+                            "per filter, b.shape == ({F},)", count=b.shape[0], F=F, w_shape=tuple(w.shape)))
     stride = checks.pair(stride, "stride", minimum=1)
     padding = checks.pair(padding, "padding", minimum=0)
     Ho = conv_output_size(H, KH, stride[0], padding[0], what="height")
@@ -289,7 +291,8 @@ def conv2d_backward(dout, cache, input_grad=True):
     sums back onto the input pixels the columns were copied from (overlapping windows add up).
     """
     if not isinstance(input_grad, (bool, np.bool_)):
-        raise TypeError(f"input_grad={input_grad!r} must be True (compute dx) or False (dx is None)")
+        raise TypeError(tr("input_grad={value} must be True (compute dx) or False (dx is None)",
+                           value=repr(input_grad)))
     if isinstance(cache, tuple) and len(cache) == 5:  # a naive cache: rebuild cols
         x, w, b, stride, padding = cache
         cache = conv2d_forward(x, w, b, stride, padding)[1]

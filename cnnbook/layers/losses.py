@@ -7,6 +7,7 @@ return ``(loss, dscores)``: the mean loss over the batch as a Python float, and 
 from __future__ import annotations
 
 from cnnbook.backend import get_array_module
+from cnnbook.course.language import tr
 from cnnbook.layers import checks
 
 
@@ -15,18 +16,19 @@ def _check_scores_labels(scores, y):
     checks.array(scores, "scores", ("N", "K"))
     checks.array(y, "y", ("N",), floating=False)
     if y.dtype.kind not in "iu":
-        raise TypeError(f"y has dtype {y.dtype}; it must hold integer class indices, e.g. y.astype('int64')")
+        raise TypeError(tr("y has dtype {dtype}; it must hold integer class indices, e.g. y.astype('int64')",
+                           dtype=y.dtype))
     N, K = scores.shape
     if y.shape[0] != N:
-        raise ValueError(f"scores has {N} rows (scores.shape={tuple(scores.shape)}) but y has {y.shape[0]} labels; "
-                         "give one label per example")
+        raise ValueError(tr("scores has {N} rows (scores.shape={shape}) but y has {labels} labels; give one label "
+                            "per example", N=N, shape=tuple(scores.shape), labels=y.shape[0]))
     if N == 0:
-        raise ValueError("scores is empty (N = 0); the mean loss of no examples is undefined")
+        raise ValueError(tr("scores is empty (N = 0); the mean loss of no examples is undefined"))
     lo, hi = int(y.min()), int(y.max())  # one host sync, to name the bad labels
     if lo < 0 or hi >= K:
         bad = lo if lo < 0 else hi
-        raise ValueError(f"label {bad} in y is out of range for K={K} classes (scores.shape={tuple(scores.shape)}); "
-                         f"labels must lie in [0, {K - 1}]")
+        raise ValueError(tr("label {bad} in y is out of range for K={K} classes (scores.shape={shape}); labels "
+                            "must lie in [0, {last}]", bad=bad, K=K, shape=tuple(scores.shape), last=K - 1))
     return xp, N, K
 
 

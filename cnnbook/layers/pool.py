@@ -11,6 +11,7 @@ import functools
 import math
 
 from cnnbook.backend import get_array_module
+from cnnbook.course.language import tr
 from cnnbook.layers import checks, parallel
 from cnnbook.layers.sizes import window
 
@@ -22,8 +23,8 @@ def _pool_args(x, kernel_size, stride):
     SH, SW = (KH, KW) if stride is None else checks.pair(stride, "stride", minimum=1)
     H, W = x.shape[2:]
     if KH > H or KW > W:
-        raise ValueError(f"pooling window {KH}x{KW} is larger than the input {H}x{W} "
-                         f"(x.shape={tuple(x.shape)}); use kernel_size <= {min(H, W)}")
+        raise ValueError(tr("pooling window {KH}x{KW} is larger than the input {H}x{W} (x.shape={shape}); use "
+                            "kernel_size <= {fit}", KH=KH, KW=KW, H=H, W=W, shape=tuple(x.shape), fit=min(H, W)))
     return (KH, KW), (SH, SW), ((H - KH) // SH + 1, (W - KW) // SW + 1)
 
 

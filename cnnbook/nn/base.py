@@ -7,6 +7,7 @@ import numpy as np
 
 from cnnbook import backend
 from cnnbook.backend import as_generator
+from cnnbook.course.language import tr
 from cnnbook.layers import checks
 
 
@@ -15,11 +16,12 @@ def _float_dtype(dtype, name: str = "dtype"):
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"{name}={dtype!r} is not a dtype; pass numpy.float32 (or numpy.float64 for "
-                        "gradient checks)") from None
+        raise TypeError(tr("{name}={value} is not a dtype; pass numpy.float32 (or numpy.float64 for gradient "
+                           "checks)", name=name, value=repr(dtype))) from None
     if dt.kind != "f":
-        raise TypeError(f"{name}={dt} is not a floating-point dtype: learnable weights need fractions "
-                        f"(integer weights would all be 0); pass numpy.float32 (or numpy.float64)")
+        raise TypeError(tr("{name}={value} is not a floating-point dtype: learnable weights need fractions "
+                           "(integer weights would all be 0); pass numpy.float32 (or numpy.float64)",
+                           name=name, value=dt))
     return dt
 
 
@@ -83,10 +85,10 @@ class Module:
         return self.forward(x)
 
     def forward(self, x):
-        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+        raise NotImplementedError(tr("{cls} must define forward(x)", cls=type(self).__name__))
 
     def backward(self, dout):
-        raise NotImplementedError(f"{type(self).__name__} must define backward(dout)")
+        raise NotImplementedError(tr("{cls} must define backward(dout)", cls=type(self).__name__))
 
     def backward_params(self, dout) -> None:
         """Add the parameters' gradients for ``dout`` to ``p.grad``, as :meth:`backward` does, where the gradient
@@ -96,8 +98,8 @@ class Module:
 
     def _cached(self):
         if self._cache is None:
-            raise RuntimeError(f"{type(self).__name__}.backward was called before forward: "
-                               "run model(x) first, then model.backward(dout)")
+            raise RuntimeError(tr("{cls}.backward was called before forward: run model(x) first, then "
+                                  "model.backward(dout)", cls=type(self).__name__))
         return self._cache
 
     # -- the tree of modules and parameters -------------------------------------------------
@@ -164,7 +166,7 @@ class Module:
             xp = None
         elif isinstance(backend_name, str):
             if backend_name not in ("numpy", "cupy"):
-                raise ValueError(f"backend_name={backend_name!r}; choose 'numpy' or 'cupy'")
+                raise ValueError(tr("backend_name={value}; choose 'numpy' or 'cupy'", value=repr(backend_name)))
             xp = np if backend_name == "numpy" else __import__("cupy")
         else:
             xp = backend_name
@@ -212,10 +214,16 @@ class Module:
 
 
 def check_float_input(module: Module, x, weight, expect: str) -> None:
-    """``TypeError`` unless ``x`` is an array of ``weight``'s dtype; ``expect`` says what the module wants,
-    e.g. ``"of shape (N, 3, H, W)"``."""
+    """``TypeError`` unless ``x`` is an array of ``weight``'s dtype; ``expect`` says what the module wants:
+    ``"of shape (N, 3, H, W)"``, or the shape alone, ``"(N, 3, H, W)"`` (the message is the same); any other
+    phrase is shown through ``tr`` (mark it with ``N_`` for the catalog)."""
     if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-        raise TypeError(f"{module!r} got a {type(x).__name__}; pass an array {expect}")
+        shape = expect.removeprefix("of shape ")
+        if shape.startswith("("):
+            raise TypeError(tr("{module} got a {kind}; pass an array of shape {shape}",
+                               module=repr(module), kind=type(x).__name__, shape=shape))
+        raise TypeError(tr("{module} got a {kind}; pass an array {expect}",
+                           module=repr(module), kind=type(x).__name__, expect=tr(expect)))
     if x.dtype != weight.dtype:
-        raise TypeError(f"{module!r} got {x.dtype} input but its weights are {weight.dtype}; "
-                        f"use X.astype({weight.dtype}) or model.to(dtype=X.dtype)")
+        raise TypeError(tr("{module} got {dtype} input but its weights are {weights}; use X.astype({weights}) or "
+                           "model.to(dtype=X.dtype)", module=repr(module), dtype=x.dtype, weights=weight.dtype))

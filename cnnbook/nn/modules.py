@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from cnnbook import backend, layers
+from cnnbook.course.language import tr
 from cnnbook.layers import checks
 from cnnbook.layers.checks import pair, whole_number
 from cnnbook.nn.base import Module, check_float_input, init_parameter, zeros_parameter
@@ -34,8 +35,9 @@ class Conv2d(Module):
     def forward(self, x):
         check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_channels}, H, W)")
         if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"{self!r} expects input of shape (N, {self.in_channels}, H, W), got "
-                             f"{tuple(x.shape)}; set in_channels to the channels of the layer before")
+            raise ValueError(tr("{module} expects input of shape (N, {C}, H, W), got {shape}; set in_channels to "
+                                "the channels of the layer before", module=repr(self), C=self.in_channels,
+                                shape=tuple(x.shape)))
         out, self._cache = layers.conv2d_forward(x, self.weight.data, self.bias.data,
                                                  stride=self.stride, padding=self.padding)
         return out
@@ -75,12 +77,13 @@ class Linear(Module):
     def forward(self, x):
         check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_features})")
         if x.ndim < 2:
-            raise ValueError(f"{self!r} expects a batch (N, {self.in_features}) or (N, ...), got shape "
-                             f"{tuple(x.shape)}; for one example use x[None]")
+            raise ValueError(tr("{module} expects a batch (N, {D}) or (N, ...), got shape {shape}; for one example "
+                                "use x[None]", module=repr(self), D=self.in_features, shape=tuple(x.shape)))
         d = math.prod(x.shape[1:])
         if d != self.in_features:
-            raise ValueError(f"{self!r} expects {self.in_features} features per example, got input of "
-                             f"shape {tuple(x.shape)} ({d} features); set in_features={d}")
+            raise ValueError(tr("{module} expects {D} features per example, got input of shape {shape} ({d} "
+                                "features); set in_features={d}", module=repr(self), D=self.in_features,
+                                shape=tuple(x.shape), d=d))
         out, self._cache = layers.linear_forward(x, self.weight.data, self.bias.data)
         return out
 
@@ -172,8 +175,8 @@ class Flatten(Module):
 
     def forward(self, x):
         if getattr(x, "ndim", 0) < 1:
-            raise ValueError(f"Flatten expects a batch (N, ...), got {type(x).__name__} of shape "
-                             f"{getattr(x, 'shape', None)}; for one example use x[None]")
+            raise ValueError(tr("Flatten expects a batch (N, ...), got {kind} of shape {shape}; for one example use "
+                                "x[None]", kind=type(x).__name__, shape=getattr(x, "shape", None)))
         self._cache = x.shape
         return x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (N, D); -1 cannot be inferred when N = 0
 
@@ -190,8 +193,8 @@ class Sequential(Module):
     def __init__(self, *modules):
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
-                raise TypeError(f"Sequential argument {i} is a {type(m).__name__}, not a Module; "
-                                "pass layers like Conv2d(...), ReLU(), not classes or functions")
+                raise TypeError(tr("Sequential argument {i} is a {kind}, not a Module; pass layers like Conv2d(...), "
+                                   "ReLU(), not classes or functions", i=i, kind=type(m).__name__))
         self.layers = list(modules)
 
     def named_children(self):

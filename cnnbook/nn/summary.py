@@ -1,9 +1,12 @@
 """``summary(model, input_shape)``: each layer's output shape and parameter count."""
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.course.language import tr
 from cnnbook.nn.base import Module
 from cnnbook.nn.modules import Sequential
 
@@ -17,15 +20,26 @@ class Summary:
         self.total_params = total_params
 
     def __repr__(self):
-        head = ("layer", "output shape", "parameters")
+        head = (tr("layer"), tr("output shape"), tr("parameters"))
         text = lambda shape: "(" + ", ".join(map(str, shape)) + ")"  # noqa: E731  (N, 8, 14, 14)
         body = [(f"{name}: {layer}", text(shape), f"{n:,}") for name, layer, shape, n in self.rows]
-        body.insert(0, ("input", text(self.input_shape), ""))
-        w = [max(len(r[i]) for r in body + [head]) for i in range(3)]
-        fmt = lambda r: f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:>{w[2]}}"  # noqa: E731
+        body.insert(0, (tr("input"), text(self.input_shape), ""))
+        w = [max(_width(r[i]) for r in body + [head]) for i in range(3)]
+        fmt = lambda r: "  ".join([_pad(r[0], w[0]), _pad(r[1], w[1]), _pad(r[2], w[2], right=True)])  # noqa: E731
         rule = "-" * (sum(w) + 4)
         return "\n".join([fmt(head), rule, *map(fmt, body), rule,
-                          f"total parameters: {self.total_params:,}"])
+                          tr("total parameters: {count}", count=f"{self.total_params:,}")])
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced font: Hangul (and other wide characters) take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` columns, on the right (or on the left when ``right``)."""
+    space = " " * (width - _width(text))
+    return space + text if right else text + space
 
 
 def summary(model: Module, input_shape) -> Summary:

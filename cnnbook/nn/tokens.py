@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from cnnbook import layers
+from cnnbook.course.language import tr
 from cnnbook.layers.checks import number, whole_number
 from cnnbook.nn.base import Module, full_parameter, normal_parameter, zeros_parameter
 
@@ -18,12 +19,14 @@ from cnnbook.nn.base import Module, full_parameter, normal_parameter, zeros_para
 def check_tokens(module: Module, x, dim: int, dtype) -> None:
     """``TypeError``/``ValueError`` unless ``x`` is a ``(N, T, dim)`` array of ``dtype``."""
     if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-        raise TypeError(f"{module!r} got a {type(x).__name__}; pass an array of shape (N, T, {dim})")
+        raise TypeError(tr("{module} got a {kind}; pass an array of shape {shape}", module=repr(module),
+                           kind=type(x).__name__, shape=f"(N, T, {dim})"))
     if x.ndim != 3 or x.shape[2] != dim:
-        raise ValueError(f"{module!r} expects tokens of shape (N, T, {dim}), got {tuple(x.shape)}")
+        raise ValueError(tr("{module} expects tokens of shape (N, T, {dim}), got {shape}", module=repr(module),
+                            dim=dim, shape=tuple(x.shape)))
     if x.dtype != dtype:
-        raise TypeError(f"{module!r} got {x.dtype} input but its weights are {dtype}; "
-                        f"use x.astype({dtype}) or model.to(dtype=x.dtype)")
+        raise TypeError(tr("{module} got {dtype} input but its weights are {weights}; use x.astype({weights}) or "
+                           "model.to(dtype=x.dtype)", module=repr(module), dtype=x.dtype, weights=dtype))
 
 
 class TokenLinear(Module):
@@ -68,7 +71,7 @@ class LayerNorm(Module):
     def __init__(self, dim, eps=1e-5, *, dtype=np.float32):
         self.dim = whole_number(dim, "dim", minimum=1)
         if not eps > 0:
-            raise ValueError(f"eps={eps!r} must be > 0 (it keeps the division finite)")
+            raise ValueError(tr("eps={value} must be > 0 (it keeps the division finite)", value=repr(eps)))
         self.eps = float(eps)
         self.gamma = full_parameter((self.dim,), 1.0, dtype)
         self.beta = zeros_parameter((self.dim,), dtype)
