@@ -22,6 +22,7 @@ kept in memory per process, so loading again is cheap.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -192,8 +193,7 @@ def _cached(path: str, sha256: str, shape: tuple, hint) -> np.ndarray:
 def _official_uint8(split: str, kind: str, root=None, download=True, mirrors=None, progress=True):
     """The verified official array (host uint8) for ``split`` and ``kind`` (``"images"`` or ``"labels"``)."""
     name, sha256, shape = OFFICIAL[(split, kind)]
-    def hint() -> str:
-        return _hint(name)
+    hint = functools.partial(_hint, name)  # made only when a message needs it
     dirs = _search_dirs(root)
     path = _find(name, dirs)
     if path is None:
@@ -232,9 +232,7 @@ def _subset_hint(path: str) -> str:
 
 def _subset_uint8(split: str):
     path = subset_path()
-
-    def hint() -> str:
-        return _subset_hint(path)
+    hint = functools.partial(_subset_hint, path)  # made only when a message needs it
     kind = file_kind(path)
     if kind == "missing":
         raise DataError(tr("{path} is missing. {hint}", path=path, hint=hint()))

@@ -116,7 +116,8 @@ def read_bytes(path: str, max_bytes: int | None = None, hint: str | Callable[[],
     ``max_bytes`` caps the decompressed size (a file that is larger is wrong, and a
     cap keeps a corrupt or hostile gzip stream from filling memory). Raises :class:`DataError` naming
     the file for a damaged gzip stream, a file that cannot be read (permission denied, ...), and
-    anything that is not a regular file (a folder, a FIFO, which would block a reader forever, ...).
+    anything that is not a regular file (a folder, a FIFO, which would block a reader forever, ...); ``hint`` (how
+    to get a good copy, or a function returning it, called only then) ends the messages about the file's content.
     """
     if file_kind(path) != "file":
         raise not_a_file_error(path, hint)
