@@ -14,12 +14,14 @@ import numpy as np
 
 from cnnbook import backend
 from cnnbook.backend import as_generator
+from cnnbook.course.language import tr
 from cnnbook.layers.checks import number, whole_number
 
 
 def _check_images(X):
     if not hasattr(X, "ndim") or X.ndim != 4:
-        raise ValueError(f"expected images of shape (N, C, H, W), got {getattr(X, 'shape', type(X).__name__)}")
+        raise ValueError(tr("expected images of shape (N, C, H, W), got {got}",
+                            got=getattr(X, "shape", type(X).__name__)))
 
 
 def shift(X, dy: int, dx: int):

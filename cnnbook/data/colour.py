@@ -23,6 +23,7 @@ import functools
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.course.language import tr
 from cnnbook.layers.checks import number, whole_number
 
 COLOUR_SOURCES = (
@@ -71,7 +72,7 @@ def load_colour_patches(split: str = "train", per_class: int = 500, patch_size: 
     class index (:data:`COLOUR_CLASSES`), stored class by class; on the default backend.
     """
     if split not in _SPLITS:
-        raise ValueError(f"split={split!r}; choose 'train' or 'test'")
+        raise ValueError(tr("split={split}; choose 'train' or 'test'", split=repr(split)))
     per_class = whole_number(per_class, "per_class", minimum=1)
     P = whole_number(patch_size, "patch_size", minimum=2)
     side = whole_number(side, "side", minimum=8)
@@ -85,8 +86,10 @@ def load_colour_patches(split: str = "train", per_class: int = 500, patch_size: 
         cut = int(round(W * (1 - test_fraction)))
         lo, hi = (0, cut) if s == 0 else (cut, W)             # the split's columns
         if hi - lo < P or H < P:
-            raise ValueError(f"patch_size={P} does not fit the {split} part of {name!r} ({H} x {hi - lo} pixels "
-                             f"at side={side}); use a smaller patch_size, a larger side or another test_fraction")
+            raise ValueError(tr("patch_size={patch_size} does not fit the {split} part of {name} ({height} x "
+                                "{width} pixels at side={side}); use a smaller patch_size, a larger side or another "
+                                "test_fraction", patch_size=P, split=split, name=repr(name), height=H, width=hi - lo,
+                                side=side))
         rng = np.random.default_rng(seed + 1000 * s + k)
         rows = rng.integers(0, H - P + 1, size=per_class)
         cols = rng.integers(lo, hi - P + 1, size=per_class)

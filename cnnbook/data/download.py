@@ -20,7 +20,8 @@ import urllib.request
 
 from tqdm.auto import tqdm
 
-from cnnbook.data.idx import DataError, file_kind, not_a_file_error
+from cnnbook.course.language import tr
+from cnnbook.data.idx import DataError, a_kind, file_kind, not_a_file_error
 from cnnbook.serialize import atomic_file
 
 STALL_SECONDS = 30.0
@@ -43,7 +44,8 @@ def _write(out, chunk: bytes, path: str) -> None:
     try:
         out.write(chunk)
     except OSError as exc:  # a full disk, a quota: no other mirror would help
-        raise _LocalError(f"cannot write the download to {path}: {exc.strerror or exc}") from exc
+        raise _LocalError(tr("cannot write the download to {path}: {reason}", path=path,
+                             reason=exc.strerror or exc)) from exc
 
 
 def _fetch(url: str, out, path: str, progress: bool, label: str, timeout: float, stall_seconds: float,
@@ -53,10 +55,11 @@ def _fetch(url: str, out, path: str, progress: bool, label: str, timeout: float,
     try:
         response = urllib.request.urlopen(url, timeout=timeout)
     except TimeoutError:  # connected, but the server sent no reply
-        raise DataError(f"no reply for {timeout:g} s; abandoned the transfer") from None
+        raise DataError(tr("no reply for {timeout:g} s; abandoned the transfer", timeout=timeout)) from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
-            raise DataError(f"no connection within {timeout:g} s; abandoned the transfer") from None
+            raise DataError(tr("no connection within {timeout:g} s; abandoned the transfer",
+                               timeout=timeout)) from None
         raise
     with response:
         length = response.headers.get("Content-Length")
@@ -69,8 +72,8 @@ def _fetch(url: str, out, path: str, progress: bool, label: str, timeout: float,
                 try:
                     chunk = response.read1(_CHUNK)  # what has arrived (read() would wait for a full chunk)
                 except TimeoutError:
-                    raise DataError(f"no data for {timeout:g} s after {received} bytes; "
-                                    f"abandoned the transfer") from None
+                    raise DataError(tr("no data for {timeout:g} s after {received} bytes; abandoned the transfer",
+                                       timeout=timeout, received=received)) from None
                 if not chunk:
                     break
                 _write(out, chunk, path)
@@ -80,12 +83,14 @@ def _fetch(url: str, out, path: str, progress: bool, label: str, timeout: float,
                 if now - window_start >= stall_seconds:
                     rate = (received - window_bytes) / (now - window_start)
                     if rate < min_rate:
-                        raise DataError(f"no real progress: {rate:.0f} bytes/s over the last "
-                                        f"{now - window_start:.0f} s (under {min_rate:g} bytes/s), "
-                                        f"after {received} bytes; abandoned the transfer")
+                        raise DataError(tr("no real progress: {rate:.0f} bytes/s over the last {seconds:.0f} s "
+                                           "(under {min_rate:g} bytes/s), after {received} bytes; "
+                                           "abandoned the transfer", rate=rate, seconds=now - window_start,
+                                           min_rate=min_rate, received=received))
                     window_start, window_bytes = now, received
     if total is not None and received != total:
-        raise DataError(f"the transfer broke off after {received} of {total} bytes")
+        raise DataError(tr("the transfer broke off after {received} of {total} bytes",
+                           received=received, total=total))
 
 
 def _copy_from_mirror(url, out, verify, progress, label, timeout, stall_seconds, min_rate) -> None:
@@ -98,7 +103,12 @@ def _copy_from_mirror(url, out, verify, progress, label, timeout, stall_seconds,
     except _LocalError:
         raise
     except (OSError, http.client.HTTPException, DataError, ValueError) as exc:  # URLError is an OSError
-        raise _MirrorFailed(f"{type(exc).__name__}: {exc}") from exc
+        raise _MirrorFailed(_described(exc)) from exc
+
+
+def _described(exc: BaseException) -> str:
+    """``"DataError: the transfer broke off ..."``: the exception's type (a name in code) and its message."""
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _make_folder(folder: str) -> list[str]:
@@ -114,7 +124,8 @@ def _make_folder(folder: str) -> list[str]:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         _remove_folders(list(reversed(missing)))
-        raise DataError(f"cannot create the folder {folder} for the download: {exc.strerror or exc}") from exc
+        raise DataError(tr("cannot create the folder {folder} for the download: {reason}", folder=folder,
+                           reason=exc.strerror or exc)) from exc
     return list(reversed(missing))
 
 
@@ -142,11 +153,12 @@ def download_verified(filename: str, folder: str, mirrors, verify, timeout: floa
     """
     mirrors = list(mirrors)
     if not mirrors:
-        raise ValueError("mirrors is empty; pass at least one base URL, e.g. cnnbook.data.MIRRORS")
+        raise ValueError(tr("mirrors is empty; pass at least one base URL, e.g. cnnbook.data.MIRRORS"))
     stall_seconds = STALL_SECONDS if stall_seconds is None else float(stall_seconds)
     min_rate = MIN_BYTES_PER_SECOND if min_rate is None else float(min_rate)
     if not stall_seconds > 0 or not min_rate >= 0:
-        raise ValueError(f"stall_seconds={stall_seconds!r} must be > 0 and min_rate={min_rate!r} >= 0")
+        raise ValueError(tr("stall_seconds={stall_seconds} must be > 0 and min_rate={min_rate} >= 0",
+                            stall_seconds=repr(stall_seconds), min_rate=repr(min_rate)))
     timeout = stall_seconds if timeout is None else timeout
     created = _make_folder(folder) if create else []
     try:
@@ -159,8 +171,11 @@ def download_verified(filename: str, folder: str, mirrors, verify, timeout: floa
 def _download(filename, folder, mirrors, verify, progress, timeout, stall_seconds, min_rate) -> str:
     kind = file_kind(folder)
     if kind != "folder":
-        raise DataError(f"cannot download {filename} into {folder}: "
-                        + ("that folder does not exist" if kind == "missing" else f"it is a {kind}, not a folder"))
+        if kind == "missing":
+            raise DataError(tr("cannot download {filename} into {folder}: that folder does not exist",
+                               filename=filename, folder=folder))
+        raise DataError(tr("cannot download {filename} into {folder}: it is {a_kind}, not a folder",
+                           filename=filename, folder=folder, a_kind=a_kind(kind)))
     final = os.path.join(folder, filename)
     if file_kind(final) not in ("missing", "file"):
         raise not_a_file_error(final)
@@ -175,9 +190,12 @@ def _download(filename, folder, mirrors, verify, progress, timeout, stall_second
         except _MirrorFailed as exc:
             failures.append(f"  {url}: {exc}")
             if progress and number < len(mirrors):
-                tqdm.write(f"{url}: {exc.__cause__}; trying the next mirror", file=sys.stderr)
+                tqdm.write(tr("{url}: {error}; trying the next mirror", url=url, error=exc.__cause__),
+                           file=sys.stderr)
         except OSError as exc:  # making or renaming the temporary file: no other mirror would help
-            raise DataError(f"cannot download {filename} into {folder}: {exc.strerror or exc}; "
-                            f"choose a folder you may write (root=..., or $CNNBOOK_DATA)") from exc
-    raise DataError(f"could not download a good copy of {filename} into {folder}:\n" + "\n".join(failures)
-                    + "\nCheck the network connection, or copy the official file into that folder by hand.")
+            raise DataError(tr("cannot download {filename} into {folder}: {reason}; "
+                               "choose a folder you may write (root=..., or $CNNBOOK_DATA)",
+                               filename=filename, folder=folder, reason=exc.strerror or exc)) from exc
+    raise DataError(tr("could not download a good copy of {filename} into {folder}:\n{failures}\n"
+                       "Check the network connection, or copy the official file into that folder by hand.",
+                       filename=filename, folder=folder, failures="\n".join(failures)))

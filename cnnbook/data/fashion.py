@@ -22,6 +22,7 @@ kept in memory per process, so loading again is cheap.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -32,8 +33,8 @@ import platformdirs
 from cnnbook import backend
 from cnnbook.course.language import N_, tr
 from cnnbook.data.download import download_verified
-from cnnbook.data.idx import DataError, file_kind, load_verified, not_a_file_error, read_bytes
-from cnnbook.data.workbook import in_clone, restore_hint, workbook_dir
+from cnnbook.data.idx import DataError, a_kind, file_kind, load_verified, not_a_file_error, read_bytes
+from cnnbook.data.workbook import CLONE, in_clone, restore_hint, workbook_dir
 
 __all__ = ["FASHION_MNIST_CLASSES", "MIRRORS", "DataError", "class_name", "class_names", "load_fashion_mnist",
            "locate_fashion_mnist", "subset_path"]
@@ -53,15 +54,16 @@ def class_name(label) -> str:
     """
     if isinstance(label, str):
         if label not in FASHION_MNIST_CLASSES:
-            raise ValueError(f"class {label!r} is not a Fashion-MNIST class; the classes are "
-                             f"{', '.join(map(repr, FASHION_MNIST_CLASSES))}")
+            raise ValueError(tr("class {label} is not a Fashion-MNIST class; the classes are {classes}",
+                                label=repr(label), classes=", ".join(map(repr, FASHION_MNIST_CLASSES))))
         return tr(label)
     try:
         index = int(label)
     except (TypeError, ValueError):
-        raise ValueError(f"label={label!r}: give a class index 0-9 or a name from FASHION_MNIST_CLASSES") from None
+        raise ValueError(tr("label={label}: give a class index 0-9 or a name from FASHION_MNIST_CLASSES",
+                            label=repr(label))) from None
     if index != label or not 0 <= index < len(FASHION_MNIST_CLASSES):
-        raise ValueError(f"label={label!r}: a Fashion-MNIST class index is an integer 0-9")
+        raise ValueError(tr("label={label}: a Fashion-MNIST class index is an integer 0-9", label=repr(label)))
     return tr(FASHION_MNIST_CLASSES[index])
 
 
@@ -102,19 +104,22 @@ _cache: dict = {}  # (path, size, mtime) -> verified host uint8 array
 
 
 def _hint(name: str) -> str:
-    return (f"Delete it and get a good copy: load_fashion_mnist(full=True) downloads {name}.gz into "
-            f"{DOWNLOAD_DIR}, `apt install dataset-fashion-mnist` installs it into {DEBIAN_DIR}, or fetch "
-            f"{MIRRORS[0]}{name}.gz by hand.")
+    """How to get a good copy of the official file ``name`` (called only when a message is made)."""
+    return tr("Delete it and get a good copy: load_fashion_mnist(full=True) downloads {name}.gz into "
+              "{download_dir}, `apt install dataset-fashion-mnist` installs it into {debian_dir}, or fetch "
+              "{mirror}{name}.gz by hand.", name=name, download_dir=DOWNLOAD_DIR, debian_dir=DEBIAN_DIR,
+              mirror=MIRRORS[0])
 
 
-def _folder(path: str, what: str, if_missing: str, otherwise: str) -> str:
-    """``path`` when it is an existing folder; else a :class:`DataError` saying what it is and what to do."""
+def _folder(path: str, if_missing, otherwise) -> str:
+    """``path`` when it is an existing folder; else a :class:`DataError` saying what it is and what to do:
+    the message ``if_missing()`` when nothing is there, else ``otherwise(a_kind)`` (``a_kind``: "a file", ...)."""
     kind = file_kind(path)
     if kind == "folder":
         return path
     if kind == "missing":
-        raise DataError(f"{what} does not exist: {if_missing}")
-    raise DataError(f"{what} is a {kind}, not a folder: {otherwise}")
+        raise DataError(if_missing())
+    raise DataError(otherwise(a_kind(kind)))
 
 
 def _env_dir() -> str | None:
@@ -122,23 +127,30 @@ def _env_dir() -> str | None:
     value = os.environ.get(ENV_VAR)
     if not value:
         return None
-    fix = f"point {ENV_VAR} at the folder that holds the Fashion-MNIST files, or unset it"
-    return _folder(value, f"${ENV_VAR}={value!r}", f"create that folder (`mkdir -p {value}`), {fix}", fix)
+    return _folder(value,
+                   lambda: tr("${env}={value} does not exist: create that folder (`mkdir -p {path}`), point {env} "
+                              "at the folder that holds the Fashion-MNIST files, or unset it",
+                              env=ENV_VAR, value=repr(value), path=value),
+                   lambda kind: tr("${env}={value} is {a_kind}, not a folder: point {env} at the folder that holds "
+                                   "the Fashion-MNIST files, or unset it", env=ENV_VAR, value=repr(value), a_kind=kind))
 
 
 def _check_split(split) -> str:
     if split not in ("train", "test"):
-        raise ValueError(f"split={split!r}; choose 'train' (60,000 images, 12,000 in the subset) "
-                         f"or 'test' (10,000 images, 2,000 in the subset)")
+        raise ValueError(tr("split={split}; choose 'train' (60,000 images, 12,000 in the subset) "
+                            "or 'test' (10,000 images, 2,000 in the subset)", split=repr(split)))
     return split
 
 
 def _search_dirs(root) -> list[str]:
     if root is not None:
         path = os.fspath(root)
-        return [_folder(path, f"root={path!r}", f"create it first (`mkdir -p {path}`) to download into it, "
-                                                 f"or pass the folder that holds the official files",
-                        "pass the folder that holds (or is to receive) the official files")]
+        return [_folder(path,
+                        lambda: tr("root={value} does not exist: create it first (`mkdir -p {path}`) to download "
+                                   "into it, or pass the folder that holds the official files",
+                                   value=repr(path), path=path),
+                        lambda kind: tr("root={value} is {a_kind}, not a folder: pass the folder that holds "
+                                        "(or is to receive) the official files", value=repr(path), a_kind=kind))]
     env = _env_dir()
     dirs = ([env] if env else []) + [DATA_DIR, DOWNLOAD_DIR, DEBIAN_DIR]
     return list(dict.fromkeys(dirs))  # DOWNLOAD_DIR is DATA_DIR in a clone
@@ -154,8 +166,8 @@ def _find(name: str, dirs) -> str | None:
             if kind == "file":
                 return path
             if kind != "missing":
-                raise not_a_file_error(path, f"Then load again: the official file is looked for in "
-                                             f"{', '.join(dirs)}, and downloaded when missing.")
+                raise not_a_file_error(path, tr("Then load again: the official file is looked for in {folders}, "
+                                                "and downloaded when missing.", folders=", ".join(dirs)))
     return None
 
 
@@ -170,7 +182,7 @@ def locate_fashion_mnist(root=None) -> dict:
     return {name: _find(name, dirs) for name, _, _ in OFFICIAL.values()}
 
 
-def _cached(path: str, sha256: str, shape: tuple, hint: str) -> np.ndarray:
+def _cached(path: str, sha256: str, shape: tuple, hint) -> np.ndarray:
     stat = os.stat(path)
     key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
     if key not in _cache:
@@ -181,13 +193,14 @@ def _cached(path: str, sha256: str, shape: tuple, hint: str) -> np.ndarray:
 def _official_uint8(split: str, kind: str, root=None, download=True, mirrors=None, progress=True):
     """The verified official array (host uint8) for ``split`` and ``kind`` (``"images"`` or ``"labels"``)."""
     name, sha256, shape = OFFICIAL[(split, kind)]
-    hint = _hint(name)
+    hint = functools.partial(_hint, name)  # made only when a message needs it
     dirs = _search_dirs(root)
     path = _find(name, dirs)
     if path is None:
         if not download:
-            raise DataError(f"{name}(.gz) is missing: looked in {', '.join(dirs)}. Pass download=True, "
-                            f"or put the official file into one of those folders.")
+            raise DataError(tr("{name}(.gz) is missing: looked in {folders}. Pass download=True, "
+                               "or put the official file into one of those folders.",
+                               name=name, folders=", ".join(dirs)))
         folder = dirs[0] if root is not None else DOWNLOAD_DIR
         path = download_verified(name + ".gz", folder, MIRRORS if mirrors is None else mirrors,
                                  verify=lambda p: load_verified(p, sha256, shape, hint=hint), progress=progress,
@@ -207,19 +220,22 @@ def subset_path() -> str:
 
 
 def _subset_hint(path: str) -> str:
+    """How to get a good copy of the subset file ``path`` (called only when a message is made)."""
     if os.path.dirname(path) != DATA_DIR:
-        return (f"It was found through ${ENV_VAR}: put a good copy there (the bundled one is "
-                f"{os.path.join(DATA_DIR, SUBSET_FILE)}), or remove it to use the bundled one.")
-    hint = restore_hint("data")
-    return hint[:-1] + " or rebuild it with `python tools/make_fashion_subset.py`." if in_clone() else hint
+        return tr("It was found through ${env}: put a good copy there (the bundled one is {bundled}), or remove it "
+                  "to use the bundled one.", env=ENV_VAR, bundled=os.path.join(DATA_DIR, SUBSET_FILE))
+    if in_clone():
+        return tr("It is part of the repository: restore it with `git checkout -- data/` (in {clone}) or rebuild it "
+                  "with `python tools/make_fashion_subset.py`.", clone=CLONE)
+    return restore_hint("data")
 
 
 def _subset_uint8(split: str):
     path = subset_path()
-    hint = _subset_hint(path)
+    hint = functools.partial(_subset_hint, path)  # made only when a message needs it
     kind = file_kind(path)
     if kind == "missing":
-        raise DataError(f"{path} is missing. {hint}")
+        raise DataError(tr("{path} is missing. {hint}", path=path, hint=hint()))
     if kind != "file":
         raise not_a_file_error(path, hint)
     stat = os.stat(path)
@@ -228,7 +244,8 @@ def _subset_uint8(split: str):
         raw = read_bytes(path, hint=hint)
         digest = hashlib.sha256(raw).hexdigest()
         if digest != SUBSET_SHA256:
-            raise DataError(f"{path} has been altered: its SHA-256 is {digest}, expected {SUBSET_SHA256}. {hint}")
+            raise DataError(tr("{path} has been altered: its SHA-256 is {digest}, expected {sha256}. {hint}",
+                               path=path, digest=digest, sha256=SUBSET_SHA256, hint=hint()))
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             _cache[key] = {k: npz[k] for k in npz.files}
     arrays = _cache[key]
@@ -263,8 +280,8 @@ def load_fashion_mnist(split="train", full=False, root=None, *, download=True, m
         labels = _official_uint8(split, "labels", root, download, mirrors, progress)
     else:
         if root is not None:
-            raise ValueError(f"root={root!r} is only used with full=True (the subset is shipped in "
-                             f"{DATA_DIR}); pass full=True or drop root")
+            raise ValueError(tr("root={root} is only used with full=True (the subset is shipped in "
+                                "{data_dir}); pass full=True or drop root", root=repr(root), data_dir=DATA_DIR))
         images, labels = _subset_uint8(split)
     X = images.reshape(-1, 1, 28, 28).astype(np.float32) / np.float32(255)  # (N, 1, 28, 28)
     y = labels.astype(np.int64)

@@ -21,8 +21,11 @@ import hashlib
 import os
 import stat
 import zlib
+from collections.abc import Callable
 
 import numpy as np
+
+from cnnbook.course.language import N_, tr
 
 _TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -31,29 +34,51 @@ class DataError(ValueError):
     """A data file is missing, truncated, altered or not what it claims to be."""
 
 
-def parse_idx(data: bytes, name: str = "<bytes>", hint: str = "") -> np.ndarray:
+A_KIND = {"file": N_("a file"), "folder": N_("a folder"), "broken symbolic link": N_("a broken symbolic link"),
+          "named pipe (FIFO)": N_("a named pipe (FIFO)"), "socket": N_("a socket"), "device": N_("a device")}
+"""What :func:`file_kind` found, as a message names it (``"a folder"``); :func:`a_kind` translates it."""
+
+
+def a_kind(kind: str) -> str:
+    """``kind`` (a :func:`file_kind` answer other than ``"missing"``) as a message names it, in the learner's
+    language: ``"a named pipe (FIFO)"``."""
+    return tr(A_KIND[kind])
+
+
+def hint_text(hint) -> str:
+    """The text of a ``hint``: a string, or a function returning it (called only when a message is made, so that
+    loading a good file looks no message up)."""
+    return hint() if callable(hint) else hint
+
+
+def parse_idx(data: bytes, name: str = "<bytes>", hint: str | Callable[[], str] = "") -> np.ndarray:
     """Parse the bytes of an (uncompressed) IDX file into a host NumPy array.
 
     Returns an array with the header's shape, e.g. ``(60000, 28, 28)`` uint8 for
     ``train-images-idx3-ubyte``, in native byte order. ``name`` and ``hint`` (how to get a
-    good copy) go into the :class:`DataError` raised for a malformed or truncated file.
+    good copy, or a function returning it) go into the :class:`DataError` raised for a malformed or truncated file.
     """
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _TYPES:
-        magic = data[:4].hex() if len(data) >= 4 else f"only {len(data)} bytes"
-        raise DataError(f"{name} is not an IDX file: its magic number is {magic}, expected "
-                        f"0x0000TTDD with type TT in {{08, 09, 0b, 0c, 0d, 0e}}. {hint}".rstrip())
+        magic = data[:4].hex() if len(data) >= 4 else tr("only {count} bytes", count=len(data))
+        raise DataError(tr("{name} is not an IDX file: its magic number is {magic}, expected "
+                           "0x0000TTDD with type TT in {{08, 09, 0b, 0c, 0d, 0e}}. {hint}",
+                           name=name, magic=magic, hint=hint_text(hint)).rstrip())
     dtype = np.dtype(_TYPES[data[2]])
     ndim = data[3]
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise DataError(f"{name} is truncated: {len(data)} bytes, but its header alone needs {header}. "
-                        f"{hint}".rstrip())
+        raise DataError(tr("{name} is truncated: {size} bytes, but its header alone needs {header}. {hint}",
+                           name=name, size=len(data), header=header, hint=hint_text(hint)).rstrip())
     shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     expected = header + dtype.itemsize * int(np.prod(shape, dtype=np.int64))
     if len(data) != expected:
-        what = "truncated" if len(data) < expected else "longer than its header says"
-        raise DataError(f"{name} is {what}: {len(data)} bytes, expected {expected} for shape {shape} "
-                        f"of {dtype.name}. {hint}".rstrip())
+        fields = dict(name=name, size=len(data), expected=expected, shape=shape, dtype=dtype.name,
+                      hint=hint_text(hint))
+        if len(data) < expected:
+            raise DataError(tr("{name} is truncated: {size} bytes, expected {expected} for shape {shape} "
+                               "of {dtype}. {hint}", **fields).rstrip())
+        raise DataError(tr("{name} is longer than its header says: {size} bytes, expected {expected} for shape "
+                           "{shape} of {dtype}. {hint}", **fields).rstrip())
     array = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
     return array.astype(dtype.newbyteorder("="), copy=True)
 
@@ -76,22 +101,23 @@ def file_kind(path) -> str:
     return "device"
 
 
-def not_a_file_error(path, hint: str = "") -> DataError:
+def not_a_file_error(path, hint: str | Callable[[], str] = "") -> DataError:
     """The :class:`DataError` for something at ``path`` that is not a regular file (or nothing at all)."""
     kind = file_kind(path)
     if kind == "missing":
-        return DataError(f"{path} does not exist. {hint}".rstrip())
-    article = "an" if kind[0] in "aeiou" else "a"
-    return DataError(f"{path} is {article} {kind}, not a data file: move it away or remove it. {hint}".rstrip())
+        return DataError(tr("{path} does not exist. {hint}", path=path, hint=hint_text(hint)).rstrip())
+    return DataError(tr("{path} is {a_kind}, not a data file: move it away or remove it. {hint}",
+                        path=path, a_kind=a_kind(kind), hint=hint_text(hint)).rstrip())
 
 
-def read_bytes(path: str, max_bytes: int | None = None, hint: str = "") -> bytes:
+def read_bytes(path: str, max_bytes: int | None = None, hint: str | Callable[[], str] = "") -> bytes:
     """The (decompressed, when the name ends in ``.gz``) bytes of ``path``.
 
     ``max_bytes`` caps the decompressed size (a file that is larger is wrong, and a
     cap keeps a corrupt or hostile gzip stream from filling memory). Raises :class:`DataError` naming
     the file for a damaged gzip stream, a file that cannot be read (permission denied, ...), and
-    anything that is not a regular file (a folder, a FIFO, which would block a reader forever, ...).
+    anything that is not a regular file (a folder, a FIFO, which would block a reader forever, ...); ``hint`` (how
+    to get a good copy, or a function returning it, called only then) ends the messages about the file's content.
     """
     if file_kind(path) != "file":
         raise not_a_file_error(path, hint)
@@ -104,19 +130,20 @@ def read_bytes(path: str, max_bytes: int | None = None, hint: str = "") -> bytes
             with open(path, "rb") as f:
                 data = f.read(limit)
     except PermissionError as exc:
-        raise DataError(f"{path} cannot be read: permission denied. Make it readable "
-                        f"(`chmod a+r {path}`) or run as a user who may read it.") from exc
+        raise DataError(tr("{path} cannot be read: permission denied. Make it readable "
+                           "(`chmod a+r {path}`) or run as a user who may read it.", path=path)) from exc
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise DataError(f"{path} is not a complete gzip file ({type(exc).__name__}: {exc}); "
-                        f"it is probably truncated. {hint}".rstrip()) from exc
+        raise DataError(tr("{path} is not a complete gzip file ({error}); it is probably truncated. {hint}",
+                           path=path, error=f"{type(exc).__name__}: {exc}", hint=hint_text(hint)).rstrip()) from exc
     except OSError as exc:  # a disk or network file system error: not the file's content
-        raise DataError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
+        raise DataError(tr("{path} cannot be read: {reason}.", path=path, reason=exc.strerror or exc)) from exc
     if max_bytes is not None and len(data) > max_bytes:
-        raise DataError(f"{path} holds more than the expected {max_bytes} bytes. {hint}".rstrip())
+        raise DataError(tr("{path} holds more than the expected {max_bytes} bytes. {hint}",
+                           path=path, max_bytes=max_bytes, hint=hint_text(hint)).rstrip())
     return data
 
 
-def load_verified(path: str, sha256: str, shape: tuple, hint: str = "") -> np.ndarray:
+def load_verified(path: str, sha256: str, shape: tuple, hint: str | Callable[[], str] = "") -> np.ndarray:
     """Read, check and parse one IDX file (gzipped or not) whose content is known.
 
     Checks the IDX header against ``shape`` and the SHA-256 of the decompressed bytes
@@ -128,10 +155,11 @@ def load_verified(path: str, sha256: str, shape: tuple, hint: str = "") -> np.nd
     data = read_bytes(path, max_bytes=size, hint=hint)
     array = parse_idx(data, name=path, hint=hint)
     if array.shape != tuple(shape) or array.dtype != np.uint8:
-        raise DataError(f"{path} holds a {array.dtype} array of shape {array.shape}, expected uint8 "
-                        f"{tuple(shape)}. {hint}".rstrip())
+        raise DataError(tr("{path} holds a {dtype} array of shape {shape}, expected uint8 {expected}. {hint}",
+                           path=path, dtype=array.dtype, shape=array.shape, expected=tuple(shape),
+                           hint=hint_text(hint)).rstrip())
     digest = hashlib.sha256(data).hexdigest()
     if digest != sha256:
-        raise DataError(f"{path} has been altered: the SHA-256 of its content is {digest}, "
-                        f"expected {sha256}. {hint}".rstrip())
+        raise DataError(tr("{path} has been altered: the SHA-256 of its content is {digest}, expected {sha256}. "
+                           "{hint}", path=path, digest=digest, sha256=sha256, hint=hint_text(hint)).rstrip())
     return array

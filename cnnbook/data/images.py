@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.course.language import tr
 from cnnbook.layers.checks import is_whole_number, pair, whole_number
 
 SAMPLE_IMAGES = {
@@ -37,7 +38,8 @@ SAMPLE_IMAGES = {
 
 def _check_name(name) -> str:
     if name not in SAMPLE_IMAGES:
-        raise ValueError(f"unknown sample image {name!r}; choose one of {', '.join(sorted(SAMPLE_IMAGES))}")
+        raise ValueError(tr("unknown sample image {name}; choose one of {names}", name=repr(name),
+                            names=", ".join(sorted(SAMPLE_IMAGES))))
     return name
 
 
@@ -93,7 +95,8 @@ def _per_image(value, N: int, name: str) -> np.ndarray:
     if arr.ndim == 0:
         return np.full(N, float(arr))
     if arr.shape != (N,) or not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be one finite number or one per image, shape ({N},); got shape {arr.shape}")
+        raise ValueError(tr("{name} must be one finite number or one per image, shape ({n},); got shape {shape}",
+                            name=name, n=N, shape=arr.shape))
     return arr
 
 
@@ -108,18 +111,20 @@ def transform_images(X, angle=0.0, scale=1.0, shift=(0.0, 0.0), order=1):
     """
     from skimage.transform import SimilarityTransform, warp
     if not hasattr(X, "ndim") or X.ndim != 4:
-        raise ValueError(f"expected images of shape (N, C, H, W), got {getattr(X, 'shape', type(X).__name__)}")
+        raise ValueError(tr("expected images of shape (N, C, H, W), got {got}",
+                            got=getattr(X, "shape", type(X).__name__)))
     xp = backend.get_array_module(X)
     host = backend.to_numpy(X)
     N, C, H, W = host.shape
     angles = _per_image(angle, N, "angle")
     scales = _per_image(scale, N, "scale")
     if np.any(scales <= 0):
-        raise ValueError(f"scale must be positive; got {scales[scales <= 0][:5]}")
+        raise ValueError(tr("scale must be positive; got {values}", values=scales[scales <= 0][:5]))
     shifts = np.asarray(backend.to_numpy(shift), dtype=np.float64)
     shifts = np.broadcast_to(shifts, (N, 2)) if shifts.shape in ((2,), (N, 2)) else None
     if shifts is None:
-        raise ValueError(f"shift must be (dy, dx) or one pair per image, shape ({N}, 2); got {np.shape(shift)}")
+        raise ValueError(tr("shift must be (dy, dx) or one pair per image, shape ({n}, 2); got {shape}",
+                            n=N, shape=np.shape(shift)))
     center = np.array([(W - 1) / 2, (H - 1) / 2])  # (x, y): warp works in (column, row)
     out = np.empty_like(host)
     stack = host.transpose(0, 2, 3, 1)  # (N, H, W, C): warp treats the last axis as channels
@@ -147,19 +152,23 @@ def shuffle_patches(X, patch_size: int, rng=None, *, perm=None):
     (global shape, where the parts of an object sit) does not. Returns a new array on ``X``'s backend.
     """
     if not hasattr(X, "ndim") or X.ndim != 4:
-        raise ValueError(f"expected images of shape (N, C, H, W), got {getattr(X, 'shape', type(X).__name__)}")
+        raise ValueError(tr("expected images of shape (N, C, H, W), got {got}",
+                            got=getattr(X, "shape", type(X).__name__)))
     if (rng is None) == (perm is None):
-        raise ValueError("shuffle_patches takes one of rng (an int seed or numpy.random.default_rng(seed): a random "
-                         "order per image) and perm (one order for every image); got "
-                         + ("both" if rng is not None else "neither"))
+        if rng is not None:
+            raise ValueError(tr("shuffle_patches takes one of rng (an int seed or numpy.random.default_rng(seed): a "
+                                "random order per image) and perm (one order for every image); got both"))
+        raise ValueError(tr("shuffle_patches takes one of rng (an int seed or numpy.random.default_rng(seed): a "
+                            "random order per image) and perm (one order for every image); got neither"))
     if perm is None and not (is_whole_number(rng) or isinstance(rng, np.random.Generator)):
-        raise TypeError(f"rng={rng!r} is neither an int seed nor a numpy.random.Generator; to give every image "
-                        "the same order, pass the permutation as perm=...")
+        raise TypeError(tr("rng={rng} is neither an int seed nor a numpy.random.Generator; to give every image "
+                           "the same order, pass the permutation as perm=...", rng=repr(rng)))
     N, C, H, W = X.shape
     patch_size = whole_number(patch_size, "patch_size", minimum=1)
     if H % patch_size or W % patch_size:
         divisors = [p for p in range(1, min(H, W) + 1) if H % p == 0 and W % p == 0]
-        raise ValueError(f"patch_size={patch_size} must divide H={H} and W={W}; try one of {divisors}")
+        raise ValueError(tr("patch_size={patch_size} must divide H={height} and W={width}; try one of {divisors}",
+                            patch_size=patch_size, height=H, width=W, divisors=divisors))
     xp = backend.get_array_module(X)
     gh, gw = H // patch_size, W // patch_size
     tiles = X.reshape(N, C, gh, patch_size, gw, patch_size).transpose(0, 2, 4, 1, 3, 5)  # (N, gh, gw, C, p, p)
@@ -171,7 +180,8 @@ def shuffle_patches(X, patch_size: int, rng=None, *, perm=None):
     else:
         perm = np.asarray(backend.to_numpy(perm))
         if perm.shape != (gh * gw,) or not np.array_equal(np.sort(perm), np.arange(gh * gw)):
-            raise ValueError(f"perm must be a permutation of range({gh * gw}) (the {gh}x{gw} tiles), got {perm!r}")
+            raise ValueError(tr("perm must be a permutation of range({tiles}) (the {rows}x{columns} tiles), got {perm}",
+                                tiles=gh * gw, rows=gh, columns=gw, perm=repr(perm)))
         tiles = tiles[:, backend.to_device(perm, xp)]  # (N, T, C, p, p)
     out = tiles.reshape(N, gh, gw, C, patch_size, patch_size).transpose(0, 3, 1, 4, 2, 5)  # (N, C, gh, p, gw, p)
     return xp.ascontiguousarray(out.reshape(N, C, H, W))

@@ -30,9 +30,11 @@ def shape_name(label) -> str:
     try:
         index = int(label)
     except (TypeError, ValueError):
-        raise ValueError(f"label={label!r}: a shape label is an integer 0-{len(SHAPES) - 1}") from None
+        raise ValueError(tr("label={label}: a shape label is an integer 0-{last}", label=repr(label),
+                            last=len(SHAPES) - 1)) from None
     if index != label or not 0 <= index < len(SHAPES):
-        raise ValueError(f"label={label!r}: a shape label is an integer 0-{len(SHAPES) - 1}")
+        raise ValueError(tr("label={label}: a shape label is an integer 0-{last}", label=repr(label),
+                            last=len(SHAPES) - 1))
     return tr(SHAPES[index])
 
 
@@ -51,14 +53,15 @@ def _labels(value, n: int, names: tuple, what: str, rng) -> np.ndarray:
         return rng.integers(0, len(names), size=n)
     if isinstance(value, str):
         if value not in names:
-            raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(names)}")
+            raise ValueError(tr("unknown {what} {value}; choose one of {names}", what=what, value=repr(value),
+                                names=", ".join(names)))
         return np.full(n, names.index(value))
     arr = np.asarray(backend.to_numpy(value))
     if arr.ndim == 0:
         arr = np.full(n, arr)
     if arr.shape != (n,) or not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0 or arr.max() >= len(names):
-        raise ValueError(f"{what} must be None (random), a name, a label in 0..{len(names) - 1}, or {n} such "
-                         f"labels; got {value!r:.80}")
+        raise ValueError(tr("{what} must be None (random), a name, a label in 0..{last}, or {n} such "
+                            "labels; got {value:.80}", what=what, last=len(names) - 1, n=n, value=repr(value)))
     return arr.astype(np.int64)
 
 
@@ -69,12 +72,13 @@ def _param(value, n: int, what: str, rng) -> np.ndarray:
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(is_number(v) for v in value):
         low, high = map(float, value)
         if low > high:
-            raise ValueError(f"{what}={value!r}: low > high; pass (low, high) with low <= high")
+            raise ValueError(tr("{what}={value}: low > high; pass (low, high) with low <= high", what=what,
+                                value=repr(value)))
         return rng.uniform(low, high, size=n)
     arr = np.asarray(backend.to_numpy(value), dtype=np.float64)
     if arr.shape != (n,):
-        raise ValueError(f"{what} must be a number, a (low, high) range or an array of shape ({n},); "
-                         f"got {value!r:.80}")
+        raise ValueError(tr("{what} must be a number, a (low, high) range or an array of shape ({n},); "
+                            "got {value:.80}", what=what, n=n, value=repr(value)))
     return arr
 
 
@@ -89,7 +93,7 @@ def _inside(name: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         return np.all([u * np.cos(t) + v * np.sin(t) <= 0.65 for t in a], axis=0)
     if name == "cross":
         return ((np.abs(u) <= 0.33) & (np.abs(v) <= 1.0)) | ((np.abs(v) <= 0.33) & (np.abs(u) <= 1.0))
-    raise ValueError(f"unknown shape {name!r}; choose one of {', '.join(SHAPES)}")
+    raise ValueError(tr("unknown shape {name}; choose one of {names}", name=repr(name), names=", ".join(SHAPES)))
 
 
 def _masks(shape_labels, scales, angles, shifts, size: int, chunk: int = 64) -> np.ndarray:
@@ -163,7 +167,7 @@ def make_shapes(n: int, rng, size: int = 32, *, shape=None, texture=None, shift=
     """
     n, size = whole_number(n, "n", minimum=0), whole_number(size, "size", minimum=8)
     if rng is None:
-        raise ValueError("rng is required: pass an int seed or numpy.random.default_rng(seed)")
+        raise ValueError(tr("rng is required: pass an int seed or numpy.random.default_rng(seed)"))
     rng = np.random.default_rng(rng)
     shape_labels = _labels(shape, n, SHAPES, "shape", rng)
     texture_labels = _labels(texture, n, TEXTURES, "texture", rng)
@@ -174,9 +178,10 @@ def make_shapes(n: int, rng, size: int = 32, *, shape=None, texture=None, shift=
     else:
         shifts = np.asarray(backend.to_numpy(shift), dtype=np.float64)
         if shifts.shape != (n, 2):
-            raise ValueError(f"shift must be a number (max pixels) or an array of shape ({n}, 2); got {shift!r:.80}")
+            raise ValueError(tr("shift must be a number (max pixels) or an array of shape ({n}, 2); got {value:.80}",
+                                n=n, value=repr(shift)))
     if np.any(scales <= 0):
-        raise ValueError(f"scale must be positive; got {scales[scales <= 0][:5]}")
+        raise ValueError(tr("scale must be positive; got {values}", values=scales[scales <= 0][:5]))
 
     mask = _masks(shape_labels, scales, angles, shifts, size)
     X = (mask * _texture(texture_labels, size, rng)).astype(np.float32)[:, None]  # (N, 1, size, size)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cnnbook.course.language import tr
+
 __all__ = ["KINDS", "in_clone", "restore_hint", "workbook_dir"]
 
 KINDS = ("notebooks", "data")
@@ -32,7 +34,7 @@ def workbook_dir(kind: str) -> Path:
     The folder is not checked: callers say what is missing, with :func:`restore_hint`.
     """
     if kind not in KINDS:
-        raise ValueError(f"kind={kind!r}; choose one of {', '.join(map(repr, KINDS))}")
+        raise ValueError(tr("kind={kind}; choose one of {kinds}", kind=repr(kind), kinds=", ".join(map(repr, KINDS))))
     return (CLONE if in_clone() else BUNDLED) / kind
 
 
@@ -40,6 +42,8 @@ def restore_hint(kind: str) -> str:
     """How to get back a missing or damaged file of ``workbook_dir(kind)``, true for this kind of install."""
     folder = workbook_dir(kind)
     if in_clone():
-        return f"It is part of the repository: restore it with `git checkout -- {kind}/` (in {CLONE})."
-    return (f"It is part of the installed package ({folder}): reinstall cnnbook "
-            f"(`pip install --force-reinstall --no-deps` with the wheel or folder you installed it from).")
+        return tr("It is part of the repository: restore it with `git checkout -- {kind}/` (in {clone}).",
+                  kind=kind, clone=CLONE)
+    return tr("It is part of the installed package ({folder}): reinstall cnnbook "
+              "(`pip install --force-reinstall --no-deps` with the wheel or folder you installed it from).",
+              folder=folder)
