@@ -26,6 +26,7 @@ import numpy as np
 
 from cnnbook import backend
 from cnnbook.backend import as_generator
+from cnnbook.course.language import tr
 from cnnbook.layers import softmax_cross_entropy, svm_loss
 from cnnbook.layers.checks import number, whole_number
 
@@ -78,7 +79,8 @@ def _loss_fn(loss):
         return loss
     if loss in LOSSES:
         return LOSSES[loss]
-    raise ValueError(f"loss={loss!r}; choose 'softmax', 'svm' or pass a function (scores, y) -> (loss, dscores)")
+    raise ValueError(tr("loss={loss}; choose 'softmax', 'svm' or pass a function (scores, y) -> (loss, dscores)",
+                        loss=repr(loss)))
 
 
 def _model_xp(model):
@@ -88,20 +90,24 @@ def _model_xp(model):
 
 def _check_X(X, name="X"):
     if not hasattr(X, "shape") or not hasattr(X, "ndim"):
-        raise TypeError(f"{name} must be an array (NumPy or CuPy) of shape (N, ...), got {type(X).__name__}; "
-                        f"convert it with numpy.asarray({name})")
+        raise TypeError(tr("{name} must be an array (NumPy or CuPy) of shape (N, ...), got {kind}; "
+                           "convert it with numpy.asarray({name})", name=name, kind=type(X).__name__))
     if X.ndim < 1 or X.shape[0] == 0:
-        raise ValueError(f"{name} is empty (shape {tuple(X.shape)}); pass at least one example")
+        raise ValueError(tr("{name} is empty (shape {shape}); pass at least one example",
+                            name=name, shape=tuple(X.shape)))
 
 
 def _check_data(X, y, name="X"):
     if not hasattr(X, "shape") or not hasattr(y, "shape"):
-        raise TypeError(f"{name} and its labels must be arrays, got {type(X).__name__} and {type(y).__name__}")
+        raise TypeError(tr("{name} and its labels must be arrays, got {kind} and {labels_kind}",
+                           name=name, kind=type(X).__name__, labels_kind=type(y).__name__))
     _check_X(X, name)
     if y.ndim != 1:
-        raise ValueError(f"the labels of {name} must be 1-D (N,) class indices, got shape {tuple(y.shape)}")
+        raise ValueError(tr("the labels of {name} must be 1-D (N,) class indices, got shape {shape}",
+                            name=name, shape=tuple(y.shape)))
     if X.shape[0] != y.shape[0]:
-        raise ValueError(f"{name} has {X.shape[0]} examples but its labels have {y.shape[0]}; pass matching arrays")
+        raise ValueError(tr("{name} has {examples} examples but its labels have {labels}; pass matching arrays",
+                            name=name, examples=X.shape[0], labels=y.shape[0]))
 
 
 def _first_non_finite(X, offset=0, chunk=4096):
@@ -122,9 +128,9 @@ def _first_non_finite(X, offset=0, chunk=4096):
 def _refuse_non_finite(X, name, offset=0):
     i = _first_non_finite(X, offset)
     if i is not None:
-        raise ValueError(f"{name} holds NaN or infinite values (first in example {i}); a model cannot learn from "
-                         f"or be scored on them: drop or repair those examples first, e.g. "
-                         f"keep = numpy.isfinite({name}).reshape(len({name}), -1).all(axis=1)")
+        raise ValueError(tr("{name} holds NaN or infinite values (first in example {index}); a model cannot learn "
+                            "from or be scored on them: drop or repair those examples first, e.g. "
+                            "keep = numpy.isfinite({name}).reshape(len({name}), -1).all(axis=1)", name=name, index=i))
 
 
 def _in_blas_threads(func):
@@ -147,18 +153,19 @@ def iterate_minibatches(X, y, batch_size, rng=None, shuffle=True, drop_last=Fals
     """
     for name, a in (("X", X), ("y", y)):
         if a is not None and not hasattr(a, "shape"):
-            raise TypeError(f"{name} must be an array (NumPy or CuPy), got {type(a).__name__}; "
-                            f"convert it with numpy.asarray({name})")
+            raise TypeError(tr("{name} must be an array (NumPy or CuPy), got {kind}; convert it with "
+                               "numpy.asarray({name})", name=name, kind=type(a).__name__))
     N = X.shape[0]
     if y is not None and y.shape[0] != N:
-        raise ValueError(f"X has {N} examples but y has {y.shape[0]}; pass matching arrays")
+        raise ValueError(tr("X has {examples} examples but y has {labels}; pass matching arrays",
+                            examples=N, labels=y.shape[0]))
     batch_size = whole_number(batch_size, "batch_size", minimum=1)
     xp = backend.get_array_module(X, y)
     if not shuffle:
         order = None
     elif rng is None:
-        raise ValueError("shuffle=True needs rng: pass rng=numpy.random.default_rng(seed) (or an int seed), "
-                         "or shuffle=False")
+        raise ValueError(tr("shuffle=True needs rng: pass rng=numpy.random.default_rng(seed) (or an int seed), "
+                            "or shuffle=False"))
     else:
         order = as_generator(rng).permutation(N)  # host
     stop = N - N % batch_size if drop_last else N
@@ -193,7 +200,7 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
 
     _check_data(X, y)
     if (X_val is None) != (y_val is None):
-        raise ValueError("pass both X_val and y_val, or neither")
+        raise ValueError(tr("pass both X_val and y_val, or neither"))
     if X_val is not None:
         _check_data(X_val, y_val, "X_val")
     # Checked first: a NaN in the data would otherwise surface as a diverged loss, blamed on the learning rate.
@@ -211,7 +218,9 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
     xp = _model_xp(model)
     history = History()
     steps = math.ceil(X.shape[0] / batch_size)
-    bar = tqdm(total=epochs * steps, disable=not progress, unit="step", desc="training")
+    # the progress bar's words, looked up once: the loop below only fills in numbers
+    epoch_label, loss_label = tr("epoch"), tr("loss")
+    bar = tqdm(total=epochs * steps, disable=not progress, unit=tr("step"), desc=tr("training"))
     try:
         for epoch in range(epochs):
             start = time.perf_counter()
@@ -226,15 +235,16 @@ def fit(model, X, y, X_val=None, y_val=None, *, epochs=5, batch_size=64, optimiz
                 value, dscores = loss_fn(scores, y_batch)
                 value = float(value)
                 if not math.isfinite(value):
-                    raise TrainingDiverged(
-                        f"the training loss became {value} at epoch {epoch + 1}, step {len(history.loss) - first + 1} "
-                        f"(optimizer {optimizer!r}); " + _divergence_cause(X_batch, model, optimizer, augment))
+                    raise TrainingDiverged(tr(
+                        "the training loss became {value} at epoch {epoch}, step {step} (optimizer {optimizer}); "
+                        "{cause}", value=value, epoch=epoch + 1, step=len(history.loss) - first + 1,
+                        optimizer=repr(optimizer), cause=_divergence_cause(X_batch, model, optimizer, augment)))
                 model.backward_params(dscores)  # the parameters' gradients; nothing uses the input's
                 optimizer.step()
                 history.loss.append(value)
                 correct += int((scores.argmax(axis=1) == y_batch).sum())
                 bar.update(1)
-                bar.set_postfix(epoch=epoch + 1, loss=f"{value:.3f}", refresh=False)
+                bar.set_postfix({epoch_label: epoch + 1, loss_label: f"{value:.3f}"}, refresh=False)
                 if callback is not None:
                     callback(history, False)
             history.epoch_loss.append(float(np.mean(history.loss[first:])))
@@ -262,21 +272,23 @@ def _check_optimizer(optimizer, model):
     own = {id(p) for p in model.parameters()}
     foreign = [i for i, p in enumerate(params) if id(p) not in own]
     if foreign:
-        raise ValueError(f"{len(foreign)} of the optimizer's {len(params)} parameters (index "
-                         f"{', '.join(map(str, foreign[:5]))}{', ...' if len(foreign) > 5 else ''}) are not parameters "
-                         "of this model, so training would not change them; build the optimizer from this model: "
-                         f"optimizer={type(optimizer).__name__}(model.parameters(), lr=...)")
+        indices = ", ".join(map(str, foreign[:5])) + (", ..." if len(foreign) > 5 else "")
+        raise ValueError(tr("{count} of the optimizer's {total} parameters (index {indices}) are not parameters of "
+                            "this model, so training would not change them; build the optimizer from this model: "
+                            "optimizer={kind}(model.parameters(), lr=...)",
+                            count=len(foreign), total=len(params), indices=indices, kind=type(optimizer).__name__))
 
 
 def _divergence_cause(X_batch, model, optimizer, augment) -> str:
     """What to tell the user when the loss is not finite: bad data, bad weights, or a too-large step."""
     if _first_non_finite(X_batch) is not None:
-        where = "after augment" if augment is not None else "in this minibatch"
-        return f"the input holds NaN or infinite values {where}; check the data and the augmentation"
+        if augment is not None:
+            return tr("the input holds NaN or infinite values after augment; check the data and the augmentation")
+        return tr("the input holds NaN or infinite values in this minibatch; check the data and the augmentation")
     if any(_first_non_finite(p.data.reshape(1, -1)) is not None for p in model.parameters()) \
             and getattr(optimizer, "steps", 1) == 0:
-        return "the model's parameters held NaN or infinite values before training; rebuild or reload the model"
-    return f"try a smaller learning rate, e.g. lr={getattr(optimizer, 'lr', 1e-3) / 10:g}"
+        return tr("the model's parameters held NaN or infinite values before training; rebuild or reload the model")
+    return tr("try a smaller learning rate, e.g. lr={lr:g}", lr=getattr(optimizer, "lr", 1e-3) / 10)
 
 
 def _activation_bytes(model, batch, scores) -> int:
@@ -366,10 +378,11 @@ def _labels(v, name) -> np.ndarray:
         whole = np.isfinite(v) & (v == np.round(v))
         if not whole.all():
             bad = v[~whole][:3]
-            raise ValueError(f"{name} holds values that are not class indices ({', '.join(map(str, bad))}...); "
-                             f"pass whole numbers, e.g. {name}.argmax(axis=1) for scores or {name}.astype(int)")
+            raise ValueError(tr("{name} holds values that are not class indices ({values}...); pass whole numbers, "
+                                "e.g. {name}.argmax(axis=1) for scores or {name}.astype(int)",
+                                name=name, values=", ".join(map(str, bad))))
     elif v.dtype.kind not in "iub":
-        raise TypeError(f"{name} has dtype {v.dtype}; pass integer class indices")
+        raise TypeError(tr("{name} has dtype {dtype}; pass integer class indices", name=name, dtype=v.dtype))
     return v.astype(np.int64)
 
 
@@ -377,11 +390,12 @@ def confusion_matrix(y_true, y_pred, num_classes=10) -> np.ndarray:
     """Counts ``(num_classes, num_classes)``: entry ``[i, j]`` is how many class-``i`` images were predicted ``j``."""
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"{y_true.size} true labels but {y_pred.size} predictions; pass one prediction per label")
+        raise ValueError(tr("{labels} true labels but {predictions} predictions; pass one prediction per label",
+                            labels=y_true.size, predictions=y_pred.size))
     for name, v in (("y_true", y_true), ("y_pred", y_pred)):
         if v.size and (v.min() < 0 or v.max() >= num_classes):
-            raise ValueError(f"{name} holds labels outside 0..{num_classes - 1} (min {v.min()}, max {v.max()}); "
-                             "set num_classes")
+            raise ValueError(tr("{name} holds labels outside 0..{last} (min {low}, max {high}); set num_classes",
+                                name=name, last=num_classes - 1, low=v.min(), high=v.max()))
     return np.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2).reshape(num_classes, num_classes)
 
 

@@ -30,7 +30,9 @@ KEYWORDS = ("tr", "N_")
 LITERAL_SOURCES = {"data.po": ("data",),
                    "exercises.po": ("course/exercises", "models/torch_port.py"),
                    "explorers.po": ("explore.py", "widgets.py", "viz"),
-                   "messages.po": ("layers", "commands/doctor.py", "nn", "optim.py", "backend.py")}
+                   "messages.po": ("layers", "commands/doctor.py", "nn", "optim.py", "backend.py"),
+                   "training.po": ("train.py", "models/attention.py", "models/blocks.py", "models/local.py",
+                                   "models/measures.py", "models/reference.py", "models/vit.py", "models/__init__.py")}
 """PO file -> the folders (or files) under ``cnnbook/`` whose ``tr``/``N_`` literals it holds."""
 
 TEMPLATE_FUNCTIONS: dict[str, str] = {}

@@ -16,6 +16,7 @@ import numpy as np
 
 from cnnbook import backend
 from cnnbook.backend import as_generator
+from cnnbook.course.language import tr
 from cnnbook.layers.checks import whole_number
 from cnnbook.nn import GELU, Module, ReLU, TokenLinear
 
@@ -28,7 +29,7 @@ def make_activation(name: str) -> Module:
         return GELU()
     if name == "relu":
         return ReLU()
-    raise ValueError(f"activation={name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    raise ValueError(tr("activation={name}; choose one of {choices}", name=repr(name), choices=", ".join(ACTIVATIONS)))
 
 
 class MLP(Module):
@@ -67,8 +68,9 @@ class MultiHeadSelfAttention(Module):
         self.dim = whole_number(dim, "dim", minimum=1)
         self.num_heads = whole_number(num_heads, "num_heads", minimum=1)
         if self.dim % self.num_heads:
-            raise ValueError(f"dim={dim} is not divisible by num_heads={num_heads}; each head gets dim / num_heads "
-                             f"features (try num_heads in {[h for h in range(1, dim + 1) if dim % h == 0]})")
+            raise ValueError(tr("dim={dim} is not divisible by num_heads={num_heads}; each head gets dim / num_heads "
+                                "features (try num_heads in {divisors})", dim=dim, num_heads=num_heads,
+                                divisors=[h for h in range(1, dim + 1) if dim % h == 0]))
         rng = as_generator(rng)
         self.qkv = TokenLinear(dim, 3 * dim, rng=rng, dtype=dtype)
         self.proj = TokenLinear(dim, dim, rng=rng, dtype=dtype)

@@ -13,6 +13,7 @@ import numpy as np
 
 from cnnbook import backend
 from cnnbook.backend import as_generator
+from cnnbook.course.language import tr
 from cnnbook.layers.checks import whole_number
 from cnnbook.nn import Conv2d, MaxPool2d, Module, ReLU, Sequential
 
@@ -22,18 +23,18 @@ class Concat(Module):
 
     def __init__(self, *branches):
         if not branches:
-            raise ValueError("Concat needs at least one branch, e.g. Concat(Conv2d(...), Conv2d(...))")
+            raise ValueError(tr("Concat needs at least one branch, e.g. Concat(Conv2d(...), Conv2d(...))"))
         for i, m in enumerate(branches):
             if not isinstance(m, Module):
-                raise TypeError(f"Concat branch {i} is a {type(m).__name__}, not a Module")
+                raise TypeError(tr("Concat branch {index} is a {kind}, not a Module", index=i, kind=type(m).__name__))
         self.branches = list(branches)
 
     def forward(self, x):
         outs = [branch(x) for branch in self.branches]
         shapes = [tuple(o.shape) for o in outs]
         if len({(s[0],) + s[2:] for s in shapes}) != 1:
-            raise ValueError(f"Concat branches give outputs of shapes {shapes}; all must share N, H and W "
-                             "(pad each branch so it keeps the spatial size)")
+            raise ValueError(tr("Concat branches give outputs of shapes {shapes}; all must share N, H and W "
+                                "(pad each branch so it keeps the spatial size)", shapes=shapes))
         self._cache = [s[1] for s in shapes]
         return backend.get_array_module(*outs).concatenate(outs, axis=1)  # (N, sum F_i, H', W')
 
@@ -63,7 +64,7 @@ class Pad2d(Module):
 
     def forward(self, x):
         if getattr(x, "ndim", 0) != 4:
-            raise ValueError(f"Pad2d expects (N, C, H, W), got shape {getattr(x, 'shape', type(x))}")
+            raise ValueError(tr("Pad2d expects (N, C, H, W), got shape {shape}", shape=getattr(x, "shape", type(x))))
         xp = backend.get_array_module(x)
         p = self.padding
         N, C, H, W = x.shape
@@ -98,5 +99,5 @@ def inception_block(in_channels, c1, c3, c5, c_pool, *, rng=None, dtype=np.float
         branches.append(Sequential(Pad2d(1, -np.inf), MaxPool2d(3, stride=1),
                                    Conv2d(C, c_pool, 1, rng=rng, dtype=dtype), ReLU()))
     if not branches:
-        raise ValueError("inception_block needs at least one branch with filters; all of c1, c3, c5, c_pool are 0")
+        raise ValueError(tr("inception_block needs at least one branch with filters; all of c1, c3, c5, c_pool are 0"))
     return Concat(*branches)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.course.language import tr
 from cnnbook.layers.checks import pair, upstream_gradient, whole_number
 from cnnbook.layers.sizes import conv_output_size, window
 from cnnbook.nn.base import Module, check_float_input, init_parameter, zeros_parameter
@@ -69,8 +70,9 @@ class LocallyConnected2d(Module):
         C, (H, W) = self.in_channels, self.input_size
         check_float_input(self, x, self.weight.data, f"of shape (N, {C}, {H}, {W})")
         if x.ndim != 4 or tuple(x.shape[1:]) != (C, H, W):
-            raise ValueError(f"{self!r} expects input of shape (N, {C}, {H}, {W}), got {tuple(x.shape)}: a locally "
-                             f"connected layer has filters for one input size only; set input_size and in_channels")
+            raise ValueError(tr("{layer} expects input of shape (N, {channels}, {height}, {width}), got {shape}: a "
+                                "locally connected layer has filters for one input size only; set input_size and "
+                                "in_channels", layer=repr(self), channels=C, height=H, width=W, shape=tuple(x.shape)))
         xp = backend.get_array_module(x)
         P, S = self.padding, self.stride
         (KH, KW), (Ho, Wo), F = self.kernel_size, self.output_size, self.out_channels

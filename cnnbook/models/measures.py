@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.backend import to_numpy
+from cnnbook.course.language import tr
 from cnnbook.layers.checks import whole_number
 
 
@@ -19,20 +20,23 @@ def neighbour_correlation(w) -> float:
     """
     w = np.asarray(to_numpy(w), dtype=np.float64)
     if w.ndim != 4 or w.shape[2] < 2 or w.shape[3] < 2:
-        raise ValueError(f"w has shape {w.shape}; expected (F, C, KH, KW) filters with KH, KW >= 2")
+        raise ValueError(tr("w has shape {shape}; expected (F, C, KH, KW) filters with KH, KW >= 2", shape=w.shape))
     first = np.concatenate([w[..., :, :-1].ravel(), w[..., :-1, :].ravel()])
     second = np.concatenate([w[..., :, 1:].ravel(), w[..., 1:, :].ravel()])
     if first.std() == 0 or second.std() == 0:
-        raise ValueError("w is constant along its neighbours, so their correlation is undefined; "
-                         "pass filters whose weights vary")
+        raise ValueError(tr("w is constant along its neighbours, so their correlation is undefined; "
+                            "pass filters whose weights vary"))
     return float(np.corrcoef(first, second)[0, 1])
 
 
 def _filters(w, name="w", channels=None) -> np.ndarray:
     w = np.asarray(to_numpy(w), dtype=np.float64)
     if w.ndim != 4 or w.shape[2] < 2 or w.shape[3] < 2 or (channels is not None and w.shape[1] != channels):
-        need = f"{channels} channels" if channels else "C channels"
-        raise ValueError(f"{name} has shape {w.shape}; expected (F, C, KH, KW) filters with {need} and KH, KW >= 2")
+        if channels:
+            raise ValueError(tr("{name} has shape {shape}; expected (F, C, KH, KW) filters with {channels} channels "
+                                "and KH, KW >= 2", name=name, shape=w.shape, channels=channels))
+        raise ValueError(tr("{name} has shape {shape}; expected (F, C, KH, KW) filters with C channels and KH, KW >= 2",
+                            name=name, shape=w.shape))
     return w
 
 
@@ -62,7 +66,8 @@ def colour_opponent_share(w, threshold: float = -0.5) -> float:
     disagrees in sign, position by position: their cosine (:func:`channel_correlations`) is below
     ``threshold`` (default -0.5). Independent random 5x5 weights give a few per cent."""
     if not -1 < threshold < 0:
-        raise ValueError(f"threshold={threshold!r}; pass a cosine between -1 and 0 (e.g. -0.5)")
+        raise ValueError(tr("threshold={threshold}; pass a cosine between -1 and 0 (e.g. -0.5)",
+                            threshold=repr(threshold)))
     return float((channel_correlations(w).min(axis=1) < threshold).mean())
 
 
@@ -93,7 +98,8 @@ def field_geometry(layers):
     size, jump, offset = 1, 1, 0
     for i, layer in enumerate(layers):
         if len(layer) != 3:
-            raise ValueError(f"layers[{i}]={layer!r}; pass (kernel_size, stride, padding) triples")
+            raise ValueError(tr("layers[{index}]={layer}; pass (kernel_size, stride, padding) triples",
+                                index=i, layer=repr(layer)))
         k = whole_number(layer[0], f"layers[{i}] kernel_size", minimum=1)
         s = whole_number(layer[1], f"layers[{i}] stride", minimum=1)
         p = whole_number(layer[2], f"layers[{i}] padding", minimum=0)
@@ -113,9 +119,10 @@ def top_patches(images, activations, size, jump, offset, k=8):
     """
     X, A = np.asarray(to_numpy(images)), np.asarray(to_numpy(activations))
     if X.ndim != 4 or A.ndim != 3 or A.shape[0] != X.shape[0]:
-        raise ValueError(f"images {X.shape} and activations {A.shape}: expected (N, C, H, W) and (N, Ho, Wo)")
+        raise ValueError(tr("images {images} and activations {activations}: expected (N, C, H, W) and (N, Ho, Wo)",
+                            images=X.shape, activations=A.shape))
     if not 1 <= k <= X.shape[0]:
-        raise ValueError(f"k={k!r}; pass 1 <= k <= {X.shape[0]} (the number of images)")
+        raise ValueError(tr("k={k}; pass 1 <= k <= {count} (the number of images)", k=repr(k), count=X.shape[0]))
     N, C, H, W = X.shape
     flat = A.reshape(N, -1)
     best = flat.argmax(axis=1)                                    # strongest position per image
@@ -131,8 +138,8 @@ def crop_fields(images, n, i, j, size, jump, offset):
     X = np.asarray(to_numpy(images))
     n, i, j = (np.asarray(to_numpy(a), dtype=np.int64).ravel() for a in (n, i, j))
     if X.ndim != 4 or not n.shape == i.shape == j.shape:
-        raise ValueError(f"images {X.shape}, positions {n.shape}, {i.shape}, {j.shape}: expected (N, C, H, W) "
-                         "and three index arrays of one length")
+        raise ValueError(tr("images {images}, positions {n}, {i}, {j}: expected (N, C, H, W) and three index arrays "
+                            "of one length", images=X.shape, n=n.shape, i=i.shape, j=j.shape))
     pad = max(0, -offset) + size
     padded = np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     r = offset + jump * i + pad                                  # top-left corner in the padded image
@@ -158,8 +165,9 @@ def linear_explained(patches, responses, seed=0):
     single = r.ndim == 1
     r = r.reshape(r.shape[0], -1) if r.ndim in (1, 2) else r
     if r.ndim != 2 or r.shape[0] != P.shape[0] or P.shape[0] < 2 * (P.shape[1] + 2):
-        raise ValueError(f"{P.shape[0]} patches of {P.shape[1]} values and responses of shape {np.shape(responses)}: "
-                         f"pass one response per patch, (n,) or (n, U), and at least {2 * (P.shape[1] + 2)} patches")
+        raise ValueError(tr("{patches} patches of {values} values and responses of shape {shape}: pass one response "
+                            "per patch, (n,) or (n, U), and at least {least} patches", patches=P.shape[0],
+                            values=P.shape[1], shape=np.shape(responses), least=2 * (P.shape[1] + 2)))
     order = np.random.default_rng(seed).permutation(P.shape[0])
     fit_idx, test_idx = order[: P.shape[0] // 2], order[P.shape[0] // 2:]
     design = np.hstack([P, np.ones((P.shape[0], 1))])           # (n, D + 1)
@@ -167,8 +175,8 @@ def linear_explained(patches, responses, seed=0):
     resid = r[test_idx] - design[test_idx] @ coef
     var = r[test_idx].var(axis=0)
     if np.any(var == 0):
-        raise ValueError(f"the responses of unit(s) {np.flatnonzero(var == 0).tolist()} are constant on the "
-                         "held-out patches; pass units that vary there")
+        raise ValueError(tr("the responses of unit(s) {units} are constant on the held-out patches; pass units that "
+                            "vary there", units=np.flatnonzero(var == 0).tolist()))
     score = 1 - resid.var(axis=0) / var
     return float(score[0]) if single else score
 
@@ -194,8 +202,8 @@ def attention_distance(attn, grid_size: int, patch_size: int, num_prefix_tokens:
     p = int(num_prefix_tokens)
     T = whole_number(grid_size, "grid_size", minimum=1) ** 2
     if a.ndim != 4 or a.shape[2] != a.shape[3] or a.shape[2] != T + p:
-        raise ValueError(f"attn must be (N, H, T, T) with T = grid_size**2 + num_prefix_tokens = {T + p}, "
-                         f"got shape {a.shape}")
+        raise ValueError(tr("attn must be (N, H, T, T) with T = grid_size**2 + num_prefix_tokens = {tokens}, "
+                            "got shape {shape}", tokens=T + p, shape=a.shape))
     a = a[:, :, p:, p:]
     a = a / a.sum(axis=-1, keepdims=True)
     dist = patch_distances(grid_size, patch_size)  # (T, T)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.backend import as_generator
+from cnnbook.course.language import tr
 from cnnbook.layers import conv_output_size
 from cnnbook.nn import Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
@@ -23,7 +24,8 @@ LAST_LAYER_SCALE = 1e-3
 
 def _shape(input_shape):
     if len(input_shape) != 3:
-        raise ValueError(f"input_shape={input_shape!r} must be (C, H, W), e.g. (1, 28, 28)")
+        raise ValueError(tr("input_shape={input_shape} must be (C, H, W), e.g. (1, 28, 28)",
+                            input_shape=repr(input_shape)))
     return tuple(int(s) for s in input_shape)
 
 
@@ -51,9 +53,10 @@ def reference_cnn(channels=(16, 32), kernel_size=3, input_shape=(1, 28, 28), num
     """
     C, H, W = _shape(input_shape)
     if kernel_size % 2 != 1:
-        raise ValueError(f"kernel_size={kernel_size!r} must be odd so that padding (k - 1) / 2 keeps the size")
+        raise ValueError(tr("kernel_size={kernel_size} must be odd so that padding (k - 1) / 2 keeps the size",
+                            kernel_size=repr(kernel_size)))
     if not channels:
-        raise ValueError("channels must list at least one conv layer's output channels, e.g. (16, 32)")
+        raise ValueError(tr("channels must list at least one conv layer's output channels, e.g. (16, 32)"))
     rng = as_generator(seed)
     pad = kernel_size // 2
     stages = []

@@ -23,6 +23,7 @@ import numpy as np
 
 from cnnbook import backend, layers
 from cnnbook.backend import as_generator
+from cnnbook.course.language import tr
 from cnnbook.layers.checks import whole_number
 from cnnbook.models.attention import MLP, MultiHeadSelfAttention
 from cnnbook.nn import LayerNorm, Linear, Module
@@ -52,8 +53,9 @@ class PatchEmbedding(Module):
         check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_channels}, H, W)")
         P = self.patch_size
         if x.ndim != 4 or x.shape[1] != self.in_channels or x.shape[2] % P or x.shape[3] % P:
-            raise ValueError(f"{self!r} expects images (N, {self.in_channels}, H, W) with H and W multiples of "
-                             f"patch_size={P}, got shape {tuple(x.shape)}")
+            raise ValueError(tr("{layer} expects images (N, {channels}, H, W) with H and W multiples of "
+                                "patch_size={patch_size}, got shape {shape}", layer=repr(self),
+                                channels=self.in_channels, patch_size=P, shape=tuple(x.shape)))
         out, cache = layers.conv2d_forward(x, self.weight.data, self.bias.data, stride=P)  # (N, D, Gh, Gw)
         N, D, Gh, Gw = out.shape
         self._cache = (cache, (Gh, Gw))
@@ -102,8 +104,8 @@ class PositionEmbedding(Module):
     def forward(self, x):
         check_tokens(self, x, self.dim, self.pos.data.dtype)
         if x.shape[1] != self.num_tokens:
-            raise ValueError(f"{self!r} has embeddings for {self.num_tokens} tokens but got {x.shape[1]} "
-                             f"(input shape {tuple(x.shape)})")
+            raise ValueError(tr("{layer} has embeddings for {tokens} tokens but got {got} (input shape {shape})",
+                                layer=repr(self), tokens=self.num_tokens, got=x.shape[1], shape=tuple(x.shape)))
         self._cache = True
         return x + self.pos.data
 
@@ -144,12 +146,13 @@ class TokenPool(Module):
 
     def __init__(self, mode="cls"):
         if mode not in POOLS:
-            raise ValueError(f"pool={mode!r}; choose one of {', '.join(POOLS)}")
+            raise ValueError(tr("pool={pool}; choose one of {choices}", pool=repr(mode), choices=", ".join(POOLS)))
         self.mode = mode
 
     def forward(self, x):
         if getattr(x, "ndim", 0) != 3:
-            raise ValueError(f"TokenPool expects tokens (N, T, D), got shape {getattr(x, 'shape', type(x))}")
+            raise ValueError(tr("TokenPool expects tokens (N, T, D), got shape {shape}",
+                                shape=getattr(x, "shape", type(x))))
         self._cache = x.shape
         return x[:, 0] if self.mode == "cls" else x.mean(axis=1)
 
@@ -181,10 +184,11 @@ class TinyViT(Module):
         image_size = whole_number(image_size, "image_size", minimum=1)
         patch_size = whole_number(patch_size, "patch_size", minimum=1)
         if image_size % patch_size:
-            raise ValueError(f"image_size={image_size} is not a multiple of patch_size={patch_size}; "
-                             f"try patch_size in {[p for p in range(1, image_size + 1) if image_size % p == 0]}")
+            raise ValueError(tr("image_size={image_size} is not a multiple of patch_size={patch_size}; "
+                                "try patch_size in {sizes}", image_size=image_size, patch_size=patch_size,
+                                sizes=[p for p in range(1, image_size + 1) if image_size % p == 0]))
         if pool not in POOLS:
-            raise ValueError(f"pool={pool!r}; choose one of {', '.join(POOLS)}")
+            raise ValueError(tr("pool={pool}; choose one of {choices}", pool=repr(pool), choices=", ".join(POOLS)))
         rng = as_generator(seed)
         self.grid_size = image_size // patch_size
         self.patch_size = patch_size
@@ -217,5 +221,5 @@ class TinyViT(Module):
         """The attention weights of the latest forward pass, one ``(N, H, T, T)`` array per block."""
         maps = [b.attn.attn_ for b in self.blocks]
         if any(a is None for a in maps):
-            raise RuntimeError("no attention weights yet: run model(x) first")
+            raise RuntimeError(tr("no attention weights yet: run model(x) first"))
         return maps
