@@ -30,7 +30,8 @@ KEYWORDS = ("tr", "N_")
 LITERAL_SOURCES = {"data.po": ("data",),
                    "exercises.po": ("course/exercises", "models/torch_port.py"),
                    "explorers.po": ("explore.py", "widgets.py", "viz"),
-                   "messages.po": ("layers", "commands/doctor.py")}
+                   "messages.po": ("layers", "commands/doctor.py"),
+                   "workbook.po": ("gradcheck.py", "serialize.py", "course/learner.py", "commands/lab.py")}
 """PO file -> the folders (or files) under ``cnnbook/`` whose ``tr``/``N_`` literals it holds."""
 
 TEMPLATE_FUNCTIONS: dict[str, str] = {}
