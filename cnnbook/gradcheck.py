@@ -11,15 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.backend import get_array_module, to_numpy
+from cnnbook.course.language import tr
 
 
 def _check_x(x, h):
     get_array_module(x)
     if not hasattr(x, "dtype") or x.dtype.kind != "f":
-        raise TypeError(f"x must be a floating-point array (float64 for accurate checks), got "
-                        f"{getattr(x, 'dtype', type(x).__name__)}")
+        raise TypeError(tr("x must be a floating-point array (float64 for accurate checks), got {kind}",
+                           kind=getattr(x, "dtype", type(x).__name__)))
     if not h > 0:
-        raise ValueError(f"step h must be > 0, got {h}")
+        raise ValueError(tr("step h must be > 0, got {h}", h=h))
 
 
 def eval_numerical_gradient(f, x, h=1e-5):
@@ -57,8 +58,8 @@ def eval_numerical_gradient_array(f, x, df, h=1e-5):
         minus = f(x).copy()
         x[idx] = old
         if plus.shape != df.shape:
-            raise ValueError(f"f(x) has shape {tuple(plus.shape)} but df has shape {tuple(df.shape)}; "
-                             "df must be the upstream gradient of f's output")
+            raise ValueError(tr("f(x) has shape {got} but df has shape {want}; df must be the upstream gradient "
+                                "of f's output", got=tuple(plus.shape), want=tuple(df.shape)))
         grad[idx] = float(((plus - minus) * df).sum()) / (2 * h)
     return xp.asarray(grad.astype(x.dtype))
 
@@ -71,7 +72,7 @@ def rel_error(x, y) -> float:
     a = to_numpy(x).astype(np.float64)
     b = to_numpy(y).astype(np.float64)
     if a.shape != b.shape:
-        raise ValueError(f"rel_error needs arrays of one shape, got {a.shape} and {b.shape}")
+        raise ValueError(tr("rel_error needs arrays of one shape, got {a} and {b}", a=a.shape, b=b.shape))
     if a.size == 0:
         return 0.0
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))

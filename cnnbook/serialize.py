@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnbook import backend
+from cnnbook.course.language import tr
 
 _TEMP_PREFIX = ".tmp-"
 
@@ -45,16 +46,20 @@ def _check_value(name: str, value, target_dtype) -> np.ndarray:
     """``value`` as a host array of ``target_dtype``; ``TypeError``/``ValueError`` naming ``name``."""
     host = backend.to_numpy(value)
     if host.dtype.kind != "f":
-        raise TypeError(f"parameter {name!r} holds {host.dtype} values; parameters must be floating point "
-                        f"(the model's are {np.dtype(target_dtype)}): was the file written by model.save()?")
+        raise TypeError(tr("parameter {name!r} holds {dtype} values; parameters must be floating point (the "
+                           "model's are {target}): was the file written by model.save()?",
+                           name=name, dtype=host.dtype, target=np.dtype(target_dtype)))
     cast = host.astype(target_dtype, copy=False)
     bad = ~np.isfinite(cast)
     if bad.any():
         nan, inf = int(np.isnan(cast).sum()), int(np.isinf(cast).sum())
-        what = " and ".join(f"{n} {kind}" for n, kind in ((nan, "NaN"), (inf, "infinite")) if n)
-        raise ValueError(f"parameter {name!r} holds {what} value(s) (as {np.dtype(target_dtype)}); a model "
-                         "with such weights computes nothing useful: save it again from a model that trained "
-                         "without diverging")
+        if nan and inf:
+            what = tr("{nan} NaN and {inf} infinite", nan=nan, inf=inf)
+        else:
+            what = tr("{count} NaN", count=nan) if nan else tr("{count} infinite", count=inf)
+        raise ValueError(tr("parameter {name!r} holds {what} value(s) (as {target}); a model with such weights "
+                            "computes nothing useful: save it again from a model that trained without diverging",
+                            name=name, what=what, target=np.dtype(target_dtype)))
     return cast
 
 
@@ -68,18 +73,21 @@ def load_state_dict(model, state) -> None:
     """
     params = dict(model.named_parameters())
     if not hasattr(state, "keys"):
-        raise TypeError(f"state must be a dict {{name: array}} such as model.state_dict(), "
-                        f"got {type(state).__name__}")
+        raise TypeError(tr("state must be a dict {{name: array}} such as model.state_dict(), got {kind}",
+                           kind=type(state).__name__))
     missing = sorted(set(params) - set(state))
     unexpected = sorted(set(state) - set(params))
     if missing or unexpected:
-        raise ValueError(f"parameter names do not match the model: missing {missing}, unexpected "
-                         f"{unexpected}; was the file saved from a model built the same way?")
-    wrong = [f"{name}: file {tuple(np.shape(state[name]))}, model {p.shape}"
+        raise ValueError(tr("parameter names do not match the model: missing {missing}, unexpected {unexpected}; "
+                            "was the file saved from a model built the same way?",
+                            missing=missing, unexpected=unexpected))
+    wrong = [(name, tuple(np.shape(state[name])), p.shape)
              for name, p in params.items() if tuple(np.shape(state[name])) != p.shape]
     if wrong:
-        raise ValueError("parameter shapes do not match the model (" + "; ".join(wrong) +
-                         "); build the model with the same layer sizes as the saved one")
+        shapes = "; ".join(tr("{name}: file {file}, model {model}", name=name, file=file, model=model)
+                           for name, file, model in wrong)
+        raise ValueError(tr("parameter shapes do not match the model ({shapes}); build the model with the same "
+                            "layer sizes as the saved one", shapes=shapes))
     ready = []
     for name, p in params.items():
         value = _check_value(name, state[name], p.data.dtype)
@@ -182,7 +190,8 @@ def atomic_file(path, *, suffix: str = ""):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             if isinstance(exc, OSError) and exc.filename == tmp:
-                raise type(exc)(exc.errno, f"cannot write {path!r}: {exc.strerror}") from None
+                raise type(exc)(exc.errno, tr("cannot write {path!r}: {reason}", path=path,
+                                              reason=exc.strerror)) from None
             raise
 
 
@@ -238,14 +247,15 @@ def _existing_mode(path: str):
     except FileNotFoundError:
         return None
     if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(errno.EISDIR, f"cannot save to {path!r}: it is a folder; pass a file name "
-                                              f"such as {os.path.join(path, 'model.npz')!r}")
+        raise IsADirectoryError(errno.EISDIR, tr("cannot save to {path!r}: it is a folder; pass a file name such "
+                                                 "as {example!r}", path=path,
+                                                 example=os.path.join(path, "model.npz")))
     mode = stat.S_IMODE(st.st_mode)
     # Root may write anything, so os.access alone would never call a file read-only there.
     if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
-        raise PermissionError(errno.EACCES, f"cannot save to {path!r}: the file is read-only (mode "
-                                            f"{mode:o}); save under another name, or make it writable "
-                                            f"first (chmod u+w {path})")
+        raise PermissionError(errno.EACCES, tr("cannot save to {path!r}: the file is read-only (mode {mode:o}); "
+                                               "save under another name, or make it writable first "
+                                               "(chmod u+w {path})", path=path, mode=mode))
     return mode
 
 
@@ -255,8 +265,9 @@ def save(model, path) -> None:
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
-        raise FileNotFoundError(errno.ENOENT, f"cannot save to {path!r}: the folder {folder!r} does not exist; "
-                                              f"create it first (os.makedirs({folder!r}))")
+        raise FileNotFoundError(errno.ENOENT, tr("cannot save to {path!r}: the folder {folder!r} does not exist; "
+                                                 "create it first (os.makedirs({folder!r}))",
+                                                 path=path, folder=folder))
     mode = _existing_mode(path)
     state = model.state_dict()
     with atomic_file(path) as f:
@@ -269,19 +280,19 @@ def load(model, path) -> None:
     """Load parameters saved by :func:`save` into ``model`` (same architecture); all or nothing."""
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"no model file at {path!r}; save one first with model.save(path)")
+        raise FileNotFoundError(tr("no model file at {path!r}; save one first with model.save(path)", path=path))
     try:
         archive = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path!r} is not a parameter file written by model.save(), or it is truncated "
-                         f"({type(exc).__name__}: {exc})") from exc
+        raise ValueError(tr("{path!r} is not a parameter file written by model.save(), or it is truncated "
+                            "({kind}: {exc})", path=path, kind=type(exc).__name__, exc=exc)) from exc
     if not hasattr(archive, "files"):
-        raise ValueError(f"{path!r} holds a single array, not named parameters; "
-                         "write it with model.save(path)")
+        raise ValueError(tr("{path!r} holds a single array, not named parameters; write it with model.save(path)",
+                            path=path))
     try:
         with archive:
             state = {name: archive[name] for name in archive.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise ValueError(f"{path!r} is damaged or holds objects that need pickle "
-                         f"({type(exc).__name__}: {exc}); save it again with model.save(path)") from exc
+        raise ValueError(tr("{path!r} is damaged or holds objects that need pickle ({kind}: {exc}); save it again "
+                            "with model.save(path)", path=path, kind=type(exc).__name__, exc=exc)) from exc
     load_state_dict(model, state)

@@ -26,7 +26,7 @@ import subprocess
 import sys
 
 from cnnbook.commands.cli import add_lang_argument
-from cnnbook.course.language import get_language
+from cnnbook.course.language import get_language, set_language, tr
 from cnnbook.data.workbook import workbook_dir
 
 NOTEBOOKS = workbook_dir("notebooks")  # the clone's notebooks/, or their copy in a regular install
@@ -48,8 +48,8 @@ def add_arguments(parser) -> None:
 def lab_command(extra=(), euid=None, folder=None) -> list[str]:
     """The ``jupyter lab`` command line that opens ``folder`` (default: the instructor's edition, NOTEBOOKS)."""
     if not NOTEBOOKS.is_dir():
-        raise FileNotFoundError(f"no notebooks folder at {NOTEBOOKS}: run this from a clone of the "
-                                "repository, installed with `pip install -r requirements.txt`")
+        raise FileNotFoundError(tr("no notebooks folder at {folder}: run this from a clone of the repository, "
+                                   "installed with `pip install -r requirements.txt`", folder=NOTEBOOKS))
     euid = os.geteuid() if euid is None and hasattr(os, "geteuid") else euid
     cmd = [sys.executable, "-m", "jupyterlab", str(NOTEBOOKS if folder is None else folder), *extra]
     if euid == 0 and "--allow-root" not in cmd:
@@ -58,12 +58,20 @@ def lab_command(extra=(), euid=None, folder=None) -> list[str]:
 
 
 def run(args) -> int:
+    lang = args.lang or get_language()
+    set_language(lang)  # its lines in the edition's language
+    try:
+        return _run(args, lang)
+    finally:
+        set_language(None)  # back to the automatic choice, for whatever runs after in this process
+
+
+def _run(args, lang) -> int:
     if not _has_jupyterlab():
-        print("error: JupyterLab is not installed here (it does not import): run `pip install jupyterlab`, "
-              "or `pip install -r requirements.txt` in a clone", file=sys.stderr)
+        print(tr("error: JupyterLab is not installed here (it does not import): run `pip install jupyterlab`, "
+                 "or `pip install -r requirements.txt` in a clone"), file=sys.stderr)
         return 1
     try:
-        lang = args.lang or get_language()
         if args.solutions:
             from cnnbook.course.student import default_source
             folder = None if lang == "en" else default_source(lang)
@@ -71,13 +79,13 @@ def run(args) -> int:
             folder = prepare_folder(args.home, lang=lang)
         cmd = lab_command(args.jupyter_args, folder=folder)
     except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(tr("error: {exc}", exc=exc), file=sys.stderr)
         return 1
     if args.solutions:
-        print(f"the instructor's edition, with the solutions: {folder or NOTEBOOKS}", flush=True)
+        print(tr("the instructor's edition, with the solutions: {folder}", folder=folder or NOTEBOOKS), flush=True)
     if lang != "en":
         os.environ["CNNBOOK_LANG"] = lang  # the server's kernels inherit it
-    print("starting:", " ".join(cmd), flush=True)
+    print(tr("starting: {command}", command=" ".join(cmd)), flush=True)
     sys.stderr.flush()
     if os.name == "posix":
         assert cmd[1:3] == ["-m", "jupyterlab"], cmd
@@ -91,9 +99,11 @@ def prepare_folder(home=None, source=None, lang="en"):
     where it is and what changed, and return its path: the folder ``lab`` opens without ``--solutions``."""
     from cnnbook.course.learner import prepare_working_copy  # imports nbformat: only when it runs
     copy = prepare_working_copy(home, source=source, lang=lang)
-    print(f"your working copy (the student edition; your changes are kept): {copy.home}", flush=True)
-    print(f"  {copy.summary()}; the solutions: `python -m cnnbook lab --solutions`, or one at a time: "
-          "`from cnnbook.course.solutions import show_solution; show_solution(\"<exercise>\")`")
+    print(tr("your working copy (the student edition; your changes are kept): {folder}", folder=copy.home),
+          flush=True)
+    print("  " + tr("{summary}; the solutions: `python -m cnnbook lab --solutions`, or one at a time: "
+                    "`from cnnbook.course.solutions import show_solution; show_solution(\"<exercise>\")`",
+                    summary=copy.summary()))
     for change in copy.changes:
         if change.message:
             print("  " + change.message)

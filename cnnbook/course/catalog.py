@@ -32,7 +32,8 @@ LITERAL_SOURCES = {"data.po": ("data",),
                    "explorers.po": ("explore.py", "widgets.py", "viz"),
                    "messages.po": ("layers", "commands/doctor.py", "nn", "optim.py", "backend.py"),
                    "training.po": ("train.py", "models/attention.py", "models/blocks.py", "models/local.py",
-                                   "models/measures.py", "models/reference.py", "models/vit.py", "models/__init__.py")}
+                                   "models/measures.py", "models/reference.py", "models/vit.py", "models/__init__.py"),
+                   "workbook.po": ("gradcheck.py", "serialize.py", "course/learner.py", "commands/lab.py")}
 """PO file -> the folders (or files) under ``cnnbook/`` whose ``tr``/``N_`` literals it holds."""
 
 TEMPLATE_FUNCTIONS: dict[str, str] = {}

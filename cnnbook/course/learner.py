@@ -32,6 +32,7 @@ from pathlib import Path
 
 import nbformat
 
+from cnnbook.course.language import N_, tr
 from cnnbook.course.student import default_source, edition_extras, student_notebook
 from cnnbook.serialize import write_atomic
 
@@ -39,6 +40,9 @@ __all__ = ["MANIFEST", "Change", "WorkingCopy", "default_home", "prepare_working
 
 MANIFEST = ".cnnbook-manifest.json"
 ENV = "CNNBOOK_HOME"
+# A start's summary, one count per status (shown through tr, in the language in use).
+COUNTS = {"added": N_("{n} added"), "updated": N_("{n} updated"), "unchanged": N_("{n} unchanged"),
+          "kept": N_("{n} kept"), "offered": N_("{n} offered"), "blocked": N_("{n} blocked")}
 
 
 def default_home() -> Path:
@@ -72,7 +76,7 @@ class WorkingCopy:
         counts = {}
         for change in self.changes:
             counts[change.status] = counts.get(change.status, 0) + 1
-        return ", ".join(f"{n} {status}" for status, n in counts.items())
+        return ", ".join(tr(COUNTS[status], n=n) for status, n in counts.items())
 
 
 def _sha256(data: bytes) -> str:
@@ -93,10 +97,11 @@ def _read_manifest(home: Path) -> dict[str, str]:
     try:
         files = json.loads(path.read_text(encoding="utf-8"))["files"]
         if not (isinstance(files, dict) and all(isinstance(v, str) for v in files.values())):
-            raise TypeError("files is not a mapping of names to hashes")
+            raise TypeError(tr("files is not a mapping of names to hashes"))
     except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path} is damaged ({exc}); delete it to treat every notebook in {home} as your "
-                         "own work (none is overwritten; newer editions are written beside them)") from exc
+        raise ValueError(tr("{path} is damaged ({exc}); delete it to treat every notebook in {home} as your own "
+                            "work (none is overwritten; newer editions are written beside them)",
+                            path=path, exc=exc, home=home)) from exc
     return dict(files)
 
 
@@ -105,7 +110,7 @@ def _edition(source: Path, lang: str = "en") -> dict[str, bytes]:
     extra files."""
     paths = sorted(source.glob("*.ipynb"))
     if not paths:
-        raise FileNotFoundError(f"no notebooks (*.ipynb) in {source}")
+        raise FileNotFoundError(tr("no notebooks (*.ipynb) in {source}", source=source))
     edition = {}
     for path in paths:
         nb, _ = student_notebook(nbformat.read(path, as_version=4), path.name, lang)
@@ -129,14 +134,16 @@ def prepare_working_copy(home=None, source=None, lang: str = "en") -> WorkingCop
     if lang == "ko":
         home = home / "ko"
     if not source.is_dir():
-        raise FileNotFoundError(f"no notebooks folder at {source}")
+        raise FileNotFoundError(tr("no notebooks folder at {source}", source=source))
     if home == source or source in home.parents:
-        raise ValueError(f"the working copy {home} would be {'the' if home == source else 'inside the'} "
-                         f"workbook's notebooks folder {source}; choose another folder with --home or "
-                         f"${ENV} (default ~/cnnbook-work)")
+        where = (N_("the working copy {home} would be the workbook's notebooks folder {source}; choose another "
+                    "folder with --home or ${env} (default ~/cnnbook-work)") if home == source else
+                 N_("the working copy {home} would be inside the workbook's notebooks folder {source}; choose "
+                    "another folder with --home or ${env} (default ~/cnnbook-work)"))
+        raise ValueError(tr(where, home=home, source=source, env=ENV))
     if home.exists() and not home.is_dir():
-        raise NotADirectoryError(f"{home} exists and is not a folder; choose a folder for your working copy "
-                                 f"with --home or ${ENV}")
+        raise NotADirectoryError(tr("{home} exists and is not a folder; choose a folder for your working copy with "
+                                    "--home or ${env}", home=home, env=ENV))
     edition = _edition(source, lang)  # everything is transformed before anything is written
     recorded = _read_manifest(home) if home.is_dir() else {}
     home.mkdir(parents=True, exist_ok=True)
@@ -171,12 +178,14 @@ def _refresh(home: Path, name: str, data: bytes, manifest: dict[str, str]) -> Ch
         return Change(name, "kept")  # the edition has not changed since it was written
     offered = _file_hash(home / offer)
     if offered == new:
-        return Change(name, "offered", f"{name}: you changed it, so it was kept; the workbook's newer version "
-                                       f"is in {offer}")
+        return Change(name, "offered", tr("{name}: you changed it, so it was kept; the workbook's newer version "
+                                          "is in {offer}", name=name, offer=offer))
     if offered is not None and offered != manifest.get(offer):
-        return Change(name, "blocked", f"{name}: you changed it, so it was kept; a newer version exists but "
-                                       f"{offer} is yours too: rename or delete {offer} and start again to get it")
+        return Change(name, "blocked", tr("{name}: you changed it, so it was kept; a newer version exists but "
+                                          "{offer} is yours too: rename or delete {offer} and start again to get it",
+                                          name=name, offer=offer))
     write_atomic(home / offer, data)
     manifest[offer] = new
-    return Change(name, "offered", f"{name}: you changed it, so it was kept; the workbook's newer version is "
-                                   f"beside it in {offer} (compare them, copy what you need)")
+    return Change(name, "offered", tr("{name}: you changed it, so it was kept; the workbook's newer version is "
+                                      "beside it in {offer} (compare them, copy what you need)",
+                                      name=name, offer=offer))
