@@ -265,6 +265,7 @@ TEST_TOPICS = {
     "cli": "the command line, python -m cnnbook: help, errors, the README's command table",
     "conv_benchmarks": "benchmarks/conv_alternatives.py and benchmarks/conv_profile.py",
     "data_files": "damaged copies and downloads of the official Fashion-MNIST files",
+    "errors_ko_viz": "the figures' (cnnbook/viz) error messages in Korean, and their catalog entries",
     "explore_kernels": "the explorers' dilated and composed kernels",
     "figure_lint": "tests/figure_lint.py, the figures' readability lint, and its nbval plugin",
     "install": "a wheel installed on its own, and the requirement files",
