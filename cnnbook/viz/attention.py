@@ -20,7 +20,7 @@ def plot_attention_distance(distances, cnn_reach=None, image_size=28, title=None
     """
     d = np.asarray(host(distances), dtype=float)
     if d.ndim != 2:
-        raise ValueError(f"distances must be (depth, heads), got shape {d.shape}")
+        raise ValueError(tr("distances must be (depth, heads), got shape {shape}", shape=d.shape))
     fig, ax = pyplot().subplots(figsize=(5.5, 3.6), layout="constrained")
     layers = np.arange(1, d.shape[0] + 1)
     for h in range(d.shape[1]):
@@ -59,8 +59,8 @@ def show_attention_maps(image, maps, grid_size, query=0, num_prefix_tokens=1, si
     extent = (0, img.shape[1], img.shape[0], 0)
     for layer, a in enumerate(maps):
         if a.ndim != 3 or a.shape[-1] != grid_size ** 2 + p:
-            raise ValueError(f"layer {layer}: attention must be (heads, T, T) with T = {grid_size ** 2 + p}, "
-                             f"got shape {a.shape}")
+            raise ValueError(tr("layer {layer}: attention must be (heads, T, T) with T = {T}, got shape {shape}",
+                                layer=layer, T=grid_size ** 2 + p, shape=a.shape))
         axes[layer, 0].imshow(img, cmap="gray", extent=extent)
         axes[layer, 0].set_title(tr("layer {layer}", layer=layer + 1) + f"\n{img.shape}", fontsize=8)
         for h in range(heads):
@@ -86,7 +86,8 @@ def plot_accuracy_vs_data(sizes, accuracies: dict, title=None):
     for label, acc in accuracies.items():
         acc = np.asarray(host(acc), dtype=float)
         if acc.shape != sizes.shape:
-            raise ValueError(f"{label!r}: {acc.size} accuracies for {sizes.size} data sizes")
+            raise ValueError(tr("{label!r}: {n_acc} accuracies for {n_sizes} data sizes", label=label, n_acc=acc.size,
+                                n_sizes=sizes.size))
         ax.plot(sizes, acc, "o-", label=label)
     ax.set_xscale("log")
     from matplotlib.ticker import NullFormatter
@@ -107,8 +108,8 @@ def plot_cross_validation(scores, row_values, col_values, row_name, col_name, ti
     """
     s = np.asarray(host(scores), dtype=float)
     if s.ndim != 3 or s.shape[:2] != (len(row_values), len(col_values)):
-        raise ValueError(f"scores must be (rows, cols, folds) = ({len(row_values)}, {len(col_values)}, k), "
-                         f"got shape {s.shape}")
+        raise ValueError(tr("scores must be (rows, cols, folds) = ({rows}, {cols}, k), got shape {shape}",
+                            rows=len(row_values), cols=len(col_values), shape=s.shape))
     mean, std = s.mean(axis=2), s.std(axis=2)
     fig, ax = pyplot().subplots(figsize=(1.6 * len(col_values) + 2.2, 1.0 * len(row_values) + 1.6),
                                 layout="constrained")
@@ -131,7 +132,8 @@ def show_filter_rows(rows: dict, size=1.0, title=None):
     rows = {label: np.asarray(host(w), dtype=float) for label, w in rows.items()}
     for label, w in rows.items():
         if w.ndim != 4 or w.shape[1] != 1:
-            raise ValueError(f"{label!r}: weights must be (F, 1, KH, KW) single-channel filters, got shape {w.shape}")
+            raise ValueError(tr("{label!r}: weights must be (F, 1, KH, KW) single-channel filters, got shape {shape}",
+                                label=label, shape=w.shape))
     F = max(w.shape[0] for w in rows.values())
     lim = max(np.abs(w).max() for w in rows.values()) or 1.0
     size = max(size, MIN_PANEL)

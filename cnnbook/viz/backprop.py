@@ -24,7 +24,7 @@ FRAMES = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:b
 def _plane(a, name: str) -> np.ndarray:
     a = np.asarray(host(a), dtype=np.float64)
     if a.ndim != 2:
-        raise ValueError(f"{name} has shape {a.shape}; pass one channel, a 2-D (H, W) array")
+        raise ValueError(tr("{name} has shape {shape}; pass one channel, a 2-D (H, W) array", name=name, shape=a.shape))
     return a
 
 
@@ -88,11 +88,11 @@ def draw_dx_full_convolution(dout, w, dx, at=(0, 0)):
     dout, w, dx = _plane(dout, "dout"), _plane(w, "w"), _plane(dx, "dx")
     (Ho, Wo), (KH, KW) = dout.shape, w.shape
     if dx.shape != (Ho + KH - 1, Wo + KW - 1):
-        raise ValueError(f"dx has shape {dx.shape}; the full convolution of dout {dout.shape} with w {w.shape} "
-                         f"is {(Ho + KH - 1, Wo + KW - 1)}")
+        raise ValueError(tr("dx has shape {shape}; the full convolution of dout {dout} with w {w} is {expected}",
+                            shape=dx.shape, dout=dout.shape, w=w.shape, expected=(Ho + KH - 1, Wo + KW - 1)))
     p, q = at
     if not (0 <= p < dx.shape[0] and 0 <= q < dx.shape[1]):
-        raise ValueError(f"at={at!r} is outside dx {dx.shape}")
+        raise ValueError(tr("at={at!r} is outside dx {shape}", at=at, shape=dx.shape))
     padded = np.pad(dout, ((KH - 1, KH - 1), (KW - 1, KW - 1)))
     zeros = np.pad(np.zeros(dout.shape, bool), ((KH - 1, KH - 1), (KW - 1, KW - 1)), constant_values=True)
     flipped = w[::-1, ::-1]
@@ -116,11 +116,11 @@ def draw_dw_correlation(x, dout, dw, at=(0, 0)):
     x, dout, dw = _plane(x, "x"), _plane(dout, "dout"), _plane(dw, "dw")
     (H, W), (Ho, Wo) = x.shape, dout.shape
     if dw.shape != (H - Ho + 1, W - Wo + 1):
-        raise ValueError(f"dw has shape {dw.shape}; x {x.shape} correlated with dout {dout.shape} gives "
-                         f"{(H - Ho + 1, W - Wo + 1)}")
+        raise ValueError(tr("dw has shape {shape}; x {x} correlated with dout {dout} gives {expected}",
+                            shape=dw.shape, x=x.shape, dout=dout.shape, expected=(H - Ho + 1, W - Wo + 1)))
     di, dj = at
     if not (0 <= di < dw.shape[0] and 0 <= dj < dw.shape[1]):
-        raise ValueError(f"at={at!r} is outside dw {dw.shape}")
+        raise ValueError(tr("at={at!r} is outside dw {shape}", at=at, shape=dw.shape))
     value = float((x[di:di + Ho, dj:dj + Wo] * dout).sum())
     fig, axes = _tables([W, Wo, dw.shape[1]], [H, Ho, dw.shape[0]],
                         tr("dw[{di}, {dj}] = sum(red window of x times dout) = {value:.4g}: "
@@ -142,12 +142,12 @@ def draw_im2col(x, cols, kernel_size, stride=1, padding=0, windows=((0, 0),)):
     xpad = np.pad(x, P)
     Ho, Wo = (xpad.shape[0] - K) // S + 1, (xpad.shape[1] - K) // S + 1
     if cols.shape != (K * K, Ho * Wo):
-        raise ValueError(f"cols has shape {cols.shape}; a {K}x{K} kernel, stride {S}, padding {P} on {x.shape} "
-                         f"gives {(K * K, Ho * Wo)}")
+        raise ValueError(tr("cols has shape {shape}; a {K}x{K} kernel, stride {S}, padding {P} on {x} gives {expected}",
+                            shape=cols.shape, K=K, S=S, P=P, x=x.shape, expected=(K * K, Ho * Wo)))
     bad = [ij for ij in windows if not (0 <= ij[0] < Ho and 0 <= ij[1] < Wo)]
     if bad or len(windows) > len(FRAMES):
-        raise ValueError(f"windows={list(windows)!r}: pass at most {len(FRAMES)} output positions (i, j) with "
-                         f"0 <= i < {Ho} and 0 <= j < {Wo}")
+        raise ValueError(tr("windows={windows!r}: pass at most {most} output positions (i, j) with "
+                            "0 <= i < {Ho} and 0 <= j < {Wo}", windows=list(windows), most=len(FRAMES), Ho=Ho, Wo=Wo))
     pad_mask = np.pad(np.zeros(x.shape, bool), P, constant_values=True)
     colours = FRAMES[:len(windows)]
     fig, axes = _tables([xpad.shape[1], Ho * Wo], [xpad.shape[0], K * K],
@@ -172,10 +172,12 @@ def draw_max_pool_routing(x, dout, dx, kernel_size=2, stride=None):
     K, S = kernel_size, kernel_size if stride is None else stride
     Ho, Wo = (x.shape[0] - K) // S + 1, (x.shape[1] - K) // S + 1
     if dout.shape != (Ho, Wo) or dx.shape != x.shape:
-        raise ValueError(f"dout {dout.shape} and dx {dx.shape}: a {K}x{K} pool with stride {S} on x {x.shape} "
-                         f"needs dout {(Ho, Wo)} and dx {x.shape}")
+        raise ValueError(tr("dout {dout} and dx {dx}: a {K}x{K} pool with stride {S} on x {x} "
+                            "needs dout {need_dout} and dx {x}", dout=dout.shape, dx=dx.shape, K=K, S=S, x=x.shape,
+                            need_dout=(Ho, Wo)))
     if Ho * Wo > len(FRAMES):
-        raise ValueError(f"{Ho * Wo} windows; the picture tells at most {len(FRAMES)} apart by colour")
+        raise ValueError(tr("{n} windows; the picture tells at most {most} apart by colour", n=Ho * Wo,
+                            most=len(FRAMES)))
     colours = FRAMES[:Ho * Wo]
     windows, winners = [], []
     for (i, j), c in zip(np.ndindex(Ho, Wo), colours):

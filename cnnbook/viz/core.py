@@ -28,9 +28,10 @@ def show_images(X, labels=None, class_names=None, ncols=8, size=1.6, title=None,
     if labels is not None:
         labels = host(labels).reshape(-1)
         if len(labels) != N:
-            raise ValueError(f"{len(labels)} labels for {N} images; pass one label per image")
+            raise ValueError(tr("{n_labels} labels for {N} images; pass one label per image", n_labels=len(labels),
+                                N=N))
     if titles is not None and len(titles) != N:
-        raise ValueError(f"{len(titles)} titles for {N} images; pass one title per image")
+        raise ValueError(tr("{n_titles} titles for {N} images; pass one title per image", n_titles=len(titles), N=N))
     fig, axes = image_grid(N, ncols, size, title or tr("{n} image(s), array shape {shape}", n=N, shape=tuple(X.shape)),
                            X.shape[2] / X.shape[3])
     for i, ax in enumerate(axes):
@@ -55,7 +56,8 @@ def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap=
     if isinstance(maps, (list, tuple)):
         maps = [host(m) for m in maps]
         if any(m.ndim != 2 for m in maps):
-            raise ValueError(f"a list of maps must hold 2-D (H, W) maps, got shapes {[m.shape for m in maps]}")
+            raise ValueError(tr("a list of maps must hold 2-D (H, W) maps, got shapes {shapes}",
+                                shapes=[m.shape for m in maps]))
         volume = tr("{n} maps of shapes {shapes}", n=len(maps), shapes=", ".join(str(m.shape) for m in maps))
     else:
         maps = host(maps)
@@ -64,11 +66,11 @@ def show_activation_maps(maps, titles=None, ncols=4, size=2.6, title=None, cmap=
         if maps.ndim == 2:
             maps = maps[None]
         if maps.ndim != 3:
-            raise ValueError(f"maps must be (F, H, W), (1, F, H, W) or (H, W), got shape {maps.shape}")
+            raise ValueError(tr("maps must be (F, H, W), (1, F, H, W) or (H, W), got shape {shape}", shape=maps.shape))
         volume = tr("volume shape {shape}", shape=tuple(maps.shape))
     F = len(maps)
     if titles is not None and len(titles) != F:
-        raise ValueError(f"{len(titles)} titles for {F} maps; pass one title per map")
+        raise ValueError(tr("{n_titles} titles for {F} maps; pass one title per map", n_titles=len(titles), F=F))
     aspect = max(m.shape[0] / m.shape[1] for m in maps)
     lo = min(float(m.min()) for m in maps) if shared else None
     hi = max(float(m.max()) for m in maps) if shared else None
@@ -93,10 +95,10 @@ def show_filters(w, ncols=8, size=1.6, title=None, annotate=None, names=None):
     if w.ndim == 2:
         w = w[None, None]
     if w.ndim != 4:
-        raise ValueError(f"w must be (F, C, KH, KW) or one (KH, KW) kernel, got shape {w.shape}")
+        raise ValueError(tr("w must be (F, C, KH, KW) or one (KH, KW) kernel, got shape {shape}", shape=w.shape))
     F, C, KH, KW = w.shape
     if names is not None and len(names) != F:
-        raise ValueError(f"{len(names)} names for {F} filters; pass one name per filter")
+        raise ValueError(tr("{n_names} names for {F} filters; pass one name per filter", n_names=len(names), F=F))
     annotate = KH <= 5 and KW <= 5 if annotate is None else annotate
     per_channel = C != 3
     n = F * C if per_channel else F
@@ -139,7 +141,8 @@ def draw_receptive_field(layers, input_size=None, unit=None, image=None, ax=None
     n_out = output_length(input_size, layers)
     unit = n_out // 2 if unit is None else unit
     if not 0 <= unit < n_out:
-        raise ValueError(f"unit {unit} is outside the last layer's {n_out} units; use 0..{n_out - 1}")
+        raise ValueError(tr("unit {unit} is outside the last layer's {n_out} units; use 0..{last}", unit=unit,
+                            n_out=n_out, last=n_out - 1))
     if ax is None:
         fig, ax = pyplot().subplots(figsize=(4.2, 4.2), layout="constrained")
     else:

@@ -22,14 +22,15 @@ def patch_strip(image, patch_size: int, rows: int = 1, gap: int = 1, band: int =
     img = np.asarray(host(image), dtype=float)
     img = img.mean(axis=0) if img.ndim == 3 else img
     if img.ndim != 2:
-        raise ValueError(f"image must be (C, H, W) or (H, W), got shape {np.shape(host(image))}")
+        raise ValueError(tr("image must be (C, H, W) or (H, W), got shape {shape}", shape=np.shape(host(image))))
     P = int(patch_size)
     H, W = img.shape
     if P < 1 or H % P or W % P:
-        raise ValueError(f"patch_size={patch_size!r} must be a positive divisor of the image's {H}x{W}")
+        raise ValueError(tr("patch_size={patch_size!r} must be a positive divisor of the image's {H}x{W}",
+                            patch_size=patch_size, H=H, W=W))
     patches = img.reshape(H // P, P, W // P, P).transpose(0, 2, 1, 3).reshape(-1, P, P)  # (T, P, P)
     if rows < 1 or len(patches) % rows:
-        raise ValueError(f"rows={rows!r} must divide the {len(patches)} patches")
+        raise ValueError(tr("rows={rows!r} must divide the {n} patches", rows=rows, n=len(patches)))
     n = len(patches) // rows
     strip = np.full((rows * (band + P), n * (P + gap) - gap), np.nan)
     for t, patch in enumerate(patches):
@@ -56,8 +57,9 @@ def show_vit_pipeline(image, tokens, attention, probabilities, patch_size: int, 
     band = 4
     strip = patch_strip(img, patch_size, rows=rows, band=band)
     if tok.ndim != 2 or tok.shape[0] != T + 1 or att.shape != (T + 1, T + 1):
-        raise ValueError(f"{T} patches need tokens (T + 1, D) = ({T + 1}, D) and attention ({T + 1}, {T + 1}); "
-                         f"got tokens {tok.shape} and attention {att.shape}")
+        raise ValueError(tr("{T} patches need tokens (T + 1, D) = ({T1}, D) and attention ({T1}, {T1}); "
+                            "got tokens {tokens} and attention {attention}", T=T, T1=T + 1, tokens=tok.shape,
+                            attention=att.shape))
     plt = pyplot()
     fig = plt.figure(figsize=(MAX_WIDTH, 5.4), layout="constrained")
     grid = fig.add_gridspec(2, 3, height_ratios=[1, 1.5])
@@ -126,7 +128,7 @@ def draw_branching_block(input_label: str, branches, output_label: str, title=No
     conv_word = tr("conv")
     branches = list(branches)
     if not branches:
-        raise ValueError("branches is empty: pass at least one (steps, output_label) pair")
+        raise ValueError(tr("branches is empty: pass at least one (steps, output_label) pair"))
     plt = pyplot()
     n = len(branches)
     depth = max(len(steps) for steps, _ in branches)

@@ -17,9 +17,9 @@ def show_gradient_field(grad, squares: dict, title=None):
     each square's edges marked in the same colour."""
     g = np.abs(host(grad)).astype(np.float64)
     if g.ndim != 2:
-        raise ValueError(f"grad must be one (H, W) map, got shape {g.shape}")
+        raise ValueError(tr("grad must be one (H, W) map, got shape {shape}", shape=g.shape))
     if not squares:
-        raise ValueError("squares is empty: pass at least one {label: (row0, col0, side)}")
+        raise ValueError(tr("squares is empty: pass at least one {{label: (row0, col0, side)}}"))
     from matplotlib.patches import Rectangle
     fig, (ax, prof) = pyplot().subplots(1, 2, figsize=(9.6, 4.2), layout="constrained",
                                         gridspec_kw={"width_ratios": [1, 1.15]})

@@ -136,7 +136,7 @@ def as_images(X) -> np.ndarray:
     elif X.ndim == 3:
         X = X[None]
     if X.ndim != 4:
-        raise ValueError(f"images must be (N, C, H, W), (C, H, W) or (H, W), got shape {X.shape}")
+        raise ValueError(tr("images must be (N, C, H, W), (C, H, W) or (H, W), got shape {shape}", shape=X.shape))
     return X
 
 
@@ -150,5 +150,5 @@ def image_for_imshow(img: np.ndarray) -> tuple:
         if lo < 0 or hi > 1:  # e.g. centred data or filters: stretch to [0, 1] so colours stay visible
             img = (img - lo) / (hi - lo + 1e-12)
         return img.transpose(1, 2, 0), None
-    raise ValueError(f"an image to show needs 1 or 3 channels, got {C} (shape {img.shape}); "
-                     "show the channels one by one with show_activation_maps")
+    raise ValueError(tr("an image to show needs 1 or 3 channels, got {C} (shape {shape}); "
+                        "show the channels one by one with show_activation_maps", C=C, shape=img.shape))

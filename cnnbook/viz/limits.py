@@ -20,8 +20,8 @@ def plot_accuracy_curves(x, curves: dict, xlabel: str, title: str, chance=None, 
     x = host(x).astype(float).reshape(-1)
     for label, ys in curves.items():
         if len(host(ys).reshape(-1)) != len(x):
-            raise ValueError(f"curve {label!r} has {len(host(ys).reshape(-1))} values for {len(x)} x values; "
-                             "pass one per x")
+            raise ValueError(tr("curve {label!r} has {n} values for {n_x} x values; pass one per x", label=label,
+                                n=len(host(ys).reshape(-1)), n_x=len(x)))
     fig = plot_curves({label: (x, ys) for label, ys in curves.items()}, title, xlabel, ylabel, markers=True,
                       hline=chance, hline_label=None if chance is None else tr("chance ({chance:.2f})", chance=chance))
     fig.axes[0].set_ylim(0, 1.02)

@@ -24,9 +24,10 @@ def _curve_xy(label, curve) -> tuple[np.ndarray, np.ndarray]:
         y = host(curve).astype(float).reshape(-1)
         x = np.arange(len(y), dtype=float)
     if len(x) != len(y):
-        raise ValueError(f"curve {label!r}: {len(x)} x values for {len(y)} y values; pass equal lengths")
+        raise ValueError(tr("curve {label!r}: {n_x} x values for {n_y} y values; pass equal lengths", label=label,
+                            n_x=len(x), n_y=len(y)))
     if len(y) == 0:
-        raise ValueError(f"curve {label!r} is empty; pass at least one value")
+        raise ValueError(tr("curve {label!r} is empty; pass at least one value", label=label))
     return x, y
 
 
@@ -40,10 +41,11 @@ def plot_curves(curves: dict, title: str, xlabel: str, ylabel: str, logy: bool =
     ``ln 10``, the loss of a guess) labelled ``hline_label``.
     """
     if not isinstance(curves, dict) or not curves:
-        raise ValueError("curves must be a non-empty dict {label: y or (x, y)}")
+        raise ValueError(tr("curves must be a non-empty dict {{label: y or (x, y)}}"))
     for name, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel)):
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"{name}={text!r}: every plot needs a title and labelled axes (with units)")
+            raise ValueError(tr("{name}={text!r}: every plot needs a title and labelled axes (with units)", name=name,
+                                text=text))
     fig, ax = pyplot().subplots(figsize=(6.4, 3.6), layout="constrained")
     for label, curve in curves.items():
         x, y = _curve_xy(label, curve)
@@ -77,8 +79,9 @@ def templates_as_images(w, image_shape=(1, 28, 28)) -> np.ndarray:
     w = host(w)
     C, H, W = (int(s) for s in image_shape)
     if w.ndim != 2 or w.shape[0] != C * H * W:
-        raise ValueError(f"w has shape {w.shape}; expected (D, K) with D = C*H*W = {C}*{H}*{W} = {C * H * W} "
-                         f"for images of shape {tuple(image_shape)}")
+        raise ValueError(tr("w has shape {shape}; expected (D, K) with D = C*H*W = {C}*{H}*{W} = {D} "
+                            "for images of shape {image_shape}", shape=w.shape, C=C, H=H, W=W, D=C * H * W,
+                            image_shape=tuple(image_shape)))
     return np.ascontiguousarray(w.T).reshape(w.shape[1], C, H, W)  # (K, C, H, W)
 
 
@@ -91,7 +94,8 @@ def show_templates(w, image_shape=(1, 28, 28), names=None, ncols=5, size=1.8, ti
     T = templates_as_images(w, image_shape)
     K, C = T.shape[:2]
     if names is not None and len(names) != K:
-        raise ValueError(f"{len(names)} names for {K} templates; pass one name per column of w")
+        raise ValueError(tr("{n_names} names for {K} templates; pass one name per column of w", n_names=len(names),
+                            K=K))
     fig, axes = image_grid(K, ncols, size, title or tr("{n} templates, weight shape {shape}, each shown as {image}",
                                                        n=K, shape=(T[0].size, K), image=tuple(T.shape[1:])))
     for k, ax in enumerate(axes):

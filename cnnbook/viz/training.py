@@ -134,7 +134,7 @@ def show_misclassified(X, y_true, y_pred, class_names=None, max_images=16, ncols
     X, y_true, y_pred = host(X), host(y_true), host(y_pred)
     wrong = np.flatnonzero(y_true != y_pred)[:max_images]
     if len(wrong) == 0:
-        raise ValueError("no misclassified images to show: every prediction is right")
+        raise ValueError(tr("no misclassified images to show: every prediction is right"))
     name = (lambda k: class_names[int(k)]) if class_names is not None else str
     fig, axes = image_grid(len(wrong), ncols, size, tr("{n} misclassified test images (true / predicted), each {shape}",
                                                        n=len(wrong), shape=tuple(X.shape[1:])))

@@ -16,9 +16,10 @@ def colour_filter_image(w, limit) -> np.ndarray:
     zero filter is mid grey, equal weights in all channels are grey, and colour means the channels differ."""
     w = host(w)
     if w.ndim != 4 or w.shape[1] != 3:
-        raise ValueError(f"w has shape {w.shape}; expected RGB filters (F, 3, KH, KW)")
+        raise ValueError(tr("w has shape {shape}; expected RGB filters (F, 3, KH, KW)", shape=w.shape))
     if not np.isfinite(limit) or limit <= 0:
-        raise ValueError(f"limit={limit!r}; pass a positive weight (e.g. the largest |w| of the comparison)")
+        raise ValueError(tr("limit={limit!r}; pass a positive weight (e.g. the largest |w| of the comparison)",
+                            limit=limit))
     return np.clip(0.5 + w.transpose(0, 2, 3, 1) / (2 * float(limit)), 0, 1)
 
 
@@ -32,11 +33,11 @@ def show_colour_filters(w, limit=None, ncols=8, size=1.5, title=None, names=None
     w = host(w)
     lim = float(np.abs(w).max()) if limit is None else limit
     if lim == 0:
-        raise ValueError("every weight is 0; there is nothing to show (pass limit=... to show zeros grey)")
+        raise ValueError(tr("every weight is 0; there is nothing to show (pass limit=... to show zeros grey)"))
     img = colour_filter_image(w, lim)
     F, _, KH, KW = w.shape
     if names is not None and len(names) != F:
-        raise ValueError(f"{len(names)} names for {F} filters; pass one name per filter")
+        raise ValueError(tr("{n_names} names for {F} filters; pass one name per filter", n_names=len(names), F=F))
     fig, axes = image_grid(F, ncols, size,
                            title or tr("{n} RGB filters, weight shape {shape}", n=F, shape=tuple(w.shape)),
                            KH / KW, extra_width=1.2)
@@ -56,12 +57,14 @@ def show_top_patches(patches, values=None, unit_names=None, size=1.5, title=None
     (the images' pixel range), with a colour bar as key."""
     patches = host(patches)
     if patches.ndim != 5 or patches.shape[2] not in (1, 3):
-        raise ValueError(f"patches has shape {patches.shape}; expected (units, k, C, S, S) with C = 1 or 3")
+        raise ValueError(tr("patches has shape {shape}; expected (units, k, C, S, S) with C = 1 or 3",
+                            shape=patches.shape))
     U, k, C, S, _ = patches.shape
     if unit_names is not None and len(unit_names) != U:
-        raise ValueError(f"{len(unit_names)} unit names for {U} units; pass one per unit")
+        raise ValueError(tr("{n_names} unit names for {U} units; pass one per unit", n_names=len(unit_names), U=U))
     if values is not None and np.shape(values) != (U, k):
-        raise ValueError(f"values has shape {np.shape(values)}; expected ({U}, {k}), one per patch")
+        raise ValueError(tr("values has shape {shape}; expected ({U}, {k}), one per patch", shape=np.shape(values), U=U,
+                            k=k))
     fig, axes = image_grid(U * k, k, size,
                            title or tr("top {k} patches of {U} units, {S} x {S} pixels each", k=k, U=U, S=S), 1.0,
                            extra_width=1.0 if C == 1 else 0.0)
