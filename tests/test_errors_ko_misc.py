@@ -1,6 +1,6 @@
 """The workbook's own errors and lines speak Korean in the Korean edition: gradient checks, saving and loading a
-model, the learner's working copy and ``lab``'s lines (``workbook.po``), with the same type and numbers as the
-English, which is unchanged."""
+model, the learner's working copy, the solutions and ``lab``'s lines (``workbook.po``), with the same type and
+numbers as the English, which is unchanged."""
 import argparse
 import ast
 import re
@@ -13,12 +13,12 @@ from test_language_edges import HANGUL, assert_korean, both, glossary
 
 from cnnbook import gradcheck, serialize
 from cnnbook.commands import lab
-from cnnbook.course import catalog, language, learner
+from cnnbook.course import catalog, language, learner, solutions
 from cnnbook.course.language import set_language
 from cnnbook.models import reference_cnn
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ("gradcheck.py", "serialize.py", "course/learner.py", "commands/lab.py")
+SOURCES = ("gradcheck.py", "serialize.py", "course/learner.py", "course/solutions.py", "commands/lab.py")
 
 
 @pytest.fixture(autouse=True)
@@ -107,6 +107,11 @@ CASES = {
                    "state must be a dict {name: array} such as model.state_dict(), got list"),
     "save to folder": (lambda tmp: reference_cnn(seed=0).save(tmp), IsADirectoryError, None),
     "no folder": (lambda tmp: reference_cnn(seed=0).save(tmp / "nowhere" / "net.npz"), FileNotFoundError, None),
+    "solution name": (lambda tmp: solutions.find_solution(3), TypeError,
+                      "name=3 is a int; pass the exercise's name as a string, e.g. "
+                      'show_solution("conv_forward_naive")'),
+    "solution typo": (lambda tmp: solutions.find_solution("conv_forward_naiv"), ValueError, None),
+    "solution unknown": (lambda tmp: solutions.find_solution("zzz"), ValueError, None),
     "no notebooks": (lambda tmp: learner.prepare_working_copy(tmp / "home", source=tmp / "missing"),
                      FileNotFoundError, None),
     "inside source": (lambda tmp: learner.prepare_working_copy(tmp / "src" / "home", source=(tmp / "src").mkdir()

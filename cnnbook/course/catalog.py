@@ -33,7 +33,8 @@ LITERAL_SOURCES = {"data.po": ("data",),
                    "messages.po": ("layers", "commands/doctor.py", "nn", "optim.py", "backend.py"),
                    "training.po": ("train.py", "models/attention.py", "models/blocks.py", "models/local.py",
                                    "models/measures.py", "models/reference.py", "models/vit.py", "models/__init__.py"),
-                   "workbook.po": ("gradcheck.py", "serialize.py", "course/learner.py", "commands/lab.py")}
+                   "workbook.po": ("gradcheck.py", "serialize.py", "course/learner.py", "course/solutions.py",
+                                   "commands/lab.py")}
 """PO file -> the folders (or files) under ``cnnbook/`` whose ``tr``/``N_`` literals it holds."""
 
 TEMPLATE_FUNCTIONS: dict[str, str] = {}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 
+from cnnbook.course.language import tr
 from cnnbook.course.student import BEGIN_SOLUTION, END_SOLUTION, default_source, exercise_name
 
 __all__ = ["Solution", "find_solution", "list_exercises", "show_solution"]
@@ -33,8 +34,8 @@ class Solution:
 def _solutions(source=None) -> list[Solution]:
     folder = Path(default_source() if source is None else source)
     if not folder.is_dir():
-        raise FileNotFoundError(f"no notebooks folder at {folder}: the workbook's notebooks ship with the "
-                                "package; reinstall it (`pip install -r requirements.txt` in a clone)")
+        raise FileNotFoundError(tr("no notebooks folder at {folder}: the workbook's notebooks ship with the package; "
+                                   "reinstall it (`pip install -r requirements.txt` in a clone)", folder=folder))
     found = []
     for path in sorted(folder.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
@@ -62,8 +63,8 @@ def find_solution(name: str, source=None) -> Solution:
     closest names, for one that names no exercise.
     """
     if not isinstance(name, str):
-        raise TypeError(f"name={name!r} is a {type(name).__name__}; pass the exercise's name as a string, "
-                        'e.g. show_solution("conv_forward_naive")')
+        raise TypeError(tr("name={name!r} is a {kind}; pass the exercise's name as a string, e.g. "
+                           'show_solution("conv_forward_naive")', name=name, kind=type(name).__name__))
     solutions = _solutions(source)
     wanted = name.strip()
     for solution in solutions:
@@ -75,13 +76,15 @@ def find_solution(name: str, source=None) -> Solution:
     names = [s.exercise for s in solutions]
     candidates = list(dict.fromkeys(names + [f for s in solutions for f in s.functions]))
     close = difflib.get_close_matches(wanted, candidates, n=3)
-    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-    raise ValueError(f"no exercise is called {name!r}.{hint} The exercises: {', '.join(names)}")
+    if close:
+        raise ValueError(tr("no exercise is called {name!r}. Did you mean {close}? The exercises: {names}",
+                            name=name, close=tr(" or ").join(map(repr, close)), names=", ".join(names)))
+    raise ValueError(tr("no exercise is called {name!r}. The exercises: {names}", name=name, names=", ".join(names)))
 
 
 def show_solution(name: str, source=None) -> None:
     """Print the reference solution of exercise ``name``, e.g. ``show_solution("conv_forward_naive")``."""
     solution = find_solution(name, source)
-    print(f"# the reference solution of {solution.exercise!r} ({solution.notebook}); "
-          "copy it into your cell, or better, compare it with yours")
+    print(tr("# the reference solution of {exercise!r} ({notebook}); copy it into your cell, or better, compare it "
+             "with yours", exercise=solution.exercise, notebook=solution.notebook))
     print(solution.source)

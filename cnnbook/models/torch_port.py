@@ -101,8 +101,8 @@ def _layer(torch, layer):
     elif isinstance(layer, Flatten):
         return nn.Flatten()
     else:
-        raise TypeError(f"to_torch has no PyTorch layer for {type(layer).__name__} ({layer!r}); it ports Conv2d, "
-                        "Linear, ReLU, MaxPool2d, AvgPool2d, Flatten and Sequential")
+        raise TypeError(tr("to_torch has no PyTorch layer for {kind} ({layer!r}); it ports Conv2d, Linear, ReLU, "
+                           "MaxPool2d, AvgPool2d, Flatten and Sequential", kind=type(layer).__name__, layer=layer))
     with torch.no_grad():
         out.weight.copy_(_tensor(torch, weight))
         out.bias.copy_(_tensor(torch, bias))
