@@ -16,7 +16,16 @@ from pathlib import Path
 import numpy as np
 import polib
 import pytest
-from test_language_edges import HANGUL, assert_korean, both, english_left, glossary, numbers
+from test_language_edges import (
+    HANGUL,
+    assert_korean,
+    automatic_language,  # noqa: F401 (autouse: each test starts in the automatic language)
+    both,
+    english_left,
+    glossary,
+    numbers,
+    raised,
+)
 
 import cnnbook.layers.basic
 import cnnbook.layers.checks
@@ -38,14 +47,6 @@ SOURCES = ("layers/basic.py", "layers/conv.py", "layers/losses.py", "layers/pool
            "backend.py")
 """The files of this part (under ``cnnbook/``)."""
 PO = language.CATALOG_DIR / "ko" / "messages.po"
-
-
-@pytest.fixture(autouse=True)
-def automatic_language(monkeypatch):
-    monkeypatch.delenv(language.ENV, raising=False)
-    set_language(None)
-    yield
-    set_language(None)
 
 
 def z(*shape, dtype=np.float32):
@@ -151,17 +152,9 @@ ERRORS = [
 ]
 
 
-def message_of(call, kind):
-    def message():
-        with pytest.raises(kind) as info:
-            call()
-        return type(info.value), str(info.value)
-    return message
-
-
 @pytest.mark.parametrize("call, kind, english", [pytest.param(*case[1:], id=case[0]) for case in ERRORS])
 def test_an_error_a_learner_triggers_in_the_core_speaks_korean(call, kind, english):
-    (en_type, en), (ko_type, ko) = both(message_of(call, kind))
+    (en_type, en), (ko_type, ko) = both(raised(call, kind))
     assert en_type is ko_type is kind
     assert en == english
     assert_korean(en, ko)
@@ -169,7 +162,7 @@ def test_an_error_a_learner_triggers_in_the_core_speaks_korean(call, kind, engli
 
 def test_a_bad_thread_count_in_the_environment_speaks_korean(monkeypatch):
     monkeypatch.setenv(backend.BLAS_THREADS_ENV, "two")
-    (_, en), (_, ko) = both(message_of(blas_block, ValueError))
+    (_, en), (_, ko) = both(raised(blas_block, ValueError))
     assert en == (f"${backend.BLAS_THREADS_ENV}='two' must be a positive integer such as 1; unset it for the "
                   f"default (the CPUs this process may use, here {backend.available_cpus()})")
     assert_korean(en, ko)
@@ -177,7 +170,7 @@ def test_a_bad_thread_count_in_the_environment_speaks_korean(monkeypatch):
 
 def test_arrays_of_two_backends_speak_korean():
     from strict_array import strict
-    (_, en), (_, ko) = both(message_of(lambda: layers.relu_backward(z(2, 3), strict(z(2, 3))), TypeError))
+    (_, en), (_, ko) = both(raised(lambda: layers.relu_backward(z(2, 3), strict(z(2, 3))), TypeError))
     assert en.startswith("arrays from different backends in one call (argument 0 is numpy, argument 1 is ")
     assert_korean(en, ko)
     assert "0번 인자: numpy" in ko  # the pieces are Korean too
@@ -220,7 +213,7 @@ def test_why_no_gpu_works_speaks_korean_and_so_does_asking_for_cupy(monkeypatch,
         (en_works, en), (ko_works, ko) = both(backend.gpu_status)
         assert en_works is ko_works is False and en == english
         assert_korean(en, ko)
-        (_, en), (_, ko) = both(message_of(lambda: backend.use("cupy"), RuntimeError))
+        (_, en), (_, ko) = both(raised(lambda: backend.use("cupy"), RuntimeError))
         assert en == (f"backend 'cupy' was asked for by use('cupy'), but no GPU works: {english}. Use the NumPy "
                       "backend instead (unset CNNBOOK_BACKEND or call use('numpy')).")
         assert_korean(en, ko)

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import polib
 import pytest
+from test_language_edges import HANGUL, assert_korean, both, english_left, glossary, raised
 
 from cnnbook.course import catalog, language
 from cnnbook.data import augment, colour, download, fashion, idx, images, shapes, workbook
 from cnnbook.data.idx import DataError
-from tests.test_language_edges import HANGUL, assert_korean, both, english_left, glossary
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_SOURCES = sorted((ROOT / "cnnbook" / "data").glob("*.py"))
@@ -32,15 +32,6 @@ def automatic_language(monkeypatch):
     language.set_language(None)
     yield
     language.set_language(None)
-
-
-def raised(call, kind):
-    """``(type, message)`` of what ``call()`` raises (it must raise ``kind``)."""
-    def message():
-        with pytest.raises(kind) as info:
-            call()
-        return type(info.value), str(info.value)
-    return message
 
 
 def check(call, kind, english):

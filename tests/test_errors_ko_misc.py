@@ -9,24 +9,21 @@ from pathlib import Path
 import numpy as np
 import polib
 import pytest
-from test_language_edges import HANGUL, assert_korean, both, glossary
+from test_language_edges import (
+    HANGUL,
+    assert_korean,
+    automatic_language,  # noqa: F401 (autouse: each test starts in the automatic language)
+    both,
+    glossary,
+)
 
 from cnnbook import gradcheck, serialize
 from cnnbook.commands import lab
 from cnnbook.course import catalog, language, learner, solutions
-from cnnbook.course.language import set_language
 from cnnbook.models import reference_cnn
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("gradcheck.py", "serialize.py", "course/learner.py", "course/solutions.py", "commands/lab.py")
-
-
-@pytest.fixture(autouse=True)
-def automatic_language(monkeypatch):
-    monkeypatch.delenv(language.ENV, raising=False)
-    set_language(None)
-    yield
-    set_language(None)
 
 
 def test_the_catalog_holds_exactly_the_templates_of_these_files_all_translated():

@@ -13,11 +13,17 @@ from pathlib import Path
 import numpy as np
 import polib
 import pytest
-from test_language_edges import HANGUL, assert_korean, both, glossary, numbers
+from test_language_edges import (
+    HANGUL,
+    assert_korean,
+    automatic_language,  # noqa: F401 (autouse: each test starts in the automatic language)
+    both,
+    glossary,
+    numbers,
+)
 
 from cnnbook import train
 from cnnbook.course import catalog, language
-from cnnbook.course.language import set_language
 from cnnbook.models import measures, reference_cnn
 from cnnbook.models.attention import MultiHeadSelfAttention, make_activation
 from cnnbook.models.blocks import Concat, Pad2d, inception_block
@@ -30,14 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PO = "training.po"
 SOURCES = ("train.py", "models/attention.py", "models/blocks.py", "models/local.py", "models/measures.py",
            "models/reference.py", "models/vit.py", "models/__init__.py")
-
-
-@pytest.fixture(autouse=True)
-def automatic_language(monkeypatch):
-    monkeypatch.delenv(language.ENV, raising=False)
-    set_language(None)
-    yield
-    set_language(None)
 
 
 def _data(n=8, labels=None):

@@ -5,7 +5,6 @@ fields, the glossary's terms and no particle pair, and no ``raise`` or ``warning
 bare English string.
 """
 import ast
-import json
 import re
 import string
 from pathlib import Path
@@ -14,7 +13,12 @@ import matplotlib
 import numpy as np
 import polib
 import pytest
-from test_language_edges import assert_korean, both, glossary
+from test_language_edges import (
+    assert_korean,
+    automatic_language,  # noqa: F401 (autouse: each test starts in the automatic language)
+    both,
+    glossary,
+)
 from test_register_ko import findings
 
 from cnnbook import viz
@@ -27,16 +31,12 @@ matplotlib.use("Agg")
 ROOT = Path(__file__).resolve().parents[1]
 VIZ = ROOT / "cnnbook" / "viz"
 PO = language.CATALOG_DIR / "ko" / "explorers.po"
-BACKUP = Path("/work/i18n/viz.json")
 z = np.zeros
 
 
 @pytest.fixture(autouse=True)
-def automatic_language(monkeypatch):
-    monkeypatch.delenv(language.ENV, raising=False)
-    set_language(None)
+def no_figure_left():
     yield
-    set_language(None)
     import matplotlib.pyplot as plt
     plt.close("all")
 
@@ -249,14 +249,6 @@ def test_the_korean_uses_the_glossary_no_avoided_word_and_no_particle_pair():
         for en, ko in terms.items():
             if re.search(rf"\b{en}\b", words):
                 assert ko in e.msgstr, (en, e.msgid, e.msgstr)
-
-
-def test_the_json_backup_matches_the_catalog():
-    if not BACKUP.exists():
-        pytest.skip("the JSON backup lives outside the repository")
-    backup = json.loads(BACKUP.read_text(encoding="utf-8"))
-    po = {e.msgid: e.msgstr for e in polib.pofile(str(PO))}
-    assert {msgid: po.get(msgid) for msgid in backup} == backup
 
 
 # ---- no bare English string left -------------------------------------------------------------------

@@ -54,6 +54,15 @@ def both(make):
     return en, ko
 
 
+def raised(call, kind):
+    """A function returning ``(type, message)`` of what ``call()`` raises (it must raise ``kind``), for :func:`both`."""
+    def message():
+        with pytest.raises(kind) as info:
+            call()
+        return type(info.value), str(info.value)
+    return message
+
+
 def assert_korean(en: str, ko: str):
     assert HANGUL.search(ko), ko
     assert not english_left(ko), (english_left(ko), ko)
