@@ -68,7 +68,7 @@ class LocallyConnected2d(Module):
 
     def forward(self, x):
         C, (H, W) = self.in_channels, self.input_size
-        check_float_input(self, x, self.weight.data, f"of shape (N, {C}, {H}, {W})")
+        check_float_input(self, x, self.weight.data, f"(N, {C}, {H}, {W})")
         if x.ndim != 4 or tuple(x.shape[1:]) != (C, H, W):
             raise ValueError(tr("{layer} expects input of shape (N, {channels}, {height}, {width}), got {shape}: a "
                                 "locally connected layer has filters for one input size only; set input_size and "

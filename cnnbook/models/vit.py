@@ -50,7 +50,7 @@ class PatchEmbedding(Module):
         self.bias = zeros_parameter((self.dim,), dtype)
 
     def forward(self, x):
-        check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_channels}, H, W)")
+        check_float_input(self, x, self.weight.data, f"(N, {self.in_channels}, H, W)")
         P = self.patch_size
         if x.ndim != 4 or x.shape[1] != self.in_channels or x.shape[2] % P or x.shape[3] % P:
             raise ValueError(tr("{layer} expects images (N, {channels}, H, W) with H and W multiples of "

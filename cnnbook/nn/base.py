@@ -213,17 +213,12 @@ class Module:
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
 
 
-def check_float_input(module: Module, x, weight, expect: str) -> None:
-    """``TypeError`` unless ``x`` is an array of ``weight``'s dtype; ``expect`` says what the module wants:
-    ``"of shape (N, 3, H, W)"``, or the shape alone, ``"(N, 3, H, W)"`` (the message is the same); any other
-    phrase is shown through ``tr`` (mark it with ``N_`` for the catalog)."""
+def check_float_input(module: Module, x, weight, shape: str) -> None:
+    """``TypeError`` unless ``x`` is an array of ``weight``'s dtype; ``shape`` is the one the module wants, e.g.
+    ``"(N, 3, H, W)"``."""
     if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-        shape = expect.removeprefix("of shape ")
-        if shape.startswith("("):
-            raise TypeError(tr("{module} got a {kind}; pass an array of shape {shape}",
-                               module=repr(module), kind=type(x).__name__, shape=shape))
-        raise TypeError(tr("{module} got a {kind}; pass an array {expect}",
-                           module=repr(module), kind=type(x).__name__, expect=tr(expect)))
+        raise TypeError(tr("{module} got a {kind}; pass an array of shape {shape}",
+                           module=repr(module), kind=type(x).__name__, shape=shape))
     if x.dtype != weight.dtype:
         raise TypeError(tr("{module} got {dtype} input but its weights are {weights}; use X.astype({weights}) or "
                            "model.to(dtype=X.dtype)", module=repr(module), dtype=x.dtype, weights=weight.dtype))

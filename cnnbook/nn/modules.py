@@ -33,7 +33,7 @@ class Conv2d(Module):
         self.bias = zeros_parameter((self.out_channels,), dtype)
 
     def forward(self, x):
-        check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_channels}, H, W)")
+        check_float_input(self, x, self.weight.data, f"(N, {self.in_channels}, H, W)")
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(tr("{module} expects input of shape (N, {C}, H, W), got {shape}; set in_channels to "
                                 "the channels of the layer before", module=repr(self), C=self.in_channels,
@@ -75,7 +75,7 @@ class Linear(Module):
         self.bias = zeros_parameter((self.out_features,), dtype)
 
     def forward(self, x):
-        check_float_input(self, x, self.weight.data, f"of shape (N, {self.in_features})")
+        check_float_input(self, x, self.weight.data, f"(N, {self.in_features})")
         if x.ndim < 2:
             raise ValueError(tr("{module} expects a batch (N, {D}) or (N, ...), got shape {shape}; for one example "
                                 "use x[None]", module=repr(self), D=self.in_features, shape=tuple(x.shape)))
