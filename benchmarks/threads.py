@@ -102,35 +102,30 @@ def conv_step_per_product(pp, x, w, b, dout):
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     K = KH * KW * C
-    order = c.pixel_order(Wo)
-    pixels = (N, Ho, Wo) if order == c.BATCH_FIRST else (Ho, Wo, N)
-    xpad = c._stored(x, order, padding, np)
+    S = c.side_by_side(N, (Ho, Wo), K, np)
+    pixels = (N // S, Ho, Wo, S)
+    xpad = np.zeros((C, N // S, H + 2, W + 2, S), dtype=x.dtype)
+    xpad[c._interior(padding, (H, W))] = c._as_groups(x, S)
     cols = np.empty((KH, KW, C) + pixels, dtype=x.dtype)
     out = np.empty((F,) + pixels, dtype=x.dtype)
     w_mat = c._w_matrix(w)
     blocks = c._blocks(pixels, K, np)
     for blk in blocks:
-        for i in range(KH):
-            for j in range(KW):
-                cols[i, j, :, blk] = xpad[c._shifted(order, i, j, blk, (Ho, Wo), stride)]
+        cols[:, :, :, blk] = c._windows(xpad, blk, (KH, KW), (Ho, Wo), stride)
         block = out[:, blk].reshape(F, -1)
         pp.matmul(w_mat, cols[:, :, :, blk].reshape(K, -1), out=block)
         block += b[:, None]
-    out = out.transpose(c._inverse(order))
-    if order == c.BATCH_LAST:
-        out = np.ascontiguousarray(out)
-    dout_o = dout.transpose(order)
+    out = out.transpose(1, 4, 0, 2, 3).reshape(N, F, Ho, Wo)  # a view when S == 1
+    dout_s = c._as_groups(dout, S)
     w_mat_t = w_mat.T
     dw_t = np.zeros((K, F), dtype=w.dtype)
-    dxpad = np.zeros(c._padded_shape(x.shape, order, padding), dtype=x.dtype)
+    dxpad = np.zeros(xpad.shape, dtype=x.dtype)
     for blk in blocks:
-        dout_mat = dout_o[:, blk].reshape(F, -1)
+        dout_mat = dout_s[:, blk].reshape(F, -1)
         dw_t += pp.matmul(cols[:, :, :, blk].reshape(K, -1), dout_mat.T)
         dcols = pp.matmul(w_mat_t, dout_mat).reshape(cols[:, :, :, blk].shape)
-        c._col2im(dxpad, dcols, order, blk, (Ho, Wo), stride)
-    dx = dxpad[c._hw(order, slice(1, 1 + H), slice(1, 1 + W))].transpose(c._inverse(order))
-    if order == c.BATCH_LAST:
-        dx = np.ascontiguousarray(dx)
+        c._col2im(dxpad, dcols, blk, (Ho, Wo), stride)
+    dx = dxpad[c._interior(padding, (H, W))].transpose(1, 4, 0, 2, 3).reshape(N, C, H, W)
     dw = np.ascontiguousarray(dw_t.reshape(KH, KW, C, F).transpose(3, 2, 0, 1))
     return out, dx, dw, dout.sum(axis=(0, 2, 3))
 

@@ -124,10 +124,10 @@ def test_output_feeds_the_next_layer_and_its_gradient_back():
     assert rel_error(dw1, eval_numerical_gradient_array(net, w1, dout)) < 1e-7
 
 
-@pytest.mark.parametrize("short_row", [0, 10**9], ids=["batch-first", "batch-last"])
+@pytest.mark.parametrize("short_row", [0, 10**9], ids=["one-after-another", "side-by-side"])
 @pytest.mark.parametrize("seed", range(4))
-def test_both_pixel_orders_match_naive(xp, monkeypatch, seed, short_row):
-    # The layer stores pixels (N, Ho, Wo) or (Ho, Wo, N) by the output's width; force each order on every geometry.
+def test_both_layouts_match_naive(xp, monkeypatch, seed, short_row):
+    # The layer stores images one after another or side by side by the output's width; force each on every geometry.
     import cnnbook.layers.conv as conv
     monkeypatch.setattr(conv, "SHORT_ROW", short_row)
     rng = np.random.default_rng(200 + seed)
@@ -135,7 +135,9 @@ def test_both_pixel_orders_match_naive(xp, monkeypatch, seed, short_row):
     x, w, b = randn(xp, rng, *case["x"]), randn(xp, rng, *case["w"]), randn(xp, rng, case["w"][0])
     S, P = case["stride"], case["padding"]
     out, cache = conv2d_forward(x, w, b, S, P)
-    assert cache[5].shape[3] == (case["x"][0] if short_row == 0 else case["out"][2])  # cols' first pixel axis
+    N = case["x"][0]
+    assert cache[5].shape[3:] == ((N, 1) if short_row == 0 else (1, N))[:1] + cache[5].shape[4:6] + \
+        ((N, 1) if short_row == 0 else (1, N))[1:]  # cols (KH, KW, C, G, Ho, Wo, S): one block of these small ones
     out_n, cache_n = conv2d_forward_naive(x, w, b, S, P)
     assert rel_error(out, out_n) < 1e-12
     dout = randn(xp, rng, *out.shape)
@@ -148,7 +150,7 @@ def test_both_pixel_orders_match_naive(xp, monkeypatch, seed, short_row):
         assert rel_error(a, b_) < 1e-12
 
 
-@pytest.mark.parametrize("shape", [(3, 2, 4, 21, 33), (2, 3, 5, 9, 7)], ids=["batch-first", "batch-last"])
+@pytest.mark.parametrize("shape", [(3, 2, 4, 21, 33), (2, 3, 5, 9, 7)], ids=["one-after-another", "side-by-side"])
 def test_fast_conv_matches_pytorch(shape):
     torch = pytest.importorskip("torch")
     N, C, F, H, W = shape
@@ -166,26 +168,30 @@ def test_fast_conv_matches_pytorch(shape):
             assert rel_error(ours, theirs.numpy()) < 1e-10
 
 
-@pytest.mark.parametrize("short_row", [0, 10**9], ids=["batch-first", "batch-last"])
-def test_blocks_give_the_same_result(monkeypatch, short_row):
-    # NumPy runs the layer in blocks of whole images (batch first) or whole output rows (batch last);
-    # blocks of one image or one row must change nothing.
+@pytest.mark.parametrize("short_row,columns,layout", [(0, 1, (6, 1)), (10**9, 1, (6, 1)), (10**9, 80, (3, 2))],
+                         ids=["one-after-another", "side-by-side-one-each", "side-by-side-in-pairs"])
+def test_blocks_give_the_same_result(monkeypatch, short_row, columns, layout):
+    # NumPy runs the layer in blocks of whole groups of images; blocks of one image, or of two images side by
+    # side, must change nothing but the order of dw's and db's sums.
     import cnnbook.layers.conv as conv
     monkeypatch.setattr(conv, "SHORT_ROW", short_row)
     rng = np.random.default_rng(11)
-    x, w, b = rng.standard_normal((5, 3, 9, 7)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
-    out, cache = conv2d_forward(x, w, b, (2, 1), 1)
+    x, w, b = rng.standard_normal((6, 3, 9, 7)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
+    out, cache = conv2d_forward(x, w, b, (2, 1), 1)  # 6 outputs of 5x8: 240 columns, one block
+    assert cache[5].shape[3] * cache[5].shape[6] == 6 and len(conv._blocks(cache[5].shape[3:], 18, np)) == 1
     dout = rng.standard_normal(out.shape)
     whole = (out,) + conv2d_backward(dout, cache)
-    monkeypatch.setattr(conv, "COLUMNS_PER_BLOCK", 1)
-    assert len(conv._blocks(cache[5].shape[3:], 1, np)) == 5  # N = 5 images, or Ho = 5 output rows
+    monkeypatch.setattr(conv, "COLUMNS_PER_BLOCK", columns)  # 240 blocks wanted (one image each), or 3
     out1, cache1 = conv2d_forward(x, w, b, (2, 1), 1)
+    G, S = cache1[5].shape[3], cache1[5].shape[6]  # cols (KH, KW, C, G, Ho, Wo, S)
+    assert (G, S) == layout
+    assert len(conv._blocks(cache1[5].shape[3:], 18, np)) == G  # a block a group
     blocked = (out1,) + conv2d_backward(dout, cache1)
     for a, b_ in zip(whole, blocked):
         np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("H,W", [(16, 16), (6, 6)])  # outputs 16 wide: images one after another; 6: batch last
+@pytest.mark.parametrize("H,W", [(16, 16), (6, 6)])  # outputs 16 wide: images one after another; 6: side by side
 def test_conv_backward_without_the_input_gradient(xp, H, W):
     N = 3
     rng = np.random.default_rng(7)

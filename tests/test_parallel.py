@@ -41,10 +41,12 @@ def same_bits(a, b):
         np.testing.assert_array_equal(got, want)
 
 
-# (N, C, F, H, W, stride, padding): batch first (outputs >= 14 wide) and batch last (narrower); odd
-# batches; batches smaller than the thread count; one image; an empty batch
-CASES = [(16, 8, 16, 14, 14, 1, 1), (13, 3, 8, 28, 28, 1, 1), (7, 32, 16, 7, 7, 1, 1), (5, 4, 6, 13, 11, 2, 0),
-         (2, 3, 5, 9, 9, 1, 2), (1, 2, 3, 16, 16, 1, 1), (3, 5, 4, 5, 6, 1, 0), (0, 3, 4, 8, 8, 1, 1)]
+# (N, C, F, H, W, stride, padding): images one after another (outputs >= 14 wide) and side by side (narrower: 12
+# images in 4 groups of 3, a prime batch in one group); odd batches; batches smaller than the thread count; one
+# image; an empty batch
+CASES = [(16, 8, 16, 14, 14, 1, 1), (13, 3, 8, 28, 28, 1, 1), (7, 32, 16, 7, 7, 1, 1), (12, 8, 8, 7, 7, 1, 1),
+         (5, 4, 6, 13, 11, 2, 0), (2, 3, 5, 9, 9, 1, 2), (1, 2, 3, 16, 16, 1, 1), (3, 5, 4, 5, 6, 1, 0),
+         (0, 3, 4, 8, 8, 1, 1)]
 
 
 @pytest.mark.parametrize("N,C,F,H,W,stride,padding", CASES)
@@ -75,14 +77,20 @@ def test_the_blocks_are_a_multiple_of_the_cpus_rounded_up_to_a_power_of_two(cpus
     from cnnbook.layers import conv
     monkeypatch.setattr(conv, "available_cpus", lambda: cpus)
     assert conv.block_multiple() == multiple
-    blocks = conv._blocks((64, 14, 14), 144, np)  # 64 images, 16->32 channels: 4 blocks of 16, or more
+    blocks = conv._blocks((64, 14, 14, 1), 144, np)  # 64 images, 16->32 channels: 4 blocks of 16, or more
     assert len(blocks) == max(4, multiple) and len({b.stop - b.start for b in blocks}) == 1  # equal blocks
     assert [b.start for b in blocks] == sorted(b.start for b in blocks) and blocks[-1].stop == 64
-    assert len(conv._blocks((7, 7, 64), 288, np)) == min(7, multiple)  # 7x7 batch last: 7 rows of 64 images
-    assert len(conv._blocks((3, 7, 64), 288, np)) == min(3, multiple)  # never more blocks than rows (or images)
+    # 7x7 outputs, 32->64 channels: images side by side, in as many groups as blocks (each block holding at least
+    # MIN_PIECE_SIZE numbers), each group a block
+    S64, S96 = {1: (64, 48), 2: (16, 24), 4: (16, 24), 6: (8, 12), 8: (8, 12), 16: (8, 6)}[cpus]
+    assert conv.side_by_side(64, (7, 7), 288, np) == S64 and conv.side_by_side(96, (7, 7), 288, np) == S96
+    assert conv._blocks((64 // S64, 7, 7, S64), 288, np) == [slice(g, g + 1) for g in range(64 // S64)]
+    assert conv.side_by_side(97, (7, 7), 288, np) == 97  # a prime batch: one group, one block
+    assert conv.side_by_side(64, (14, 14), 144, np) == 1  # wide rows: images one after another
     # blocks too small to share out (a first layer: 9 numbers a column) stay as one thread runs them best
-    assert len(conv._blocks((64, 28, 28), 9, np)) == 13
-    assert conv._blocks((64, 14, 14), 144, strict_xp()) == [slice(0, 64)]  # CuPy: one block
+    assert len(conv._blocks((64, 28, 28, 1), 9, np)) == 13
+    assert conv._blocks((64, 14, 14, 1), 144, strict_xp()) == [slice(0, 64)]  # CuPy: one block
+    assert conv.side_by_side(64, (7, 7), 288, strict_xp()) == 64  # and one group
 
 
 def strict_xp():

@@ -9,19 +9,21 @@
 
 Besides that product, the time goes into the copies, and a copy's cost is set by the length of its
 contiguous rows: NumPy pays a fixed price per row, so rows of 7 numbers cost several times more per
-number than long ones. So the output pixels are kept in one of two orders (:func:`pixel_order`):
+number than long ones. So the layer stores the batch as ``(C, G, H, W, S)``: ``G`` groups of ``S`` images side
+by side, each pixel's ``S`` images next to each other (:func:`side_by_side`, :func:`_as_groups`):
 
-* ``(N, Ho, Wo)``, images one after another: rows of ``Wo`` numbers; ``x`` ``(N, C, H, W)`` gets there
-  by a cheap swap of its first two axes, and the output is a view of the ``(F, N, Ho, Wo)`` product;
-* ``(Ho, Wo, N)``, batch last, for narrow outputs (< :data:`SHORT_ROW` pixels, e.g. 7x7): a row holds
-  one output row of every image, ``Wo*N`` numbers, so im2col and col2im copy long rows, for the
-  price of transposed copies of ``x`` and ``dout`` on the way in and of ``out`` and ``dx`` on the way
-  out (the layers around expect images one after another).
+* ``S = 1``, images one after another, for outputs at least :data:`SHORT_ROW` pixels wide: rows of ``Wo``
+  numbers; ``x`` ``(N, C, H, W)`` gets there by a cheap swap of its first two axes, and the output is a view
+  of the ``(F, N, Ho, Wo)`` product;
+* ``S > 1`` for narrow outputs (e.g. 7x7): a row holds one output row of ``S`` images, ``Wo*S`` numbers,
+  so im2col and col2im copy long rows, for the price of transposed copies of ``x`` and ``dout`` on the way
+  in and of ``out`` and ``dx`` on the way out (the layers around expect images one after another). The
+  groups are the blocks below, so those copies are shared out over the threads too.
 
 The backward pass is two more products plus ``col2im``: ``KH*KW`` strided slice-adds
 (no ``np.add.at``, which is slow and missing from CuPy's core API).
 
-On the CPU the work runs in blocks of output pixels (:func:`_blocks`, set by the shape alone), which the
+On the CPU the work runs in blocks of whole groups of images (:func:`_blocks`, set by the shape alone), which the
 layers' threads share out (:mod:`cnnbook.layers.parallel`); each block's piece of work is a function here
 (:func:`_im2col_product`, :func:`_backward_products`), and sums over blocks (``dw``, ``db``) are added in
 the blocks' order, so the numbers are the same bit for bit on any thread count.
@@ -31,6 +33,7 @@ Only array-module functions that NumPy and CuPy share are used, so the same code
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -62,61 +65,33 @@ def check_conv_args(x, w, b, stride, padding):
     return stride, padding, (Ho, Wo)
 
 
-# The two orders of the stored axes, as permutations of x's (N, C, H, W).
-BATCH_FIRST = (1, 0, 2, 3)  # (C, N, H, W): images one after another
-BATCH_LAST = (1, 2, 3, 0)  # (C, H, W, N): one pixel of every image side by side
-
-# Outputs narrower than this are stored batch last: below it the faster copies more than pay for the
-# four transposed ones, at it they no longer do (the break-even measured in benchmarks/README.md).
+# Outputs narrower than this store several images side by side (:func:`side_by_side`): below it the longer rows
+# more than pay for the transposed copies, at it they no longer do (the break-even in benchmarks/README.md).
 SHORT_ROW = 14
 
-# NumPy: work in blocks of about this many output pixels (whole images when batch first, whole output
-# rows when batch last), so that a block's columns, product panels and col2im sums stay in the CPU's
-# cache instead of streaming through memory; OpenBLAS also runs dw's product, whose inner dimension
-# is the pixels, slower in one call over all of them than summed over blocks (benchmarks/README.md).
-# CuPy gets one block: on a GPU, fewer and bigger launches win.
+# NumPy: work in blocks of about this many output pixels (whole images, or whole groups of images side by side),
+# so that a block's columns, product panels and col2im sums stay in the CPU's cache instead of streaming through
+# memory; OpenBLAS also runs dw's product, whose inner dimension is the pixels, slower in one call over all of
+# them than summed over blocks (benchmarks/README.md). CuPy gets one block: on a GPU, fewer and bigger launches win.
 COLUMNS_PER_BLOCK = 4096
 MIN_BLOCKS = 4  # blocks for threads come in a multiple of at least this (block_multiple)
 
 
-def pixel_order(Wo: int) -> tuple:
-    """How the layer stores images, columns and outputs: :data:`BATCH_LAST` when an output row is
-    shorter than :data:`SHORT_ROW` pixels, else :data:`BATCH_FIRST`."""
-    return BATCH_LAST if Wo < SHORT_ROW else BATCH_FIRST
-
-
-def _hw(order, rows, cols, batch=slice(None)):
-    """An index into a 4-D array stored in ``order``: ``rows`` of its H axis, ``cols`` of W, ``batch`` of N."""
-    index = [slice(None)] * 4
-    index[order.index(0)] = batch
-    index[order.index(2)] = rows
-    index[order.index(3)] = cols
-    return tuple(index)
-
-
-def _blocks(pixels, K, xp):
-    """The first of the ``pixels`` axes cut into equal slices of about :data:`COLUMNS_PER_BLOCK` output pixels
-    (columns of ``K`` numbers each). Their count is rounded up to a multiple of :func:`block_multiple`, or of
-    the largest power of two below it whose blocks still hold enough numbers for threads to share them out
-    (:data:`cnnbook.layers.parallel.MIN_PIECE_SIZE` each), so that the threads get equal shares.
-
-    The blocks depend on the shape and the machine only, never on the thread count or the load, so neither
-    do the results: threads share the blocks out, and ``dw`` sums their products in their order. CuPy gets
-    one block: on a GPU, fewer and bigger launches win."""
-    size, per_step = pixels[0], pixels[1] * pixels[2]
-    if xp is not np or size == 0:
-        return [slice(0, size)]
-    count = max(1, -(-size * per_step // COLUMNS_PER_BLOCK))  # blocks of at most COLUMNS_PER_BLOCK columns
+def _block_count(columns, K, xp) -> int:
+    """How many blocks ``columns`` output pixels (columns of ``K`` numbers each) are cut into: about
+    :data:`COLUMNS_PER_BLOCK` each, the count rounded up to a multiple of :func:`block_multiple`, or of the largest
+    power of two below it whose blocks still hold enough numbers for threads to share them out
+    (:data:`cnnbook.layers.parallel.MIN_PIECE_SIZE` each), so that the threads get equal shares. 1 for CuPy."""
+    if xp is not np or columns == 0:
+        return 1
+    count = max(1, -(-columns // COLUMNS_PER_BLOCK))
     multiple = block_multiple()
     while multiple > 1:  # the largest multiple whose blocks are big enough to share out over threads
         shared = -(-count // multiple) * multiple
-        if K * size * per_step >= parallel.MIN_PIECE_SIZE * shared:
-            count = shared
-            break
+        if K * columns >= parallel.MIN_PIECE_SIZE * shared:
+            return shared
         multiple //= 2
-    count = min(size, count)
-    bounds = [size * k // count for k in range(count + 1)]
-    return [slice(bounds[k], bounds[k + 1]) for k in range(count)]
+    return count
 
 
 def block_multiple() -> int:
@@ -127,102 +102,95 @@ def block_multiple() -> int:
     return 1 if cpus == 1 else max(MIN_BLOCKS, 1 << (cpus - 1).bit_length())
 
 
-def _shifted(order, i, j, block, out_size, stride):
-    """The index of the padded input that kernel offset ``(i, j)`` reads for the outputs in ``block``,
-    a slice of the first pixel axis: images when batch first, output rows when batch last."""
-    (Ho, Wo), (SH, SW) = out_size, stride
-    if order == BATCH_FIRST:  # (C, N, Hp, Wp)
-        return slice(None), block, window(i, Ho, SH), window(j, Wo, SW)
-    rows = window(i + block.start * SH, block.stop - block.start, SH)  # (C, Hp, Wp, N)
-    return slice(None), rows, window(j, Wo, SW), slice(None)
+def side_by_side(N, out_size, K, xp) -> int:
+    """``S``, how many images the layer stores side by side, pixel by pixel: 1 (images one after another) when an
+    output row is at least :data:`SHORT_ROW` pixels long; else the fewest that cut the batch into no more groups
+    than :func:`_block_count` blocks, with ``S`` dividing ``N`` (a batch of a prime size makes one group)."""
+    Ho, Wo = out_size
+    if Wo >= SHORT_ROW or N == 0:
+        return 1
+    least = -(-N // _block_count(N * Ho * Wo, K, xp))
+    return next(S for S in range(least, N + 1) if N % S == 0)
 
 
-def _inverse(order):
-    """The permutation that undoes ``order``: ``a.transpose(order).transpose(_inverse(order))`` is ``a``."""
-    return tuple(order.index(axis) for axis in range(4))
+def _blocks(pixels, K, xp):
+    """The groups of ``pixels`` ``(G, Ho, Wo, S)`` cut into :func:`_block_count` equal slices (at most one a group).
+
+    The blocks depend on the shape and the machine only, never on the thread count or the load, so neither
+    do the results: threads share the blocks out, and ``dw`` sums their products in their order."""
+    G, columns = pixels[0], math.prod(pixels)
+    count = min(G, _block_count(columns, K, xp)) if G else 1
+    bounds = [G * k // count for k in range(count + 1)]
+    return [slice(bounds[k], bounds[k + 1]) for k in range(count)]
 
 
-def _padded_shape(x_shape, order, padding) -> tuple:
-    """The shape of ``x`` ``(N, C, H, W)`` stored in ``order`` with ``padding`` zeros around H and W."""
-    shape = [x_shape[axis] for axis in order]
-    shape[order.index(2)] += 2 * padding[0]
-    shape[order.index(3)] += 2 * padding[1]
-    return tuple(shape)
+def _as_groups(a, S):
+    """``a`` ``(N, C, H, W)`` seen as ``(C, G, H, W, S)``: ``G = N / S`` groups of ``S`` images side by side,
+    ``[c, g, h, w, s]`` is image ``g*S + s``. A view: assigning to it writes into ``a``."""
+    N, C, H, W = a.shape
+    return a.reshape(N // S, S, C, H, W).transpose(2, 0, 3, 4, 1)
 
 
-def _stored(x, order, padding, xp):
-    """``x`` ``(N, C, H, W)`` stored in ``order`` and zero-padded: ``(C, N, Hp, Wp)`` or ``(C, Hp, Wp, N)``."""
-    PH, PW = padding
-    x_o = x.transpose(order)  # a view; contiguous when x came from a layer that stores this order
-    if not (PH or PW):
-        return xp.ascontiguousarray(x_o)
-    xpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype)
-    xpad[_hw(order, slice(PH, PH + x.shape[2]), slice(PW, PW + x.shape[3]))] = x_o
-    return xpad
+def _interior(padding, size, groups=slice(None)):
+    """The index of the unpadded ``size = (H, W)`` pixels of ``groups`` in a padded ``(C, G, Hp, Wp, S)`` array."""
+    (PH, PW), (H, W) = padding, size
+    return slice(None), groups, slice(PH, PH + H), slice(PW, PW + W)
 
 
-def _col2im(dxpad, dcols, order, blk, out_size, stride):
-    """Add ``dcols`` ``(KH, KW, C, *block's pixels)`` onto the padded input pixels its columns were copied
-    from; overlapping windows add into the same pixels, one kernel offset at a time."""
+def _col2im(dxpad, dcols, blk, out_size, stride):
+    """Add ``dcols`` ``(KH, KW, C, *block's pixels)`` onto the padded input pixels of the groups ``blk`` its columns
+    were copied from; overlapping windows add into the same pixels, one kernel offset at a time."""
     KH, KW = dcols.shape[:2]
+    (Ho, Wo), (SH, SW) = out_size, stride
     for i in range(KH):
         for j in range(KW):
-            dxpad[_shifted(order, i, j, blk, out_size, stride)] += dcols[i, j]
+            dxpad[:, blk, window(i, Ho, SH), window(j, Wo, SW)] += dcols[i, j]
 
 
-def _windows(xpad, order, blk, kernel, out_size, stride):
-    """What each kernel offset reads for the output pixels in ``blk``, as one view of the padded input, no copy:
-    ``(KH, KW, C, *block's pixels)``, ``[i, j, c, n, ho, wo] = xpad[c, n, ho*SH + i, wo*SW + j]`` (pixel axes in
-    ``order``). The windows overlap in memory (``as_strided``), so the view is only ever read."""
+def _windows(xpad, blk, kernel, out_size, stride):
+    """What each kernel offset reads for the groups ``blk``, as one view of the padded input, no copy:
+    ``(KH, KW, C, g, Ho, Wo, S)``, ``[i, j, c, g, ho, wo, s] = xpad[c, g, ho*SH + i, wo*SW + j, s]``. The windows
+    overlap in memory (``as_strided``), so the view is only ever read."""
     (KH, KW), (Ho, Wo), (SH, SW) = kernel, out_size, stride
-    if order == BATCH_FIRST:  # (C, N, Hp, Wp)
-        base = xpad[:, blk]
-        sC, sN, sH, sW = base.strides
-        shape, strides = (KH, KW, base.shape[0], base.shape[1], Ho, Wo), (sH, sW, sC, sN, sH * SH, sW * SW)
-    else:  # (C, Hp, Wp, N): blk is a slice of output rows
-        base = xpad[:, blk.start * SH:]
-        sC, sH, sW, sN = base.strides
-        shape = (KH, KW, base.shape[0], blk.stop - blk.start, Wo, base.shape[3])
-        strides = (sH, sW, sC, sH * SH, sW * SW, sN)
+    base = xpad[:, blk]  # (C, g, Hp, Wp, S)
+    sC, sG, sH, sW, sS = base.strides
+    shape = (KH, KW, base.shape[0], base.shape[1], Ho, Wo, base.shape[4])
+    strides = (sH, sW, sC, sG, sH * SH, sW * SW, sS)
     return get_array_module(xpad).lib.stride_tricks.as_strided(base, shape, strides)
 
 
-def _im2col_product(blk, xpad, cols, out, w_mat, b, order, out_size, stride):
-    """The forward pass on one block of output pixels ``blk`` (a slice of the first pixel axis): copy its
-    columns into ``cols`` (im2col), multiply, add the bias, into its part of ``out``. Blocks are independent."""
-    cols[:, :, :, blk] = _windows(xpad, order, blk, cols.shape[:2], out_size, stride)  # im2col: one copy
+def _im2col_product(blk, x, xpad, store, cols, out, images, w_mat, b, padding, out_size, stride):
+    """The forward pass on the groups ``blk``: store their images in ``xpad`` (padded, side by side) if ``store``
+    (else ``xpad`` is ``x`` itself, seen as groups), copy their columns into ``cols`` (im2col), multiply, add the bias,
+    into their part of ``out``, and copy that to ``images`` ``(N, F, Ho, Wo)`` when one is given (images side by
+    side). Blocks are independent."""
+    S = xpad.shape[4]
+    if store:
+        xpad[_interior(padding, x.shape[2:], blk)] = _as_groups(x, S)[:, blk]
+    cols[:, :, :, blk] = _windows(xpad, blk, cols.shape[:2], out_size, stride)  # im2col: one copy
     block = out[:, blk].reshape(out.shape[0], -1)  # (F, m), a view: the product lands in place
     xp = get_array_module(out)
     xp.matmul(w_mat, cols[:, :, :, blk].reshape(w_mat.shape[1], -1), out=block)  # im2col's matrix product
     block += b[:, None]
+    if images is not None:
+        _as_groups(images, S)[:, blk] = out[:, blk]
 
 
-def _backward_products(blk, dout_o, cols, w_mat_t, dxpad, order, out_size, stride, own_band):
-    """The backward pass on one block ``blk``: its shares of ``dw_t`` ``(K, F)`` and ``db`` ``(F,)``, and its
-    ``dcols`` summed back onto input pixels (col2im): straight into ``dxpad`` when no other block touches
-    those pixels, else (``own_band``) into a band of input rows of its own, returned for the caller to add.
-    Without ``dxpad`` (no input gradient wanted), only the shares."""
-    F, K = dout_o.shape[0], w_mat_t.shape[0]
-    dout_mat = dout_o[:, blk].reshape(F, -1)  # (F, m)
+def _backward_products(blk, dout_s, cols, w_mat_t, dxpad, dx, padding, out_size, stride):
+    """The backward pass on the groups ``blk``: their shares of ``dw_t`` ``(K, F)`` and ``db`` ``(F,)``, and their
+    ``dcols`` summed back onto their input pixels (col2im; no other block touches those), copied to ``dx``
+    ``(N, C, H, W)`` when one is given (images side by side). Without ``dxpad`` (no input gradient wanted), only
+    the shares."""
+    F, K = dout_s.shape[0], w_mat_t.shape[0]
+    dout_mat = dout_s[:, blk].reshape(F, -1)  # (F, m)
     cols_mat = cols[:, :, :, blk].reshape(K, -1)  # (K, m), a view
     dw_share = cols_mat @ dout_mat.T  # (K, F)
-    if dxpad is None:
-        return dw_share, dout_mat.sum(axis=1), None
-    dcols = (w_mat_t @ dout_mat).reshape(cols[:, :, :, blk].shape)  # (KH, KW, C, *block's pixels)
-    band = None
-    if own_band:  # batch last: the block's output rows read input rows its neighbours read too
-        rows = blk.stop - blk.start
-        band = get_array_module(dxpad).zeros(_band_shape(dxpad, rows, cols.shape[0], stride), dtype=dxpad.dtype)
-        _col2im(band, dcols, order, slice(0, rows), out_size, stride)
-    else:
-        _col2im(dxpad, dcols, order, blk, out_size, stride)
-    return dw_share, dout_mat.sum(axis=1), band
-
-
-def _band_shape(dxpad, rows, KH, stride):
-    """The shape of the padded input rows that ``rows`` output rows read, batch last: ``(C, rows_in, Wp, N)``."""
-    C, _, Wp, N = dxpad.shape
-    return C, (rows - 1) * stride[0] + KH, Wp, N
+    if dxpad is not None:
+        dcols = (w_mat_t @ dout_mat).reshape(cols[:, :, :, blk].shape)  # (KH, KW, C, *block's pixels)
+        _col2im(dxpad, dcols, blk, out_size, stride)
+        if dx is not None:
+            _as_groups(dx, dxpad.shape[4])[:, blk] = dxpad[_interior(padding, dx.shape[2:], blk)]
+    return dw_share, dout_mat.sum(axis=1)
 
 
 def _w_matrix(w):
@@ -244,33 +212,38 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     Returns:
         out: ``(N, F, Ho, Wo)`` with ``Ho = (H - KH + 2PH) / SH + 1`` and ``Wo = (W - KW + 2PW) / SW + 1``
             (see :func:`conv_output_size`; a stride that does not divide evenly is a ``ValueError``).
-            Batch first (:func:`pixel_order`) it is a view of an ``(F, N, Ho, Wo)`` buffer, batch last a
-            contiguous copy; ``x``'s dtype is kept.
-        cache: ``(x, w, b, (SH, SW), (PH, PW), cols)``; ``cols`` is the im2col array, ``(KH, KW, C, N, Ho, Wo)``
-            or ``(KH, KW, C, Ho, Wo, N)``, ``cols[i, j, c, n, ho, wo] = xpad[n, c, ho*SH + i, wo*SW + j]``
-            (pixel axes in the same order as the output's), kept for the backward pass.
+            With images one after another (``S = 1``, :func:`side_by_side`) it is a view of an
+            ``(F, N, Ho, Wo)`` buffer, else a contiguous copy; ``x``'s dtype is kept.
+        cache: ``(x, w, b, (SH, SW), (PH, PW), cols)``; ``cols`` is the im2col array, ``(KH, KW, C, G, Ho, Wo, S)``,
+            ``cols[i, j, c, g, ho, wo, s] = xpad[g*S + s, c, ho*SH + i, wo*SW + j]``, kept for the backward pass.
     """
     xp = get_array_module(x, w, b)
     stride, padding, (Ho, Wo) = check_conv_args(x, w, b, stride, padding)
     N = x.shape[0]
     F, C, KH, KW = w.shape
-    order = pixel_order(Wo)
-    pixels = (N, Ho, Wo) if order == BATCH_FIRST else (Ho, Wo, N)
-    xpad = _stored(x, order, padding, xp)  # (C, N, Hp, Wp) or (C, Hp, Wp, N)
+    S = side_by_side(N, (Ho, Wo), KH * KW * C, xp)
+    G, (PH, PW) = N // S, padding
+    pixels = (G, Ho, Wo, S)  # G groups of S images side by side
+    store = bool(PH or PW or S > 1)
+    if store:  # the blocks store their images here: (C, G, Hp, Wp, S)
+        padded = (C, G, x.shape[2] + 2 * PH, x.shape[3] + 2 * PW, S)
+        xpad = xp.zeros(padded, dtype=x.dtype) if PH or PW else xp.empty(padded, dtype=x.dtype)
+    else:
+        xpad = _as_groups(x, 1)  # images one after another, unpadded: x itself, seen as (C, N, H, W, 1)
     cols = xp.empty((KH, KW, C) + pixels, dtype=x.dtype)
     out = xp.empty((F,) + pixels, dtype=x.dtype)
+    # Images one after another, the output is a view of `out`; side by side, the blocks copy it into `images`
+    # (pooling, ReLU and the loss run several times slower on a view whose images are side by side).
+    images = xp.empty((N, F, Ho, Wo), dtype=x.dtype) if S > 1 else None
     w_mat = _w_matrix(w)  # (F, KH*KW*C)
 
-    fill = functools.partial(_im2col_product, xpad=xpad, cols=cols, out=out, w_mat=w_mat, b=b, order=order,
-                             out_size=(Ho, Wo), stride=stride)
+    fill = functools.partial(_im2col_product, x=x, xpad=xpad, store=store, cols=cols, out=out, images=images,
+                             w_mat=w_mat, b=b, padding=padding, out_size=(Ho, Wo), stride=stride)
     blocks = _blocks(pixels, KH * KW * C, xp)
     parallel.run(fill, blocks, xp, size=cols.size)  # the blocks, shared out over the CPU's threads
-    out = out.transpose(_inverse(order))  # (N, F, Ho, Wo), a view
-    if order == BATCH_LAST:
-        # Pooling, ReLU and the loss run several times slower on batch-last views than on images one
-        # after another, so the output is copied back (one pass); batch first, the view is fine.
-        out = xp.ascontiguousarray(out)
-    return out, (x, w, b, stride, padding, cols)
+    if images is None:
+        images = out[..., 0].transpose(1, 0, 2, 3)  # (N, F, Ho, Wo), a view
+    return images, (x, w, b, stride, padding, cols)
 
 
 def conv2d_backward(dout, cache, input_grad=True):
@@ -283,7 +256,7 @@ def conv2d_backward(dout, cache, input_grad=True):
             then ``None`` and neither its product nor col2im runs (about half the backward pass).
 
     Returns:
-        dx: ``(N, C, H, W)`` (batch first a view, like the forward output); dw: ``(F, C, KH, KW)``; db: ``(F,)``,
+        dx: ``(N, C, H, W)`` (a view when ``S = 1``, like the forward output); dw: ``(F, C, KH, KW)``; db: ``(F,)``,
         in the forward pass's dtypes.
 
     With ``dout_mat`` ``(F, M)`` and ``cols`` seen as ``(KH*KW*C, M)``, pixels in the same order:
@@ -303,26 +276,21 @@ def conv2d_backward(dout, cache, input_grad=True):
     (SH, SW), (PH, PW), K = stride, padding, KH * KW * C
     Ho, Wo = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
     dout = checks.upstream_gradient(dout, (N, F, Ho, Wo), x.dtype, "conv2d_forward")
-    order = pixel_order(Wo)
-    dout_o = dout.transpose(order)  # (F, *pixels); contiguous when dout is stored like this layer's output
+    G, S = cols.shape[3], cols.shape[6]
+    dout_s = _as_groups(dout, S)  # (F, G, Ho, Wo, S), a view
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)
-    dxpad = xp.zeros(_padded_shape(x.shape, order, padding), dtype=x.dtype) if input_grad else None  # like xpad
+    dxpad = xp.zeros((C, G, H + 2 * PH, W + 2 * PW, S), dtype=x.dtype) if input_grad else None  # like xpad
+    dx = xp.empty(x.shape, dtype=x.dtype) if input_grad and S > 1 else None  # side by side: the blocks copy to it
     blocks = _blocks(cols.shape[3:], K, xp)
-    products = functools.partial(_backward_products, dout_o=dout_o, cols=cols, w_mat_t=w_mat_t, dxpad=dxpad,
-                                 order=order, out_size=(Ho, Wo), stride=stride,
-                                 own_band=order == BATCH_LAST and len(blocks) > 1)
+    products = functools.partial(_backward_products, dout_s=dout_s, cols=cols, w_mat_t=w_mat_t, dxpad=dxpad, dx=dx,
+                                 padding=padding, out_size=(Ho, Wo), stride=stride)
     shares = parallel.run(products, blocks, xp, size=cols.size)  # the blocks, shared out over the CPU's threads
     dw_t = xp.zeros((K, F), dtype=w.dtype)
     db = xp.zeros(F, dtype=w.dtype)
-    for blk, (dw_share, db_share, band) in zip(blocks, shares):  # in the blocks' order: the same sums
-        dw_t += dw_share                                          # whatever the thread count
+    for dw_share, db_share in shares:  # in the blocks' order: the same sums whatever the thread count
+        dw_t += dw_share
         db += db_share
-        if band is not None:
-            dxpad[:, blk.start * SH:blk.start * SH + band.shape[1]] += band
-    dx = None
-    if input_grad:
-        dx = dxpad[_hw(order, slice(PH, PH + H), slice(PW, PW + W))].transpose(_inverse(order))  # (N, C, H, W), a view
-        if order == BATCH_LAST:
-            dx = xp.ascontiguousarray(dx)  # as the forward output: the layers before run faster on it
+    if input_grad and dx is None:  # images one after another: a view of dxpad
+        dx = dxpad[_interior(padding, (H, W))][..., 0].transpose(1, 0, 2, 3)  # (N, C, H, W)
     dw = dw_t.reshape(KH, KW, C, F).transpose(3, 2, 0, 1)  # (F, C, KH, KW)
     return dx, xp.ascontiguousarray(dw), db
