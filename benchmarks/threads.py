@@ -102,10 +102,10 @@ def conv_step_per_product(pp, x, w, b, dout):
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
     K = KH * KW * C
-    S = c.side_by_side(N, (Ho, Wo), K, np)
-    pixels = (N // S, Ho, Wo, S)
-    xpad = np.zeros((C, N // S, H + 2, W + 2, S), dtype=x.dtype)
-    xpad[c._interior(padding, (H, W))] = c._as_groups(x, S)
+    side = c.side_by_side(N, (Ho, Wo), K, np)
+    pixels = (N // side, Ho, Wo, side)
+    xpad = np.zeros((C, N // side, H + 2, W + 2, side), dtype=x.dtype)
+    xpad[c._interior(padding, (H, W))] = c._as_groups(x, side)
     cols = np.empty((KH, KW, C) + pixels, dtype=x.dtype)
     out = np.empty((F,) + pixels, dtype=x.dtype)
     w_mat = c._w_matrix(w)
@@ -115,8 +115,8 @@ def conv_step_per_product(pp, x, w, b, dout):
         block = out[:, blk].reshape(F, -1)
         pp.matmul(w_mat, cols[:, :, :, blk].reshape(K, -1), out=block)
         block += b[:, None]
-    out = out.transpose(1, 4, 0, 2, 3).reshape(N, F, Ho, Wo)  # a view when S == 1
-    dout_s = c._as_groups(dout, S)
+    out = out.transpose(1, 4, 0, 2, 3).reshape(N, F, Ho, Wo)  # a view when side == 1
+    dout_s = c._as_groups(dout, side)
     w_mat_t = w_mat.T
     dw_t = np.zeros((K, F), dtype=w.dtype)
     dxpad = np.zeros(xpad.shape, dtype=x.dtype)
@@ -242,6 +242,8 @@ def layer_variants(T, x, w, b, dout, before, pp, torch):
         old = conv_step(before["conv2d_forward"], before["conv2d_backward"], x, w, b, dout)
         variants["before 1"] = (lambda: blas_limit(1), old)
         variants["before blas"] = (lambda: blas_limit(T), old)
+        # its layers inside blas_threads(T): on the pool when the package has one (after issue 35's first stop)
+        variants["before pool"] = (lambda: backend.blas_threads(T), old)
     variants["1 thr"] = (lambda: backend.blas_threads(1), ours)
     variants["blas"] = (lambda: blas_limit(T), ours)
     variants["size"] = (lambda: blas_limit(1), lambda: conv_step_per_product(pp, x, w, b, dout))
@@ -412,13 +414,14 @@ def main(argv=None) -> int:
                     rows.append((f"{C}->{F} {H}x{W}", med, row_others.cores))
             names = list(rows[0][1])
             print(f"{'layer':<14}" + "".join(f"{n:>12}" for n in names)
-                  + f"{'blas/1':>8}{'size/1':>8}{'pool/1':>8}{'dflt/1':>8}" + (f"{'1/before':>9}" if before else "")
+                  + f"{'blas/1':>8}{'size/1':>8}{'pool/1':>8}{'dflt/1':>8}"
+                  + (f"{'1/before':>9}{'pool/bpool':>11}" if before else "")
                   + (f"{'pool/torch':>11}{'1/torch1':>9}" if torch else "") + f"{'others':>8}")
             for label, med, row_others in rows:
                 line = f"{label:<14}" + "".join(f"{med[n] * 1e3:>12.2f}" for n in names)
                 line += "".join(f"{med['1 thr'] / med[n]:>8.2f}" for n in ("blas", "size", "pool", "default"))
                 if before:
-                    line += f"{med['before 1'] / med['1 thr']:>9.2f}"
+                    line += f"{med['before 1'] / med['1 thr']:>9.2f}{med['before pool'] / med['pool']:>11.2f}"
                 if torch:
                     line += f"{med['pool'] / med[f'torch {T}']:>11.2f}{med['1 thr'] / med['torch 1']:>9.2f}"
                 print(line + f"{row_others:>8.2f}")

@@ -136,8 +136,8 @@ def test_both_layouts_match_naive(xp, monkeypatch, seed, short_row):
     S, P = case["stride"], case["padding"]
     out, cache = conv2d_forward(x, w, b, S, P)
     N = case["x"][0]
-    assert cache[5].shape[3:] == ((N, 1) if short_row == 0 else (1, N))[:1] + cache[5].shape[4:6] + \
-        ((N, 1) if short_row == 0 else (1, N))[1:]  # cols (KH, KW, C, G, Ho, Wo, S): one block of these small ones
+    G, side = cache[5].shape[3], cache[5].shape[6]  # cols (KH, KW, C, G, Ho, Wo, side)
+    assert (G, side) == ((N, 1) if short_row == 0 else (1, N))  # these small layers make one block
     out_n, cache_n = conv2d_forward_naive(x, w, b, S, P)
     assert rel_error(out, out_n) < 1e-12
     dout = randn(xp, rng, *out.shape)
@@ -183,8 +183,8 @@ def test_blocks_give_the_same_result(monkeypatch, short_row, columns, layout):
     whole = (out,) + conv2d_backward(dout, cache)
     monkeypatch.setattr(conv, "COLUMNS_PER_BLOCK", columns)  # 240 blocks wanted (one image each), or 3
     out1, cache1 = conv2d_forward(x, w, b, (2, 1), 1)
-    G, S = cache1[5].shape[3], cache1[5].shape[6]  # cols (KH, KW, C, G, Ho, Wo, S)
-    assert (G, S) == layout
+    G, side = cache1[5].shape[3], cache1[5].shape[6]  # cols (KH, KW, C, G, Ho, Wo, side)
+    assert (G, side) == layout
     assert len(conv._blocks(cache1[5].shape[3:], 18, np)) == G  # a block a group
     blocked = (out1,) + conv2d_backward(dout, cache1)
     for a, b_ in zip(whole, blocked):

@@ -9,13 +9,13 @@
 
 Besides that product, the time goes into the copies, and a copy's cost is set by the length of its
 contiguous rows: NumPy pays a fixed price per row, so rows of 7 numbers cost several times more per
-number than long ones. So the layer stores the batch as ``(C, G, H, W, S)``: ``G`` groups of ``S`` images side
-by side, each pixel's ``S`` images next to each other (:func:`side_by_side`, :func:`_as_groups`):
+number than long ones. So the layer stores the batch as ``(C, G, H, W, side)``: ``G`` groups of ``side`` images side
+by side, each pixel's ``side`` images next to each other (:func:`side_by_side`, :func:`_as_groups`):
 
-* ``S = 1``, images one after another, for outputs at least :data:`SHORT_ROW` pixels wide: rows of ``Wo``
+* ``side = 1``, images one after another, for outputs at least :data:`SHORT_ROW` pixels wide: rows of ``Wo``
   numbers; ``x`` ``(N, C, H, W)`` gets there by a cheap swap of its first two axes, and the output is a view
   of the ``(F, N, Ho, Wo)`` product;
-* ``S > 1`` for narrow outputs (e.g. 7x7): a row holds one output row of ``S`` images, ``Wo*S`` numbers,
+* ``side > 1`` for narrow outputs (e.g. 7x7): a row holds one output row of ``side`` images, ``Wo*side`` numbers,
   so im2col and col2im copy long rows, for the price of transposed copies of ``x`` and ``dout`` on the way
   in and of ``out`` and ``dx`` on the way out (the layers around expect images one after another). The
   groups are the blocks below, so those copies are shared out over the threads too.
@@ -103,18 +103,18 @@ def block_multiple() -> int:
 
 
 def side_by_side(N, out_size, K, xp) -> int:
-    """``S``, how many images the layer stores side by side, pixel by pixel: 1 (images one after another) when an
+    """``side``, how many images the layer stores side by side, pixel by pixel: 1 (images one after another) when an
     output row is at least :data:`SHORT_ROW` pixels long; else the fewest that cut the batch into no more groups
-    than :func:`_block_count` blocks, with ``S`` dividing ``N`` (a batch of a prime size makes one group)."""
+    than :func:`_block_count` blocks, with ``side`` dividing ``N`` (a batch of a prime size makes one group)."""
     Ho, Wo = out_size
     if Wo >= SHORT_ROW or N == 0:
         return 1
     least = -(-N // _block_count(N * Ho * Wo, K, xp))
-    return next(S for S in range(least, N + 1) if N % S == 0)
+    return next(side for side in range(least, N + 1) if N % side == 0)
 
 
 def _blocks(pixels, K, xp):
-    """The groups of ``pixels`` ``(G, Ho, Wo, S)`` cut into :func:`_block_count` equal slices (at most one a group).
+    """The groups of ``pixels`` ``(G, Ho, Wo, side)`` cut into :func:`_block_count` equal slices (at most one a group).
 
     The blocks depend on the shape and the machine only, never on the thread count or the load, so neither
     do the results: threads share the blocks out, and ``dw`` sums their products in their order."""
@@ -124,15 +124,15 @@ def _blocks(pixels, K, xp):
     return [slice(bounds[k], bounds[k + 1]) for k in range(count)]
 
 
-def _as_groups(a, S):
-    """``a`` ``(N, C, H, W)`` seen as ``(C, G, H, W, S)``: ``G = N / S`` groups of ``S`` images side by side,
-    ``[c, g, h, w, s]`` is image ``g*S + s``. A view: assigning to it writes into ``a``."""
+def _as_groups(a, side):
+    """``a`` ``(N, C, H, W)`` seen as ``(C, G, H, W, side)``: ``G = N / side`` groups of ``side`` images side by side,
+    ``[c, g, h, w, s]`` is image ``g*side + s``. A view: assigning to it writes into ``a``."""
     N, C, H, W = a.shape
-    return a.reshape(N // S, S, C, H, W).transpose(2, 0, 3, 4, 1)
+    return a.reshape(N // side, side, C, H, W).transpose(2, 0, 3, 4, 1)
 
 
 def _interior(padding, size, groups=slice(None)):
-    """The index of the unpadded ``size = (H, W)`` pixels of ``groups`` in a padded ``(C, G, Hp, Wp, S)`` array."""
+    """The index of the unpadded ``size = (H, W)`` pixels of ``groups`` in a padded ``(C, G, Hp, Wp, side)`` array."""
     (PH, PW), (H, W) = padding, size
     return slice(None), groups, slice(PH, PH + H), slice(PW, PW + W)
 
@@ -149,10 +149,10 @@ def _col2im(dxpad, dcols, blk, out_size, stride):
 
 def _windows(xpad, blk, kernel, out_size, stride):
     """What each kernel offset reads for the groups ``blk``, as one view of the padded input, no copy:
-    ``(KH, KW, C, g, Ho, Wo, S)``, ``[i, j, c, g, ho, wo, s] = xpad[c, g, ho*SH + i, wo*SW + j, s]``. The windows
+    ``(KH, KW, C, g, Ho, Wo, side)``, ``[i, j, c, g, ho, wo, s] = xpad[c, g, ho*SH + i, wo*SW + j, s]``. The windows
     overlap in memory (``as_strided``), so the view is only ever read."""
     (KH, KW), (Ho, Wo), (SH, SW) = kernel, out_size, stride
-    base = xpad[:, blk]  # (C, g, Hp, Wp, S)
+    base = xpad[:, blk]  # (C, g, Hp, Wp, side)
     sC, sG, sH, sW, sS = base.strides
     shape = (KH, KW, base.shape[0], base.shape[1], Ho, Wo, base.shape[4])
     strides = (sH, sW, sC, sG, sH * SH, sW * SW, sS)
@@ -164,16 +164,16 @@ def _im2col_product(blk, x, xpad, store, cols, out, images, w_mat, b, padding, o
     (else ``xpad`` is ``x`` itself, seen as groups), copy their columns into ``cols`` (im2col), multiply, add the bias,
     into their part of ``out``, and copy that to ``images`` ``(N, F, Ho, Wo)`` when one is given (images side by
     side). Blocks are independent."""
-    S = xpad.shape[4]
+    side = xpad.shape[4]
     if store:
-        xpad[_interior(padding, x.shape[2:], blk)] = _as_groups(x, S)[:, blk]
+        xpad[_interior(padding, x.shape[2:], blk)] = _as_groups(x, side)[:, blk]
     cols[:, :, :, blk] = _windows(xpad, blk, cols.shape[:2], out_size, stride)  # im2col: one copy
     block = out[:, blk].reshape(out.shape[0], -1)  # (F, m), a view: the product lands in place
     xp = get_array_module(out)
     xp.matmul(w_mat, cols[:, :, :, blk].reshape(w_mat.shape[1], -1), out=block)  # im2col's matrix product
     block += b[:, None]
     if images is not None:
-        _as_groups(images, S)[:, blk] = out[:, blk]
+        _as_groups(images, side)[:, blk] = out[:, blk]
 
 
 def _backward_products(blk, dout_s, cols, w_mat_t, dxpad, dx, padding, out_size, stride):
@@ -212,21 +212,21 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     Returns:
         out: ``(N, F, Ho, Wo)`` with ``Ho = (H - KH + 2PH) / SH + 1`` and ``Wo = (W - KW + 2PW) / SW + 1``
             (see :func:`conv_output_size`; a stride that does not divide evenly is a ``ValueError``).
-            With images one after another (``S = 1``, :func:`side_by_side`) it is a view of an
+            With images one after another (``side = 1``, :func:`side_by_side`) it is a view of an
             ``(F, N, Ho, Wo)`` buffer, else a contiguous copy; ``x``'s dtype is kept.
-        cache: ``(x, w, b, (SH, SW), (PH, PW), cols)``; ``cols`` is the im2col array, ``(KH, KW, C, G, Ho, Wo, S)``,
-            ``cols[i, j, c, g, ho, wo, s] = xpad[g*S + s, c, ho*SH + i, wo*SW + j]``, kept for the backward pass.
+        cache: ``(x, w, b, (SH, SW), (PH, PW), cols)``; ``cols`` is the im2col array, ``(KH, KW, C, G, Ho, Wo, side)``,
+            ``cols[i, j, c, g, ho, wo, s] = xpad[g*side + s, c, ho*SH + i, wo*SW + j]``, kept for the backward pass.
     """
     xp = get_array_module(x, w, b)
     stride, padding, (Ho, Wo) = check_conv_args(x, w, b, stride, padding)
     N = x.shape[0]
     F, C, KH, KW = w.shape
-    S = side_by_side(N, (Ho, Wo), KH * KW * C, xp)
-    G, (PH, PW) = N // S, padding
-    pixels = (G, Ho, Wo, S)  # G groups of S images side by side
-    store = bool(PH or PW or S > 1)
-    if store:  # the blocks store their images here: (C, G, Hp, Wp, S)
-        padded = (C, G, x.shape[2] + 2 * PH, x.shape[3] + 2 * PW, S)
+    side = side_by_side(N, (Ho, Wo), KH * KW * C, xp)
+    G, (PH, PW) = N // side, padding
+    pixels = (G, Ho, Wo, side)  # G groups of side images side by side
+    store = bool(PH or PW or side > 1)
+    if store:  # the blocks store their images here: (C, G, Hp, Wp, side)
+        padded = (C, G, x.shape[2] + 2 * PH, x.shape[3] + 2 * PW, side)
         xpad = xp.zeros(padded, dtype=x.dtype) if PH or PW else xp.empty(padded, dtype=x.dtype)
     else:
         xpad = _as_groups(x, 1)  # images one after another, unpadded: x itself, seen as (C, N, H, W, 1)
@@ -234,7 +234,7 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     out = xp.empty((F,) + pixels, dtype=x.dtype)
     # Images one after another, the output is a view of `out`; side by side, the blocks copy it into `images`
     # (pooling, ReLU and the loss run several times slower on a view whose images are side by side).
-    images = xp.empty((N, F, Ho, Wo), dtype=x.dtype) if S > 1 else None
+    images = xp.empty((N, F, Ho, Wo), dtype=x.dtype) if side > 1 else None
     w_mat = _w_matrix(w)  # (F, KH*KW*C)
 
     fill = functools.partial(_im2col_product, x=x, xpad=xpad, store=store, cols=cols, out=out, images=images,
@@ -256,7 +256,7 @@ def conv2d_backward(dout, cache, input_grad=True):
             then ``None`` and neither its product nor col2im runs (about half the backward pass).
 
     Returns:
-        dx: ``(N, C, H, W)`` (a view when ``S = 1``, like the forward output); dw: ``(F, C, KH, KW)``; db: ``(F,)``,
+        dx: ``(N, C, H, W)`` (a view when ``side = 1``, like the forward output); dw: ``(F, C, KH, KW)``; db: ``(F,)``,
         in the forward pass's dtypes.
 
     With ``dout_mat`` ``(F, M)`` and ``cols`` seen as ``(KH*KW*C, M)``, pixels in the same order:
@@ -276,11 +276,11 @@ def conv2d_backward(dout, cache, input_grad=True):
     (SH, SW), (PH, PW), K = stride, padding, KH * KW * C
     Ho, Wo = (H + 2 * PH - KH) // SH + 1, (W + 2 * PW - KW) // SW + 1
     dout = checks.upstream_gradient(dout, (N, F, Ho, Wo), x.dtype, "conv2d_forward")
-    G, S = cols.shape[3], cols.shape[6]
-    dout_s = _as_groups(dout, S)  # (F, G, Ho, Wo, S), a view
+    G, side = cols.shape[3], cols.shape[6]
+    dout_s = _as_groups(dout, side)  # (F, G, Ho, Wo, side), a view
     w_mat_t = _w_matrix(w).T  # (KH*KW*C, F)
-    dxpad = xp.zeros((C, G, H + 2 * PH, W + 2 * PW, S), dtype=x.dtype) if input_grad else None  # like xpad
-    dx = xp.empty(x.shape, dtype=x.dtype) if input_grad and S > 1 else None  # side by side: the blocks copy to it
+    dxpad = xp.zeros((C, G, H + 2 * PH, W + 2 * PW, side), dtype=x.dtype) if input_grad else None  # like xpad
+    dx = xp.empty(x.shape, dtype=x.dtype) if input_grad and side > 1 else None  # side by side: the blocks copy to it
     blocks = _blocks(cols.shape[3:], K, xp)
     products = functools.partial(_backward_products, dout_s=dout_s, cols=cols, w_mat_t=w_mat_t, dxpad=dxpad, dx=dx,
                                  padding=padding, out_size=(Ho, Wo), stride=stride)
