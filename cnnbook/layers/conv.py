@@ -4,13 +4,15 @@
 
 * the zero-padded input is stored channel first, and what the ``KH*KW`` kernel offsets read (shifted,
   strided slices of it) is copied into ``cols`` in one copy of a strided view (:func:`_windows`);
-* ``cols`` is seen as a ``(KH*KW*C, M)`` matrix, one column per output pixel (``M = N*Ho*Wo``), and
+* ``cols`` is seen as a ``(K, M)`` matrix, ``K = KH*KW*C``, one column per output pixel (``M = N*Ho*Wo``), and
+  with ``w_mat``, the filters flattened to ``(F, K)`` in ``cols``' row order (:func:`_w_matrix`),
   ``out = w_mat @ cols`` is an ``(F, K) x (K, M)`` product that BLAS (or cuBLAS) runs at full speed.
 
 Besides that product, the time goes into the copies, and a copy's cost is set by the length of its
 contiguous rows: NumPy pays a fixed price per row, so rows of 7 numbers cost several times more per
-number than long ones. So the layer stores the batch as ``(C, G, H, W, side)``: ``G`` groups of ``side`` images side
-by side, each pixel's ``side`` images next to each other (:func:`side_by_side`, :func:`_as_groups`):
+number than long ones. So the layer stores the (padded) batch as ``(C, G, H + 2PH, W + 2PW, side)``: ``G`` groups of
+``side`` images side by side, the values of one pixel in the ``side`` images next to each other in memory
+(:func:`side_by_side`, :func:`_as_groups`):
 
 * ``side = 1``, images one after another, for outputs at least :data:`SHORT_ROW` pixels wide: rows of ``Wo``
   numbers; ``x`` ``(N, C, H, W)`` gets there by a cheap swap of its first two axes, and the output is a view
@@ -18,12 +20,14 @@ by side, each pixel's ``side`` images next to each other (:func:`side_by_side`, 
 * ``side > 1`` for narrow outputs (e.g. 7x7): a row holds one output row of ``side`` images, ``Wo*side`` numbers,
   so im2col and col2im copy long rows, for the price of transposed copies of ``x`` and ``dout`` on the way
   in and of ``out`` and ``dx`` on the way out (the layers around expect images one after another). The
-  groups are the blocks below, so those copies are shared out over the threads too.
+  groups are the blocks below, so those copies are shared out over the threads too. CuPy gets one block,
+  so there narrow outputs make a single group of all ``N`` images.
 
 The backward pass is two more products plus ``col2im``: ``KH*KW`` strided slice-adds
 (no ``np.add.at``, which is slow and missing from CuPy's core API).
 
-On the CPU the work runs in blocks of whole groups of images (:func:`_blocks`, set by the shape alone), which the
+On the CPU the work runs in blocks of whole groups of images (:func:`_blocks`, set by the shape and the CPUs this
+process may use, never by the thread count), which the
 layers' threads share out (:mod:`cnnbook.layers.parallel`); each block's piece of work is a function here
 (:func:`_im2col_product`, :func:`_backward_products`), and sums over blocks (``dw``, ``db``) are added in
 the blocks' order, so the numbers are the same bit for bit on any thread count.
@@ -105,7 +109,8 @@ def block_multiple() -> int:
 def side_by_side(N, out_size, K, xp) -> int:
     """``side``, how many images the layer stores side by side, pixel by pixel: 1 (images one after another) when an
     output row is at least :data:`SHORT_ROW` pixels long; else the fewest that cut the batch into no more groups
-    than :func:`_block_count` blocks, with ``side`` dividing ``N`` (a batch of a prime size makes one group)."""
+    than :func:`_block_count` blocks, with ``side`` dividing ``N``. A batch of a prime size (a last, partial batch)
+    makes one group, so one block and no threads."""
     Ho, Wo = out_size
     if Wo >= SHORT_ROW or N == 0:
         return 1
@@ -114,7 +119,8 @@ def side_by_side(N, out_size, K, xp) -> int:
 
 
 def _blocks(pixels, K, xp):
-    """The groups of ``pixels`` ``(G, Ho, Wo, side)`` cut into :func:`_block_count` equal slices (at most one a group).
+    """The groups of ``pixels`` ``(G, Ho, Wo, side)`` cut into ``min(G, _block_count(...))`` slices of whole groups,
+    as equal as they can be (each at least one group).
 
     The blocks depend on the shape and the machine only, never on the thread count or the load, so neither
     do the results: threads share the blocks out, and ``dw`` sums their products in their order."""
@@ -149,8 +155,9 @@ def _col2im(dxpad, dcols, blk, out_size, stride):
 
 def _windows(xpad, blk, kernel, out_size, stride):
     """What each kernel offset reads for the groups ``blk``, as one view of the padded input, no copy:
-    ``(KH, KW, C, g, Ho, Wo, side)``, ``[i, j, c, g, ho, wo, s] = xpad[c, g, ho*SH + i, wo*SW + j, s]``. The windows
-    overlap in memory (``as_strided``), so the view is only ever read."""
+    ``(KH, KW, C, g, Ho, Wo, side)`` with ``g`` the number of groups in ``blk``,
+    ``[i, j, c, k, ho, wo, s] = xpad[c, blk.start + k, ho*SH + i, wo*SW + j, s]``. The windows overlap in memory
+    (``as_strided``), so the view is only ever read."""
     (KH, KW), (Ho, Wo), (SH, SW) = kernel, out_size, stride
     base = xpad[:, blk]  # (C, g, Hp, Wp, side)
     sC, sG, sH, sW, sS = base.strides
@@ -168,7 +175,7 @@ def _im2col_product(blk, x, xpad, store, cols, out, images, w_mat, b, padding, o
     if store:
         xpad[_interior(padding, x.shape[2:], blk)] = _as_groups(x, side)[:, blk]
     cols[:, :, :, blk] = _windows(xpad, blk, cols.shape[:2], out_size, stride)  # im2col: one copy
-    block = out[:, blk].reshape(out.shape[0], -1)  # (F, m), a view: the product lands in place
+    block = out[:, blk].reshape(out.shape[0], -1)  # (F, m), m = the block's output pixels; a view: in place
     xp = get_array_module(out)
     xp.matmul(w_mat, cols[:, :, :, blk].reshape(w_mat.shape[1], -1), out=block)  # im2col's matrix product
     block += b[:, None]
@@ -215,7 +222,9 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
             With images one after another (``side = 1``, :func:`side_by_side`) it is a view of an
             ``(F, N, Ho, Wo)`` buffer, else a contiguous copy; ``x``'s dtype is kept.
         cache: ``(x, w, b, (SH, SW), (PH, PW), cols)``; ``cols`` is the im2col array, ``(KH, KW, C, G, Ho, Wo, side)``,
-            ``cols[i, j, c, g, ho, wo, s] = xpad[g*side + s, c, ho*SH + i, wo*SW + j]``, kept for the backward pass.
+            ``cols[i, j, c, g, ho, wo, s] = x_padded[g*side + s, c, ho*SH + i, wo*SW + j]`` with ``x_padded`` the input
+            zero-padded, ``(N, C, H + 2PH, W + 2PW)`` as in :mod:`cnnbook.layers.conv_naive`; kept for the backward
+            pass.
     """
     xp = get_array_module(x, w, b)
     stride, padding, (Ho, Wo) = check_conv_args(x, w, b, stride, padding)
@@ -260,7 +269,8 @@ def conv2d_backward(dout, cache, input_grad=True):
         in the forward pass's dtypes.
 
     With ``dout_mat`` ``(F, M)`` and ``cols`` seen as ``(KH*KW*C, M)``, pixels in the same order:
-    ``dw = dout_mat @ cols.T``, ``db = dout_mat.sum(1)``, and ``dcols = w_mat.T @ dout_mat``, which col2im
+    ``dw = dout_mat @ cols.T`` (``(F, K)``, reshaped to ``(F, KH, KW, C)`` and transposed to ``w``'s
+    ``(F, C, KH, KW)``), ``db = dout_mat.sum(1)``, and ``dcols = w_mat.T @ dout_mat``, which col2im
     sums back onto the input pixels the columns were copied from (overlapping windows add up).
     """
     if not isinstance(input_grad, (bool, np.bool_)):
