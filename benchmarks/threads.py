@@ -104,7 +104,7 @@ def conv_step_per_product(pp, x, w, b, dout):
     K = KH * KW * C
     side = c.side_by_side(N, (Ho, Wo), K, np)
     pixels = (N // side, Ho, Wo, side)
-    xpad = np.zeros((C, N // side, H + 2, W + 2, side), dtype=x.dtype)
+    xpad = np.zeros((C, N // side, H + 2 * padding[0], W + 2 * padding[1], side), dtype=x.dtype)
     xpad[c._interior(padding, (H, W))] = c._as_groups(x, side)
     cols = np.empty((KH, KW, C) + pixels, dtype=x.dtype)
     out = np.empty((F,) + pixels, dtype=x.dtype)

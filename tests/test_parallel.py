@@ -86,6 +86,8 @@ def test_the_blocks_are_a_multiple_of_the_cpus_rounded_up_to_a_power_of_two(cpus
     assert conv.side_by_side(64, (7, 7), 288, np) == S64 and conv.side_by_side(96, (7, 7), 288, np) == S96
     assert conv._blocks((64 // S64, 7, 7, S64), 288, np) == [slice(g, g + 1) for g in range(64 // S64)]
     assert conv.side_by_side(97, (7, 7), 288, np) == 97  # a prime batch: one group, one block
+    # ... unless it is no bigger than the blocks wanted (256 channels: 4 blocks even for 3 images): an image a group
+    assert conv.side_by_side(3, (7, 7), 2304, np) == (3 if cpus == 1 else 1)
     assert conv.side_by_side(64, (14, 14), 144, np) == 1  # wide rows: images one after another
     # blocks too small to share out (a first layer: 9 numbers a column) stay as one thread runs them best
     assert len(conv._blocks((64, 28, 28, 1), 9, np)) == 13

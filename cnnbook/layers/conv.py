@@ -109,8 +109,8 @@ def block_multiple() -> int:
 def side_by_side(N, out_size, K, xp) -> int:
     """``side``, how many images the layer stores side by side, pixel by pixel: 1 (images one after another) when an
     output row is at least :data:`SHORT_ROW` pixels long; else the fewest that cut the batch into no more groups
-    than :func:`_block_count` blocks, with ``side`` dividing ``N``. A batch of a prime size (a last, partial batch)
-    makes one group, so one block and no threads."""
+    than :func:`_block_count` blocks, with ``side`` dividing ``N``. A prime ``N`` (a last, partial batch) larger than
+    the number of blocks makes one group, so one block and no threads."""
     Ho, Wo = out_size
     if Wo >= SHORT_ROW or N == 0:
         return 1
